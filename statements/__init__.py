@@ -1,0 +1,42 @@
+"""The joint-statement drafting platform: create_app wires the parts together."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from flask import Flask
+
+from statements.settings import Settings, SettingsError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the app. Each part registers itself through its own init_app."""
+    from statements import admin, auth, cli, db, errors, logs, main, security
+
+    app = logs.QuietFlask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=os.environ.get("INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
+    )
+    if settings is None:
+        try:
+            settings = Settings.from_env(os.environ, Path(app.instance_path))
+        except SettingsError as exc:
+            # One line naming the setting, not a traceback.
+            print(f"configuration error: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+    app.extensions["settings"] = settings
+
+    logs.init_app(app)
+    security.init_app(app, settings)
+    db.init_app(app, settings.database_url)
+    errors.init_app(app)
+    auth.init_app(app, settings)
+    admin.init_app(app)
+    main.init_app(app)
+    cli.init_app(app)
+    return app

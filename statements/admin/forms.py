@@ -1,0 +1,23 @@
+"""Admin forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import InputRequired, Length
+
+
+class InviteStaffForm(FlaskForm):
+    """Create a coordinator or admin account awaiting enrolment."""
+
+    username = StringField(
+        "Username",
+        validators=[InputRequired(), Length(min=3, max=32)],
+        render_kw={"autocomplete": "off", "autocapitalize": "off", "spellcheck": "false"},
+        description="3 to 32 characters: lower-case letters, digits, dot, dash, underscore.",
+    )
+    role = SelectField(
+        "Role",
+        choices=[("coordinator", "Coordinator"), ("admin", "Admin")],
+        validators=[InputRequired()],
+    )

@@ -1,0 +1,112 @@
+"""Admin pages: list accounts, invite coordinators and admins, disable accounts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from statements.admin.forms import InviteStaffForm
+from statements.auth import now, roles_required
+from statements.auth import service
+from statements.auth.errors import AccountNotFound, InvalidUsername, LastAdmin, UsernameTaken
+from statements.auth.forms import ButtonForm
+from statements.db import get_session
+from statements.models import Account, Role
+
+blueprint = Blueprint("admin", __name__)
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+
+
+def _accounts_page(form: InviteStaffForm, status: int = 200, **extra: Any) -> tuple[str, int]:
+    db = get_session()
+    page = _page_number()
+    members, member_total = service.member_accounts(db, page)
+    return (
+        render_template(
+            "admin/accounts.html",
+            form=form,
+            button=ButtonForm(),
+            staff=service.staff_accounts(db),
+            members=members,
+            member_total=member_total,
+            page=page,
+            **extra,
+        ),
+        status,
+    )
+
+
+@blueprint.route("/accounts", methods=["GET"])
+@roles_required("admin")
+def accounts() -> Any:
+    """Every coordinator and admin by name; member accounts by opaque id only."""
+    return _accounts_page(InviteStaffForm())
+
+
+@blueprint.route("/accounts", methods=["POST"])
+@roles_required("admin")
+def invite() -> Any:
+    """Create a coordinator or admin; show their one-time enrolment link."""
+    form = InviteStaffForm()
+    if not form.validate_on_submit():
+        return _accounts_page(form, 400)
+    try:
+        account, token = service.invite_staff(
+            get_session(), form.username.data or "", Role(form.role.data), now()
+        )
+    except InvalidUsername:
+        form.username.errors = [
+            "Use 3 to 32 characters: lower-case letters, digits, dot, dash, underscore."
+        ]
+        return _accounts_page(form, 400)
+    except UsernameTaken:
+        form.username.errors = ["Another account already has this username."]
+        return _accounts_page(form, 409)
+    return _accounts_page(
+        InviteStaffForm(),
+        201,
+        enrolment=(account, url_for("auth.enrol", token=token, _external=True)),
+    )
+
+
+@blueprint.route("/accounts/<account_id>/enrolment", methods=["POST"])
+@roles_required("admin")
+def renew(account_id: str) -> Any:
+    """A fresh enrolment link for an account that never enrolled; the old one stops working."""
+    try:
+        token = service.renew_enrolment(get_session(), account_id, now())
+    except AccountNotFound:
+        return _accounts_page(
+            InviteStaffForm(), 404, error="That account does not exist or has already enrolled."
+        )
+    account = get_session().get(Account, account_id)
+    return _accounts_page(
+        InviteStaffForm(),
+        200,
+        enrolment=(account, url_for("auth.enrol", token=token, _external=True)),
+    )
+
+
+@blueprint.route("/accounts/<account_id>/disabled", methods=["POST"])
+@roles_required("admin")
+def set_disabled(account_id: str) -> Any:
+    """Disable (ending all its sessions) or re-enable an account."""
+    disable = request.form.get("disabled") == "1"
+    try:
+        service.set_disabled(get_session(), current_user.account, account_id, disable)
+    except AccountNotFound:
+        return _accounts_page(InviteStaffForm(), 404, error="That account does not exist.")
+    except LastAdmin:
+        return _accounts_page(
+            InviteStaffForm(),
+            409,
+            error="You cannot disable your own account or the last active admin.",
+        )
+    flash("The account is disabled." if disable else "The account is enabled again.", "notice")
+    return redirect(url_for("admin.accounts"))

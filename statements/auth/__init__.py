@@ -1,0 +1,155 @@
+"""Accounts, login and sessions: wires the login manager and the session cookie."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Flask, Response, flash, g, redirect, request, url_for
+from flask_login import AnonymousUserMixin, LoginManager, UserMixin, current_user
+from flask_limiter import Limiter
+from werkzeug.exceptions import Forbidden
+
+from statements.auth import service
+from statements.auth.errors import SessionEnded
+from statements.db import get_session
+from statements.errors import render_error
+from statements.settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+THROTTLED_ENDPOINTS = ("auth.login", "auth.join", "auth.staff_login", "auth.enrol")
+
+
+class CurrentUser(UserMixin):
+    """The logged-in account and the keys its session unlocked."""
+
+    def __init__(self, identity: service.Identity) -> None:
+        self.identity = identity
+        self.account = identity.account
+
+    def get_id(self) -> str:
+        """Flask-Login's id: the account id."""
+        return self.account.id
+
+    @property
+    def role(self) -> str:
+        """admin, coordinator or member."""
+        return self.account.role
+
+
+def now() -> datetime:
+    """The current time, UTC."""
+    return datetime.now(UTC)
+
+
+def auth_config() -> service.AuthConfig:
+    """The auth service's configuration for this app."""
+    from flask import current_app
+
+    config: service.AuthConfig = current_app.extensions["auth"]
+    return config
+
+
+def cookie_name(settings: Settings) -> str:
+    """__Host- prefixed outside development: Secure, host-only, path=/."""
+    return "auth" if settings.development else "__Host-auth"
+
+
+def set_login_cookie(response: Response, value: str) -> None:
+    """Attach a new session cookie to a response."""
+    from flask import current_app
+
+    settings: Settings = current_app.extensions["settings"]
+    response.set_cookie(
+        cookie_name(settings),
+        value,
+        httponly=True,
+        secure=not settings.development,
+        samesite="Strict",
+        path="/",
+    )
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    """Allow a view only to logged-in accounts with one of these roles."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                from flask import current_app
+
+                return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+            if current_user.role not in roles:
+                raise Forbidden
+            return view(*args, **kwargs)
+
+        return cast(F, wrapped)
+
+    return decorator
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    """Register the auth blueprint, the session cookie handling and throttling."""
+    from statements.auth.views import blueprint
+
+    app.extensions["auth"] = service.AuthConfig(
+        pepper=settings.lookup_pepper, kdf=settings.kdf, idle_minutes=settings.session_idle_minutes
+    )
+    name = cookie_name(settings)
+
+    manager = LoginManager(app)
+    manager.session_protection = None
+    manager.anonymous_user = AnonymousUserMixin
+
+    @manager.request_loader
+    def _load(_request: Any) -> CurrentUser | None:
+        identity: service.Identity | None = g.get("identity")
+        return CurrentUser(identity) if identity else None
+
+    @manager.unauthorized_handler
+    def _unauthorized() -> Response:
+        if g.get("session_ended"):
+            flash(
+                f"Your session ended: you were signed out after {settings.session_idle_minutes}"
+                " minutes without activity, or from another device. Please sign in again.",
+                "notice",
+            )
+        else:
+            flash("Please sign in to see that page.", "notice")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    @app.before_request
+    def _resume() -> Any:
+        g.identity = None
+        cookie = request.cookies.get(name)
+        if not cookie or request.endpoint == "static":
+            return None
+        try:
+            g.identity = service.resume_session(get_session(), auth_config(), cookie, now())
+        except service.MalformedSessionCookie:
+            g.clear_login_cookie = True
+            return render_error(400, "session_cookie")
+        except SessionEnded:
+            g.clear_login_cookie = True
+            g.session_ended = True
+        return None
+
+    @app.after_request
+    def _clear_cookie(response: Response) -> Response:
+        if g.get("clear_login_cookie"):
+            response.delete_cookie(
+                name, path="/", secure=not settings.development, httponly=True, samesite="Strict"
+            )
+        return response
+
+    app.register_blueprint(blueprint)
+
+    limiter: Limiter = app.extensions["limiter"]
+    for endpoint in THROTTLED_ENDPOINTS:
+        app.view_functions[endpoint] = limiter.limit(
+            settings.login_rate_limit, methods=["POST"], scope="login"
+        )(app.view_functions[endpoint])

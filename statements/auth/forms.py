@@ -1,0 +1,98 @@
+"""Forms of the auth pages. Lengths are capped so over-long input is refused early."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import EqualTo, InputRequired, Length
+
+from statements.auth.codename import MAX_CODENAME_CHARS
+from statements.auth.service import MAX_PASSPHRASE
+
+CODE_FIELD = {"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
+SECRET_FIELD = {
+    "autocomplete": "off",
+    "autocapitalize": "off",
+    "autocorrect": "off",
+    "spellcheck": "false",
+}
+
+
+class ButtonForm(FlaskForm):
+    """A form that is only a button: it carries the CSRF token."""
+
+
+class CodenameLoginForm(FlaskForm):
+    """Sign in with a codename."""
+
+    codename = PasswordField(
+        "Codename",
+        validators=[InputRequired(), Length(max=MAX_CODENAME_CHARS)],
+        render_kw=SECRET_FIELD,
+    )
+
+
+class StaffLoginForm(FlaskForm):
+    """Sign in as a coordinator or admin."""
+
+    username = StringField(
+        "Username",
+        validators=[InputRequired(), Length(max=64)],
+        render_kw={"autocomplete": "username", "autocapitalize": "off", "spellcheck": "false"},
+    )
+    passphrase = PasswordField(
+        "Passphrase",
+        validators=[InputRequired(), Length(max=MAX_PASSPHRASE)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    code = StringField(
+        "Code from your authenticator app",
+        validators=[InputRequired(), Length(max=12)],
+        render_kw=CODE_FIELD,
+    )
+
+
+class EnrolForm(FlaskForm):
+    """Choose a passphrase and confirm the authenticator app."""
+
+    passphrase = PasswordField(
+        "New passphrase",
+        validators=[InputRequired(), Length(max=MAX_PASSPHRASE)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "The same passphrase again",
+        validators=[InputRequired(), EqualTo("passphrase", message="The two passphrases differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+    totp_secret = HiddenField(validators=[InputRequired(), Length(max=64)])
+    code = StringField(
+        "Code from your authenticator app",
+        validators=[InputRequired(), Length(max=12)],
+        render_kw=CODE_FIELD,
+    )
+
+
+class ChangePassphraseForm(FlaskForm):
+    """Change a coordinator's or admin's passphrase."""
+
+    current = PasswordField(
+        "Current passphrase",
+        validators=[InputRequired(), Length(max=MAX_PASSPHRASE)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    passphrase = PasswordField(
+        "New passphrase",
+        validators=[InputRequired(), Length(max=MAX_PASSPHRASE)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "The new passphrase again",
+        validators=[InputRequired(), EqualTo("passphrase", message="The two passphrases differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+    code = StringField(
+        "Code from your authenticator app",
+        validators=[InputRequired(), Length(max=12)],
+        render_kw=CODE_FIELD,
+    )

@@ -1,0 +1,563 @@
+"""Accounts, login and login sessions. Takes a Session, never commits, never imports flask."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import math
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pyotp
+import zxcvbn
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from crypto.errors import CryptoError
+from crypto.kdf import KdfParams, derive_master_key, new_salt
+from crypto.keys import generate_keypair, new_key, unwrap_secret, wrap_secret
+from crypto.tags import lookup_id
+from statements.auth import codename as codenames
+from statements.auth.errors import (
+    AccountDisabled,
+    AccountNotFound,
+    EnrolmentInvalid,
+    InvalidUsername,
+    LastAdmin,
+    LoginFailed,
+    SessionEnded,
+    TotpInvalid,
+    UsernameTaken,
+    WeakPassphrase,
+)
+from statements.models import Account, LoginSession, Role, random_id
+
+MIN_PASSPHRASE = 12
+MAX_PASSPHRASE = 1024
+ENROLMENT_DAYS = 7
+TOTP_ISSUER = "Joint statements"
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,31}$")
+
+# Purposes bind each wrapped secret to what it is, so one cannot stand in for another.
+PRIVATE_KEY = "account-private-key"
+AUTHOR_SECRET = "account-author-secret"
+TOTP_STATE = "account-totp"
+SESSION_KEYS = "login-session"
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    """What the auth service needs from the settings."""
+
+    pepper: bytes
+    kdf: KdfParams
+    idle_minutes: int
+
+
+@dataclass(frozen=True)
+class UnlockedKeys:
+    """An account's keys while it is logged in."""
+
+    private_key: bytes
+    author_secret: bytes
+
+    def to_bytes(self) -> bytes:
+        """Serialise for sealing into a login session."""
+        return self.private_key + self.author_secret
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> UnlockedKeys:
+        """Inverse of to_bytes."""
+        if len(data) != 64:
+            raise CryptoError("unexpected length of unlocked keys")
+        return cls(private_key=data[:32], author_secret=data[32:])
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a live login session belongs to, with the keys it unlocked."""
+
+    account: Account
+    keys: UnlockedKeys
+    session_id_hash: bytes
+
+
+# --- accounts -------------------------------------------------------------------------
+
+
+def _provision(account: Account, master_key: bytes) -> UnlockedKeys:
+    """Give an account fresh keys wrapped under its master key."""
+    keypair = generate_keypair()
+    keys = UnlockedKeys(private_key=keypair.private_key, author_secret=new_key())
+    account.public_key = keypair.public_key
+    _wrap_keys(account, master_key, keys)
+    return keys
+
+
+def _wrap_keys(account: Account, master_key: bytes, keys: UnlockedKeys) -> None:
+    account.wrapped_private_key = wrap_secret(
+        master_key, keys.private_key, purpose=PRIVATE_KEY, owner=account.id
+    )
+    account.wrapped_author_secret = wrap_secret(
+        master_key, keys.author_secret, purpose=AUTHOR_SECRET, owner=account.id
+    )
+
+
+def _new_master_key(account: Account, secret: bytes, kdf: KdfParams) -> bytes:
+    account.kdf_salt = new_salt()
+    account.kdf_params = kdf.to_json()
+    return derive_master_key(secret, account.kdf_salt, kdf)
+
+
+def create_member(db: Session, config: AuthConfig) -> tuple[Account, str, UnlockedKeys]:
+    """Create an anonymous member account; return it with its codename, shown once."""
+    codename = codenames.generate()
+    account = Account(
+        id=random_id(),
+        role=Role.MEMBER,
+        lookup_id=lookup_id(config.pepper, codename.encode()),
+    )
+    master_key = _new_master_key(account, codename.encode(), config.kdf)
+    keys = _provision(account, master_key)
+    db.add(account)
+    db.flush()
+    return account, codename, keys
+
+
+def _unlock(
+    account: Account | None, secret: bytes, config: AuthConfig
+) -> tuple[Account, UnlockedKeys, bytes]:
+    """Derive the master key and unwrap the account's keys, or raise LoginFailed."""
+    if account is None or not account.enrolled:
+        # Spend the same time as a real attempt, so timing does not reveal the account.
+        derive_master_key(secret, b"\x00" * 16, config.kdf)
+        raise LoginFailed
+    assert account.kdf_salt is not None and account.kdf_params is not None
+    master_key = derive_master_key(secret, account.kdf_salt, KdfParams.from_json(account.kdf_params))
+    try:
+        keys = UnlockedKeys(
+            private_key=unwrap_secret(
+                master_key, account.wrapped_private_key or b"", purpose=PRIVATE_KEY, owner=account.id
+            ),
+            author_secret=unwrap_secret(
+                master_key,
+                account.wrapped_author_secret or b"",
+                purpose=AUTHOR_SECRET,
+                owner=account.id,
+            ),
+        )
+    except CryptoError:
+        raise LoginFailed from None
+    return account, keys, master_key
+
+
+def _rekey_if_weaker(
+    account: Account, secret: bytes, keys: UnlockedKeys, master_key: bytes, config: AuthConfig
+) -> bytes:
+    """Re-wrap under the current KDF parameters when they have been raised since."""
+    if account.kdf_params == config.kdf.to_json():
+        return master_key
+    totp = _read_totp(account, master_key) if account.wrapped_totp else None
+    master_key = _new_master_key(account, secret, config.kdf)
+    _wrap_keys(account, master_key, keys)
+    if totp is not None:
+        _write_totp(account, master_key, *totp)
+    return master_key
+
+
+def login_member(db: Session, config: AuthConfig, typed_codename: str) -> tuple[Account, UnlockedKeys]:
+    """Log in by codename alone. Unknown and mistyped codenames fail the same way."""
+    codename = codenames.normalize(typed_codename).encode()
+    account = db.scalar(
+        select(Account).where(
+            Account.lookup_id == lookup_id(config.pepper, codename), Account.role == Role.MEMBER
+        )
+    )
+    account, keys, master_key = _unlock(account, codename, config)
+    if account.disabled:
+        raise AccountDisabled
+    _rekey_if_weaker(account, codename, keys, master_key, config)
+    return account, keys
+
+
+# --- coordinators and admins ----------------------------------------------------------
+
+
+def normalize_username(typed: str) -> str:
+    """Usernames are case-insensitive: lower case, 3 to 32 of a-z 0-9 . _ -."""
+    username = typed.strip().lower()
+    if not _USERNAME.fullmatch(username):
+        raise InvalidUsername
+    return username
+
+
+def check_passphrase(passphrase: str, username: str) -> None:
+    """Refuse a passphrase that is short, over-long, or common and easy to guess."""
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise WeakPassphrase("too_short")
+    if len(passphrase) > MAX_PASSPHRASE:
+        raise WeakPassphrase("too_long")
+    # zxcvbn knows the common-password lists and their variations; score 3 is
+    # "safely unguessable" against online and throttled offline attacks.
+    if zxcvbn.zxcvbn(passphrase, user_inputs=[username])["score"] < 3:
+        raise WeakPassphrase("too_common")
+
+
+def new_totp_secret() -> str:
+    """A fresh 160-bit base32 TOTP secret."""
+    return pyotp.random_base32()
+
+
+def totp_uri(secret: str, username: str) -> str:
+    """The otpauth:// URI an authenticator app scans."""
+    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=TOTP_ISSUER)
+
+
+def valid_totp_secret(secret: str) -> bool:
+    """True for a base32 secret of at least 160 bits."""
+    try:
+        return len(base64.b32decode(secret, casefold=True)) >= 20
+    except (binascii.Error, ValueError):
+        return False
+
+
+def _totp_step(secret: str, code: str, now: datetime) -> int | None:
+    """The time step the code belongs to, allowing one step of clock drift either way."""
+    code = code.strip().replace(" ", "")
+    if not re.fullmatch(r"\d{6}", code):
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def _read_totp(account: Account, master_key: bytes) -> tuple[str, int]:
+    state = json.loads(
+        unwrap_secret(master_key, account.wrapped_totp or b"", purpose=TOTP_STATE, owner=account.id)
+    )
+    return str(state["secret"]), int(state["last_step"])
+
+
+def _write_totp(account: Account, master_key: bytes, secret: str, last_step: int) -> None:
+    state = json.dumps({"secret": secret, "last_step": last_step}).encode()
+    account.wrapped_totp = wrap_secret(master_key, state, purpose=TOTP_STATE, owner=account.id)
+
+
+def _enrol(
+    account: Account,
+    config: AuthConfig,
+    passphrase: str,
+    totp_secret: str,
+    code: str,
+    now: datetime,
+) -> UnlockedKeys:
+    assert account.username is not None
+    check_passphrase(passphrase, account.username)
+    if not valid_totp_secret(totp_secret):
+        raise TotpInvalid
+    step = _totp_step(totp_secret, code, now)
+    if step is None:
+        raise TotpInvalid
+    master_key = _new_master_key(account, passphrase.encode(), config.kdf)
+    keys = _provision(account, master_key)
+    _write_totp(account, master_key, totp_secret.upper(), step)
+    account.enrolment_token_hash = None
+    account.enrolment_expires_at = None
+    return keys
+
+
+def _username_free(db: Session, username: str) -> None:
+    if db.scalar(select(Account.id).where(Account.username == username)) is not None:
+        raise UsernameTaken
+
+
+def create_admin(
+    db: Session,
+    config: AuthConfig,
+    username: str,
+    passphrase: str,
+    totp_secret: str,
+    code: str,
+    now: datetime,
+) -> Account:
+    """Create an enrolled admin directly (the command line's first-admin path)."""
+    username = normalize_username(username)
+    _username_free(db, username)
+    account = Account(id=random_id(), role=Role.ADMIN, username=username)
+    _enrol(account, config, passphrase, totp_secret, code, now)
+    db.add(account)
+    db.flush()
+    return account
+
+
+def invite_staff(db: Session, typed_username: str, role: Role, now: datetime) -> tuple[Account, str]:
+    """Create a coordinator or admin awaiting enrolment; return it and its one-time token."""
+    if role == Role.MEMBER:
+        raise ValueError("members create their own accounts")
+    username = normalize_username(typed_username)
+    _username_free(db, username)
+    token = secrets.token_urlsafe(32)
+    account = Account(
+        id=random_id(),
+        role=role,
+        username=username,
+        enrolment_token_hash=hashlib.sha256(token.encode()).digest(),
+        enrolment_expires_at=now + timedelta(days=ENROLMENT_DAYS),
+    )
+    db.add(account)
+    db.flush()
+    return account, token
+
+
+def renew_enrolment(db: Session, account_id: str, now: datetime) -> str:
+    """A new enrolment token for an account that has not enrolled yet."""
+    account = db.get(Account, account_id)
+    if account is None or account.enrolled:
+        raise AccountNotFound
+    token = secrets.token_urlsafe(32)
+    account.enrolment_token_hash = hashlib.sha256(token.encode()).digest()
+    account.enrolment_expires_at = now + timedelta(days=ENROLMENT_DAYS)
+    db.flush()
+    return token
+
+
+def enrolment_account(db: Session, token: str, now: datetime) -> Account:
+    """The account a live enrolment token belongs to."""
+    if not token or len(token) > 100:
+        raise EnrolmentInvalid
+    account = db.scalar(
+        select(Account).where(
+            Account.enrolment_token_hash == hashlib.sha256(token.encode()).digest()
+        )
+    )
+    if (
+        account is None
+        or account.enrolled
+        or account.disabled
+        or account.enrolment_expires_at is None
+        or account.enrolment_expires_at < now
+    ):
+        raise EnrolmentInvalid
+    return account
+
+
+def complete_enrolment(
+    db: Session,
+    config: AuthConfig,
+    token: str,
+    passphrase: str,
+    totp_secret: str,
+    code: str,
+    now: datetime,
+) -> tuple[Account, UnlockedKeys]:
+    """Set the passphrase and TOTP of an invited coordinator or admin."""
+    account = enrolment_account(db, token, now)
+    keys = _enrol(account, config, passphrase, totp_secret, code, now)
+    db.flush()
+    return account, keys
+
+
+def login_staff(
+    db: Session, config: AuthConfig, typed_username: str, passphrase: str, code: str, now: datetime
+) -> tuple[Account, UnlockedKeys]:
+    """Log in with username, passphrase and a TOTP code never used before."""
+    try:
+        username = normalize_username(typed_username)
+    except InvalidUsername:
+        username = ""
+    account = db.scalar(
+        select(Account).where(Account.username == username, Account.role != Role.MEMBER)
+    ) if username else None
+    if len(passphrase) > MAX_PASSPHRASE:
+        raise LoginFailed
+    secret = passphrase.encode()
+    account, keys, master_key = _unlock(account, secret, config)
+    totp_secret, last_step = _read_totp(account, master_key)
+    step = _totp_step(totp_secret, code, now)
+    # A code is good once: an observed or phished code cannot be replayed.
+    if step is None or step <= last_step:
+        raise LoginFailed
+    if account.disabled:
+        raise AccountDisabled
+    _write_totp(account, master_key, totp_secret, step)
+    _rekey_if_weaker(account, secret, keys, master_key, config)
+    return account, keys
+
+
+def change_passphrase(
+    db: Session,
+    config: AuthConfig,
+    identity: Identity,
+    old: str,
+    new: str,
+    code: str,
+    now: datetime,
+) -> None:
+    """Change a coordinator's or admin's passphrase; every other session ends."""
+    account = identity.account
+    assert account.username is not None
+    account, keys, master_key = login_staff(db, config, account.username, old, code, now)
+    check_passphrase(new, account.username)
+    totp_secret, last_step = _read_totp(account, master_key)
+    master_key = _new_master_key(account, new.encode(), config.kdf)
+    _wrap_keys(account, master_key, keys)
+    _write_totp(account, master_key, totp_secret, last_step)
+    end_all_sessions(db, account.id, keep=identity.session_id_hash)
+    db.flush()
+
+
+# --- administration -------------------------------------------------------------------
+
+
+def staff_accounts(db: Session) -> list[Account]:
+    """Coordinators and admins, by username."""
+    return list(
+        db.scalars(select(Account).where(Account.role != Role.MEMBER).order_by(Account.username))
+    )
+
+
+def member_accounts(db: Session, page: int, per_page: int = 50) -> tuple[list[Account], int]:
+    """A page of member accounts in id order (random, so it reveals nothing) and the total."""
+    total = db.scalar(select(func.count()).select_from(Account).where(Account.role == Role.MEMBER))
+    rows = db.scalars(
+        select(Account)
+        .where(Account.role == Role.MEMBER)
+        .order_by(Account.id)
+        .limit(per_page)
+        .offset(max(page - 1, 0) * per_page)
+    )
+    return list(rows), int(total or 0)
+
+
+def set_disabled(db: Session, actor: Account, account_id: str, disabled: bool) -> Account:
+    """Disable or re-enable an account; disabling ends all its sessions."""
+    account = db.get(Account, account_id)
+    if account is None:
+        raise AccountNotFound
+    if disabled and account.role == Role.ADMIN:
+        others = db.scalar(
+            select(func.count())
+            .select_from(Account)
+            .where(
+                Account.role == Role.ADMIN,
+                Account.disabled.is_(False),
+                Account.id != account.id,
+                Account.wrapped_private_key.is_not(None),
+            )
+        )
+        if account.id == actor.id or not others:
+            raise LastAdmin
+    account.disabled = disabled
+    if disabled:
+        end_all_sessions(db, account.id)
+    db.flush()
+    return account
+
+
+# --- login sessions -------------------------------------------------------------------
+
+
+def _expiry(now: datetime, idle_minutes: int) -> datetime:
+    later = now + timedelta(minutes=idle_minutes)
+    return datetime.fromtimestamp(math.ceil(later.timestamp() / 60) * 60, tz=UTC)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class MalformedSessionCookie(ValueError):
+    """The session cookie is not of our format at all: it was altered."""
+
+
+def parse_cookie(value: str) -> tuple[bytes, bytes]:
+    """Split a session cookie into (session id, session key)."""
+    try:
+        sid_text, key_text = value.split(".")
+        session_id, session_key = _unb64(sid_text), _unb64(key_text)
+    except (ValueError, binascii.Error):
+        raise MalformedSessionCookie from None
+    if len(session_id) != 32 or len(session_key) != 32:
+        raise MalformedSessionCookie
+    return session_id, session_key
+
+
+def start_session(
+    db: Session, config: AuthConfig, account: Account, keys: UnlockedKeys, now: datetime
+) -> str:
+    """Open a login session and return the cookie value that alone can resume it."""
+    session_id, session_key = secrets.token_bytes(32), new_key()
+    id_hash = hashlib.sha256(session_id).digest()
+    db.add(
+        LoginSession(
+            id_hash=id_hash,
+            account_id=account.id,
+            sealed_keys=wrap_secret(
+                session_key, keys.to_bytes(), purpose=SESSION_KEYS, owner=id_hash.hex()
+            ),
+            expires_at=_expiry(now, config.idle_minutes),
+        )
+    )
+    db.flush()
+    return f"{_b64(session_id)}.{_b64(session_key)}"
+
+
+def resume_session(db: Session, config: AuthConfig, cookie: str, now: datetime) -> Identity:
+    """The identity behind a session cookie, extending its idle expiry.
+
+    Raises MalformedSessionCookie for a cookie that is not ours, SessionEnded for one
+    that is unknown, expired, disabled or whose key does not open the row.
+    """
+    session_id, session_key = parse_cookie(cookie)
+    id_hash = hashlib.sha256(session_id).digest()
+    row = db.get(LoginSession, id_hash)
+    if row is None:
+        raise SessionEnded
+    if row.expires_at <= now:
+        db.delete(row)
+        raise SessionEnded
+    try:
+        keys = UnlockedKeys.from_bytes(
+            unwrap_secret(session_key, row.sealed_keys, purpose=SESSION_KEYS, owner=id_hash.hex())
+        )
+    except CryptoError:
+        raise SessionEnded from None
+    account = db.get(Account, row.account_id)
+    if account is None or account.disabled:
+        db.delete(row)
+        raise SessionEnded
+    expiry = _expiry(now, config.idle_minutes)
+    if expiry != row.expires_at:
+        row.expires_at = expiry
+    return Identity(account=account, keys=keys, session_id_hash=id_hash)
+
+
+def end_session(db: Session, id_hash: bytes) -> None:
+    """Log out: delete the server half of the session."""
+    db.execute(delete(LoginSession).where(LoginSession.id_hash == id_hash))
+
+
+def end_all_sessions(db: Session, account_id: str, keep: bytes | None = None) -> None:
+    """End every session of an account, except `keep`."""
+    statement = delete(LoginSession).where(LoginSession.account_id == account_id)
+    if keep is not None:
+        statement = statement.where(LoginSession.id_hash != keep)
+    db.execute(statement)
+
+
+def purge_expired_sessions(db: Session, now: datetime) -> int:
+    """Delete sessions past their idle expiry; returns how many."""
+    result = db.execute(delete(LoginSession).where(LoginSession.expires_at <= now))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,255 @@
+"""Auth pages. Thin: parse the form, call one service function, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from statements.auth import auth_config, now, roles_required, set_login_cookie
+from statements.auth import service
+from statements.auth.errors import (
+    AccountDisabled,
+    CodenameMalformed,
+    EnrolmentInvalid,
+    LoginFailed,
+    TotpInvalid,
+    WeakPassphrase,
+)
+from statements.auth.forms import (
+    ButtonForm,
+    ChangePassphraseForm,
+    CodenameLoginForm,
+    EnrolForm,
+    StaffLoginForm,
+)
+from statements.db import get_session
+from statements.models import Account
+
+blueprint = Blueprint("auth", __name__)
+
+WEAK_PASSPHRASE = {
+    "too_short": f"Use at least {service.MIN_PASSPHRASE} characters.",
+    "too_long": f"Use at most {service.MAX_PASSPHRASE} characters.",
+    "too_common": "That passphrase is too common or too easy to guess. Try four or five "
+    "unrelated words.",
+}
+LOGIN_FAILED_STAFF = (
+    "That username, passphrase or code is not right. Each code works only once: if you "
+    "just used one, wait for the next."
+)
+LOGIN_FAILED_CODENAME = "That codename is not right. Check each word and try again."
+DISABLED = "This account has been disabled by an administrator."
+
+
+def _safe_next(target: str | None) -> str:
+    """Only follow a `next` that stays on this site."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return url_for("main.home")
+
+
+def _signed_in(account_keys: tuple[Account, service.UnlockedKeys], target: str) -> Response:
+    """Open a session for a login that succeeded and go on to target."""
+    account, keys = account_keys
+    cookie = service.start_session(get_session(), auth_config(), account, keys, now())
+    response = redirect(target)
+    set_login_cookie(response, cookie)
+    return response
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """Sign in with a codename."""
+    form = CodenameLoginForm()
+    if not form.validate_on_submit():
+        status = 400 if form.is_submitted() else 200
+        return render_template("auth/login.html", form=form), status
+    try:
+        account_keys = service.login_member(get_session(), auth_config(), form.codename.data or "")
+    except CodenameMalformed:
+        form.codename.errors = ["A codename is made of words: letters, spaces and hyphens only."]
+        return render_template("auth/login.html", form=form), 400
+    except LoginFailed:
+        form.codename.errors = [LOGIN_FAILED_CODENAME]
+        return render_template("auth/login.html", form=form), 401
+    except AccountDisabled:
+        form.codename.errors = [DISABLED]
+        return render_template("auth/login.html", form=form), 403
+    return _signed_in(account_keys, _safe_next(request.args.get("next")))
+
+
+@blueprint.route("/join", methods=["GET", "POST"])
+def join() -> Any:
+    """Create an anonymous account: the codename is shown once, here."""
+    form = ButtonForm()
+    if not form.validate_on_submit():
+        return render_template("auth/join.html", form=form), 400 if form.is_submitted() else 200
+    account, codename, keys = service.create_member(get_session(), auth_config())
+    cookie = service.start_session(get_session(), auth_config(), account, keys, now())
+    response = make_response(
+        render_template(
+            "auth/codename.html", codename=codename, next=_safe_next(request.args.get("next"))
+        ),
+        201,
+    )
+    set_login_cookie(response, cookie)
+    return response
+
+
+@blueprint.route("/staff/login", methods=["GET", "POST"])
+def staff_login() -> Any:
+    """Sign in as a coordinator or admin: username, passphrase and TOTP code."""
+    form = StaffLoginForm()
+    if not form.validate_on_submit():
+        status = 400 if form.is_submitted() else 200
+        return render_template("auth/staff_login.html", form=form), status
+    try:
+        account_keys = service.login_staff(
+            get_session(),
+            auth_config(),
+            form.username.data or "",
+            form.passphrase.data or "",
+            form.code.data or "",
+            now(),
+        )
+    except LoginFailed:
+        return render_template("auth/staff_login.html", form=form, error=LOGIN_FAILED_STAFF), 401
+    except AccountDisabled:
+        return render_template("auth/staff_login.html", form=form, error=DISABLED), 403
+    return _signed_in(account_keys, _safe_next(request.args.get("next")))
+
+
+@blueprint.route("/logout", methods=["POST"])
+def logout() -> Any:
+    """Sign out: the server half of the session is deleted."""
+    form = ButtonForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("main.home"))
+    if current_user.is_authenticated:
+        service.end_session(get_session(), current_user.identity.session_id_hash)
+    g.clear_login_cookie = True
+    flash("You are signed out.", "notice")
+    return redirect(url_for("main.home"))
+
+
+def qr_svg(data: str, title: str) -> str:
+    """An inline SVG QR code: no image request, no JavaScript."""
+    return str(segno.make(data, error="m").svg_inline(scale=4, border=4, title=title))
+
+
+@blueprint.route("/enrol/<token>", methods=["GET", "POST"])
+def enrol(token: str) -> Any:
+    """A new coordinator or admin sets a passphrase and an authenticator app."""
+    db = get_session()
+    try:
+        account = service.enrolment_account(db, token, now())
+    except EnrolmentInvalid:
+        return render_template("auth/enrol_invalid.html"), 404
+    form = EnrolForm()
+    if not form.is_submitted():
+        form.totp_secret.data = service.new_totp_secret()
+    secret = form.totp_secret.data or ""
+    if not service.valid_totp_secret(secret):
+        return render_template("auth/enrol_invalid.html"), 400
+
+    def page(status: int, error: str | None = None) -> tuple[str, int]:
+        assert account.username is not None
+        uri = service.totp_uri(secret, account.username)
+        return (
+            render_template(
+                "auth/enrol.html",
+                form=form,
+                account=account,
+                secret=secret,
+                qr=qr_svg(uri, "QR code for your authenticator app"),
+                error=error,
+            ),
+            status,
+        )
+
+    if not form.validate_on_submit():
+        return page(400 if form.is_submitted() else 200)
+    try:
+        account, keys = service.complete_enrolment(
+            db,
+            auth_config(),
+            token,
+            form.passphrase.data or "",
+            secret,
+            form.code.data or "",
+            now(),
+        )
+    except WeakPassphrase as exc:
+        form.passphrase.errors = [WEAK_PASSPHRASE[exc.reason]]
+        return page(400)
+    except TotpInvalid:
+        form.code.errors = [
+            "That code does not match. Check the time on your phone, and that you scanned "
+            "the code on this page."
+        ]
+        return page(400)
+    flash("Your account is ready. Welcome.", "notice")
+    return _signed_in((account, keys), url_for("main.home"))
+
+
+@blueprint.route("/account", methods=["GET"])
+@login_required
+def account() -> Any:
+    """The signed-in account's page."""
+    return render_template(
+        "auth/account.html", form=ChangePassphraseForm(), button=ButtonForm()
+    )
+
+
+@blueprint.route("/account/passphrase", methods=["POST"])
+@roles_required("admin", "coordinator")
+def change_passphrase() -> Any:
+    """Change the passphrase; other sessions end."""
+    form = ChangePassphraseForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            service.change_passphrase(
+                get_session(),
+                auth_config(),
+                current_user.identity,
+                form.current.data or "",
+                form.passphrase.data or "",
+                form.code.data or "",
+                now(),
+            )
+        except WeakPassphrase as exc:
+            form.passphrase.errors = [WEAK_PASSPHRASE[exc.reason]]
+        except (LoginFailed, AccountDisabled):
+            error = LOGIN_FAILED_STAFF.replace("username, ", "")
+        else:
+            flash("Your passphrase is changed. Every other session has been signed out.", "notice")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form, button=ButtonForm(), error=error), 400
+
+
+@blueprint.route("/account/sessions", methods=["POST"])
+@login_required
+def end_other_sessions() -> Any:
+    """Sign out every other session of this account."""
+    form = ButtonForm()
+    if form.validate_on_submit():
+        service.end_all_sessions(
+            get_session(), current_user.account.id, keep=current_user.identity.session_id_hash
+        )
+        flash("Every other session of this account is signed out.", "notice")
+    return redirect(url_for("auth.account"))
+

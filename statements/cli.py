@@ -1,0 +1,99 @@
+"""Command-line tasks: migrations, the first admin, housekeeping."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+import segno
+from flask import Flask, current_app
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from statements import db as database
+from statements.auth import service
+from statements.auth.errors import InvalidUsername, TotpInvalid, UsernameTaken, WeakPassphrase
+
+
+def _engine() -> Engine:
+    db: database.Database = current_app.extensions["db"]
+    return db.engine
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database migrations."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+def upgrade(revision: str) -> None:
+    """Apply migrations to the configured database."""
+    database.upgrade(_engine(), revision)
+    click.echo(f"database at migration {database.current_revision(_engine())}")
+
+
+@db_group.command("current")
+def current() -> None:
+    """Show the database's migration and the code's."""
+    click.echo(f"database: {database.current_revision(_engine())}")
+    click.echo(f"code:     {database.head_revision()}")
+
+
+@click.command("create-admin")
+@click.argument("username")
+def create_admin(username: str) -> None:
+    """Create an admin: prompts for a passphrase, then enrols an authenticator app."""
+    config: service.AuthConfig = current_app.extensions["auth"]
+    try:
+        username = service.normalize_username(username)
+    except InvalidUsername:
+        raise click.ClickException(
+            "usernames are 3 to 32 characters: lower-case letters, digits, . _ -"
+        ) from None
+    passphrase = click.prompt("Passphrase", hide_input=True, confirmation_prompt=True)
+    try:
+        service.check_passphrase(passphrase, username)
+    except WeakPassphrase as exc:
+        raise click.ClickException(
+            {
+                "too_short": f"the passphrase needs at least {service.MIN_PASSPHRASE} characters",
+                "too_long": "the passphrase is too long",
+                "too_common": "that passphrase is too common or easy to guess",
+            }[exc.reason]
+        ) from None
+    secret = service.new_totp_secret()
+    uri = service.totp_uri(secret, username)
+    click.echo("\nScan this QR code with an authenticator app (or type the secret below):\n")
+    segno.make(uri, error="m").terminal(compact=True)
+    click.echo(f"\n  secret: {secret}\n  uri:    {uri}\n")
+    code = click.prompt("Enter the 6-digit code the app now shows")
+    with Session(_engine()) as session:
+        try:
+            service.create_admin(
+                session, config, username, passphrase, secret, code, datetime.now(UTC)
+            )
+        except TotpInvalid:
+            raise click.ClickException(
+                "that code does not match; check the phone's clock and run this again"
+            ) from None
+        except UsernameTaken:
+            raise click.ClickException(f"an account named {username} already exists") from None
+        session.commit()
+    click.echo(f"Admin {username} created. Sign in at /staff/login.")
+
+
+@click.command("purge-sessions")
+def purge_sessions() -> None:
+    """Delete login sessions past their idle expiry (run from cron)."""
+    with Session(_engine()) as session:
+        count = service.purge_expired_sessions(session, datetime.now(UTC))
+        session.commit()
+    click.echo(f"{count} expired sessions deleted")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands."""
+    app.cli.add_command(db_group)
+    app.cli.add_command(create_admin)
+    app.cli.add_command(purge_sessions)

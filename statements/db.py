@@ -1,0 +1,132 @@
+"""Engine, one session per request, and the migration state check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask, Response, g, render_template
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+UPGRADE_COMMAND = "flask --app wsgi db upgrade"
+
+
+@dataclass
+class Database:
+    """The engine and the session factory the app uses; tests may swap the factory."""
+
+    engine: Engine
+    sessionmaker: sessionmaker[Session]
+    schema_current: bool = False
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; parameters are hidden so no error message carries user data."""
+    kwargs: dict[str, Any] = {"hide_parameters": True}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"timeout": 15}
+    else:
+        kwargs["pool_pre_ping"] = True
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # WAL lets several worker processes read while one writes.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # Deleted rows (ended sessions, destroyed keys) are overwritten, not left in free pages.
+    cursor.execute("PRAGMA secure_delete=ON")
+    cursor.close()
+
+
+def alembic_config(connection: Any = None) -> Config:
+    """An Alembic configuration pointing at migrations/, optionally on a connection."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str | None:
+    """The newest migration in migrations/."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration the database is at, or None for an empty database."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply migrations up to revision."""
+    from alembic import command
+
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), revision)
+
+
+def get_session() -> Session:
+    """The request's session, created on first use."""
+    if "db_session" not in g:
+        database: Database = g.database
+        g.db_session = database.sessionmaker()
+    session: Session = g.db_session
+    return session
+
+
+def init_app(app: Flask, database_url: str) -> None:
+    """Create the engine and wire the per-request transaction."""
+    engine = make_engine(database_url)
+    database = Database(engine, sessionmaker(bind=engine, expire_on_commit=False))
+    app.extensions["db"] = database
+
+    @app.before_request
+    def _open() -> Response | None:
+        g.database = database
+        if not database.schema_current:
+            current, head = current_revision(database.engine), head_revision()
+            if current != head:
+                app.logger.error(
+                    "database is at migration %s, the code needs %s: run %s",
+                    current,
+                    head,
+                    UPGRADE_COMMAND,
+                )
+                return Response(
+                    render_template("errors/schema.html", command=UPGRADE_COMMAND), 503
+                )
+            database.schema_current = True
+        return None
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        # One commit per request, and only when it succeeded: a 4xx or 5xx writes nothing.
+        session: Session | None = g.pop("db_session", None)
+        if session is not None:
+            try:
+                if response.status_code < 400:
+                    session.commit()
+                else:
+                    session.rollback()
+            finally:
+                session.close()
+        return response
+
+    @app.teardown_request
+    def _close(_exc: BaseException | None) -> None:
+        session: Session | None = g.pop("db_session", None)
+        if session is not None:
+            session.rollback()
+            session.close()

@@ -1,0 +1,88 @@
+"""Error pages: every failure gets a clear page and the right status, never a traceback."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from flask import Flask, current_app, render_template
+from flask_limiter import Limiter
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+# What each failure means to the person who met it. The key is the status code, or
+# the description a view passed to abort() for a more precise message.
+MESSAGES: dict[int | str, tuple[str, str]] = {
+    400: ("That request could not be understood", "Please go back and try again."),
+    "malformed": (
+        "That request contained text that could not be read",
+        "Some characters could not be read as text. Please go back, retype what you "
+        "entered, and try again.",
+    ),
+    "csrf": (
+        "This form has expired",
+        "For your safety, forms only work when sent from this site in the same browser "
+        "session. Please go back, reload the page, and send the form again. Nothing "
+        "was saved.",
+    ),
+    "session_cookie": (
+        "Your sign-in could not be read",
+        "Your browser sent a sign-in cookie that is not valid, so it has been removed. "
+        "Please sign in again.",
+    ),
+    401: ("Please sign in", "This page is only for signed-in accounts."),
+    403: ("Not allowed", "Your account cannot do this."),
+    404: ("Page not found", "There is no page at this address. Check the link you followed."),
+    405: ("Not allowed", "This page cannot be used that way."),
+    413: (
+        "That was too large",
+        "What you sent is larger than this site accepts. Nothing was saved.",
+    ),
+    429: ("Too many attempts", ""),
+    500: (
+        "Something went wrong on our side",
+        "Nothing you sent was saved. Please try again in a little while.",
+    ),
+}
+
+
+def _retry_minutes() -> int:
+    limiter: Limiter = current_app.extensions["limiter"]
+    limit = limiter.current_limit
+    seconds = (limit.reset_at - time.time()) if limit is not None else 60
+    return max(1, math.ceil(seconds / 60))
+
+
+def render_error(status: int, key: int | str | None = None) -> tuple[str, int]:
+    """Render the error page for a status, with the message for key."""
+    title, text = MESSAGES.get(key if key is not None else status, MESSAGES.get(status, MESSAGES[400]))
+    return (
+        render_template(
+            "errors/error.html",
+            status=status,
+            title=title,
+            text=text,
+            retry_minutes=_retry_minutes() if status == 429 else None,
+        ),
+        status,
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers."""
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_error: CSRFError) -> tuple[str, int]:
+        return render_error(400, "csrf")
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> tuple[str, int] | HTTPException:
+        status = error.code or 500
+        if status < 400:
+            return error
+        key = error.description if error.description in MESSAGES else status
+        return render_error(status, key)
+
+    @app.errorhandler(InternalServerError)
+    def _server(_error: InternalServerError) -> tuple[str, int]:
+        return render_error(500)

@@ -1,0 +1,15 @@
+"""The home page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template
+
+blueprint = Blueprint("main", __name__)
+
+
+@blueprint.route("/")
+def home() -> Any:
+    """What this site is, and the ways in."""
+    return render_template("main/home.html")

@@ -1,0 +1,117 @@
+"""Response headers, CSRF, request hygiene and throttling, for every route."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from urllib.parse import parse_qsl
+
+from flask import Flask, Response, abort, request
+from flask_limiter import Limiter
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from statements.settings import Settings
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    ]
+)
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+
+
+def _client_key(secret: bytes) -> str:
+    """A keyed hash of the client address: throttling needs a key, not the address."""
+    address = (request.remote_addr or "").encode()
+    return hmac.new(secret, b"throttle:" + address, hashlib.sha256).hexdigest()[:32]
+
+
+def make_limiter(app: Flask, settings: Settings) -> Limiter:
+    """A rate limiter on Redis when configured, in memory otherwise."""
+    secret = hashlib.sha256(b"statements/throttle/" + settings.secret_key.encode()).digest()
+    limiter = Limiter(
+        key_func=lambda: _client_key(secret),
+        app=app,
+        storage_uri=settings.redis_url or "memory://",
+        strategy="moving-window",
+        key_prefix=settings.rate_limit_prefix,
+        enabled=settings.rate_limit_enabled,
+        headers_enabled=False,
+        # Fail closed would lock everyone out when Redis blips; the KDF cost still
+        # bounds guessing, so we keep serving and say so in the error log.
+        swallow_errors=True,
+    )
+    return limiter
+
+
+def _is_malformed() -> bool:
+    """True when the query string or form is not valid UTF-8 or carries NUL characters."""
+    try:
+        parse_qsl(request.query_string.decode("latin-1"), encoding="utf-8", errors="strict")
+        if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
+            body = request.get_data(cache=True).decode("latin-1")
+            parse_qsl(body, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        return True
+    values = list(request.args.values())
+    if request.method == "POST":
+        values += request.form.values()
+    # Werkzeug turns undecodable multipart bytes into U+FFFD; NUL breaks PostgreSQL text.
+    return any("\x00" in value or "\ufffd" in value for value in values)
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    """Configure cookies, CSRF, throttling and the headers every response carries."""
+    secure = not settings.development
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        MAX_FORM_MEMORY_SIZE=settings.max_request_bytes,
+        # Flask's own cookie only carries the CSRF token seed and one-off notices.
+        SESSION_COOKIE_NAME="__Host-csrf" if secure else "csrf",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=secure,
+        SESSION_COOKIE_SAMESITE="Strict",
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=secure,
+        PREFERRED_URL_SCHEME="https" if secure else "http",
+        TEMPLATES_AUTO_RELOAD=settings.development,
+    )
+    if settings.proxy_hops:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,
+            x_host=settings.proxy_hops,
+        )
+    CSRFProtect(app)
+    app.extensions["limiter"] = make_limiter(app, settings)
+
+    @app.before_request
+    def _reject_bad_encoding() -> None:
+        if _is_malformed():
+            abort(400, description="malformed")
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        headers = response.headers
+        headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        headers["Referrer-Policy"] = "no-referrer"
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["X-Frame-Options"] = "DENY"
+        headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        headers["Cross-Origin-Resource-Policy"] = "same-origin"
+        headers["Permissions-Policy"] = PERMISSIONS_POLICY
+        if request.is_secure:
+            headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+        if request.endpoint == "static":
+            headers["Cache-Control"] = "public, max-age=86400"
+        elif not getattr(response, "cacheable", False):
+            # Nothing else is cached unless its view marks it public (published
+            # statements, later): a shared computer must not keep a member's pages.
+            headers["Cache-Control"] = "no-store"
+        return response

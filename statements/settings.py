@@ -1,0 +1,155 @@
+"""Typed, immutable settings, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from limits import parse_many
+
+from crypto.kdf import KdfParams
+
+Environment = Literal["development", "production"]
+
+MIN_SECRET_LENGTH = 32
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it in one line."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"{name}: {problem}")
+        self.name = name
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app needs from its environment, validated."""
+
+    environment: Environment
+    secret_key: str
+    lookup_pepper: bytes
+    database_url: str
+    instance_path: Path
+    redis_url: str | None = None
+    session_idle_minutes: int = 30
+    kdf: KdfParams = field(default_factory=KdfParams)
+    login_rate_limit: str = "10 per minute;60 per hour"
+    leave_quickly_url: str = "https://www.wikipedia.org/"
+    proxy_hops: int = 0
+    max_request_bytes: int = 2 * 1024 * 1024
+    # Tests set this to keep one random prefix per test in a shared Redis.
+    rate_limit_prefix: str = "statements"
+    rate_limit_enabled: bool = True
+
+    @property
+    def development(self) -> bool:
+        """True when running the local development server."""
+        return self.environment == "development"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], instance_path: Path) -> Settings:
+        """Read and validate every setting; raise SettingsError naming the first bad one."""
+        env = environ.get("APP_ENV", "production").strip()
+        if env not in ("development", "production"):
+            raise SettingsError("APP_ENV", "must be 'development' or 'production'")
+        environment: Environment = "development" if env == "development" else "production"
+
+        secret_key = _secret(environ, "SECRET_KEY", environment, instance_path)
+        pepper = _secret(environ, "LOOKUP_PEPPER", environment, instance_path)
+
+        database_url = environ.get("DATABASE_URL", "").strip()
+        if not database_url:
+            database_url = f"sqlite:///{instance_path / 'statements.sqlite3'}"
+        elif not database_url.startswith(("sqlite://", "postgresql")):
+            raise SettingsError("DATABASE_URL", "must be a sqlite:// or postgresql:// URL")
+
+        redis_url = environ.get("REDIS_URL", "").strip() or None
+        if redis_url is not None and urlsplit(redis_url).scheme not in ("redis", "rediss"):
+            raise SettingsError("REDIS_URL", "must be a redis:// or rediss:// URL")
+
+        rate = environ.get("LOGIN_RATE_LIMIT", cls.login_rate_limit).strip()
+        try:
+            parse_many(rate)
+        except ValueError:
+            raise SettingsError(
+                "LOGIN_RATE_LIMIT", "must look like '10 per minute;60 per hour'"
+            ) from None
+
+        leave = environ.get("LEAVE_QUICKLY_URL", cls.leave_quickly_url).strip()
+        parts = urlsplit(leave)
+        if parts.scheme != "https" or not parts.netloc:
+            raise SettingsError("LEAVE_QUICKLY_URL", "must be an https:// URL")
+
+        try:
+            kdf = KdfParams(
+                memory_kib=_int(environ, "KDF_MEMORY_KIB", KdfParams.memory_kib, 8, 4 * 1024**2),
+                iterations=_int(environ, "KDF_ITERATIONS", KdfParams.iterations, 1, 100),
+                lanes=_int(environ, "KDF_LANES", KdfParams.lanes, 1, 64),
+            )
+        except ValueError as exc:
+            raise SettingsError("KDF_MEMORY_KIB", str(exc)) from None
+
+        return cls(
+            environment=environment,
+            secret_key=secret_key,
+            lookup_pepper=pepper.encode(),
+            database_url=database_url,
+            instance_path=instance_path,
+            redis_url=redis_url,
+            session_idle_minutes=_int(environ, "SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
+            kdf=kdf,
+            login_rate_limit=rate,
+            leave_quickly_url=leave,
+            proxy_hops=_int(environ, "PROXY_HOPS", 0, 0, 5),
+            max_request_bytes=_int(
+                environ, "MAX_REQUEST_BYTES", cls.max_request_bytes, 64 * 1024, 64 * 1024**2
+            ),
+        )
+
+
+def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(name, f"must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(name, f"must be between {low} and {high}, got {value}")
+    return value
+
+
+def _secret(
+    environ: Mapping[str, str], name: str, environment: Environment, instance_path: Path
+) -> str:
+    """Read a secret; in development, generate it once and keep it under instance/."""
+    value = environ.get(name, "").strip()
+    if value:
+        if len(value) < MIN_SECRET_LENGTH:
+            raise SettingsError(name, f"must be at least {MIN_SECRET_LENGTH} characters")
+        return value
+    if environment != "development":
+        raise SettingsError(
+            name,
+            "is required outside development; generate one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(48))'",
+        )
+    path = instance_path / name.lower()
+    if path.exists():
+        stored = path.read_text().strip()
+        if len(stored) >= MIN_SECRET_LENGTH:
+            return stored
+    instance_path.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    # Created with owner-only permissions: it peppers codename lookups and signs cookies.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
