@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import click
 import segno
 from flask import Flask, current_app
@@ -11,13 +9,18 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from statements import db as database
-from statements.auth import service
+from statements.auth import now, service
 from statements.auth.errors import InvalidUsername, TotpInvalid, UsernameTaken, WeakPassphrase
 
 
 def _engine() -> Engine:
     db: database.Database = current_app.extensions["db"]
     return db.engine
+
+
+def _session() -> Session:
+    db: database.Database = current_app.extensions["db"]
+    return db.sessionmaker()
 
 
 @click.group("db")
@@ -68,10 +71,10 @@ def create_admin(username: str) -> None:
     segno.make(uri, error="m").terminal(compact=True)
     click.echo(f"\n  secret: {secret}\n  uri:    {uri}\n")
     code = click.prompt("Enter the 6-digit code the app now shows")
-    with Session(_engine()) as session:
+    with _session() as session:
         try:
             service.create_admin(
-                session, config, username, passphrase, secret, code, datetime.now(UTC)
+                session, config, username, passphrase, secret, code, now()
             )
         except TotpInvalid:
             raise click.ClickException(
@@ -86,8 +89,8 @@ def create_admin(username: str) -> None:
 @click.command("purge-sessions")
 def purge_sessions() -> None:
     """Delete login sessions past their idle expiry (run from cron)."""
-    with Session(_engine()) as session:
-        count = service.purge_expired_sessions(session, datetime.now(UTC))
+    with _session() as session:
+        count = service.purge_expired_sessions(session, now())
         session.commit()
     click.echo(f"{count} expired sessions deleted")
 

@@ -50,7 +50,8 @@ def _retry_minutes() -> int:
     limiter: Limiter = current_app.extensions["limiter"]
     limit = limiter.current_limit
     seconds = (limit.reset_at - time.time()) if limit is not None else 60
-    return max(1, math.ceil(seconds / 60))
+    # reset_at is rounded up to whole seconds: a one-minute window says "1 minute".
+    return max(1, math.ceil((seconds - 2) / 60))
 
 
 def render_error(status: int, key: int | str | None = None) -> tuple[str, int]:

@@ -23,7 +23,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "base-uri 'none'",
     ]
 )
-PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=()"
 
 
 def _client_key(secret: bytes) -> str:
@@ -88,13 +88,15 @@ def init_app(app: Flask, settings: Settings) -> None:
             app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,
             x_host=settings.proxy_hops,
         )
-    CSRFProtect(app)
-    app.extensions["limiter"] = make_limiter(app, settings)
 
+    # Registered before CSRF protection, which would parse (and so consume) the body.
     @app.before_request
     def _reject_bad_encoding() -> None:
         if _is_malformed():
             abort(400, description="malformed")
+
+    CSRFProtect(app)
+    app.extensions["limiter"] = make_limiter(app, settings)
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 
@@ -18,6 +19,6 @@ class InviteStaffForm(FlaskForm):
     )
     role = SelectField(
         "Role",
-        choices=[("coordinator", "Coordinator"), ("admin", "Admin")],
+        choices=[SelectChoice("coordinator", "Coordinator"), SelectChoice("admin", "Admin")],
         validators=[InputRequired()],
     )

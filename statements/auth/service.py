@@ -365,21 +365,13 @@ def complete_enrolment(
     return account, keys
 
 
-def login_staff(
-    db: Session, config: AuthConfig, typed_username: str, passphrase: str, code: str, now: datetime
-) -> tuple[Account, UnlockedKeys]:
-    """Log in with username, passphrase and a TOTP code never used before."""
-    try:
-        username = normalize_username(typed_username)
-    except InvalidUsername:
-        username = ""
-    account = db.scalar(
-        select(Account).where(Account.username == username, Account.role != Role.MEMBER)
-    ) if username else None
+def _verify_staff(
+    account: Account | None, config: AuthConfig, passphrase: str, code: str, now: datetime
+) -> tuple[Account, UnlockedKeys, bytes]:
+    """Check passphrase and a TOTP code never used before; record the code's step."""
     if len(passphrase) > MAX_PASSPHRASE:
         raise LoginFailed
-    secret = passphrase.encode()
-    account, keys, master_key = _unlock(account, secret, config)
+    account, keys, master_key = _unlock(account, passphrase.encode(), config)
     totp_secret, last_step = _read_totp(account, master_key)
     step = _totp_step(totp_secret, code, now)
     # A code is good once: an observed or phished code cannot be replayed.
@@ -388,7 +380,24 @@ def login_staff(
     if account.disabled:
         raise AccountDisabled
     _write_totp(account, master_key, totp_secret, step)
-    _rekey_if_weaker(account, secret, keys, master_key, config)
+    return account, keys, master_key
+
+
+def login_staff(
+    db: Session, config: AuthConfig, typed_username: str, passphrase: str, code: str, now: datetime
+) -> tuple[Account, UnlockedKeys]:
+    """Log in with username, passphrase and a TOTP code never used before."""
+    try:
+        username = normalize_username(typed_username)
+    except InvalidUsername:
+        username = ""
+    account = (
+        db.scalar(select(Account).where(Account.username == username, Account.role != Role.MEMBER))
+        if username
+        else None
+    )
+    account, keys, master_key = _verify_staff(account, config, passphrase, code, now)
+    _rekey_if_weaker(account, passphrase.encode(), keys, master_key, config)
     return account, keys
 
 
@@ -402,9 +411,8 @@ def change_passphrase(
     now: datetime,
 ) -> None:
     """Change a coordinator's or admin's passphrase; every other session ends."""
-    account = identity.account
+    account, keys, master_key = _verify_staff(identity.account, config, old, code, now)
     assert account.username is not None
-    account, keys, master_key = login_staff(db, config, account.username, old, code, now)
     check_passphrase(new, account.username)
     totp_secret, last_step = _read_totp(account, master_key)
     master_key = _new_master_key(account, new.encode(), config.kdf)

@@ -1,0 +1,146 @@
+"""Fixtures: settings, app, client, session, clock.
+
+A fresh SQLite file per test by default. With TEST_DATABASE_URL set, the tests run on
+that PostgreSQL database instead, each inside a transaction that is rolled back; with
+TEST_REDIS_URL set, rate limits are kept in that Redis under a prefix of their own.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from crypto.kdf import KdfParams
+from statements import create_app
+from statements.db import Database, make_engine, upgrade
+from statements.settings import Settings
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
+CHEAP_KDF = KdfParams(memory_kib=8, iterations=1, lanes=1)
+
+
+class Clock:
+    """A settable clock the app reads through app.extensions['clock']."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        """Move time forward."""
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """SQLite: one migrated database file, copied for each test."""
+    if TEST_DATABASE_URL:
+        return None
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_engine() -> Iterator[Engine | None]:
+    """PostgreSQL: a clean schema, migrated once for the whole run."""
+    if not TEST_DATABASE_URL:
+        yield None
+        return
+    engine = make_engine(TEST_DATABASE_URL)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, migrated_template: Path | None) -> str:
+    """The URL of this test's database."""
+    if TEST_DATABASE_URL:
+        return TEST_DATABASE_URL
+    assert migrated_template is not None
+    path = tmp_path / "test.sqlite3"
+    shutil.copyfile(migrated_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """Development-mode settings with a cheap KDF; tests override with dataclasses.replace."""
+    return Settings(
+        environment="development",
+        secret_key=secrets.token_urlsafe(48),
+        lookup_pepper=secrets.token_bytes(32),
+        database_url=database_url,
+        instance_path=tmp_path / "instance",
+        redis_url=TEST_REDIS_URL,
+        kdf=CHEAP_KDF,
+        rate_limit_prefix=f"test-{secrets.token_hex(8)}",
+    )
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """The time the app sees; tests move it."""
+    return Clock()
+
+
+@pytest.fixture
+def app(settings: Settings, clock: Clock, postgres_engine: Engine | None) -> Iterator[Flask]:
+    """The app on this test's database."""
+    app = create_app(settings)
+    app.extensions["clock"] = clock
+    database: Database = app.extensions["db"]
+    if postgres_engine is None:
+        yield app
+        database.engine.dispose()
+        return
+    # Every session of the test joins one outer transaction that is rolled back at the
+    # end; the app's commits become savepoint releases.
+    connection = postgres_engine.connect()
+    outer = connection.begin()
+    database.sessionmaker = sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+    try:
+        yield app
+    finally:
+        outer.rollback()
+        connection.close()
+        database.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client of the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """A database session on the same database (and transaction) as the app."""
+    database: Database = app.extensions["db"]
+    db = database.sessionmaker()
+    try:
+        yield db
+    finally:
+        db.rollback()
+        db.close()

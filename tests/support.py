@@ -1,0 +1,105 @@
+"""Small typed builders and HTTP helpers shared by the tests."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pyotp
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
+
+from statements.auth import service
+from statements.models import Account, Role
+
+STRONG_PASSPHRASE = "lantern orchard pebble compass meadow"
+_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    """The CSRF token from a page's form."""
+    page = client.get(path)
+    match = _CSRF.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def post_form(
+    client: FlaskClient, path: str, data: dict[str, Any] | None = None, *, form_page: str = "/login"
+) -> TestResponse:
+    """POST a form with a valid CSRF token, as a browser would after loading the page."""
+    return client.post(path, data={"csrf_token": csrf_token(client, form_page), **(data or {})})
+
+
+@dataclass(frozen=True)
+class Staff:
+    """What a coordinator or admin knows: enough to sign in."""
+
+    account_id: str
+    username: str
+    passphrase: str
+    totp_secret: str
+
+    def code(self, at: datetime) -> str:
+        """The TOTP code at a moment."""
+        return pyotp.TOTP(self.totp_secret).at(at)
+
+
+def make_staff(
+    app: Flask,
+    session: Session,
+    username: str = "coordinator",
+    role: Role = Role.COORDINATOR,
+    passphrase: str = STRONG_PASSPHRASE,
+) -> Staff:
+    """An enrolled coordinator or admin. Enrolled ten minutes ago, so codes are fresh."""
+    config: service.AuthConfig = app.extensions["auth"]
+    enrolled_at = app.extensions["clock"]() - timedelta(minutes=10)
+    account, token = service.invite_staff(session, username, role, enrolled_at)
+    secret = service.new_totp_secret()
+    service.complete_enrolment(
+        session,
+        config,
+        token,
+        passphrase,
+        secret,
+        pyotp.TOTP(secret).at(enrolled_at),
+        enrolled_at,
+    )
+    session.commit()
+    return Staff(account.id, account.username or "", passphrase, secret)
+
+
+def make_member(app: Flask, session: Session) -> tuple[Account, str]:
+    """A member account and its codename."""
+    account, codename, _keys = service.create_member(session, app.extensions["auth"])
+    session.commit()
+    return account, codename
+
+
+def login_member(client: FlaskClient, codename: str) -> TestResponse:
+    """Sign in by codename through the login form."""
+    return post_form(client, "/login", {"codename": codename})
+
+
+def login_staff(client: FlaskClient, app: Flask, staff: Staff) -> TestResponse:
+    """Sign in a coordinator or admin, then move the clock past the code's time step."""
+    clock = app.extensions["clock"]
+    response = post_form(
+        client,
+        "/staff/login",
+        {"username": staff.username, "passphrase": staff.passphrase, "code": staff.code(clock())},
+        form_page="/staff/login",
+    )
+    clock.advance(seconds=30)
+    return response
+
+
+def auth_cookie(client: FlaskClient) -> str | None:
+    """The login session cookie the client holds, if any."""
+    cookie = client.get_cookie("auth")
+    return cookie.value if cookie else None
