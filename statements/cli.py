@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 import segno
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -23,9 +24,7 @@ def _session() -> Session:
     return db.sessionmaker()
 
 
-@click.group("db")
-def db_group() -> None:
-    """Database migrations."""
+db_group = AppGroup("db", help="Database migrations.")
 
 
 @db_group.command("upgrade")
@@ -44,6 +43,7 @@ def current() -> None:
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.argument("username")
 def create_admin(username: str) -> None:
     """Create an admin: prompts for a passphrase, then enrols an authenticator app."""
@@ -73,9 +73,7 @@ def create_admin(username: str) -> None:
     code = click.prompt("Enter the 6-digit code the app now shows")
     with _session() as session:
         try:
-            service.create_admin(
-                session, config, username, passphrase, secret, code, now()
-            )
+            service.create_admin(session, config, username, passphrase, secret, code, now())
         except TotpInvalid:
             raise click.ClickException(
                 "that code does not match; check the phone's clock and run this again"
@@ -87,6 +85,7 @@ def create_admin(username: str) -> None:
 
 
 @click.command("purge-sessions")
+@with_appcontext
 def purge_sessions() -> None:
     """Delete login sessions past their idle expiry (run from cron)."""
     with _session() as session:

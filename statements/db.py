@@ -104,9 +104,7 @@ def init_app(app: Flask, database_url: str) -> None:
                     head,
                     UPGRADE_COMMAND,
                 )
-                return Response(
-                    render_template("errors/schema.html", command=UPGRADE_COMMAND), 503
-                )
+                return Response(render_template("errors/schema.html", command=UPGRADE_COMMAND), 503)
             database.schema_current = True
         return None
 

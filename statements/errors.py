@@ -56,7 +56,9 @@ def _retry_minutes() -> int:
 
 def render_error(status: int, key: int | str | None = None) -> tuple[str, int]:
     """Render the error page for a status, with the message for key."""
-    title, text = MESSAGES.get(key if key is not None else status, MESSAGES.get(status, MESSAGES[400]))
+    title, text = MESSAGES.get(
+        key if key is not None else status, MESSAGES.get(status, MESSAGES[400])
+    )
     return (
         render_template(
             "errors/error.html",

@@ -11,10 +11,7 @@ from types import TracebackType
 
 from flask import Flask, request
 
-ExcInfo = (
-    tuple[type[BaseException], BaseException, TracebackType]
-    | tuple[None, None, None]
-)
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType] | tuple[None, None, None]
 
 
 class QuietFlask(Flask):

@@ -79,13 +79,17 @@ def init_app(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_SECURE=secure,
         SESSION_COOKIE_SAMESITE="Strict",
         WTF_CSRF_TIME_LIMIT=None,
-        WTF_CSRF_SSL_STRICT=secure,
+        # The strict check demands a Referer, which no-referrer (rightly) never sends;
+        # the token and SameSite=Strict cookies are the protection.
+        WTF_CSRF_SSL_STRICT=False,
         PREFERRED_URL_SCHEME="https" if secure else "http",
         TEMPLATES_AUTO_RELOAD=settings.development,
     )
     if settings.proxy_hops:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,
+            app.wsgi_app,
+            x_for=settings.proxy_hops,
+            x_proto=settings.proxy_hops,
             x_host=settings.proxy_hops,
         )
 

@@ -8,8 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from statements.admin.forms import InviteStaffForm
-from statements.auth import now, roles_required
-from statements.auth import service
+from statements.auth import now, roles_required, service
 from statements.auth.errors import AccountNotFound, InvalidUsername, LastAdmin, UsernameTaken
 from statements.auth.forms import ButtonForm
 from statements.db import get_session

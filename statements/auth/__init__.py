@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, Response, flash, g, redirect, request, url_for
-from flask_login import AnonymousUserMixin, LoginManager, UserMixin, current_user
+from flask import Flask, flash, g, redirect, request, url_for
 from flask_limiter import Limiter
+from flask_login import AnonymousUserMixin, LoginManager, UserMixin, current_user
 from werkzeug.exceptions import Forbidden
+from werkzeug.wrappers import Response
 
 from statements.auth import service
 from statements.auth.errors import SessionEnded
@@ -156,4 +157,4 @@ def init_app(app: Flask, settings: Settings) -> None:
     limiter: Limiter = app.extensions["limiter"]
     login_limit = limiter.shared_limit(settings.login_rate_limit, scope="login", methods=["POST"])
     for endpoint in THROTTLED_ENDPOINTS:
-        app.view_functions[endpoint] = login_limit(app.view_functions[endpoint])
+        app.view_functions[endpoint] = login_limit(app.view_functions[endpoint])  # type: ignore[assignment]

@@ -45,7 +45,7 @@ _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,31}$")
 
 # Purposes bind each wrapped secret to what it is, so one cannot stand in for another.
 PRIVATE_KEY = "account-private-key"
-AUTHOR_SECRET = "account-author-secret"
+AUTHOR_SECRET = "account-author-secret"  # noqa: S105 - a label, not a secret
 TOTP_STATE = "account-totp"
 SESSION_KEYS = "login-session"
 
@@ -137,12 +137,18 @@ def _unlock(
         # Spend the same time as a real attempt, so timing does not reveal the account.
         derive_master_key(secret, b"\x00" * 16, config.kdf)
         raise LoginFailed
-    assert account.kdf_salt is not None and account.kdf_params is not None
-    master_key = derive_master_key(secret, account.kdf_salt, KdfParams.from_json(account.kdf_params))
+    if account.kdf_salt is None or account.kdf_params is None:
+        raise LoginFailed
+    master_key = derive_master_key(
+        secret, account.kdf_salt, KdfParams.from_json(account.kdf_params)
+    )
     try:
         keys = UnlockedKeys(
             private_key=unwrap_secret(
-                master_key, account.wrapped_private_key or b"", purpose=PRIVATE_KEY, owner=account.id
+                master_key,
+                account.wrapped_private_key or b"",
+                purpose=PRIVATE_KEY,
+                owner=account.id,
             ),
             author_secret=unwrap_secret(
                 master_key,
@@ -170,7 +176,9 @@ def _rekey_if_weaker(
     return master_key
 
 
-def login_member(db: Session, config: AuthConfig, typed_codename: str) -> tuple[Account, UnlockedKeys]:
+def login_member(
+    db: Session, config: AuthConfig, typed_codename: str
+) -> tuple[Account, UnlockedKeys]:
     """Log in by codename alone. Unknown and mistyped codenames fail the same way."""
     codename = codenames.normalize(typed_codename).encode()
     account = db.scalar(
@@ -259,7 +267,8 @@ def _enrol(
     code: str,
     now: datetime,
 ) -> UnlockedKeys:
-    assert account.username is not None
+    if account.username is None:
+        raise ValueError("only coordinators and admins enrol")
     check_passphrase(passphrase, account.username)
     if not valid_totp_secret(totp_secret):
         raise TotpInvalid
@@ -298,7 +307,9 @@ def create_admin(
     return account
 
 
-def invite_staff(db: Session, typed_username: str, role: Role, now: datetime) -> tuple[Account, str]:
+def invite_staff(
+    db: Session, typed_username: str, role: Role, now: datetime
+) -> tuple[Account, str]:
     """Create a coordinator or admin awaiting enrolment; return it and its one-time token."""
     if role == Role.MEMBER:
         raise ValueError("members create their own accounts")
@@ -412,8 +423,7 @@ def change_passphrase(
 ) -> None:
     """Change a coordinator's or admin's passphrase; every other session ends."""
     account, keys, master_key = _verify_staff(identity.account, config, old, code, now)
-    assert account.username is not None
-    check_passphrase(new, account.username)
+    check_passphrase(new, account.username or "")
     totp_secret, last_step = _read_totp(account, master_key)
     master_key = _new_master_key(account, new.encode(), config.kdf)
     _wrap_keys(account, master_key, keys)

@@ -7,7 +7,6 @@ from typing import Any
 import segno
 from flask import (
     Blueprint,
-    Response,
     flash,
     g,
     make_response,
@@ -17,9 +16,9 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 
-from statements.auth import auth_config, now, roles_required, set_login_cookie
-from statements.auth import service
+from statements.auth import auth_config, now, roles_required, service, set_login_cookie
 from statements.auth.errors import (
     AccountDisabled,
     CodenameMalformed,
@@ -166,8 +165,7 @@ def enrol(token: str) -> Any:
         return render_template("auth/enrol_invalid.html"), 400
 
     def page(status: int, error: str | None = None) -> tuple[str, int]:
-        assert account.username is not None
-        uri = service.totp_uri(secret, account.username)
+        uri = service.totp_uri(secret, account.username or "")
         return (
             render_template(
                 "auth/enrol.html",
@@ -209,9 +207,7 @@ def enrol(token: str) -> Any:
 @login_required
 def account() -> Any:
     """The signed-in account's page."""
-    return render_template(
-        "auth/account.html", form=ChangePassphraseForm(), button=ButtonForm()
-    )
+    return render_template("auth/account.html", form=ChangePassphraseForm(), button=ButtonForm())
 
 
 @blueprint.route("/account/passphrase", methods=["POST"])
@@ -252,4 +248,3 @@ def end_other_sessions() -> Any:
         )
         flash("Every other session of this account is signed out.", "notice")
     return redirect(url_for("auth.account"))
-

@@ -81,7 +81,9 @@ def test_wrong_codename_gets_one_answer(app: Flask, client: FlaskClient, session
     assert len(set(answers)) == 1
 
 
-def test_idle_sessions_expire(app: Flask, client: FlaskClient, session: Session, clock: Clock) -> None:
+def test_idle_sessions_expire(
+    app: Flask, client: FlaskClient, session: Session, clock: Clock
+) -> None:
     _, codename = make_member(app, session)
     login_member(client, codename)
     clock.advance(minutes=29)
@@ -111,7 +113,9 @@ def test_tampered_session_cookie(app: Flask, client: FlaskClient, session: Sessi
     assert auth_cookie(client) is None
 
 
-def test_staff_login_with_totp(app: Flask, client: FlaskClient, session: Session, clock: Clock) -> None:
+def test_staff_login_with_totp(
+    app: Flask, client: FlaskClient, session: Session, clock: Clock
+) -> None:
     staff = make_staff(app, session)
     response = login_staff(client, app, staff)
     assert response.status_code == 302
@@ -129,9 +133,7 @@ def test_reused_and_wrong_totp_codes_are_refused(
     reused = post_form(client, "/staff/login", data, form_page="/staff/login")
     assert reused.status_code == 401
     assert "Each code works only once" in reused.get_data(as_text=True)
-    wrong = post_form(
-        client, "/staff/login", {**data, "code": "12345x"}, form_page="/staff/login"
-    )
+    wrong = post_form(client, "/staff/login", {**data, "code": "12345x"}, form_page="/staff/login")
     assert wrong.status_code == 401
     assert count(session, LoginSession) == 1
 
@@ -181,9 +183,13 @@ def test_invalid_utf8_and_nul_are_refused(client: FlaskClient, session: Session)
     assert client.get("/?q=%FF").status_code == 400
     boundary = "b0undary"
     body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
-        f'--{boundary}\r\nContent-Disposition: form-data; name="codename"\r\n\r\n'
-    ).encode() + b"apple \xff\xfe pear\r\n" + f"--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="codename"\r\n\r\n'
+        ).encode()
+        + b"apple \xff\xfe pear\r\n"
+        + f"--{boundary}--\r\n".encode()
+    )
     multipart = client.post(
         "/login", data=body, content_type=f"multipart/form-data; boundary={boundary}"
     )
@@ -212,14 +218,19 @@ def test_logins_are_throttled(settings: Settings, clock: Clock, app: Flask) -> N
     assert response.status_code == 429
     assert "try again in 1 minute" in response.get_data(as_text=True)
     # The limit is shared by every kind of login and by account creation.
-    assert post_form(client, "/staff/login", {"username": "x"}, form_page="/staff/login").status_code == 429
+    assert (
+        post_form(client, "/staff/login", {"username": "x"}, form_page="/staff/login").status_code
+        == 429
+    )
     assert post_form(client, "/join", form_page="/join").status_code == 429
     # Reading the pages is not throttled.
     assert client.get("/login").status_code == 200
     throttled.extensions["db"].engine.dispose()
 
 
-def test_member_pages_need_the_right_role(app: Flask, client: FlaskClient, session: Session) -> None:
+def test_member_pages_need_the_right_role(
+    app: Flask, client: FlaskClient, session: Session
+) -> None:
     assert client.get("/admin/accounts").status_code == 302
     _, codename = make_member(app, session)
     login_member(client, codename)
@@ -234,13 +245,19 @@ def test_admin_invites_a_coordinator_who_enrols(
     admin = make_staff(app, session, "root", Role.ADMIN)
     login_staff(client, app, admin)
     response = post_form(
-        client, "/admin/accounts", {"username": "Nadia", "role": "coordinator"}, form_page="/admin/accounts"
+        client,
+        "/admin/accounts",
+        {"username": "Nadia", "role": "coordinator"},
+        form_page="/admin/accounts",
     )
     assert response.status_code == 201
     link = re.search(r"http://localhost/enrol/([A-Za-z0-9_-]+)", response.get_data(as_text=True))
     assert link
     duplicate = post_form(
-        client, "/admin/accounts", {"username": "nadia", "role": "admin"}, form_page="/admin/accounts"
+        client,
+        "/admin/accounts",
+        {"username": "nadia", "role": "admin"},
+        form_page="/admin/accounts",
     )
     assert duplicate.status_code == 409
 
@@ -248,7 +265,8 @@ def test_admin_invites_a_coordinator_who_enrols(
     enrol_page = newcomer.get(f"/enrol/{link.group(1)}")
     page = enrol_page.get_data(as_text=True)
     assert enrol_page.status_code == 200
-    assert "<svg" in page and "<script" not in page
+    assert "<svg" in page
+    assert "<script" not in page
     secret = re.search(r'name="totp_secret" type="hidden" value="([A-Z2-7]+)"', page)
     assert secret
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
@@ -277,14 +295,24 @@ def test_admin_disables_an_account(app: Flask, client: FlaskClient, session: Ses
     login_member(member_client, codename)
     login_staff(client, app, admin)
     response = post_form(
-        client, f"/admin/accounts/{member.id}/disabled", {"disabled": "1"}, form_page="/admin/accounts"
+        client,
+        f"/admin/accounts/{member.id}/disabled",
+        {"disabled": "1"},
+        form_page="/admin/accounts",
     )
     assert response.status_code == 302
     assert member_client.get("/account").status_code == 302
     assert login_member(member_client, codename).status_code == 403
-    missing = post_form(client, "/admin/accounts/nope/disabled", {"disabled": "1"}, form_page="/admin/accounts")
+    missing = post_form(
+        client, "/admin/accounts/nope/disabled", {"disabled": "1"}, form_page="/admin/accounts"
+    )
     assert missing.status_code == 404
-    itself = post_form(client, f"/admin/accounts/{admin.account_id}/disabled", {"disabled": "1"}, form_page="/admin/accounts")
+    itself = post_form(
+        client,
+        f"/admin/accounts/{admin.account_id}/disabled",
+        {"disabled": "1"},
+        form_page="/admin/accounts",
+    )
     assert itself.status_code == 409
 
 
@@ -299,7 +327,12 @@ def test_passphrase_change_through_the_page(
     response = post_form(
         client,
         "/account/passphrase",
-        {"current": staff.passphrase, "passphrase": new, "confirm": new, "code": staff.code(clock.now)},
+        {
+            "current": staff.passphrase,
+            "passphrase": new,
+            "confirm": new,
+            "code": staff.code(clock.now),
+        },
         form_page="/account",
     )
     assert response.status_code == 302

@@ -1,0 +1,122 @@
+"""A1 at rest: a full copy of the database holds no secret in the clear."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+import pyotp
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import MetaData, select
+from sqlalchemy.orm import Session
+
+from crypto.kdf import KdfParams, derive_master_key
+from statements.auth import service
+from statements.models import Account, Role
+from statements.settings import Settings
+from tests.conftest import Clock
+from tests.support import STRONG_PASSPHRASE, login_member, login_staff, make_staff, post_form
+
+
+def _dump(session: Session) -> list[bytes]:
+    """Every value of every row of every table, as bytes, read without the models."""
+    metadata = MetaData()
+    metadata.reflect(bind=session.connection())
+    assert {"accounts", "login_sessions", "alembic_version"} <= set(metadata.tables)
+    values: list[bytes] = []
+    for table in metadata.sorted_tables:
+        for row in session.execute(select(table)):
+            for value in row:
+                if isinstance(value, bytes | bytearray | memoryview):
+                    values.append(bytes(value))
+                elif value is not None:
+                    values.append(str(value).encode())
+    return values
+
+
+def _forms(secret: bytes) -> list[bytes]:
+    """A secret and the encodings it could be stored in."""
+    return [
+        secret,
+        secret.hex().encode(),
+        base64.b64encode(secret),
+        base64.urlsafe_b64encode(secret).rstrip(b"="),
+        base64.b32encode(secret).rstrip(b"="),
+    ]
+
+
+def test_no_secret_is_readable_at_rest(
+    app: Flask, client: FlaskClient, session: Session, settings: Settings, clock: Clock
+) -> None:
+    admin = make_staff(app, session, "root", Role.ADMIN)
+    assert login_staff(client, app, admin).status_code == 302
+
+    codenames = []
+    for _ in range(3):
+        member = app.test_client()
+        page = post_form(member, "/join", form_page="/join").get_data(as_text=True)
+        found = re.search(r'<p class="codename"[^>]*>([a-z -]+)</p>', page)
+        assert found
+        codenames.append(found.group(1))
+        member.delete_cookie("auth")
+        assert login_member(member, found.group(1)).status_code == 302
+
+    config: service.AuthConfig = app.extensions["auth"]
+    secrets: list[bytes] = [
+        STRONG_PASSPHRASE.encode(),
+        admin.totp_secret.encode(),
+        base64.b32decode(admin.totp_secret),
+        settings.lookup_pepper,
+        settings.secret_key.encode(),
+    ]
+    for codename in codenames:
+        secrets.append(codename.encode())
+        _, keys = service.login_member(session, config, codename)
+        secrets += [keys.private_key, keys.author_secret]
+    session.rollback()
+    admin_row = session.get(Account, admin.account_id)
+    assert admin_row is not None
+    assert admin_row.kdf_salt
+    assert admin_row.kdf_params
+    secrets.append(
+        derive_master_key(
+            STRONG_PASSPHRASE.encode(),
+            admin_row.kdf_salt,
+            KdfParams.from_json(admin_row.kdf_params),
+        )
+    )
+    _, admin_keys = service.login_staff(
+        session,
+        config,
+        admin.username,
+        admin.passphrase,
+        pyotp.TOTP(admin.totp_secret).at(clock.now),
+        clock.now,
+    )
+    session.rollback()
+    secrets += [admin_keys.private_key, admin_keys.author_secret]
+
+    values = _dump(session)
+    assert values
+    blob = b"\x00".join(values)
+    # Positive control: what is meant to be stored in the clear is found.
+    assert admin_row.public_key
+    assert admin_row.public_key in blob
+    assert b"root" in blob
+    for secret in secrets:
+        for form in _forms(secret):
+            assert form not in blob
+    # Neither the address the requests came from nor any user agent is kept.
+    assert b"127.0.0.1" not in blob
+    assert b"werkzeug" not in blob.lower()
+
+    # On SQLite, the file itself (free pages and the write-ahead log included).
+    if settings.database_url.startswith("sqlite:///"):
+        path = Path(settings.database_url.removeprefix("sqlite:///"))
+        raw = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+        assert admin_row.public_key in raw
+        for secret in secrets:
+            for form in _forms(secret):
+                assert form not in raw

@@ -1,0 +1,54 @@
+"""The logs of a login, a failed login and a server error hold no secret and no address."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from tests.support import login_member, login_staff, make_member, make_staff, post_form
+
+
+def test_logs_hold_no_codename_passphrase_path_or_address(
+    app: Flask,
+    session: Session,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+
+    def crash(token: str) -> str:
+        raise RuntimeError("failed while handling the form")
+
+    app.add_url_rule("/_test/crash/<token>", "test_crash", crash, methods=["POST"])
+    _, codename = make_member(app, session)
+    staff = make_staff(app, session)
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "203.0.113.77"
+    client.environ_base["HTTP_USER_AGENT"] = "DistinctiveAgent/9.9"
+
+    assert login_member(client, codename).status_code == 302
+    assert login_member(client, codename.replace(" ", " x")).status_code in (400, 401)
+    assert login_staff(client, app, staff).status_code == 302
+    wrong = {
+        "username": staff.username,
+        "passphrase": "wrong " + staff.passphrase,
+        "code": "123456",
+    }
+    assert post_form(client, "/staff/login", wrong, form_page="/staff/login").status_code == 401
+    secret_path = "invitation-secret-c0ffee"
+    crashed = post_form(
+        client,
+        f"/_test/crash/{secret_path}",
+        {"codename": codename, "passphrase": staff.passphrase},
+    )
+    assert crashed.status_code == 500
+
+    out, err = capfd.readouterr()
+    records = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    logged = "\n".join([out, err, records, caplog.text])
+    assert "unhandled exception" in logged  # the error was logged...
+    for secret in (codename, staff.passphrase, secret_path, "203.0.113.77", "DistinctiveAgent"):
+        assert secret not in logged  # ...without the secrets around it
