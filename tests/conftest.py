@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -126,6 +128,23 @@ def app(settings: Settings, clock: Clock, postgres_engine: Engine | None) -> Ite
         outer.rollback()
         connection.close()
         database.engine.dispose()
+
+
+@pytest.fixture
+def app_with(app: Flask, settings: Settings) -> Iterator[Callable[..., Flask]]:
+    """Build another app from changed settings, on the same database, transaction and clock."""
+    made: list[Flask] = []
+
+    def build(**changes: Any) -> Flask:
+        other = create_app(replace(settings, **changes))
+        other.extensions["clock"] = app.extensions["clock"]
+        other.extensions["db"].sessionmaker = app.extensions["db"].sessionmaker
+        made.append(other)
+        return other
+
+    yield build
+    for other in made:
+        other.extensions["db"].engine.dispose()
 
 
 @pytest.fixture

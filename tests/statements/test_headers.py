@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -10,9 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from statements import create_app
 from statements.models import Role
-from statements.settings import Settings
 from tests.support import login_staff, make_staff, post_form
 
 EXPECTED = {
@@ -79,11 +77,8 @@ def test_every_route_signed_in(app: Flask, client: FlaskClient, session: Session
 
 
 @pytest.fixture
-def production(settings: Settings, app: Flask) -> FlaskClient:
-    prod = create_app(replace(settings, environment="production"))
-    prod.extensions["clock"] = app.extensions["clock"]
-    prod.extensions["db"].sessionmaker = app.extensions["db"].sessionmaker
-    client = prod.test_client()
+def production(app_with: Callable[..., Flask]) -> FlaskClient:
+    client = app_with(environment="production").test_client()
     client.environ_base["wsgi.url_scheme"] = "https"
     return client
 

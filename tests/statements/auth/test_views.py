@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from collections.abc import Callable
 
 import pyotp
 import pytest
@@ -12,7 +12,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from statements import create_app
 from statements.models import Account, LoginSession, Role
 from statements.settings import Settings
 from tests.conftest import Clock
@@ -207,11 +206,8 @@ def test_oversized_request_is_refused(client: FlaskClient, settings: Settings) -
     assert "larger than this site accepts" in response.get_data(as_text=True)
 
 
-def test_logins_are_throttled(settings: Settings, clock: Clock, app: Flask) -> None:
-    throttled = create_app(replace(settings, login_rate_limit="3 per minute"))
-    throttled.extensions["clock"] = clock
-    throttled.extensions["db"].sessionmaker = app.extensions["db"].sessionmaker
-    client = throttled.test_client()
+def test_logins_are_throttled(app_with: Callable[..., Flask]) -> None:
+    client = app_with(login_rate_limit="3 per minute").test_client()
     for _ in range(3):
         assert post_form(client, "/login", {"codename": "wrong words here"}).status_code == 401
     response = post_form(client, "/login", {"codename": "wrong words here"})
@@ -225,7 +221,6 @@ def test_logins_are_throttled(settings: Settings, clock: Clock, app: Flask) -> N
     assert post_form(client, "/join", form_page="/join").status_code == 429
     # Reading the pages is not throttled.
     assert client.get("/login").status_code == 200
-    throttled.extensions["db"].engine.dispose()
 
 
 def test_member_pages_need_the_right_role(
