@@ -36,8 +36,11 @@ class _DropRequestLines(logging.Filter):
 
 
 def init_app(app: Flask) -> None:
-    """Quiet the request logs of the development server."""
+    """Quiet the logs that would record who asked: the development server's, the limiter's."""
     werkzeug_logger = logging.getLogger("werkzeug")
     if not any(isinstance(f, _DropRequestLines) for f in werkzeug_logger.filters):
         werkzeug_logger.addFilter(_DropRequestLines())
+    # Flask-Limiter logs each breach with the throttle key, a keyed hash of the address:
+    # with the configuration at hand, the IPv4 space is small enough to reverse it.
+    logging.getLogger("flask-limiter").setLevel(logging.WARNING)
     app.logger.setLevel(logging.INFO)

@@ -26,17 +26,17 @@ CONTENT_SECURITY_POLICY = "; ".join(
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=()"
 
 
-def _client_key(secret: bytes) -> str:
+def client_key(secret: bytes, address: str) -> str:
     """A keyed hash of the client address: throttling needs a key, not the address."""
-    address = (request.remote_addr or "").encode()
-    return hmac.new(secret, b"throttle:" + address, hashlib.sha256).hexdigest()[:32]
+    return hmac.new(secret, b"throttle:" + address.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def make_limiter(app: Flask, settings: Settings) -> Limiter:
     """A rate limiter on Redis when configured, in memory otherwise."""
     secret = hashlib.sha256(b"statements/throttle/" + settings.secret_key.encode()).digest()
+    app.extensions["throttle_secret"] = secret
     limiter = Limiter(
-        key_func=lambda: _client_key(secret),
+        key_func=lambda: client_key(secret, request.remote_addr or ""),
         app=app,
         storage_uri=settings.redis_url or "memory://",
         strategy="moving-window",

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from statements import security
 from tests.support import login_member, login_staff, make_member, make_staff, post_form
 
 
 def test_logs_hold_no_codename_passphrase_path_or_address(
-    app: Flask,
+    app_with: Callable[..., Flask],
     session: Session,
     caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    # Throttled after a few attempts, so a breach of the limit is logged (or not) too.
+    app = app_with(login_rate_limit="4 per minute")
 
     def crash(token: str) -> str:
         raise RuntimeError("failed while handling the form")
@@ -45,6 +49,8 @@ def test_logs_hold_no_codename_passphrase_path_or_address(
         {"codename": codename, "passphrase": staff.passphrase},
     )
     assert crashed.status_code == 500
+    throttled = login_member(client, codename)
+    assert throttled.status_code == 429
 
     out, err = capfd.readouterr()
     records = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
@@ -52,3 +58,6 @@ def test_logs_hold_no_codename_passphrase_path_or_address(
     assert "unhandled exception" in logged  # the error was logged...
     for secret in (codename, staff.passphrase, secret_path, "203.0.113.77", "DistinctiveAgent"):
         assert secret not in logged  # ...without the secrets around it
+    # Nor the throttle key derived from the address.
+    key = security.client_key(app.extensions["throttle_secret"], "203.0.113.77")
+    assert key not in logged
