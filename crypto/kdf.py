@@ -27,7 +27,9 @@ class KdfParams:
     algorithm: str = "argon2id"
     memory_kib: int = 65536
     iterations: int = 3
-    lanes: int = 4
+    # One lane: with more, OpenSSL runs Argon2 on a thread pool capped at the CPU count,
+    # and concurrent derivations in one process (a threaded server) can wait forever.
+    lanes: int = 1
 
     def __post_init__(self) -> None:
         # Everything is a ValueError (even wrong types) so that from_json, fed a row
@@ -42,6 +44,14 @@ class KdfParams:
             raise ValueError("memory_kib must be between 8 * lanes and 2**32 - 1")
         if not 1 <= self.iterations <= _MAX_U32:
             raise ValueError("iterations must be between 1 and 2**32 - 1")
+
+    def at_least(self, other: "KdfParams") -> bool:
+        """True when these parameters cost at least as much as other's, in every dimension."""
+        return (
+            self.memory_kib >= other.memory_kib
+            and self.iterations >= other.iterations
+            and self.lanes >= other.lanes
+        )
 
     def to_json(self) -> str:
         """Serialise as compact JSON with sorted keys, for storage next to the salt."""

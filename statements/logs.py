@@ -7,6 +7,7 @@ people, so neither the app nor the development server logs them.
 from __future__ import annotations
 
 import logging
+import traceback
 from types import TracebackType
 
 from flask import Flask, request
@@ -18,10 +19,31 @@ class QuietFlask(Flask):
     """Flask, minus the request path in its exception log line."""
 
     def log_exception(self, exc_info: ExcInfo) -> None:
-        """Log an unhandled exception naming the endpoint, never the path or client."""
+        """Log an unhandled exception: endpoint, exception types and stack, nothing else.
+
+        Not the path or client, and not the exception's message either: messages quote
+        values (a form field, a path parameter) that may be a codename or a secret.
+        """
         self.logger.error(
-            "unhandled exception in %s %s", request.method, request.endpoint, exc_info=exc_info
+            "unhandled exception in %s %s\n%s",
+            request.method,
+            request.endpoint,
+            describe_exception(exc_info[1]),
         )
+
+
+def describe_exception(exc: BaseException | None) -> str:
+    """The chain of exception types with their stack frames, without any message."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        stack = "".join(
+            traceback.StackSummary.extract(traceback.walk_tb(exc.__traceback__)).format()
+        )
+        parts.append(f"{stack}{type(exc).__module__}.{type(exc).__qualname__}")
+        exc = exc.__cause__ or exc.__context__
+    return "\n-- caused by --\n".join(parts)
 
 
 class _DropRequestLines(logging.Filter):

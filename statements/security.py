@@ -59,10 +59,11 @@ def _is_malformed() -> bool:
             parse_qsl(body, keep_blank_values=True, encoding="utf-8", errors="strict")
     except UnicodeDecodeError:
         return True
-    values = list(request.args.values())
+    values = [request.path, *request.args.values()]
     if request.method == "POST":
         values += request.form.values()
-    # Werkzeug turns undecodable multipart bytes into U+FFFD; NUL breaks PostgreSQL text.
+    # Werkzeug turns undecodable bytes (path, multipart) into U+FFFD; NUL breaks
+    # PostgreSQL text, and can reach it through a path parameter as well as a form.
     return any("\x00" in value or "\ufffd" in value for value in values)
 
 

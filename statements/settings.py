@@ -17,6 +17,9 @@ from crypto.kdf import KdfParams
 Environment = Literal["development", "production"]
 
 MIN_SECRET_LENGTH = 32
+# Outside development the KDF may not be cheaper than OWASP's floor for Argon2id
+# (19 MiB, two passes): a seized database must not be cheap to attack offline.
+MIN_PRODUCTION_KDF = KdfParams(memory_kib=19 * 1024, iterations=2, lanes=1)
 
 
 class SettingsError(Exception):
@@ -86,14 +89,20 @@ class Settings:
         if parts.scheme != "https" or not parts.netloc:
             raise SettingsError("LEAVE_QUICKLY_URL", "must be an https:// URL")
 
-        try:
-            kdf = KdfParams(
-                memory_kib=_int(environ, "KDF_MEMORY_KIB", KdfParams.memory_kib, 8, 4 * 1024**2),
-                iterations=_int(environ, "KDF_ITERATIONS", KdfParams.iterations, 1, 100),
-                lanes=_int(environ, "KDF_LANES", KdfParams.lanes, 1, 64),
-            )
-        except ValueError as exc:
-            raise SettingsError("KDF_MEMORY_KIB", str(exc)) from None
+        # Lanes stay at one: see crypto.kdf.KdfParams.
+        kdf = KdfParams(
+            memory_kib=_int(environ, "KDF_MEMORY_KIB", KdfParams.memory_kib, 8, 4 * 1024**2),
+            iterations=_int(environ, "KDF_ITERATIONS", KdfParams.iterations, 1, 100),
+        )
+        if environment == "production":
+            if kdf.memory_kib < MIN_PRODUCTION_KDF.memory_kib:
+                raise SettingsError(
+                    "KDF_MEMORY_KIB", f"must be at least {MIN_PRODUCTION_KDF.memory_kib}"
+                )
+            if kdf.iterations < MIN_PRODUCTION_KDF.iterations:
+                raise SettingsError(
+                    "KDF_ITERATIONS", f"must be at least {MIN_PRODUCTION_KDF.iterations}"
+                )
 
         return cls(
             environment=environment,

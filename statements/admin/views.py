@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -19,7 +20,7 @@ blueprint = Blueprint("admin", __name__)
 
 def _page_number() -> int:
     raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    return int(raw) if re.fullmatch(r"[1-9][0-9]{0,4}", raw) else 1
 
 
 def _accounts_page(form: InviteStaffForm, status: int = 200, **extra: Any) -> tuple[str, int]:

@@ -21,7 +21,14 @@ from statements.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-THROTTLED_ENDPOINTS = ("auth.login", "auth.join", "auth.staff_login", "auth.enrol")
+# Every form that spends a slow key derivation, so guessing and load are both bounded.
+THROTTLED_ENDPOINTS = (
+    "auth.login",
+    "auth.join",
+    "auth.staff_login",
+    "auth.enrol",
+    "auth.change_passphrase",
+)
 
 
 class CurrentUser(UserMixin):

@@ -165,8 +165,12 @@ def _unlock(
 def _rekey_if_weaker(
     account: Account, secret: bytes, keys: UnlockedKeys, master_key: bytes, config: AuthConfig
 ) -> bytes:
-    """Re-wrap under the current KDF parameters when they have been raised since."""
-    if account.kdf_params == config.kdf.to_json():
+    """Re-wrap under the current KDF parameters when they have been raised since.
+
+    Never lowers the cost of an account: a mistaken setting must not weaken stored keys.
+    """
+    current = KdfParams.from_json(account.kdf_params or "")
+    if current == config.kdf or not config.kdf.at_least(current):
         return master_key
     totp = _read_totp(account, master_key) if account.wrapped_totp else None
     master_key = _new_master_key(account, secret, config.kdf)

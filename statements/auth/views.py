@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import segno
 from flask import (
@@ -15,6 +16,7 @@ from flask import (
     request,
     url_for,
 )
+from flask import session as flask_session
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -54,16 +56,36 @@ DISABLED = "This account has been disabled by an administrator."
 
 
 def _safe_next(target: str | None) -> str:
-    """Only follow a `next` that stays on this site."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return url_for("main.home")
+    """Only follow a `next` that is a plain path on this site.
+
+    Browsers drop tabs and newlines and read a backslash as a slash, so "/\t/evil" and
+    "/\\evil" lead elsewhere: any of those, or any scheme or host, sends you home instead.
+    """
+    home = url_for("main.home")
+    if not target or len(target) > 2000 or not target.startswith("/"):
+        return home
+    if any(ch <= " " or ch == "\\" or ch == "\x7f" for ch in target):
+        return home
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return home
+    return target
+
+
+def _open_session(account: Account, keys: service.UnlockedKeys) -> str:
+    """Start a login session, replacing any this browser had; return its cookie value."""
+    db = get_session()
+    if current_user.is_authenticated:
+        service.end_session(db, current_user.identity.session_id_hash)
+    # A fresh CSRF seed for the new identity: nothing from before sign-in carries over.
+    flask_session.clear()
+    return service.start_session(db, auth_config(), account, keys, now())
 
 
 def _signed_in(account_keys: tuple[Account, service.UnlockedKeys], target: str) -> Response:
     """Open a session for a login that succeeded and go on to target."""
     account, keys = account_keys
-    cookie = service.start_session(get_session(), auth_config(), account, keys, now())
+    cookie = _open_session(account, keys)
     response = redirect(target)
     set_login_cookie(response, cookie)
     return response
@@ -97,7 +119,7 @@ def join() -> Any:
     if not form.validate_on_submit():
         return render_template("auth/join.html", form=form), 400 if form.is_submitted() else 200
     account, codename, keys = service.create_member(get_session(), auth_config())
-    cookie = service.start_session(get_session(), auth_config(), account, keys, now())
+    cookie = _open_session(account, keys)
     response = make_response(
         render_template(
             "auth/codename.html", codename=codename, next=_safe_next(request.args.get("next"))
@@ -140,6 +162,7 @@ def logout() -> Any:
     if current_user.is_authenticated:
         service.end_session(get_session(), current_user.identity.session_id_hash)
     g.clear_login_cookie = True
+    flask_session.clear()
     flash("You are signed out.", "notice")
     return redirect(url_for("main.home"))
 

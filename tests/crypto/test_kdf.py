@@ -2,6 +2,7 @@
 
 import contextlib
 import json
+import threading
 from dataclasses import replace
 
 import pytest
@@ -21,13 +22,13 @@ def test_defaults() -> None:
         "argon2id",
         65536,
         3,
-        4,
+        1,
     )
 
 
 def test_to_json_is_compact_and_sorted() -> None:
     assert KdfParams().to_json() == (
-        '{"algorithm":"argon2id","iterations":3,"lanes":4,"memory_kib":65536}'
+        '{"algorithm":"argon2id","iterations":3,"lanes":1,"memory_kib":65536}'
     )
 
 
@@ -165,3 +166,30 @@ def test_derive_property(secret: bytes, salt: bytes) -> None:
     key = derive_master_key(secret, salt, CHEAP)
     assert len(key) == 32
     assert key == derive_master_key(secret, salt, CHEAP)
+
+
+def test_at_least_compares_every_cost() -> None:
+    base = KdfParams(memory_kib=1024, iterations=2, lanes=1)
+    assert base.at_least(base)
+    assert KdfParams(memory_kib=2048, iterations=2, lanes=1).at_least(base)
+    assert not KdfParams(memory_kib=2048, iterations=1, lanes=1).at_least(base)
+    assert not base.at_least(KdfParams(memory_kib=1024, iterations=3, lanes=1))
+
+
+def test_concurrent_derivations_with_the_defaults_finish() -> None:
+    """Several threads deriving at once (a threaded server) must not wait on each other forever.
+
+    Not a speed test: the generous join timeout only turns a deadlock into a failure.
+    """
+    results: list[bytes] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(derive_master_key(b"x", SALT, KdfParams())))
+        for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not any(thread.is_alive() for thread in threads)
+    assert len(set(results)) == 1
+    assert len(results) == 4

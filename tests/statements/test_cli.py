@@ -46,7 +46,6 @@ def test_create_admin_at_a_terminal(tmp_path: Path) -> None:
         "DATABASE_URL": f"sqlite:///{database}",
         "KDF_MEMORY_KIB": "8",
         "KDF_ITERATIONS": "1",
-        "KDF_LANES": "1",
     }
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 from sqlalchemy.orm import Session
 
 from statements import security
@@ -24,7 +24,8 @@ def test_logs_hold_no_codename_passphrase_path_or_address(
     app = app_with(login_rate_limit="4 per minute")
 
     def crash(token: str) -> str:
-        raise RuntimeError("failed while handling the form")
+        # An exception whose message quotes what the user sent, as many do.
+        raise ValueError(f"cannot handle {request.form.get('codename')!r} for {token}")
 
     app.add_url_rule("/_test/crash/<token>", "test_crash", crash, methods=["POST"])
     _, codename = make_member(app, session)
@@ -55,7 +56,8 @@ def test_logs_hold_no_codename_passphrase_path_or_address(
     out, err = capfd.readouterr()
     records = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
     logged = "\n".join([out, err, records, caplog.text])
-    assert "unhandled exception" in logged  # the error was logged...
+    assert "unhandled exception" in logged  # the error was logged, with its type...
+    assert "builtins.ValueError" in logged
     for secret in (codename, staff.passphrase, secret_path, "203.0.113.77", "DistinctiveAgent"):
         assert secret not in logged  # ...without the secrets around it
     # Nor the throttle key derived from the address.

@@ -48,13 +48,12 @@ def test_production_reads_everything_from_the_environment(tmp_path: Path) -> Non
             "SESSION_IDLE_MINUTES": "15",
             "KDF_MEMORY_KIB": "131072",
             "KDF_ITERATIONS": "4",
-            "KDF_LANES": "2",
         },
         tmp_path,
     )
     assert not settings.development
     assert settings.session_idle_minutes == 15
-    assert settings.kdf == KdfParams(memory_kib=131072, iterations=4, lanes=2)
+    assert settings.kdf == KdfParams(memory_kib=131072, iterations=4, lanes=1)
     assert not (tmp_path / "secret_key").exists()
 
 
@@ -70,7 +69,15 @@ def test_production_reads_everything_from_the_environment(tmp_path: Path) -> Non
         ({"APP_ENV": "development", "DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
         ({"APP_ENV": "development", "REDIS_URL": "http://x"}, "REDIS_URL"),
         ({"APP_ENV": "development", "KDF_ITERATIONS": "-1"}, "KDF_ITERATIONS"),
-        ({"APP_ENV": "development", "KDF_MEMORY_KIB": "8", "KDF_LANES": "4"}, "KDF_MEMORY_KIB"),
+        ({"APP_ENV": "development", "KDF_MEMORY_KIB": "4"}, "KDF_MEMORY_KIB"),
+        (
+            {"SECRET_KEY": GOOD_SECRET, "LOOKUP_PEPPER": GOOD_SECRET, "KDF_MEMORY_KIB": "8"},
+            "KDF_MEMORY_KIB",
+        ),
+        (
+            {"SECRET_KEY": GOOD_SECRET, "LOOKUP_PEPPER": GOOD_SECRET, "KDF_ITERATIONS": "1"},
+            "KDF_ITERATIONS",
+        ),
         ({"APP_ENV": "development", "LOGIN_RATE_LIMIT": "often"}, "LOGIN_RATE_LIMIT"),
         ({"APP_ENV": "development", "LEAVE_QUICKLY_URL": "javascript:x"}, "LEAVE_QUICKLY_URL"),
     ],

@@ -102,6 +102,9 @@ def test_kdf_parameters_are_raised_at_next_login(
     assert KdfParams.from_json(account.kdf_params or "") == stronger.kdf
     _, again = service.login_member(session, stronger, codename)
     assert again == keys
+    # Lowering the setting later does not weaken the account.
+    service.login_member(session, config, codename)
+    assert KdfParams.from_json(account.kdf_params or "") == stronger.kdf
 
 
 def test_staff_enrolment_and_login(

@@ -343,10 +343,69 @@ def test_passphrase_change_through_the_page(
     assert "The two passphrases differ" in mismatch.get_data(as_text=True)
 
 
-def test_next_only_stays_on_this_site(app: Flask, client: FlaskClient, session: Session) -> None:
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/x",
+        "/%09/evil.example",
+        "/%0d%0aSet-Cookie:x=y",
+        "/%5Cevil.example",
+        "https://evil.example/",
+        "/%20/evil.example",
+    ],
+)
+def test_next_only_stays_on_this_site(
+    app: Flask, client: FlaskClient, session: Session, target: str
+) -> None:
     _, codename = make_member(app, session)
-    response = post_form(client, "/login?next=//evil.example/x", {"codename": codename})
+    response = post_form(client, f"/login?next={target}", {"codename": codename})
+    assert response.status_code == 302
     assert response.headers["Location"] == "/"
-    client.delete_cookie("auth")
-    response = post_form(client, "/login?next=/account", {"codename": codename})
-    assert response.headers["Location"] == "/account"
+    joined = post_form(client, f"/join?next={target}", form_page="/join")
+    assert joined.status_code == 201
+    assert '<a class="button" href="/">' in joined.get_data(as_text=True)
+
+
+def test_next_follows_a_path_on_this_site(
+    app: Flask, client: FlaskClient, session: Session
+) -> None:
+    _, codename = make_member(app, session)
+    response = post_form(client, "/login?next=/account%3Ftab%3D1", {"codename": codename})
+    assert response.headers["Location"] == "/account?tab=1"
+
+
+def test_a_new_sign_in_replaces_the_old_session_and_csrf_seed(
+    app: Flask, client: FlaskClient, session: Session
+) -> None:
+    _, first = make_member(app, session)
+    _, second = make_member(app, session)
+
+    def seed() -> str | None:
+        cookie = client.get_cookie("csrf")
+        return cookie.value if cookie else None
+
+    csrf_token(client)
+    before = seed()
+    assert before
+    login_member(client, first)
+    assert seed() != before
+    assert count(session, LoginSession) == 1
+    login_member(client, second)
+    assert count(session, LoginSession) == 1
+    csrf_token(client, "/account")
+    signed_in = seed()
+    assert signed_in
+    post_form(client, "/logout", form_page="/account")
+    assert seed() != signed_in
+
+
+def test_nul_in_a_path_parameter_is_refused(
+    app: Flask, client: FlaskClient, session: Session
+) -> None:
+    admin = make_staff(app, session, "root", Role.ADMIN)
+    login_staff(client, app, admin)
+    for path in ("/admin/accounts/%00/disabled", "/admin/accounts/a%00b/enrolment"):
+        response = post_form(client, path, {"disabled": "1"}, form_page="/admin/accounts")
+        assert response.status_code == 400
+    assert client.get("/admin/accounts?page=%C2%B2").status_code == 200
+    assert client.get("/admin/accounts?page=999999999999").status_code == 200
