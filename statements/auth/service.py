@@ -15,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 
 import pyotp
 import zxcvbn
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from crypto.errors import CryptoError
 from crypto.kdf import KdfParams, derive_master_key, new_salt
@@ -380,8 +381,35 @@ def complete_enrolment(
     return account, keys
 
 
+def _claim_totp_step(
+    db: Session, account: Account, master_key: bytes, totp_secret: str, step: int
+) -> None:
+    """Record the step just used, unless another request recorded a step first.
+
+    A compare-and-swap on the wrapped state: two requests racing with one code cannot
+    both win, on any backend, without holding a lock across the slow key derivation.
+    """
+    old = account.wrapped_totp
+    state = json.dumps({"secret": totp_secret, "last_step": step}).encode()
+    new = wrap_secret(master_key, state, purpose=TOTP_STATE, owner=account.id)
+    result = db.execute(
+        update(Account)
+        .where(Account.id == account.id, Account.wrapped_totp == old)
+        .values(wrapped_totp=new)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        raise LoginFailed
+    set_committed_value(account, "wrapped_totp", new)
+
+
 def _verify_staff(
-    account: Account | None, config: AuthConfig, passphrase: str, code: str, now: datetime
+    db: Session,
+    account: Account | None,
+    config: AuthConfig,
+    passphrase: str,
+    code: str,
+    now: datetime,
 ) -> tuple[Account, UnlockedKeys, bytes]:
     """Check passphrase and a TOTP code never used before; record the code's step."""
     if len(passphrase) > MAX_PASSPHRASE:
@@ -394,7 +422,7 @@ def _verify_staff(
         raise LoginFailed
     if account.disabled:
         raise AccountDisabled
-    _write_totp(account, master_key, totp_secret, step)
+    _claim_totp_step(db, account, master_key, totp_secret, step)
     return account, keys, master_key
 
 
@@ -411,7 +439,7 @@ def login_staff(
         if username
         else None
     )
-    account, keys, master_key = _verify_staff(account, config, passphrase, code, now)
+    account, keys, master_key = _verify_staff(db, account, config, passphrase, code, now)
     _rekey_if_weaker(account, passphrase.encode(), keys, master_key, config)
     return account, keys
 
@@ -426,7 +454,7 @@ def change_passphrase(
     now: datetime,
 ) -> None:
     """Change a coordinator's or admin's passphrase; every other session ends."""
-    account, keys, master_key = _verify_staff(identity.account, config, old, code, now)
+    account, keys, master_key = _verify_staff(db, identity.account, config, old, code, now)
     check_passphrase(new, account.username or "")
     totp_secret, last_step = _read_totp(account, master_key)
     master_key = _new_master_key(account, new.encode(), config.kdf)

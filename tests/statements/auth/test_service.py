@@ -134,6 +134,24 @@ def test_a_totp_code_works_only_once(
     service.login_staff(session, config, staff.username, staff.passphrase, staff.code(later), later)
 
 
+def test_two_requests_racing_with_one_code_cannot_both_sign_in(
+    app: Flask, session: Session, config: service.AuthConfig, clock: Clock
+) -> None:
+    staff = make_staff(app, session)
+    code = staff.code(clock.now)
+    # The second request read the account before the first one recorded the code.
+    racing = app.extensions["db"].sessionmaker()
+    try:
+        assert racing.get(Account, staff.account_id) is not None
+        service.login_staff(session, config, staff.username, staff.passphrase, code, clock.now)
+        session.commit()
+        with pytest.raises(LoginFailed):
+            service.login_staff(racing, config, staff.username, staff.passphrase, code, clock.now)
+    finally:
+        racing.rollback()
+        racing.close()
+
+
 @pytest.mark.parametrize("field", ["username", "passphrase", "code"])
 def test_wrong_staff_credentials_fail_alike(
     app: Flask, session: Session, config: service.AuthConfig, clock: Clock, field: str
