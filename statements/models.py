@@ -10,7 +10,6 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
-    ForeignKey,
     LargeBinary,
     MetaData,
     String,
@@ -95,6 +94,8 @@ class Account(Base):
     username: Mapped[str | None] = mapped_column(String(64), unique=True)
     lookup_id: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
     disabled: Mapped[bool] = mapped_column(default=False)
+    # Raised to end every login session of the account at once (see LoginSession).
+    session_epoch: Mapped[int] = mapped_column(default=0)
 
     # Null until a coordinator or admin has completed enrolment.
     kdf_salt: Mapped[bytes | None] = mapped_column(LargeBinary(16))
@@ -125,16 +126,14 @@ class LoginSession(Base):
     """The server half of a login session.
 
     The cookie holds the session id and a random session key; this row holds only a
-    hash of the id and the account's unlocked keys sealed under the session key, so
-    neither half alone unlocks anything. Idle expiry and logout delete the row.
+    hash of the id and, sealed under the session key, the account id, its session
+    epoch and its unlocked keys. Neither half alone unlocks anything, and the row does
+    not say whose it is. Idle expiry and logout delete the row.
     """
 
     __tablename__ = "login_sessions"
 
     id_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
-    account_id: Mapped[str] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
-    )
-    sealed_keys: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
     # Rounded up to the minute: enough for idle expiry, too coarse to time a request.
     expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("username", sa.String(length=64), nullable=True),
         sa.Column("lookup_id", sa.LargeBinary(length=32), nullable=True),
         sa.Column("disabled", sa.Boolean(), nullable=False),
+        sa.Column("session_epoch", sa.Integer(), nullable=False),
         sa.Column("kdf_salt", sa.LargeBinary(length=16), nullable=True),
         sa.Column("kdf_params", sa.String(length=200), nullable=True),
         sa.Column("public_key", sa.LargeBinary(length=32), nullable=True),
@@ -46,21 +47,11 @@ def upgrade() -> None:
     op.create_table(
         "login_sessions",
         sa.Column("id_hash", sa.LargeBinary(length=32), nullable=False),
-        sa.Column("account_id", sa.String(length=32), nullable=False),
-        sa.Column("sealed_keys", sa.LargeBinary(), nullable=False),
+        sa.Column("sealed", sa.LargeBinary(), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["accounts.id"],
-            name=op.f("fk_login_sessions_account_id_accounts"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint("id_hash", name=op.f("pk_login_sessions")),
     )
     with op.batch_alter_table("login_sessions", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_login_sessions_account_id"), ["account_id"], unique=False
-        )
         batch_op.create_index(
             batch_op.f("ix_login_sessions_expires_at"), ["expires_at"], unique=False
         )
@@ -69,7 +60,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("login_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_login_sessions_expires_at"))
-        batch_op.drop_index(batch_op.f("ix_login_sessions_account_id"))
 
     op.drop_table("login_sessions")
     op.drop_table("accounts")

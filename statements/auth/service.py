@@ -86,6 +86,7 @@ class Identity:
     account: Account
     keys: UnlockedKeys
     session_id_hash: bytes
+    session_key: bytes
 
 
 # --- accounts -------------------------------------------------------------------------
@@ -460,7 +461,7 @@ def change_passphrase(
     master_key = _new_master_key(account, new.encode(), config.kdf)
     _wrap_keys(account, master_key, keys)
     _write_totp(account, master_key, totp_secret, last_step)
-    end_all_sessions(db, account.id, keep=identity.session_id_hash)
+    end_all_sessions(db, account, keep=identity)
     db.flush()
 
 
@@ -507,7 +508,7 @@ def set_disabled(db: Session, actor: Account, account_id: str, disabled: bool) -
             raise LastAdmin
     account.disabled = disabled
     if disabled:
-        end_all_sessions(db, account.id)
+        end_all_sessions(db, account)
     db.flush()
     return account
 
@@ -544,19 +545,26 @@ def parse_cookie(value: str) -> tuple[bytes, bytes]:
     return session_id, session_key
 
 
+def _seal_session(
+    session_key: bytes, id_hash: bytes, account: Account, keys: UnlockedKeys
+) -> bytes:
+    # The account id lives only inside the sealed half: a copy of the table at rest
+    # cannot tell whose sessions are live, nor line up one account's activity.
+    payload = account.id.encode() + account.session_epoch.to_bytes(8, "big") + keys.to_bytes()
+    return wrap_secret(session_key, payload, purpose=SESSION_KEYS, owner=id_hash.hex())
+
+
 def start_session(
     db: Session, config: AuthConfig, account: Account, keys: UnlockedKeys, now: datetime
 ) -> str:
     """Open a login session and return the cookie value that alone can resume it."""
+    purge_expired_sessions(db, now)
     session_id, session_key = secrets.token_bytes(32), new_key()
     id_hash = hashlib.sha256(session_id).digest()
     db.add(
         LoginSession(
             id_hash=id_hash,
-            account_id=account.id,
-            sealed_keys=wrap_secret(
-                session_key, keys.to_bytes(), purpose=SESSION_KEYS, owner=id_hash.hex()
-            ),
+            sealed=_seal_session(session_key, id_hash, account, keys),
             expires_at=_expiry(now, config.idle_minutes),
         )
     )
@@ -568,7 +576,7 @@ def resume_session(db: Session, config: AuthConfig, cookie: str, now: datetime) 
     """The identity behind a session cookie, extending its idle expiry.
 
     Raises MalformedSessionCookie for a cookie that is not ours, SessionEnded for one
-    that is unknown, expired, disabled or whose key does not open the row.
+    that is unknown, expired, ended by its account, disabled, or not opened by its key.
     """
     session_id, session_key = parse_cookie(cookie)
     id_hash = hashlib.sha256(session_id).digest()
@@ -579,19 +587,19 @@ def resume_session(db: Session, config: AuthConfig, cookie: str, now: datetime) 
         db.delete(row)
         raise SessionEnded
     try:
-        keys = UnlockedKeys.from_bytes(
-            unwrap_secret(session_key, row.sealed_keys, purpose=SESSION_KEYS, owner=id_hash.hex())
-        )
-    except CryptoError:
+        payload = unwrap_secret(session_key, row.sealed, purpose=SESSION_KEYS, owner=id_hash.hex())
+        account_id, epoch = payload[:32].decode("ascii"), int.from_bytes(payload[32:40], "big")
+        keys = UnlockedKeys.from_bytes(payload[40:])
+    except (CryptoError, UnicodeDecodeError):
         raise SessionEnded from None
-    account = db.get(Account, row.account_id)
-    if account is None or account.disabled:
+    account = db.get(Account, account_id)
+    if account is None or account.disabled or account.session_epoch != epoch:
         db.delete(row)
         raise SessionEnded
     expiry = _expiry(now, config.idle_minutes)
     if expiry != row.expires_at:
         row.expires_at = expiry
-    return Identity(account=account, keys=keys, session_id_hash=id_hash)
+    return Identity(account=account, keys=keys, session_id_hash=id_hash, session_key=session_key)
 
 
 def end_session(db: Session, id_hash: bytes) -> None:
@@ -599,12 +607,19 @@ def end_session(db: Session, id_hash: bytes) -> None:
     db.execute(delete(LoginSession).where(LoginSession.id_hash == id_hash))
 
 
-def end_all_sessions(db: Session, account_id: str, keep: bytes | None = None) -> None:
-    """End every session of an account, except `keep`."""
-    statement = delete(LoginSession).where(LoginSession.account_id == account_id)
+def end_all_sessions(db: Session, account: Account, keep: Identity | None = None) -> None:
+    """End every session of an account, except `keep`.
+
+    Rows do not say whose they are, so the account moves to a new session epoch: rows
+    sealed with an older one are refused (and deleted) when next presented, or purged
+    when they expire. The kept session is sealed again with the new epoch.
+    """
+    account.session_epoch += 1
+    db.flush()
     if keep is not None:
-        statement = statement.where(LoginSession.id_hash != keep)
-    db.execute(statement)
+        row = db.get(LoginSession, keep.session_id_hash)
+        if row is not None:
+            row.sealed = _seal_session(keep.session_key, keep.session_id_hash, account, keep.keys)
 
 
 def purge_expired_sessions(db: Session, now: datetime) -> int:

@@ -266,8 +266,6 @@ def end_other_sessions() -> Any:
     """Sign out every other session of this account."""
     form = ButtonForm()
     if form.validate_on_submit():
-        service.end_all_sessions(
-            get_session(), current_user.account.id, keep=current_user.identity.session_id_hash
-        )
+        service.end_all_sessions(get_session(), current_user.account, keep=current_user.identity)
         flash("Every other session of this account is signed out.", "notice")
     return redirect(url_for("auth.account"))

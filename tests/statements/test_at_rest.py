@@ -120,3 +120,27 @@ def test_no_secret_is_readable_at_rest(
         for secret in secrets:
             for form in _forms(secret):
                 assert form not in raw
+
+
+def test_login_sessions_do_not_say_whose_they_are(
+    app: Flask, session: Session, clock: Clock
+) -> None:
+    for _ in range(2):
+        client = app.test_client()
+        page = post_form(client, "/join", form_page="/join").get_data(as_text=True)
+        assert "codename" in page
+    staff = make_staff(app, session)
+    login_staff(app.test_client(), app, staff)
+
+    metadata = MetaData()
+    metadata.reflect(bind=session.connection())
+    table = metadata.tables["login_sessions"]
+    assert set(table.columns.keys()) == {"id_hash", "sealed", "expires_at"}
+    assert not table.foreign_keys
+    rows = list(session.execute(select(table)))
+    assert len(rows) == 3
+    accounts = list(session.scalars(select(Account.id)))
+    for row in rows:
+        for account_id in accounts:
+            assert account_id.encode() not in bytes(row.sealed)
+            assert account_id.encode() not in bytes(row.id_hash)

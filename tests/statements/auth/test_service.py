@@ -344,3 +344,15 @@ def test_disabling_ends_sessions_and_keeps_one_admin(
         service.set_disabled(
             session, session.get(Account, second.account_id), admin_account.id, True
         )  # type: ignore[arg-type]
+
+
+def test_expired_sessions_are_purged_when_someone_signs_in(
+    app: Flask, session: Session, config: service.AuthConfig, clock: Clock
+) -> None:
+    account, codename = make_member(app, session)
+    _, keys = service.login_member(session, config, codename)
+    for _ in range(3):
+        service.start_session(session, config, account, keys, clock.now)
+    clock.advance(minutes=config.idle_minutes + 1)
+    service.start_session(session, config, account, keys, clock.now)
+    assert session.scalar(select(func.count()).select_from(LoginSession)) == 1

@@ -409,3 +409,16 @@ def test_nul_in_a_path_parameter_is_refused(
         assert response.status_code == 400
     assert client.get("/admin/accounts?page=%C2%B2").status_code == 200
     assert client.get("/admin/accounts?page=999999999999").status_code == 200
+
+
+def test_sign_out_everywhere_else(app: Flask, client: FlaskClient, session: Session) -> None:
+    _, codename = make_member(app, session)
+    elsewhere = app.test_client()
+    login_member(elsewhere, codename)
+    login_member(client, codename)
+    response = post_form(client, "/account/sessions", form_page="/account")
+    assert response.status_code == 302
+    assert client.get("/account").status_code == 200
+    assert elsewhere.get("/account").status_code == 302
+    # The ended session's row is deleted when it is next presented.
+    assert count(session, LoginSession) == 1
