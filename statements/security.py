@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from urllib.parse import parse_qsl
 
+import redis
 from flask import Flask, Response, abort, request
 from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFProtect
@@ -31,12 +33,40 @@ def client_key(secret: bytes, address: str) -> str:
     return hmac.new(secret, b"throttle:" + address.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+class ThrottleSecret:
+    """The random key that hashes client addresses for throttling, never written to disk.
+
+    Not derived from the configuration: with the configuration at hand, the whole IPv4
+    space could be hashed and the throttle's keys turned back into addresses. Workers
+    share it through Redis, where it lapses after a day; without Redis, each process
+    draws its own.
+    """
+
+    LIFETIME_SECONDS = 24 * 60 * 60
+
+    def __init__(self, redis_url: str | None, prefix: str) -> None:
+        self._local = secrets.token_bytes(32)
+        self._name = f"{prefix}:throttle-secret"
+        self._redis = redis.Redis.from_url(redis_url) if redis_url else None
+
+    def current(self) -> bytes:
+        """The key in force now."""
+        if self._redis is None:
+            return self._local
+        try:
+            self._redis.set(self._name, secrets.token_bytes(32), nx=True, ex=self.LIFETIME_SECONDS)
+            value = self._redis.get(self._name)
+        except redis.RedisError:
+            return self._local
+        return value if isinstance(value, bytes) and len(value) == 32 else self._local
+
+
 def make_limiter(app: Flask, settings: Settings) -> Limiter:
     """A rate limiter on Redis when configured, in memory otherwise."""
-    secret = hashlib.sha256(b"statements/throttle/" + settings.secret_key.encode()).digest()
+    secret = ThrottleSecret(settings.redis_url, settings.rate_limit_prefix)
     app.extensions["throttle_secret"] = secret
     limiter = Limiter(
-        key_func=lambda: client_key(secret, request.remote_addr or ""),
+        key_func=lambda: client_key(secret.current(), request.remote_addr or ""),
         app=app,
         storage_uri=settings.redis_url or "memory://",
         strategy="moving-window",

@@ -61,5 +61,5 @@ def test_logs_hold_no_codename_passphrase_path_or_address(
     for secret in (codename, staff.passphrase, secret_path, "203.0.113.77", "DistinctiveAgent"):
         assert secret not in logged  # ...without the secrets around it
     # Nor the throttle key derived from the address.
-    key = security.client_key(app.extensions["throttle_secret"], "203.0.113.77")
+    key = security.client_key(app.extensions["throttle_secret"].current(), "203.0.113.77")
     assert key not in logged
