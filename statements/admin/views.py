@@ -69,7 +69,7 @@ def invite() -> Any:
         form.username.errors = ["Another account already has this username."]
         return _accounts_page(form, 409)
     return _accounts_page(
-        InviteStaffForm(),
+        InviteStaffForm(formdata=None),
         201,
         enrolment=(account, url_for("auth.enrol", token=token, _external=True)),
     )
@@ -83,11 +83,13 @@ def renew(account_id: str) -> Any:
         token = service.renew_enrolment(get_session(), account_id, now())
     except AccountNotFound:
         return _accounts_page(
-            InviteStaffForm(), 404, error="That account does not exist or has already enrolled."
+            InviteStaffForm(formdata=None),
+            404,
+            error="That account does not exist or has already enrolled.",
         )
     account = get_session().get(Account, account_id)
     return _accounts_page(
-        InviteStaffForm(),
+        InviteStaffForm(formdata=None),
         200,
         enrolment=(account, url_for("auth.enrol", token=token, _external=True)),
     )
@@ -101,10 +103,12 @@ def set_disabled(account_id: str) -> Any:
     try:
         service.set_disabled(get_session(), current_user.account, account_id, disable)
     except AccountNotFound:
-        return _accounts_page(InviteStaffForm(), 404, error="That account does not exist.")
+        return _accounts_page(
+            InviteStaffForm(formdata=None), 404, error="That account does not exist."
+        )
     except LastAdmin:
         return _accounts_page(
-            InviteStaffForm(),
+            InviteStaffForm(formdata=None),
             409,
             error="You cannot disable your own account or the last active admin.",
         )

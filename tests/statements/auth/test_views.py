@@ -246,6 +246,7 @@ def test_admin_invites_a_coordinator_who_enrols(
         form_page="/admin/accounts",
     )
     assert response.status_code == 201
+    assert 'value="Nadia"' not in response.get_data(as_text=True)  # a fresh form follows
     link = re.search(r"http://localhost/enrol/([A-Za-z0-9_-]+)", response.get_data(as_text=True))
     assert link
     duplicate = post_form(
