@@ -32,6 +32,14 @@ class CodenameLoginForm(FlaskForm):
     )
 
 
+def _code_field() -> StringField:
+    return StringField(
+        "Code from your authenticator app",
+        validators=[InputRequired(), Length(max=12)],
+        render_kw=CODE_FIELD,
+    )
+
+
 class StaffLoginForm(FlaskForm):
     """Sign in as a coordinator or admin."""
 
@@ -45,42 +53,12 @@ class StaffLoginForm(FlaskForm):
         validators=[InputRequired(), Length(max=MAX_PASSPHRASE)],
         render_kw={"autocomplete": "current-password"},
     )
-    code = StringField(
-        "Code from your authenticator app",
-        validators=[InputRequired(), Length(max=12)],
-        render_kw=CODE_FIELD,
-    )
+    code = _code_field()
 
 
-class EnrolForm(FlaskForm):
-    """Choose a passphrase and confirm the authenticator app."""
+class NewPassphraseForm(FlaskForm):
+    """A new passphrase, typed twice, confirmed with a code from the authenticator app."""
 
-    passphrase = PasswordField(
-        "New passphrase",
-        validators=[InputRequired(), Length(max=MAX_PASSPHRASE)],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        "The same passphrase again",
-        validators=[InputRequired(), EqualTo("passphrase", message="The two passphrases differ.")],
-        render_kw={"autocomplete": "new-password"},
-    )
-    totp_secret = HiddenField(validators=[InputRequired(), Length(max=64)])
-    code = StringField(
-        "Code from your authenticator app",
-        validators=[InputRequired(), Length(max=12)],
-        render_kw=CODE_FIELD,
-    )
-
-
-class ChangePassphraseForm(FlaskForm):
-    """Change a coordinator's or admin's passphrase."""
-
-    current = PasswordField(
-        "Current passphrase",
-        validators=[InputRequired(), Length(max=MAX_PASSPHRASE)],
-        render_kw={"autocomplete": "current-password"},
-    )
     passphrase = PasswordField(
         "New passphrase",
         validators=[InputRequired(), Length(max=MAX_PASSPHRASE)],
@@ -91,8 +69,20 @@ class ChangePassphraseForm(FlaskForm):
         validators=[InputRequired(), EqualTo("passphrase", message="The two passphrases differ.")],
         render_kw={"autocomplete": "new-password"},
     )
-    code = StringField(
-        "Code from your authenticator app",
-        validators=[InputRequired(), Length(max=12)],
-        render_kw=CODE_FIELD,
+    code = _code_field()
+
+
+class EnrolForm(NewPassphraseForm):
+    """Choose a passphrase and confirm the authenticator app."""
+
+    totp_secret = HiddenField(validators=[InputRequired(), Length(max=64)])
+
+
+class ChangePassphraseForm(NewPassphraseForm):
+    """Change a coordinator's or admin's passphrase."""
+
+    current = PasswordField(
+        "Current passphrase",
+        validators=[InputRequired(), Length(max=MAX_PASSPHRASE)],
+        render_kw={"autocomplete": "current-password"},
     )
