@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import enum
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
+    ForeignKey,
+    Index,
     LargeBinary,
     MetaData,
     String,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -137,3 +140,187 @@ class LoginSession(Base):
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     # Rounded up to the minute: enough for idle expiry, too coarse to time a request.
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# --- drafting -------------------------------------------------------------------------
+#
+# What is stored plain: that a room exists, its state, dates and language, who is a
+# member, and per contribution its section anchor (a random id), kind, status and day.
+# Everything anyone typed is a ciphertext under the room key. Tables whose rows must not
+# reveal the order they were written in are WITHOUT ROWID on SQLite, and every id is
+# random, so neither ids nor rowids count submissions.
+
+
+class RoomState(enum.StrEnum):
+    """Where a room is in the life of a statement."""
+
+    DRAFTING = "drafting"
+    CONSOLIDATING = "consolidating"
+    SIGN_ON = "sign-on"
+    PUBLISHED = "published"
+
+
+class RoomRole(enum.StrEnum):
+    """What an account may do in one room."""
+
+    MEMBER = "member"
+    COORDINATOR = "coordinator"
+
+
+class Room(Base):
+    """A drafting room: its title and summary are a ciphertext under the room key."""
+
+    __tablename__ = "rooms"
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('drafting', 'consolidating', 'sign-on', 'published')", name="state"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    state: Mapped[str] = mapped_column(String(16), default=RoomState.DRAFTING)
+    language: Mapped[str] = mapped_column(String(16))
+    contribution_deadline: Mapped[date]
+    signon_deadline: Mapped[date]
+    key_version: Mapped[int] = mapped_column(default=1)
+    # The newest draft version; compared-and-swapped so two coordinators never
+    # overwrite each other's work.
+    current_version: Mapped[int] = mapped_column(default=1)
+    pending_cap: Mapped[int] = mapped_column(default=20)
+    # A member left: the next coordinator to open the room rotates its key.
+    rotation_due: Mapped[bool] = mapped_column(default=False)
+    sealed: Mapped[bool] = mapped_column(default=False)
+    details: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RoomMember(Base):
+    """Membership is stored plain: the design allows who is in a room to be known."""
+
+    __tablename__ = "room_members"
+    __table_args__ = (CheckConstraint("role IN ('member', 'coordinator')", name="role"),)
+
+    room_id: Mapped[str] = mapped_column(
+        ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16), default=RoomRole.MEMBER)
+
+
+class RoomKey(Base):
+    """One version of a room key, sealed to one member's public key."""
+
+    __tablename__ = "room_keys"
+
+    room_id: Mapped[str] = mapped_column(
+        ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True
+    )
+    key_version: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Invitation(Base):
+    """An invitation link: the room's keys wrapped under the link's secret."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    # Destroyed when the invitation is used up, revoked, outdated by a key rotation,
+    # or the room is sealed.
+    wrapped_keys: Mapped[bytes | None] = mapped_column(LargeBinary)
+    uses_left: Mapped[int]
+    expires_on: Mapped[date]
+    revoked: Mapped[bool] = mapped_column(default=False)
+
+
+class DraftVersion(Base):
+    """One version of the draft: its sections and change note, encrypted."""
+
+    __tablename__ = "draft_versions"
+    __table_args__ = (UniqueConstraint("room_id", "number"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    key_version: Mapped[int]
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_on: Mapped[date]
+
+
+class ContributionKind(enum.StrEnum):
+    """What a contribution proposes."""
+
+    AMENDMENT = "amendment"
+    ADDITION = "addition"
+    COMMENT = "comment"
+
+
+class ContributionStatus(enum.StrEnum):
+    """Where a contribution is in moderation."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    HIDDEN = "hidden"
+    INCORPORATED = "incorporated"
+
+
+class Contribution(Base):
+    """A proposal or comment. No account id: only an author tag only its author can recompute."""
+
+    __tablename__ = "contributions"
+    __table_args__ = (
+        CheckConstraint("kind IN ('amendment', 'addition', 'comment')", name="kind"),
+        CheckConstraint(
+            "status IN ('pending', 'accepted', 'rejected', 'hidden', 'incorporated')",
+            name="status",
+        ),
+        Index("ix_contributions_room_status", "room_id", "status"),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    # None: a comment on the whole draft.
+    anchor: Mapped[str | None] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=ContributionStatus.PENDING)
+    author_tag: Mapped[bytes] = mapped_column(LargeBinary(32))
+    key_version: Mapped[int]
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    # The coordinators' decision (reason and note), encrypted; None while pending.
+    decision: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_on: Mapped[date]
+
+
+class Support(Base):
+    """An anonymous +1: the tag dedupes one per member without saying whose."""
+
+    __tablename__ = "supports"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    contribution_id: Mapped[str] = mapped_column(
+        ForeignKey("contributions.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+
+
+class ModerationEntry(Base):
+    """The moderation log: action, contribution and reason, encrypted; by "a coordinator"."""
+
+    __tablename__ = "moderation_log"
+    __table_args__ = (
+        Index("ix_moderation_log_room", "room_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    key_version: Mapped[int]
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_on: Mapped[date]
