@@ -86,6 +86,13 @@ def get_session() -> Session:
     return session
 
 
+def rollback_request_session() -> None:
+    """Undo the request's writes now, so an error page can still read the database."""
+    session: Session | None = g.get("db_session")
+    if session is not None:
+        session.rollback()
+
+
 def init_app(app: Flask, database_url: str) -> None:
     """Create the engine and wire the per-request transaction."""
     engine = make_engine(database_url)

@@ -10,6 +10,8 @@ from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from statements.db import rollback_request_session
+
 # What each failure means to the person who met it. The key is the status code, or
 # the description a view passed to abort() for a more precise message.
 MESSAGES: dict[int | str, tuple[str, str]] = {
@@ -88,4 +90,6 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def _server(_error: InternalServerError) -> tuple[str, int]:
+        # The failure may have left the session mid-transaction; the page needs it clean.
+        rollback_request_session()
         return render_error(500)

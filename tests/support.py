@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pyotp
@@ -103,3 +103,78 @@ def auth_cookie(client: FlaskClient) -> str | None:
     """The login session cookie the client holds, if any."""
     cookie = client.get_cookie("auth")
     return cookie.value if cookie else None
+
+
+def member_identity(app: Flask, session: Session) -> service.Identity:
+    """A new member account, unlocked as a login session would hold it."""
+    account, _codename, keys = service.create_member(session, app.extensions["auth"])
+    session.flush()
+    return service.Identity(account, keys, session_id_hash=b"", session_key=b"")
+
+
+def staff_identity(
+    app: Flask, session: Session, username: str = "coordinator", role: Role = Role.COORDINATOR
+) -> service.Identity:
+    """A new enrolled coordinator (or admin), unlocked."""
+    staff = make_staff(app, session, username, role)
+    config: service.AuthConfig = app.extensions["auth"]
+    clock = app.extensions["clock"]
+    account, keys = service.login_staff(
+        session, config, staff.username, staff.passphrase, staff.code(clock()), clock()
+    )
+    clock.advance(seconds=30)
+    return service.Identity(account, keys, session_id_hash=b"", session_key=b"")
+
+
+DRAFT = """# Joint statement on the right to work
+
+Refugees in the region are denied the right to work.
+
+We call on governments to grant work permits without delay.
+
+- Recognise UNHCR documents.
+- End arrests at workplaces.
+"""
+
+
+def make_room(
+    session: Session,
+    coordinator: service.Identity,
+    *,
+    title: str = "Right to work",
+    markdown: str = DRAFT,
+    today: date | None = None,
+) -> str:
+    """A drafting room opened by coordinator; returns its id."""
+    from statements.drafting import service as drafting
+
+    today = today or date.today()
+    room = drafting.create_room(
+        session,
+        coordinator,
+        drafting.RoomInput(
+            title=title,
+            language="en",
+            summary="What we ask of governments.",
+            markdown=markdown,
+            contribution_deadline=today + timedelta(days=14),
+            signon_deadline=today + timedelta(days=28),
+        ),
+        today,
+    )
+    session.flush()
+    return room.id
+
+
+def join_room(
+    session: Session, coordinator: service.Identity, room_id: str, member: service.Identity
+) -> None:
+    """Invite a member into a room and have them accept."""
+    from statements.drafting import service as drafting
+
+    today = date.today()
+    access = drafting.open_room(session, room_id, coordinator)
+    _invitation, token = drafting.create_invitation(
+        session, access, 1, today + timedelta(days=7), today
+    )
+    drafting.accept_invitation(session, token, member, today)

@@ -119,13 +119,18 @@ def join() -> Any:
     if not form.validate_on_submit():
         return render_template("auth/join.html", form=form), 400 if form.is_submitted() else 200
     account, codename, keys = service.create_member(get_session(), auth_config())
-    cookie = _open_session(account, keys)
-    response = make_response(
-        render_template(
-            "auth/codename.html", codename=codename, next=_safe_next(request.args.get("next"))
-        ),
-        201,
+    page = render_template(
+        "auth/codename.html", codename=codename, next=_safe_next(request.args.get("next"))
     )
+    return open_session_response(account, keys, page, 201)
+
+
+def open_session_response(
+    account: Account, keys: service.UnlockedKeys, body: str, status: int
+) -> Response:
+    """A response that signs this browser in to a new session."""
+    cookie = _open_session(account, keys)
+    response = make_response(body, status)
     set_login_cookie(response, cookie)
     return response
 

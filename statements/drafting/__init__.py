@@ -1,0 +1,13 @@
+"""Drafting rooms: invitations, versions, contributions, moderation."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the drafting blueprint."""
+    from statements.drafting.views import blueprint, markdown_html
+
+    app.register_blueprint(blueprint)
+    app.add_template_filter(markdown_html, "markdown")

@@ -1,0 +1,106 @@
+"""Named failures of the drafting service; views turn them into messages and statuses."""
+
+from __future__ import annotations
+
+
+class DraftingError(Exception):
+    """Base of every drafting failure."""
+
+
+class RoomNotFound(DraftingError):
+    """No such room, or not one this account belongs to (the same answer for both)."""
+
+
+class NotCoordinator(DraftingError):
+    """Only the room's coordinators may do this."""
+
+
+class RoomSealed(DraftingError):
+    """The room's keys were destroyed: nothing in it can be read or changed."""
+
+
+class WrongState(DraftingError):
+    """The room's state does not allow this action."""
+
+    def __init__(self, state: str) -> None:
+        super().__init__(state)
+        self.state = state
+
+
+class DeadlinePassed(DraftingError):
+    """The contribution deadline has passed."""
+
+
+class InvalidInput(DraftingError):
+    """A field is missing, too long or malformed; `field` names it, `reason` says how."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class UnknownSection(DraftingError):
+    """The section anchor does not exist in the current draft."""
+
+
+class PendingCapReached(DraftingError):
+    """This member already has the room's maximum of pending contributions."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__(cap)
+        self.cap = cap
+
+
+class ContributionNotFound(DraftingError):
+    """No such contribution in this room (or not one this member may act on)."""
+
+
+class NotPending(DraftingError):
+    """The contribution has already been moderated."""
+
+
+class SupportRefused(DraftingError):
+    """A member cannot support their own contribution, nor one that is not pending."""
+
+
+class VersionNotFound(DraftingError):
+    """No draft version with that number."""
+
+
+class VersionConflict(DraftingError):
+    """The draft changed since the form was loaded: someone else saved a version first."""
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__(current_version)
+        self.current_version = current_version
+
+
+class EditConflict(DraftingError):
+    """The section changed after the contribution was written: merge by hand."""
+
+    def __init__(self, current_text: str, proposed_text: str, base_text: str) -> None:
+        super().__init__("section changed")
+        self.current_text = current_text
+        self.proposed_text = proposed_text
+        self.base_text = base_text
+
+
+class InvitationInvalid(DraftingError):
+    """An invitation link that is mistyped, used up, expired or revoked."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TitleMismatch(DraftingError):
+    """The typed title does not match the room's working title."""
+
+
+class MemberNotFound(DraftingError):
+    """No such member in this room."""
+
+
+class NotEligible(DraftingError):
+    """Only coordinator or admin accounts can coordinate a room."""

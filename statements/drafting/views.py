@@ -1,0 +1,688 @@
+"""Drafting pages. Thin: parse, call one service function, map its errors, render."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from statements.auth import auth_config, now
+from statements.auth.forms import ButtonForm
+from statements.db import get_session
+from statements.drafting import diff as diffs
+from statements.drafting import service
+from statements.drafting.errors import (
+    ContributionNotFound,
+    DeadlinePassed,
+    DraftingError,
+    EditConflict,
+    InvalidInput,
+    InvitationInvalid,
+    MemberNotFound,
+    NotCoordinator,
+    NotEligible,
+    NotPending,
+    PendingCapReached,
+    RoomNotFound,
+    RoomSealed,
+    SupportRefused,
+    TitleMismatch,
+    UnknownSection,
+    VersionConflict,
+    VersionNotFound,
+    WrongState,
+)
+from statements.drafting.forms import (
+    REASON_LABELS,
+    ContributionForm,
+    CoordinatorForm,
+    EditDraftForm,
+    InvitationForm,
+    MergeForm,
+    RejectForm,
+    RoomForm,
+    SealForm,
+)
+from statements.drafting.markdown import render
+from statements.models import ContributionKind, RoomState
+
+blueprint = Blueprint("drafting", __name__)
+
+STATE_NAMES = {
+    "drafting": "Drafting: contributions are open",
+    "consolidating": "Consolidating: coordinators are merging contributions",
+    "sign-on": "Sign-on: the text is frozen",
+    "published": "Published",
+}
+KIND_NAMES = {
+    "amendment": "Proposed change",
+    "addition": "Proposed addition",
+    "comment": "Comment",
+}
+# What each named failure means to the person who met it, and its status.
+PROBLEMS: dict[type[DraftingError], tuple[int, str]] = {
+    RoomNotFound: (404, "There is no room here, or you are not a member of it."),
+    RoomSealed: (410, "This room has been sealed: its drafting history can no longer be read."),
+    NotCoordinator: (403, "Only the room's coordinators can do that."),
+    WrongState: (409, "The room's current stage does not allow that."),
+    DeadlinePassed: (409, "The deadline for contributions has passed. Nothing was saved."),
+    UnknownSection: (400, "That section does not exist in the current draft. Nothing was saved."),
+    ContributionNotFound: (404, "That contribution does not exist, or is not yours to change."),
+    NotPending: (409, "That contribution has already been moderated."),
+    SupportRefused: (409, "You can support other people's pending contributions only."),
+    MemberNotFound: (404, "There is no member with that number in this room."),
+    NotEligible: (400, "Only coordinator and administrator accounts can do that."),
+    VersionNotFound: (404, "There is no such version of the draft."),
+}
+
+
+def markdown_html(text: str) -> Markup:
+    """Markdown as HTML for templates (the |markdown filter)."""
+    # render() escapes raw HTML and passes its output through bleach's allowlist.
+    return Markup(render(text))  # noqa: S704
+
+
+def safe_diff(old: str, new: str) -> Markup:
+    """A word diff as HTML; diff_html escapes every piece of text itself."""
+    return Markup(diffs.diff_html(old, new))  # noqa: S704
+
+
+def today() -> date:
+    """Today, UTC, by the app's clock."""
+    return now().date()
+
+
+def _page() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if re.fullmatch(r"[1-9][0-9]{0,4}", raw) else 1
+
+
+def _open(room_id: str) -> service.RoomAccess:
+    return service.open_room(get_session(), room_id, current_user.identity)
+
+
+def _room_context(access: service.RoomAccess) -> dict[str, Any]:
+    return {
+        "access": access,
+        "room": access.room,
+        "details": access.details(),
+        "state_names": STATE_NAMES,
+        "kind_names": KIND_NAMES,
+        "reason_labels": REASON_LABELS,
+        "member_number": service.member_number(access.room.id, current_user.account.id),
+        "button": ButtonForm(),
+    }
+
+
+@blueprint.errorhandler(DraftingError)
+def _problem(error: DraftingError) -> tuple[str, int]:
+    status, message = PROBLEMS.get(type(error), (400, "That could not be done."))
+    if isinstance(error, PendingCapReached):
+        status, message = (
+            409,
+            (
+                f"You already have {error.cap} contributions waiting for moderation in this room. "
+                "Wait for some to be moderated, or withdraw one. Nothing was saved."
+            ),
+        )
+    if isinstance(error, InvitationInvalid):
+        return render_template("drafting/invitation_invalid.html", reason=error.reason), (
+            404 if error.reason == "unknown" else 410
+        )
+    return render_template("drafting/problem.html", message=message, status=status), status
+
+
+# --- rooms ----------------------------------------------------------------------------
+
+
+@blueprint.route("/rooms")
+@login_required
+def rooms() -> Any:
+    """The rooms this account belongs to."""
+    return render_template(
+        "drafting/rooms.html",
+        rooms=service.my_rooms(get_session(), current_user.identity),
+        state_names=STATE_NAMES,
+    )
+
+
+def _room_form_input(form: RoomForm) -> service.RoomInput:
+    markdown = form.markdown.data or ""
+    upload = form.upload.data
+    if upload and getattr(upload, "filename", ""):
+        raw = upload.read(service.MAX_DRAFT * 4 + 1)
+        try:
+            markdown = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput("upload", "encoding") from None
+    return service.RoomInput(
+        title=form.title.data or "",
+        language=form.language.data or "",
+        summary=form.summary.data or "",
+        markdown=markdown,
+        contribution_deadline=form.contribution_deadline.data,
+        signon_deadline=form.signon_deadline.data,
+    )
+
+
+TEXT_ERRORS = {
+    "required": "Write something, within 10,000 characters. Nothing was saved.",
+    "too_long": "That is longer than 10,000 characters. Nothing was saved.",
+    "markup": "HTML and scripts are not allowed: write plain text or Markdown. Nothing was saved.",
+}
+ROOM_FIELD_ERRORS = {
+    "required": "This is required.",
+    "too_long": "This is too long.",
+    "unknown": "Choose a language from the list.",
+    "past": "Choose today or a later date.",
+    "before_contribution_deadline": "Sign-on cannot close before contributions do.",
+    "encoding": "The file must be UTF-8 text.",
+}
+
+
+@blueprint.route("/rooms/new", methods=["GET", "POST"])
+@login_required
+def new_room() -> Any:
+    """Open a drafting room."""
+    if current_user.role not in ("coordinator", "admin"):
+        raise NotEligible
+    form = RoomForm()
+    if not form.is_submitted():
+        form.contribution_deadline.data = today() + timedelta(days=14)
+        form.signon_deadline.data = today() + timedelta(days=28)
+    if not form.validate_on_submit():
+        return render_template("drafting/new_room.html", form=form), (
+            400 if form.is_submitted() else 200
+        )
+    try:
+        room = service.create_room(
+            get_session(), current_user.identity, _room_form_input(form), today()
+        )
+    except InvalidInput as exc:
+        target = {"upload": form.upload, "markdown": form.markdown}.get(exc.field)
+        target = target or getattr(form, exc.field, form.title)
+        target.errors = [ROOM_FIELD_ERRORS.get(exc.reason, "This is not valid.")]
+        return render_template("drafting/new_room.html", form=form), 400
+    flash("The room is open. Invite members from its Invitations page.", "notice")
+    return redirect(url_for("drafting.room", room_id=room.id))
+
+
+@blueprint.route("/rooms/<room_id>")
+@login_required
+def room(room_id: str) -> Any:
+    """The current draft, as numbered sections."""
+    access = _open(room_id)
+    current = service.version(get_session(), access)
+    return render_template("drafting/room.html", current=current, **_room_context(access))
+
+
+@blueprint.route("/rooms/<room_id>/state", methods=["POST"])
+@login_required
+def change_state(room_id: str) -> Any:
+    """Move the room to another stage."""
+    access = _open(room_id)
+    target = request.form.get("target", "")
+    if target not in set(RoomState):
+        raise WrongState(access.room.state)
+    service.change_state(get_session(), access, target, today())
+    flash(f"The room is now at: {STATE_NAMES[target]}.", "notice")
+    return redirect(url_for("drafting.room", room_id=room_id))
+
+
+@blueprint.route("/rooms/<room_id>/leave", methods=["POST"])
+@login_required
+def leave(room_id: str) -> Any:
+    """Leave the room."""
+    service.leave_room(get_session(), _open(room_id))
+    flash("You have left the room.", "notice")
+    return redirect(url_for("drafting.rooms"))
+
+
+@blueprint.route("/rooms/<room_id>/seal", methods=["GET", "POST"])
+@login_required
+def seal(room_id: str) -> Any:
+    """Destroy the room's keys, after typing its working title."""
+    access = _open(room_id)
+    access.require_coordinator()
+    form = SealForm()
+    if form.validate_on_submit():
+        try:
+            service.seal_room(get_session(), access, form.title.data or "")
+        except TitleMismatch:
+            form.title.errors = ["That is not the room's working title. Nothing was sealed."]
+        else:
+            flash("The room is sealed. Its drafting history can never be read again.", "notice")
+            return redirect(url_for("drafting.rooms"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("drafting/seal.html", form=form, **_room_context(access)), status
+
+
+# --- contributions --------------------------------------------------------------------
+
+
+@blueprint.route("/rooms/<room_id>/contribute", methods=["GET", "POST"])
+@login_required
+def contribute(room_id: str) -> Any:
+    """Propose a change or an addition to a section, or comment; preview first if wished."""
+    access = _open(room_id)
+    kind = request.values.get("kind", "comment")
+    anchor = request.values.get("section") or None
+    if kind not in set(ContributionKind):
+        raise UnknownSection
+    current = service.version(get_session(), access)
+    section = current.section(anchor) if anchor else None
+    form = ContributionForm()
+    preview = None
+    if form.validate_on_submit():
+        if "preview" in request.form:
+            preview = form.text.data or ""
+        else:
+            try:
+                service.submit_contribution(
+                    get_session(), access, kind, anchor, form.text.data or "", today()
+                )
+            except InvalidInput as exc:
+                form.text.errors = [TEXT_ERRORS.get(exc.reason, TEXT_ERRORS["required"])]
+            else:
+                flash("Thank you. Your contribution is waiting for moderation.", "notice")
+                return redirect(url_for("drafting.mine", room_id=room_id))
+    elif not form.is_submitted() and section is not None and kind == "amendment":
+        form.text.data = section.markdown
+    status = 400 if form.is_submitted() and form.errors else 200
+    return render_template(
+        "drafting/contribute.html",
+        form=form,
+        kind=kind,
+        section=section,
+        preview=preview,
+        **_room_context(access),
+    ), status
+
+
+@blueprint.route("/rooms/<room_id>/contributions")
+@login_required
+def contributions(room_id: str) -> Any:
+    """Everyone's contributions in section order, with supports."""
+    access = _open(room_id)
+    page = _page()
+    section = request.args.get("section") or None
+    views, total = service.contributions_page(get_session(), access, page, anchor=section)
+    return render_template(
+        "drafting/contributions.html",
+        views=views,
+        total=total,
+        page=page,
+        page_size=service.PAGE_SIZE,
+        numbers=_section_numbers(access),
+        **_room_context(access),
+    )
+
+
+def _section_numbers(access: service.RoomAccess) -> dict[str, int]:
+    current = service.version(get_session(), access)
+    return {section.anchor: index for index, section in enumerate(current.sections, start=1)}
+
+
+@blueprint.route("/rooms/<room_id>/mine")
+@login_required
+def mine(room_id: str) -> Any:
+    """This member's own contributions, their status, and reasons for rejections."""
+    access = _open(room_id)
+    views = service.my_contributions(get_session(), access)
+    return render_template(
+        "drafting/mine.html",
+        views=views,
+        numbers=_section_numbers(access),
+        **_room_context(access),
+    )
+
+
+@blueprint.route("/rooms/<room_id>/contributions/<contribution_id>/support", methods=["POST"])
+@login_required
+def support(room_id: str, contribution_id: str) -> Any:
+    """Add or withdraw an anonymous +1."""
+    access = _open(room_id)
+    service.support(get_session(), access, contribution_id, request.form.get("supported") == "1")
+    return redirect(url_for("drafting.contributions", room_id=room_id))
+
+
+@blueprint.route("/rooms/<room_id>/contributions/<contribution_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_contribution(room_id: str, contribution_id: str) -> Any:
+    """Change one's own pending contribution."""
+    access = _open(room_id)
+    own = {view.id: view for view in service.my_contributions(get_session(), access)}
+    view = own.get(contribution_id)
+    if view is None:
+        raise ContributionNotFound
+    form = ContributionForm()
+    if form.validate_on_submit():
+        try:
+            service.edit_contribution(
+                get_session(), access, contribution_id, form.text.data or "", today()
+            )
+        except InvalidInput as exc:
+            form.text.errors = [TEXT_ERRORS.get(exc.reason, TEXT_ERRORS["required"])]
+        else:
+            flash("Your contribution is updated.", "notice")
+            return redirect(url_for("drafting.mine", room_id=room_id))
+    elif not form.is_submitted():
+        form.text.data = view.text
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "drafting/edit_contribution.html", form=form, view=view, **_room_context(access)
+    ), status
+
+
+@blueprint.route("/rooms/<room_id>/contributions/<contribution_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw(room_id: str, contribution_id: str) -> Any:
+    """Withdraw one's own pending contribution."""
+    service.withdraw_contribution(get_session(), _open(room_id), contribution_id)
+    flash("Your contribution is withdrawn and deleted.", "notice")
+    return redirect(url_for("drafting.mine", room_id=room_id))
+
+
+# --- versions -------------------------------------------------------------------------
+
+
+@blueprint.route("/rooms/<room_id>/versions")
+@login_required
+def versions(room_id: str) -> Any:
+    """Every version of the draft, and a word-level diff between any two."""
+    access = _open(room_id)
+    all_versions = service.versions(get_session(), access)
+    newest = all_versions[0].number
+    first = _version_arg("from", max(newest - 1, 1))
+    second = _version_arg("to", newest)
+    by_number = {v.number: v for v in all_versions}
+    if first not in by_number or second not in by_number:
+        raise VersionNotFound
+    old, new = by_number[first], by_number[second]
+    pieces = diffs.word_diff(old.markdown, new.markdown)
+    inserted, deleted = diffs.counts(pieces)
+    return render_template(
+        "drafting/versions.html",
+        versions=all_versions,
+        old=old,
+        new=new,
+        diff=safe_diff(old.markdown, new.markdown),
+        inserted=inserted,
+        deleted=deleted,
+        **_room_context(access),
+    )
+
+
+def _version_arg(name: str, default: int) -> int:
+    raw = request.args.get(name, "")
+    return int(raw) if re.fullmatch(r"[1-9][0-9]{0,5}", raw) else default
+
+
+@blueprint.route("/rooms/<room_id>/draft", methods=["GET", "POST"])
+@login_required
+def edit_draft(room_id: str) -> Any:
+    """A coordinator edits the draft directly; a new version with a change note."""
+    access = _open(room_id)
+    access.require_coordinator()
+    current = service.version(get_session(), access)
+    form = EditDraftForm()
+    if not form.is_submitted():
+        form.markdown.data = current.markdown
+        form.expected_version.data = current.number
+    conflict = None
+    if form.validate_on_submit():
+        try:
+            number = service.edit_draft(
+                get_session(),
+                access,
+                form.markdown.data or "",
+                form.note.data or "",
+                form.expected_version.data or 0,
+                today(),
+            )
+        except VersionConflict as exc:
+            # Their text stays in the form; the newer version is shown beside it.
+            conflict = service.version(get_session(), access, exc.current_version)
+            form.expected_version.data = exc.current_version
+        except InvalidInput as exc:
+            getattr(form, exc.field, form.markdown).errors = ["This is required, within limits."]
+        else:
+            flash(f"Version {number} is saved.", "notice")
+            return redirect(url_for("drafting.room", room_id=room_id))
+    status = 409 if conflict else (400 if form.is_submitted() else 200)
+    return render_template(
+        "drafting/edit_draft.html",
+        form=form,
+        conflict=conflict,
+        conflict_diff=safe_diff(conflict.markdown, form.markdown.data or "") if conflict else None,
+        **_room_context(access),
+    ), status
+
+
+# --- moderation -----------------------------------------------------------------------
+
+
+@blueprint.route("/rooms/<room_id>/moderation")
+@login_required
+def moderation(room_id: str) -> Any:
+    """The queue of pending contributions, filterable by section and kind."""
+    access = _open(room_id)
+    access.require_coordinator()
+    page = _page()
+    section = request.args.get("section") or None
+    kind = request.args.get("kind") or None
+    if kind is not None and kind not in set(ContributionKind):
+        kind = None
+    views, total = service.contributions_page(
+        get_session(), access, page, statuses=["pending"], anchor=section, kind=kind
+    )
+    current = service.version(get_session(), access)
+    return render_template(
+        "drafting/moderation.html",
+        views=views,
+        total=total,
+        page=page,
+        page_size=service.PAGE_SIZE,
+        current=current,
+        numbers=_section_numbers(access),
+        section=section,
+        kind=kind,
+        reject_form=RejectForm(formdata=None),
+        log=service.moderation_log(get_session(), access, 1),
+        **_room_context(access),
+    )
+
+
+@blueprint.route("/rooms/<room_id>/moderation/<contribution_id>", methods=["POST"])
+@login_required
+def moderate(room_id: str, contribution_id: str) -> Any:
+    """Accept, reject, hide, or mark as incorporated."""
+    access = _open(room_id)
+    access.require_coordinator()
+    db = get_session()
+    action = request.form.get("action", "")
+    if action == "accept":
+        merge = MergeForm()
+        merged = merge.merged_text.data if "merged_text" in request.form else None
+        expected_raw = request.form.get("expected_version", "")
+        expected = int(expected_raw) if re.fullmatch(r"[0-9]{1,6}", expected_raw) else 0
+        try:
+            number = service.accept(db, access, contribution_id, expected, today(), merged)
+        except (EditConflict, VersionConflict) as exc:
+            return _conflict(access, contribution_id, exc, merged), 409
+        except InvalidInput:
+            return _conflict(access, contribution_id, None, merged), 400
+        flash(
+            f"Accepted; version {number} of the draft is saved." if number else "Accepted.",
+            "notice",
+        )
+    elif action == "reject":
+        form = RejectForm()
+        if not form.validate():
+            message = "Choose a reason to reject a contribution. Nothing was changed."
+            return render_template("drafting/problem.html", message=message, status=400), 400
+        service.reject(db, access, contribution_id, form.reason.data, form.note.data or "", today())
+        flash("Rejected. The author will see the reason.", "notice")
+    elif action == "hide":
+        service.hide(db, access, contribution_id, today())
+        flash("Hidden. Members no longer see its text.", "notice")
+    elif action == "incorporate":
+        service.mark_incorporated(db, access, contribution_id, today())
+        flash("Marked as incorporated by hand.", "notice")
+    else:
+        raise NotPending
+    return redirect(url_for("drafting.moderation", room_id=room_id))
+
+
+def _conflict(
+    access: service.RoomAccess,
+    contribution_id: str,
+    exc: EditConflict | VersionConflict | None,
+    merged: str | None,
+) -> str:
+    current = service.version(get_session(), access)
+    own = {
+        view.id: view
+        for view in service.contributions_page(get_session(), access, 1, statuses=["pending"])[0]
+    }
+    proposed = exc.proposed_text if isinstance(exc, EditConflict) else ""
+    section_text = exc.current_text if isinstance(exc, EditConflict) else ""
+    form = MergeForm(formdata=None)
+    form.merged_text.data = merged if merged is not None else proposed
+    form.expected_version.data = current.number
+    return render_template(
+        "drafting/conflict.html",
+        form=form,
+        contribution_id=contribution_id,
+        view=own.get(contribution_id),
+        proposed=proposed,
+        section_text=section_text,
+        version_changed=isinstance(exc, VersionConflict),
+        **_room_context(access),
+    )
+
+
+# --- invitations and members ----------------------------------------------------------
+
+
+@blueprint.route("/rooms/<room_id>/invitations", methods=["GET", "POST"])
+@login_required
+def invitations(room_id: str) -> Any:
+    """Create, list and revoke invitation links."""
+    access = _open(room_id)
+    access.require_coordinator()
+    form = InvitationForm()
+    created = None
+    status = 200
+    if not form.is_submitted():
+        form.expires_on.data = today() + timedelta(days=7)
+    elif form.validate_on_submit():
+        try:
+            _invitation, token = service.create_invitation(
+                get_session(), access, form.uses.data or 1, form.expires_on.data, today()
+            )
+        except InvalidInput:
+            form.expires_on.errors = ["Choose a date between today and a year from now."]
+            status = 400
+        else:
+            link = url_for("drafting.invitation", token=token, _external=True)
+            created = (link, _qr(link))
+            status = 201
+    else:
+        status = 400
+    return render_template(
+        "drafting/invitations.html",
+        form=form,
+        created=created,
+        invitations=service.invitations(get_session(), access),
+        today=today(),
+        **_room_context(access),
+    ), status
+
+
+def _qr(link: str) -> Markup:
+    from statements.auth.views import qr_svg
+
+    # segno's SVG holds only paths and the fixed title: no user text.
+    return Markup(qr_svg(link, "QR code of the invitation link"))  # noqa: S704
+
+
+@blueprint.route("/rooms/<room_id>/invitations/<invitation_id>/revoke", methods=["POST"])
+@login_required
+def revoke(room_id: str, invitation_id: str) -> Any:
+    """Revoke an invitation."""
+    service.revoke_invitation(get_session(), _open(room_id), invitation_id)
+    flash("The invitation no longer works.", "notice")
+    return redirect(url_for("drafting.invitations", room_id=room_id))
+
+
+@blueprint.route("/rooms/<room_id>/members", methods=["GET", "POST"])
+@login_required
+def members(room_id: str) -> Any:
+    """Members by room number; add a coordinator."""
+    access = _open(room_id)
+    form = CoordinatorForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            service.add_coordinator(get_session(), access, form.username.data or "")
+        except NotEligible:
+            form.username.errors = ["There is no active coordinator or admin with that username."]
+            status = 400
+        else:
+            flash("They are now a coordinator of this room.", "notice")
+            return redirect(url_for("drafting.members", room_id=room_id))
+    elif form.is_submitted():
+        status = 400
+    return render_template(
+        "drafting/members.html",
+        form=form,
+        members=service.members(get_session(), access),
+        **_room_context(access),
+    ), status
+
+
+@blueprint.route("/rooms/<room_id>/members/<number>/remove", methods=["POST"])
+@login_required
+def remove_member(room_id: str, number: str) -> Any:
+    """Remove a member; the room key is rotated."""
+    service.remove_member(get_session(), _open(room_id), number, today())
+    flash("The member is removed and the room's key has been changed.", "notice")
+    return redirect(url_for("drafting.members", room_id=room_id))
+
+
+# --- joining by invitation ------------------------------------------------------------
+
+
+@blueprint.route("/invitation/<token>", methods=["GET", "POST"])
+def invitation(token: str) -> Any:
+    """Follow an invitation: join with this account, or create a codename account and join."""
+    from statements.auth import service as auth_service
+    from statements.auth.views import open_session_response
+
+    db = get_session()
+    title = service.invitation_room_title(db, token, today())
+    form = ButtonForm()
+    if not form.validate_on_submit():
+        return render_template("drafting/invitation.html", title=title, form=form, token=token)
+    if current_user.is_authenticated:
+        room = service.accept_invitation(db, token, current_user.identity, today())
+        flash("Welcome to the drafting room.", "notice")
+        return redirect(url_for("drafting.room", room_id=room.id))
+    account, codename, keys = auth_service.create_member(db, auth_config())
+    identity = auth_service.Identity(account, keys, session_id_hash=b"", session_key=b"")
+    room = service.accept_invitation(db, token, identity, today())
+    return open_session_response(
+        account,
+        keys,
+        render_template(
+            "auth/codename.html",
+            codename=codename,
+            next=url_for("drafting.room", room_id=room.id),
+        ),
+        201,
+    )

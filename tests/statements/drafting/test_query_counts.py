@@ -1,0 +1,104 @@
+"""Pages of a large room issue as many SQL statements as pages of a small one (no N+1)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from statements.auth import service as auth
+from statements.drafting import service as drafting
+from tests.support import join_room, login_member, login_staff, make_member, make_room, make_staff
+
+TODAY = date.today()
+
+
+@contextmanager
+def counting(app: Flask) -> Iterator[list[str]]:
+    """The SQL statements executed inside the block."""
+    bind = app.extensions["db"].sessionmaker.kw["bind"]
+    engine = getattr(bind, "engine", bind)
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def _room(
+    app: Flask,
+    session: Session,
+    coordinator: auth.Identity,
+    member: auth.Identity,
+    contributions: int,
+    versions: int,
+) -> str:
+    room_id = make_room(session, coordinator, title=f"Room with {contributions}")
+    join_room(session, coordinator, room_id, member)
+    access = drafting.open_room(session, room_id, member)
+    access.room.pending_cap = contributions + 1
+    anchors = [s.anchor for s in drafting.version(session, access).sections]
+    chooser = random.Random(contributions)
+    for n in range(contributions):
+        drafting.submit_contribution(
+            session, access, "comment", chooser.choice(anchors), f"Contribution {n}.", TODAY
+        )
+    coordinating = drafting.open_room(session, room_id, coordinator)
+    for n in range(1, versions):
+        text = drafting.version(session, coordinating).markdown + f"\nParagraph {n}.\n"
+        drafting.edit_draft(session, coordinating, text, f"Edit {n}", n, TODAY)
+    session.commit()
+    return room_id
+
+
+def test_page_statement_counts_do_not_grow_with_the_room(app: Flask, session: Session) -> None:
+    config: auth.AuthConfig = app.extensions["auth"]
+    clock = app.extensions["clock"]
+    staff = make_staff(app, session)
+    account, keys = auth.login_staff(
+        session, config, staff.username, staff.passphrase, staff.code(clock()), clock()
+    )
+    clock.advance(seconds=30)
+    coordinator = auth.Identity(account, keys, b"", b"")
+    member_account, codename = make_member(app, session)
+    _, member_keys = auth.login_member(session, config, codename)
+    member = auth.Identity(member_account, member_keys, b"", b"")
+
+    small = _room(app, session, coordinator, member, contributions=60, versions=2)
+    large = _room(app, session, coordinator, member, contributions=1000, versions=100)
+
+    member_client: FlaskClient = app.test_client()
+    assert login_member(member_client, codename).status_code == 302
+    coordinator_client: FlaskClient = app.test_client()
+    assert login_staff(coordinator_client, app, staff).status_code == 302
+
+    pages = [
+        (member_client, "/rooms/{}"),
+        (member_client, "/rooms/{}/contributions"),
+        (member_client, "/rooms/{}/contributions?page=3"),
+        (member_client, "/rooms/{}/mine"),
+        (coordinator_client, "/rooms/{}/moderation"),
+        (coordinator_client, "/rooms/{}/moderation?page=2&kind=comment"),
+        (coordinator_client, "/rooms"),
+    ]
+    for client, path in pages:
+        counts = []
+        for room_id in (small, large):
+            # Once first: the first request of a minute also extends the session's expiry.
+            client.get(path.format(room_id))
+            with counting(app) as statements:
+                response = client.get(path.format(room_id))
+            assert response.status_code == 200, path
+            counts.append(len(statements))
+        assert counts[0] == counts[1], (path, counts)

@@ -1,0 +1,374 @@
+"""Drafting through HTTP, as browsers use it, and what that leaves at rest."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import MetaData, event, func, select
+from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
+
+from statements.models import Contribution, ContributionStatus, DraftVersion, Room
+from tests.support import DRAFT, csrf_token, login_staff, make_staff
+
+TODAY = date.today()
+
+
+def _post(client: FlaskClient, path: str, data: dict[str, object] | None = None) -> TestResponse:
+    return client.post(path, data={"csrf_token": csrf_token(client, "/account"), **(data or {})})
+
+
+def _open_room(
+    app: Flask, session: Session, client: FlaskClient, title: str = "Right to work"
+) -> str:
+    staff = make_staff(app, session)
+    assert login_staff(client, app, staff).status_code == 302
+    response = client.post(
+        "/rooms/new",
+        data={
+            "csrf_token": csrf_token(client, "/rooms/new"),
+            "title": title,
+            "language": "en",
+            "summary": "What we ask of governments.",
+            "markdown": DRAFT,
+            "contribution_deadline": (TODAY + timedelta(days=14)).isoformat(),
+            "signon_deadline": (TODAY + timedelta(days=28)).isoformat(),
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response.headers["Location"].rsplit("/", 1)[-1]
+
+
+def _invite(client: FlaskClient, room_id: str, uses: int = 5) -> str:
+    response = client.post(
+        f"/rooms/{room_id}/invitations",
+        data={
+            "csrf_token": csrf_token(client, f"/rooms/{room_id}/invitations"),
+            "uses": str(uses),
+            "expires_on": (TODAY + timedelta(days=7)).isoformat(),
+        },
+    )
+    assert response.status_code == 201
+    page = response.get_data(as_text=True)
+    assert "<svg" in page
+    found = re.search(r"http://localhost(/invitation/[A-Za-z0-9_.-]+)", page)
+    assert found
+    return found.group(1)
+
+
+def _join(app: Flask, link: str) -> tuple[FlaskClient, str]:
+    """A newcomer follows the link and creates a codename account in one step."""
+    client = app.test_client()
+    page = client.get(link)
+    assert page.status_code == 200
+    assert "Right to work" in page.get_data(as_text=True)
+    token = re.search(
+        r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True)
+    )
+    assert token
+    joined = client.post(link, data={"csrf_token": token.group(1)})
+    assert joined.status_code == 201
+    codename = re.search(r'<p class="codename"[^>]*>([a-z -]+)</p>', joined.get_data(as_text=True))
+    assert codename
+    return client, codename.group(1)
+
+
+def _anchors(client: FlaskClient, room_id: str) -> list[str]:
+    page = client.get(f"/rooms/{room_id}").get_data(as_text=True)
+    return re.findall(r'<li id="(s-[0-9a-f]{8})" class="section">', page)
+
+
+def _contribute(
+    client: FlaskClient, room_id: str, kind: str, section: str | None, text: str
+) -> TestResponse:
+    data = {
+        "csrf_token": csrf_token(client, f"/rooms/{room_id}/contribute"),
+        "kind": kind,
+        "text": text,
+        "submit": "1",
+    }
+    if section:
+        data["section"] = section
+    return client.post(f"/rooms/{room_id}/contribute", data=data)
+
+
+@pytest.fixture
+def drafting_round(app: Flask, session: Session, client: FlaskClient) -> dict[str, object]:
+    """A coordinator opens a room and invites; two members join by link."""
+    room_id = _open_room(app, session, client)
+    link = _invite(client, room_id)
+    first, first_codename = _join(app, link)
+    second, second_codename = _join(app, link)
+    return {
+        "room_id": room_id,
+        "coordinator": client,
+        "first": first,
+        "second": second,
+        "codenames": [first_codename, second_codename],
+        "link": link,
+    }
+
+
+def test_a_drafting_round_leaves_nothing_readable_or_linkable_at_rest(
+    app: Flask, session: Session, drafting_round: dict[str, object]
+) -> None:
+    room_id = str(drafting_round["room_id"])
+    coordinator, first, second = (
+        drafting_round[name] for name in ("coordinator", "first", "second")
+    )
+    assert isinstance(coordinator, FlaskClient)
+    assert isinstance(first, FlaskClient)
+    assert isinstance(second, FlaskClient)
+    anchors = _anchors(first, room_id)
+    typed = [
+        "Refugees across the whole region are denied lawful work",
+        "Please name the bilateral agreements explicitly",
+        "Offensive remark about a neighbouring community",
+        "Add a paragraph on access to healthcare for families",
+    ]
+    assert _contribute(first, room_id, "amendment", anchors[1], typed[0]).status_code == 302
+    assert _contribute(second, room_id, "comment", anchors[2], typed[1]).status_code == 302
+    assert _contribute(second, room_id, "comment", None, typed[2]).status_code == 302
+    assert _contribute(first, room_id, "addition", anchors[2], typed[3]).status_code == 302
+
+    queue = coordinator.get(f"/rooms/{room_id}/moderation").get_data(as_text=True)
+    ids = dict(
+        re.findall(
+            r'<div class="contribution-text"><p>(.*?)</p>\s*</div>\s*'
+            r'<form method="post" action="/rooms/[0-9a-f]+/moderation/([0-9a-f]{32})"',
+            queue,
+            re.S,
+        )
+    )
+    assert set(ids) == set(typed)
+    # Support from the other member, then moderation of every kind.
+    assert (
+        _post(
+            second, f"/rooms/{room_id}/contributions/{ids[typed[0]]}/support", {"supported": "1"}
+        ).status_code
+        == 302
+    )
+    accept = _post(
+        coordinator,
+        f"/rooms/{room_id}/moderation/{ids[typed[0]]}",
+        {"action": "accept", "expected_version": "1"},
+    )
+    assert accept.status_code == 302
+    reject = _post(
+        coordinator,
+        f"/rooms/{room_id}/moderation/{ids[typed[1]]}",
+        {"action": "reject", "reason": "out_of_scope", "note": "Keep it for the annex"},
+    )
+    assert reject.status_code == 302
+    assert (
+        _post(
+            coordinator, f"/rooms/{room_id}/moderation/{ids[typed[2]]}", {"action": "hide"}
+        ).status_code
+        == 302
+    )
+    mine = second.get(f"/rooms/{room_id}/mine").get_data(as_text=True)
+    assert "Out of scope for this statement" in mine
+    assert "Keep it for the annex" in mine
+    assert typed[2] not in second.get(f"/rooms/{room_id}/contributions").get_data(as_text=True)
+    draft = first.get(f"/rooms/{room_id}").get_data(as_text=True)
+    assert typed[0] in draft
+    versions = first.get(f"/rooms/{room_id}/versions?from=1&to=2").get_data(as_text=True)
+    assert "<ins>" in versions
+    assert "<del>" in versions
+    assert "inserted: " in versions
+
+    # At rest: no typed text anywhere, and nothing that links a contribution,
+    # a support or a log entry to an account.
+    metadata = MetaData()
+    metadata.reflect(bind=session.connection())
+    blob = b""
+    for table in metadata.sorted_tables:
+        for row in session.execute(select(table)):
+            for value in row:
+                blob += (
+                    bytes(value) if isinstance(value, bytes | memoryview) else str(value).encode()
+                )
+                blob += b"\x00"
+    for text in [
+        *typed,
+        "Right to work",
+        "What we ask of governments",
+        "denied the right to work",
+        "Keep it for the annex",
+        *drafting_round["codenames"],
+    ]:  # type: ignore[misc]
+        assert str(text).encode() not in blob, text
+    assert b"Refugees" not in blob
+    for name in ("contributions", "supports", "moderation_log"):
+        table = metadata.tables[name]
+        assert not any("account" in column.name for column in table.columns), name
+        assert not [fk for fk in table.foreign_keys if fk.column.table.name == "accounts"], name
+    account_ids = [row[0] for row in session.execute(select(metadata.tables["accounts"].c.id))]
+    for name in ("contributions", "supports", "moderation_log"):
+        for row in session.execute(select(metadata.tables[name])):
+            for value in row:
+                for account_id in account_ids:
+                    assert account_id.encode() not in (
+                        bytes(value)
+                        if isinstance(value, bytes | memoryview)
+                        else str(value).encode()
+                    )
+
+
+def test_pages_show_nothing_that_tells_authors_apart(
+    app: Flask, session: Session, drafting_round: dict[str, object]
+) -> None:
+    room_id = str(drafting_round["room_id"])
+    coordinator, first, second = (drafting_round[n] for n in ("coordinator", "first", "second"))
+    assert isinstance(coordinator, FlaskClient)
+    assert isinstance(first, FlaskClient)
+    assert isinstance(second, FlaskClient)
+    _contribute(first, room_id, "comment", None, "Alpha words")
+    _contribute(second, room_id, "comment", None, "Bravo words")
+
+    def articles(page: str) -> list[str]:
+        found = re.findall(r'<article class="contribution".*?</article>', page, re.S)
+        normalised = []
+        for article in found:
+            article = re.sub(r"[0-9a-f]{32}", "ID", article)
+            article = re.sub(r'name="csrf_token" type="hidden" value="[^"]+"', "", article)
+            normalised.append(article.replace("Alpha words", "TEXT").replace("Bravo words", "TEXT"))
+        return normalised
+
+    for viewer in (coordinator,):
+        for path in (f"/rooms/{room_id}/contributions", f"/rooms/{room_id}/moderation"):
+            shown = articles(viewer.get(path).get_data(as_text=True))
+            assert len(shown) == 2
+            assert shown[0] == shown[1]
+    # To a third member, both look the same too; to each author, only theirs says "yours".
+    third, _ = _join(app, str(drafting_round["link"]))
+    shown = articles(third.get(f"/rooms/{room_id}/contributions").get_data(as_text=True))
+    assert shown[0] == shown[1]
+    assert "yours" not in "".join(shown)
+    own = articles(first.get(f"/rooms/{room_id}/contributions").get_data(as_text=True))
+    assert sum("yours" in article for article in own) == 1
+
+
+def test_bad_contributions_are_refused_and_write_nothing(
+    app: Flask, session: Session, drafting_round: dict[str, object]
+) -> None:
+    room_id = str(drafting_round["room_id"])
+    coordinator, first = drafting_round["coordinator"], drafting_round["first"]
+    assert isinstance(coordinator, FlaskClient)
+    assert isinstance(first, FlaskClient)
+    anchors = _anchors(first, room_id)
+
+    def count() -> int:
+        session.expire_all()
+        return session.scalar(select(func.count()).select_from(Contribution)) or 0
+
+    cases = [
+        (
+            _contribute(first, room_id, "amendment", "s-00000000", "Forged anchor"),
+            400,
+            "does not exist",
+        ),
+        (_contribute(first, room_id, "comment", anchors[1], "x" * 10_001), 400, "10,000"),
+        (
+            _contribute(first, room_id, "comment", anchors[1], "<script>alert(1)</script>"),
+            400,
+            "scripts are not allowed",
+        ),
+        (
+            _contribute(first, room_id, "comment", anchors[1], "[x](javascript:alert(1))"),
+            400,
+            "scripts are not allowed",
+        ),
+        (_contribute(first, "0" * 32, "comment", None, "Not my room"), 404, "not a member"),
+    ]
+    outsider = app.test_client()
+    outsider.post("/join", data={"csrf_token": csrf_token(outsider, "/join")})
+    cases.append((_contribute(outsider, room_id, "comment", None, "Outsider"), 404, "not a member"))
+    for response, status, message in cases:
+        assert response.status_code == status
+        assert message in response.get_data(as_text=True)
+        assert "<script>alert" not in response.get_data(as_text=True)
+    assert count() == 0
+
+    _post(coordinator, f"/rooms/{room_id}/state", {"target": "consolidating"})
+    closed = _contribute(first, room_id, "comment", None, "Too late")
+    assert closed.status_code == 409
+    assert "does not allow" in closed.get_data(as_text=True)
+    assert count() == 0
+
+
+def test_preview_works_without_javascript_and_saves_nothing(
+    app: Flask, session: Session, drafting_round: dict[str, object]
+) -> None:
+    room_id = str(drafting_round["room_id"])
+    first = drafting_round["first"]
+    assert isinstance(first, FlaskClient)
+    response = first.post(
+        f"/rooms/{room_id}/contribute",
+        data={
+            "csrf_token": csrf_token(first, f"/rooms/{room_id}/contribute"),
+            "kind": "comment",
+            "text": "Some *emphasis* and [a link](https://example.org)",
+            "preview": "1",
+        },
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "<em>emphasis</em>" in page
+    assert 'rel="nofollow noopener noreferrer"' in page
+    assert session.scalar(select(func.count()).select_from(Contribution)) == 0
+
+
+def test_an_error_while_accepting_leaves_everything_as_it_was(
+    app: Flask, session: Session, drafting_round: dict[str, object]
+) -> None:
+    room_id = str(drafting_round["room_id"])
+    coordinator, first = drafting_round["coordinator"], drafting_round["first"]
+    assert isinstance(coordinator, FlaskClient)
+    assert isinstance(first, FlaskClient)
+    anchors = _anchors(first, room_id)
+    _contribute(first, room_id, "amendment", anchors[1], "A better sentence.")
+    contribution_id = session.scalar(select(Contribution.id))
+    assert contribution_id
+
+    bind = app.extensions["db"].sessionmaker.kw["bind"]
+    engine = getattr(bind, "engine", bind)
+
+    def fail_on_log(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO MODERATION_LOG"):
+            raise RuntimeError("the database failed mid-request")
+
+    event.listen(engine, "before_cursor_execute", fail_on_log)
+    try:
+        response = _post(
+            coordinator,
+            f"/rooms/{room_id}/moderation/{contribution_id}",
+            {"action": "accept", "expected_version": "1"},
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", fail_on_log)
+    assert response.status_code == 500
+    session.expire_all()
+    room = session.get(Room, room_id)
+    assert room is not None
+    assert room.current_version == 1
+    assert session.scalar(select(func.count()).select_from(DraftVersion)) == 1
+    contribution = session.get(Contribution, contribution_id)
+    assert contribution is not None
+    assert contribution.status == ContributionStatus.PENDING
+    assert "A better sentence." not in first.get(f"/rooms/{room_id}").get_data(as_text=True)
+
+
+def test_invitation_links_that_do_not_work_get_a_clear_page(
+    app: Flask, drafting_round: dict[str, object]
+) -> None:
+    link = str(drafting_round["link"])
+    mistyped = link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB")
+    response = app.test_client().get(mistyped)
+    assert response.status_code == 404
+    assert "not valid" in response.get_data(as_text=True)
+    assert app.test_client().get("/invitation/nonsense").status_code == 404
