@@ -84,6 +84,31 @@ def create_admin(username: str) -> None:
     click.echo(f"Admin {username} created. Sign in at /staff/login.")
 
 
+@click.command("demo")
+@with_appcontext
+def demo() -> None:
+    """Seed an empty database with demonstration accounts and a room mid-drafting."""
+    from statements import demo as demo_data
+
+    config: service.AuthConfig = current_app.extensions["auth"]
+    with _session() as session:
+        try:
+            credentials = demo_data.seed(session, config, now())
+        except demo_data.DatabaseNotEmpty:
+            raise click.ClickException(
+                "the database already holds accounts; the demo only seeds an empty one"
+            ) from None
+        session.commit()
+    click.echo("Demo data created. These credentials are shown once.\n")
+    for staff in credentials.staff:
+        click.echo(f"  {staff.role:<12} username {staff.username}")
+        click.echo(f"  {'':<12} passphrase {staff.passphrase}")
+        click.echo(f"  {'':<12} TOTP secret {staff.totp_secret} (add it to an authenticator app)")
+    for number, codename in enumerate(credentials.codenames, start=1):
+        click.echo(f"  contributor {number}: codename {codename}")
+    click.echo(f"\nThe drafting room: /rooms/{credentials.room_id}")
+
+
 @click.command("purge-sessions")
 @with_appcontext
 def purge_sessions() -> None:
@@ -99,3 +124,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(create_admin)
     app.cli.add_command(purge_sessions)
+    app.cli.add_command(demo)

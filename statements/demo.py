@@ -1,0 +1,141 @@
+"""Seed a demonstration instance: accounts of every role and a room mid-drafting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import pyotp
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from statements.auth import codename as codenames
+from statements.auth import service as auth
+from statements.drafting import service as drafting
+from statements.models import Account, Role
+
+DEMO_DRAFT = """# Joint statement on the right to work for refugees
+
+We, the undersigned refugee-led groups and organisations, call for the right to work.
+
+Refugees in the region are denied the right to work, and many are arrested at their workplaces.
+
+We call on governments to grant work permits without delay, and to recognise UNHCR documents.
+
+- End arrests and detention at workplaces.
+- Allow refugees to open bank accounts.
+- Protect refugee workers from exploitation.
+"""
+
+
+class DatabaseNotEmpty(Exception):
+    """The demo only seeds an empty database."""
+
+
+@dataclass
+class StaffCredentials:
+    """What a demo coordinator or admin signs in with."""
+
+    role: str
+    username: str
+    passphrase: str
+    totp_secret: str
+
+
+@dataclass
+class DemoCredentials:
+    """Everything the demo prints."""
+
+    staff: list[StaffCredentials] = field(default_factory=list)
+    codenames: list[str] = field(default_factory=list)
+    room_id: str = ""
+
+
+def _staff(
+    db: Session, config: auth.AuthConfig, role: Role, username: str, now: datetime
+) -> tuple[StaffCredentials, auth.Identity]:
+    passphrase = codenames.generate(5)
+    secret = auth.new_totp_secret()
+    # Enrolled with a code from two minutes ago, so the code showing now is still unused.
+    enrolled_at = now - timedelta(minutes=2)
+    account, token = auth.invite_staff(db, username, role, enrolled_at)
+    _, keys = auth.complete_enrolment(
+        db, config, token, passphrase, secret, pyotp.TOTP(secret).at(enrolled_at), enrolled_at
+    )
+    credentials = StaffCredentials(role.value, username, passphrase, secret)
+    return credentials, auth.Identity(account, keys, b"", b"")
+
+
+def seed(db: Session, config: auth.AuthConfig, now: datetime) -> DemoCredentials:
+    """Create the demo: an admin, a coordinator, three contributors, and a room in drafting
+    with contributions in every state. Refuses a database that already holds accounts."""
+    if db.scalar(select(func.count()).select_from(Account)):
+        raise DatabaseNotEmpty
+    today = now.date()
+    result = DemoCredentials()
+    admin, _ = _staff(db, config, Role.ADMIN, "admin", now)
+    coordinator_credentials, coordinator = _staff(db, config, Role.COORDINATOR, "coordinator", now)
+    result.staff = [admin, coordinator_credentials]
+
+    members = []
+    for _ in range(3):
+        account, codename, keys = auth.create_member(db, config)
+        result.codenames.append(codename)
+        members.append(auth.Identity(account, keys, b"", b""))
+
+    room = drafting.create_room(
+        db,
+        coordinator,
+        drafting.RoomInput(
+            title="Right to work for refugees",
+            language="en",
+            summary="A joint call to governments in the region on refugees' right to work.",
+            markdown=DEMO_DRAFT,
+            contribution_deadline=today + timedelta(days=14),
+            signon_deadline=today + timedelta(days=28),
+        ),
+        today,
+    )
+    result.room_id = room.id
+    access = drafting.open_room(db, room.id, coordinator)
+    for member in members:
+        _invitation, token = drafting.create_invitation(
+            db, access, 1, today + timedelta(days=7), today
+        )
+        drafting.accept_invitation(db, token, member, today)
+
+    first, second, third = (drafting.open_room(db, room.id, m) for m in members)
+    anchors = [s.anchor for s in drafting.version(db, first).sections]
+    submit = drafting.submit_contribution
+    accepted = submit(
+        db,
+        first,
+        "amendment",
+        anchors[2],
+        "Refugees in the region are denied the right to work; many are arrested at work.",
+        today,
+    )
+    pending_change = submit(
+        db,
+        second,
+        "amendment",
+        anchors[3],
+        "We call on governments to grant work permits within three months.",
+        today,
+    )
+    submit(db, third, "comment", None, "Could we cite the 2023 labour survey?", today)
+    rejected = submit(db, second, "comment", anchors[1], "Name my village in the text.", today)
+    hidden = submit(db, third, "comment", anchors[4], "An insulting remark.", today)
+    incorporated = submit(
+        db, first, "addition", anchors[4], "- Let refugees' children attend school.", today
+    )
+    drafting.support(db, second, accepted.id, True)
+    drafting.support(db, third, accepted.id, True)
+    drafting.support(db, first, pending_change.id, True)
+
+    drafting.accept(db, access, accepted.id, 1, today)
+    drafting.reject(db, access, rejected.id, "unsafe", "This could identify you.", today)
+    drafting.hide(db, access, hidden.id, today)
+    drafting.mark_incorporated(db, access, incorporated.id, today)
+    db.flush()
+    return result
