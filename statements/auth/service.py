@@ -36,6 +36,7 @@ from statements.auth.errors import (
     UsernameTaken,
     WeakPassphrase,
 )
+from statements.encoding import b64url, unb64url
 from statements.models import Account, LoginSession, Role, random_id
 
 MIN_PASSPHRASE = 12
@@ -521,14 +522,6 @@ def _expiry(now: datetime, idle_minutes: int) -> datetime:
     return datetime.fromtimestamp(math.ceil(later.timestamp() / 60) * 60, tz=UTC)
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 class MalformedSessionCookie(ValueError):
     """The session cookie is not of our format at all: it was altered."""
 
@@ -537,7 +530,7 @@ def parse_cookie(value: str) -> tuple[bytes, bytes]:
     """Split a session cookie into (session id, session key)."""
     try:
         sid_text, key_text = value.split(".")
-        session_id, session_key = _unb64(sid_text), _unb64(key_text)
+        session_id, session_key = unb64url(sid_text), unb64url(key_text)
     except (ValueError, binascii.Error):
         raise MalformedSessionCookie from None
     if len(session_id) != 32 or len(session_key) != 32:
@@ -569,7 +562,7 @@ def start_session(
         )
     )
     db.flush()
-    return f"{_b64(session_id)}.{_b64(session_key)}"
+    return f"{b64url(session_id)}.{b64url(session_key)}"
 
 
 def resume_session(db: Session, config: AuthConfig, cookie: str, now: datetime) -> Identity:

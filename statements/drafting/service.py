@@ -7,7 +7,6 @@ that only their author can recompute, never an account id.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import hmac
@@ -55,6 +54,7 @@ from statements.drafting.errors import (
     WrongState,
 )
 from statements.drafting.markdown import Section, join_sections, sections_from_markdown
+from statements.encoding import b64url, unb64url
 from statements.models import (
     Account,
     Contribution,
@@ -481,14 +481,6 @@ def add_coordinator(db: Session, access: RoomAccess, username: str) -> None:
 # --- invitations ----------------------------------------------------------------------
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 def create_invitation(
     db: Session, access: RoomAccess, uses: int, expires_on: date, today: date
 ) -> tuple[Invitation, str]:
@@ -502,19 +494,19 @@ def create_invitation(
     invitation = Invitation(
         id=random_id(), room_id=access.room.id, uses_left=uses, expires_on=expires_on
     )
-    keyring = {str(version): _b64(key) for version, key in access.keyring.keys.items()}
+    keyring = {str(version): b64url(key) for version, key in access.keyring.keys.items()}
     invitation.wrapped_keys = wrap_with_link_secret(
         secret, json.dumps(keyring).encode(), purpose=INVITATION, owner=invitation.id
     )
     db.add(invitation)
     db.flush()
-    return invitation, f"{invitation.id}.{_b64(secret)}"
+    return invitation, f"{invitation.id}.{b64url(secret)}"
 
 
 def _invitation(db: Session, token: str, today: date) -> tuple[Invitation, Room, Keyring]:
     try:
         invitation_id, secret_text = token.split(".")
-        secret = _unb64(secret_text)
+        secret = unb64url(secret_text)
     except (ValueError, binascii.Error):
         raise InvitationInvalid("unknown") from None
     if len(invitation_id) != 32 or len(secret) != 32:
@@ -539,7 +531,7 @@ def _invitation(db: Session, token: str, today: date) -> tuple[Invitation, Room,
         )
     except CryptoError:
         raise InvitationInvalid("unknown") from None
-    keyring = Keyring(room.id, {int(version): _unb64(key) for version, key in stored.items()})
+    keyring = Keyring(room.id, {int(version): unb64url(key) for version, key in stored.items()})
     return invitation, room, keyring
 
 

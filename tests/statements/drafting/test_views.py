@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
@@ -96,33 +97,37 @@ def _contribute(
     return client.post(f"/rooms/{room_id}/contribute", data=data)
 
 
+@dataclass
+class Round:
+    """A room in drafting, seen from three browsers."""
+
+    room_id: str
+    coordinator: FlaskClient
+    first: FlaskClient
+    second: FlaskClient
+    codenames: list[str]
+    link: str
+
+
 @pytest.fixture
-def drafting_round(app: Flask, session: Session, client: FlaskClient) -> dict[str, object]:
+def drafting_round(app: Flask, session: Session, client: FlaskClient) -> Round:
     """A coordinator opens a room and invites; two members join by link."""
     room_id = _open_room(app, session, client)
     link = _invite(client, room_id)
     first, first_codename = _join(app, link)
     second, second_codename = _join(app, link)
-    return {
-        "room_id": room_id,
-        "coordinator": client,
-        "first": first,
-        "second": second,
-        "codenames": [first_codename, second_codename],
-        "link": link,
-    }
+    return Round(room_id, client, first, second, [first_codename, second_codename], link)
 
 
 def test_a_drafting_round_leaves_nothing_readable_or_linkable_at_rest(
-    app: Flask, session: Session, drafting_round: dict[str, object]
+    app: Flask, session: Session, drafting_round: Round
 ) -> None:
-    room_id = str(drafting_round["room_id"])
+    room_id = drafting_round.room_id
     coordinator, first, second = (
-        drafting_round[name] for name in ("coordinator", "first", "second")
+        drafting_round.coordinator,
+        drafting_round.first,
+        drafting_round.second,
     )
-    assert isinstance(coordinator, FlaskClient)
-    assert isinstance(first, FlaskClient)
-    assert isinstance(second, FlaskClient)
     anchors = _anchors(first, room_id)
     typed = [
         "Refugees across the whole region are denied lawful work",
@@ -199,8 +204,8 @@ def test_a_drafting_round_leaves_nothing_readable_or_linkable_at_rest(
         "What we ask of governments",
         "denied the right to work",
         "Keep it for the annex",
-        *drafting_round["codenames"],
-    ]:  # type: ignore[misc]
+        *drafting_round.codenames,
+    ]:
         assert str(text).encode() not in blob, text
     assert b"Refugees" not in blob
     for name in ("contributions", "supports", "moderation_log"):
@@ -220,13 +225,14 @@ def test_a_drafting_round_leaves_nothing_readable_or_linkable_at_rest(
 
 
 def test_pages_show_nothing_that_tells_authors_apart(
-    app: Flask, session: Session, drafting_round: dict[str, object]
+    app: Flask, session: Session, drafting_round: Round
 ) -> None:
-    room_id = str(drafting_round["room_id"])
-    coordinator, first, second = (drafting_round[n] for n in ("coordinator", "first", "second"))
-    assert isinstance(coordinator, FlaskClient)
-    assert isinstance(first, FlaskClient)
-    assert isinstance(second, FlaskClient)
+    room_id = drafting_round.room_id
+    coordinator, first, second = (
+        drafting_round.coordinator,
+        drafting_round.first,
+        drafting_round.second,
+    )
     _contribute(first, room_id, "comment", None, "Alpha words")
     _contribute(second, room_id, "comment", None, "Bravo words")
 
@@ -245,7 +251,7 @@ def test_pages_show_nothing_that_tells_authors_apart(
             assert len(shown) == 2
             assert shown[0] == shown[1]
     # To a third member, both look the same too; to each author, only theirs says "yours".
-    third, _ = _join(app, str(drafting_round["link"]))
+    third, _ = _join(app, drafting_round.link)
     shown = articles(third.get(f"/rooms/{room_id}/contributions").get_data(as_text=True))
     assert shown[0] == shown[1]
     assert "yours" not in "".join(shown)
@@ -254,12 +260,10 @@ def test_pages_show_nothing_that_tells_authors_apart(
 
 
 def test_bad_contributions_are_refused_and_write_nothing(
-    app: Flask, session: Session, drafting_round: dict[str, object]
+    app: Flask, session: Session, drafting_round: Round
 ) -> None:
-    room_id = str(drafting_round["room_id"])
-    coordinator, first = drafting_round["coordinator"], drafting_round["first"]
-    assert isinstance(coordinator, FlaskClient)
-    assert isinstance(first, FlaskClient)
+    room_id = drafting_round.room_id
+    coordinator, first = drafting_round.coordinator, drafting_round.first
     anchors = _anchors(first, room_id)
 
     def count() -> int:
@@ -302,11 +306,10 @@ def test_bad_contributions_are_refused_and_write_nothing(
 
 
 def test_preview_works_without_javascript_and_saves_nothing(
-    app: Flask, session: Session, drafting_round: dict[str, object]
+    app: Flask, session: Session, drafting_round: Round
 ) -> None:
-    room_id = str(drafting_round["room_id"])
-    first = drafting_round["first"]
-    assert isinstance(first, FlaskClient)
+    room_id = drafting_round.room_id
+    first = drafting_round.first
     response = first.post(
         f"/rooms/{room_id}/contribute",
         data={
@@ -324,12 +327,10 @@ def test_preview_works_without_javascript_and_saves_nothing(
 
 
 def test_an_error_while_accepting_leaves_everything_as_it_was(
-    app: Flask, session: Session, drafting_round: dict[str, object]
+    app: Flask, session: Session, drafting_round: Round
 ) -> None:
-    room_id = str(drafting_round["room_id"])
-    coordinator, first = drafting_round["coordinator"], drafting_round["first"]
-    assert isinstance(coordinator, FlaskClient)
-    assert isinstance(first, FlaskClient)
+    room_id = drafting_round.room_id
+    coordinator, first = drafting_round.coordinator, drafting_round.first
     anchors = _anchors(first, room_id)
     _contribute(first, room_id, "amendment", anchors[1], "A better sentence.")
     contribution_id = session.scalar(select(Contribution.id))
@@ -364,11 +365,198 @@ def test_an_error_while_accepting_leaves_everything_as_it_was(
 
 
 def test_invitation_links_that_do_not_work_get_a_clear_page(
-    app: Flask, drafting_round: dict[str, object]
+    app: Flask, drafting_round: Round
 ) -> None:
-    link = str(drafting_round["link"])
+    link = drafting_round.link
     mistyped = link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB")
     response = app.test_client().get(mistyped)
     assert response.status_code == 404
     assert "not valid" in response.get_data(as_text=True)
     assert app.test_client().get("/invitation/nonsense").status_code == 404
+
+
+def _second_coordinator(
+    app: Flask, session: Session, coordinator: FlaskClient, room_id: str
+) -> FlaskClient:
+    other = make_staff(app, session, "second")
+    response = coordinator.post(
+        f"/rooms/{room_id}/members",
+        data={
+            "csrf_token": csrf_token(coordinator, f"/rooms/{room_id}/members"),
+            "username": "second",
+        },
+    )
+    assert response.status_code == 302
+    client = app.test_client()
+    assert login_staff(client, app, other).status_code == 302
+    return client
+
+
+def test_two_coordinators_editing_at_once_keep_both_texts(
+    app: Flask, session: Session, drafting_round: Round
+) -> None:
+    room_id = drafting_round.room_id
+    first = drafting_round.coordinator
+    second = _second_coordinator(app, session, first, room_id)
+    form_a = first.get(f"/rooms/{room_id}/draft").get_data(as_text=True)
+    form_b = second.get(f"/rooms/{room_id}/draft").get_data(as_text=True)
+    assert 'name="expected_version" value="1"' in form_a
+    assert 'name="expected_version" value="1"' in form_b
+
+    def save(client: FlaskClient, text: str) -> TestResponse:
+        return client.post(
+            f"/rooms/{room_id}/draft",
+            data={
+                "csrf_token": csrf_token(client, f"/rooms/{room_id}/draft"),
+                "markdown": DRAFT + text,
+                "note": "An edit",
+                "expected_version": "1",
+            },
+        )
+
+    assert save(first, "\nFirst coordinator's paragraph.\n").status_code == 302
+    clash = save(second, "\nSecond coordinator's paragraph.\n")
+    assert clash.status_code == 409
+    page = clash.get_data(as_text=True)
+    assert "Someone else saved version 2" in page
+    assert "Second coordinator&#39;s paragraph." in page  # their text is kept in the form
+    assert 'name="expected_version" value="2"' in page
+    draft = first.get(f"/rooms/{room_id}").get_data(as_text=True)
+    assert "First coordinator" in draft
+    assert "Second coordinator" not in draft
+
+
+def test_accepting_over_a_changed_section_shows_the_merge_screen(
+    app: Flask, session: Session, drafting_round: Round
+) -> None:
+    room_id = drafting_round.room_id
+    coordinator, member = drafting_round.coordinator, drafting_round.first
+    anchors = _anchors(member, room_id)
+    _contribute(member, room_id, "amendment", anchors[1], "The member's sentence.")
+    contribution_id = session.scalar(select(Contribution.id))
+    edited = DRAFT.replace("Refugees in the region", "Refugees throughout the region")
+    coordinator.post(
+        f"/rooms/{room_id}/draft",
+        data={
+            "csrf_token": csrf_token(coordinator, f"/rooms/{room_id}/draft"),
+            "markdown": edited,
+            "note": "Wording",
+            "expected_version": "1",
+        },
+    )
+    clash = _post(
+        coordinator,
+        f"/rooms/{room_id}/moderation/{contribution_id}",
+        {"action": "accept", "expected_version": "2"},
+    )
+    assert clash.status_code == 409
+    page = clash.get_data(as_text=True)
+    assert "Refugees throughout the region" in page
+    assert "The member&#39;s sentence." in page
+    merged = _post(
+        coordinator,
+        f"/rooms/{room_id}/moderation/{contribution_id}",
+        {"action": "accept", "expected_version": "2", "merged_text": "Merged by the coordinator."},
+    )
+    assert merged.status_code == 302
+    assert "Merged by the coordinator." in member.get(f"/rooms/{room_id}").get_data(as_text=True)
+
+
+def test_removing_a_member_locks_them_out(app: Flask, drafting_round: Round) -> None:
+    room_id = drafting_round.room_id
+    coordinator, member = drafting_round.coordinator, drafting_round.first
+    number = re.search(
+        r"member number in this room is <code>([0-9a-f]{6})</code>",
+        member.get(f"/rooms/{room_id}").get_data(as_text=True),
+    )
+    assert number
+    listing = coordinator.get(f"/rooms/{room_id}/members").get_data(as_text=True)
+    assert number.group(1) in listing
+    removed = _post(coordinator, f"/rooms/{room_id}/members/{number.group(1)}/remove")
+    assert removed.status_code == 302
+    assert member.get(f"/rooms/{room_id}").status_code == 404
+    assert _post(coordinator, f"/rooms/{room_id}/members/ffffff/remove").status_code == 404
+    # Open invitations stopped working with the old key.
+    assert app.test_client().get(drafting_round.link).status_code == 410
+
+
+def test_revoked_invitations_and_member_only_actions(app: Flask, drafting_round: Round) -> None:
+    room_id = drafting_round.room_id
+    coordinator, member = drafting_round.coordinator, drafting_round.first
+    for path in ("invitations", "members", "moderation", "draft", "seal"):
+        assert member.get(f"/rooms/{room_id}/{path}").status_code == 403, path
+    page = coordinator.get(f"/rooms/{room_id}/invitations").get_data(as_text=True)
+    invitation_id = re.search(r"/invitations/([0-9a-f]{32})/revoke", page)
+    assert invitation_id
+    assert (
+        _post(member, f"/rooms/{room_id}/invitations/{invitation_id.group(1)}/revoke").status_code
+        == 403
+    )
+    assert (
+        _post(
+            coordinator, f"/rooms/{room_id}/invitations/{invitation_id.group(1)}/revoke"
+        ).status_code
+        == 302
+    )
+    response = app.test_client().get(drafting_round.link)
+    assert response.status_code == 410
+    assert "withdrawn" in response.get_data(as_text=True)
+
+
+def test_sealing_through_the_page(app: Flask, session: Session, drafting_round: Round) -> None:
+    room_id = drafting_round.room_id
+    coordinator, member = drafting_round.coordinator, drafting_round.first
+    _contribute(member, room_id, "comment", None, "Written before sealing")
+    wrong = coordinator.post(
+        f"/rooms/{room_id}/seal",
+        data={
+            "csrf_token": csrf_token(coordinator, f"/rooms/{room_id}/seal"),
+            "title": "Not the title",
+        },
+    )
+    assert wrong.status_code == 400
+    assert member.get(f"/rooms/{room_id}").status_code == 200
+    sealed = coordinator.post(
+        f"/rooms/{room_id}/seal",
+        data={
+            "csrf_token": csrf_token(coordinator, f"/rooms/{room_id}/seal"),
+            "title": "Right to work",
+        },
+    )
+    assert sealed.status_code == 302
+    for client in (coordinator, member):
+        response = client.get(f"/rooms/{room_id}")
+        assert response.status_code == 410
+        assert "sealed" in response.get_data(as_text=True)
+    assert "A sealed room" in coordinator.get("/rooms").get_data(as_text=True)
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Contribution)) == 1
+
+
+def test_members_edit_and_withdraw_only_their_own(
+    app: Flask, session: Session, drafting_round: Round
+) -> None:
+    room_id = drafting_round.room_id
+    first, second = drafting_round.first, drafting_round.second
+    _contribute(first, room_id, "comment", None, "Original wording")
+    contribution_id = session.scalar(select(Contribution.id))
+    assert second.get(f"/rooms/{room_id}/contributions/{contribution_id}/edit").status_code == 404
+    assert (
+        _post(second, f"/rooms/{room_id}/contributions/{contribution_id}/withdraw").status_code
+        == 404
+    )
+    edited = first.post(
+        f"/rooms/{room_id}/contributions/{contribution_id}/edit",
+        data={
+            "csrf_token": csrf_token(first, f"/rooms/{room_id}/mine"),
+            "text": "Improved wording",
+        },
+    )
+    assert edited.status_code == 302
+    assert "Improved wording" in first.get(f"/rooms/{room_id}/mine").get_data(as_text=True)
+    assert (
+        _post(first, f"/rooms/{room_id}/contributions/{contribution_id}/withdraw").status_code
+        == 302
+    )
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Contribution)) == 0
