@@ -7,7 +7,11 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the drafting blueprint."""
+    from statements.auth import throttle
     from statements.drafting.views import blueprint, markdown_html
 
     app.register_blueprint(blueprint)
     app.add_template_filter(markdown_html, "markdown")
+    # Following an invitation can create an account (a slow key derivation): it shares
+    # the sign-in budget.
+    throttle(app, "drafting.invitation")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -560,3 +561,17 @@ def test_members_edit_and_withdraw_only_their_own(
     )
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Contribution)) == 0
+
+
+def test_following_invitations_shares_the_sign_in_budget(
+    app: Flask, session: Session, app_with: Callable[..., Flask]
+) -> None:
+    throttled = app_with(login_rate_limit="3 per minute")
+    coordinator = throttled.test_client()
+    room_id = _open_room(throttled, session, coordinator)  # one staff sign-in
+    link = _invite(coordinator, room_id)
+    newcomer = throttled.test_client()
+    for expected in (201, 201, 429):
+        token = csrf_token(newcomer, link)
+        assert newcomer.post(link, data={"csrf_token": token}).status_code == expected
+        newcomer.delete_cookie("auth")
