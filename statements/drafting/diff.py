@@ -24,10 +24,36 @@ class Piece:
     text: str
 
 
+# A changed block of more words than this is shown as replaced whole: the word-level
+# matcher is quadratic, and a page must not let anyone tie up a worker for minutes.
+MAX_BLOCK_TOKENS = 3000
+
+
 def word_diff(old: str, new: str) -> list[Piece]:
-    """Word-level diff of old and new; whitespace and newlines survive in the pieces."""
+    """Word-level diff of old and new; whitespace and newlines survive in the pieces.
+
+    Lines are matched first; words are then compared only within changed blocks of lines,
+    which keeps the cost bounded on long drafts.
+    """
+    old_lines = old.splitlines(keepends=True)
+    new_lines = new.splitlines(keepends=True)
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    pieces: list[Piece] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            pieces.append(Piece("same", "".join(old_lines[i1:i2])))
+        else:
+            pieces.extend(_token_diff("".join(old_lines[i1:i2]), "".join(new_lines[j1:j2])))
+    return _merge(_fold_spaces(pieces))
+
+
+def _token_diff(old: str, new: str) -> list[Piece]:
+    """Word-level diff of one changed block."""
     old_tokens = _TOKENS.findall(old)
     new_tokens = _TOKENS.findall(new)
+    if len(old_tokens) + len(new_tokens) > MAX_BLOCK_TOKENS:
+        whole = [Piece("deleted", old)] if old else []
+        return whole + ([Piece("inserted", new)] if new else [])
     matcher = difflib.SequenceMatcher(None, old_tokens, new_tokens, autojunk=False)
     pieces: list[Piece] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -38,7 +64,7 @@ def word_diff(old: str, new: str) -> list[Piece]:
             pieces.append(Piece("deleted", "".join(old_tokens[i1:i2])))
         if j2 > j1:
             pieces.append(Piece("inserted", "".join(new_tokens[j1:j2])))
-    return _merge(_fold_spaces(pieces))
+    return pieces
 
 
 def _fold_spaces(pieces: list[Piece]) -> list[Piece]:
@@ -105,8 +131,20 @@ def diff_html(
     # The labels are parameters so that views can pass translated text.
     old = old.replace("\r\n", "\n").replace("\r", "\n")
     new = new.replace("\r\n", "\n").replace("\r", "\n")
+    return pieces_html(
+        word_diff(old, new), deleted_label=deleted_label, inserted_label=inserted_label
+    )
+
+
+def pieces_html(
+    pieces: Iterable[Piece],
+    *,
+    deleted_label: str = "deleted: ",
+    inserted_label: str = "inserted: ",
+) -> str:
+    """Already computed diff pieces as safe HTML (see diff_html)."""
     html: list[str] = []
-    for piece in word_diff(old, new):
+    for piece in pieces:
         if piece.kind == "same":
             html.append(_html_text(piece.text))
             continue

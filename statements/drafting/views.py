@@ -405,12 +405,14 @@ def versions(room_id: str) -> Any:
     old, new = by_number[first], by_number[second]
     pieces = diffs.word_diff(old.markdown, new.markdown)
     inserted, deleted = diffs.counts(pieces)
+    # pieces_html escapes every piece of text itself.
+    diff = Markup(diffs.pieces_html(pieces))  # noqa: S704
     return render_template(
         "drafting/versions.html",
         versions=all_versions,
         old=old,
         new=new,
-        diff=safe_diff(old.markdown, new.markdown),
+        diff=diff,
         inserted=inserted,
         deleted=deleted,
         **_room_context(access),

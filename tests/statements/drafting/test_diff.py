@@ -188,3 +188,21 @@ def test_any_text_round_trips(old: str, new: str) -> None:
     pieces = word_diff(old, new)
 
     assert (_old(pieces), _new(pieces)) == (old, new)
+
+
+def test_long_changed_blocks_are_shown_whole_and_still_round_trip() -> None:
+    old = " ".join(f"word{n}" for n in range(4000))
+    new = " ".join(f"other{n}" for n in range(4000))
+    pieces = word_diff(old, new)
+    assert [p.kind for p in pieces] == ["deleted", "inserted"]
+    assert "".join(p.text for p in pieces if p.kind != "inserted") == old
+    assert "".join(p.text for p in pieces if p.kind != "deleted") == new
+
+
+def test_unchanged_lines_around_a_long_draft_stay_shared() -> None:
+    lines = [f"Paragraph {n} of a long statement.\n" for n in range(3000)]
+    old = "".join(lines)
+    new = "".join([*lines[:1500], "Paragraph 1500 of a longer statement.\n", *lines[1501:]])
+    pieces = word_diff(old, new)
+    assert [p.text for p in pieces if p.kind == "inserted"] == ["longer"]
+    assert [p.text for p in pieces if p.kind == "deleted"] == ["long"]
