@@ -86,6 +86,23 @@ def get_session() -> Session:
     return session
 
 
+def destroyed_keys() -> None:
+    """Mark this request as destroying keys: after commit, SQLite's log is emptied."""
+    g.destroyed_keys = True
+
+
+def checkpoint(engine: Engine) -> None:
+    """On SQLite, fold the write-ahead log into the file and truncate it.
+
+    secure_delete overwrites deleted rows in the database file, but the -wal file still
+    holds the pages as they were until a checkpoint: destroyed keys must not linger there.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def rollback_request_session() -> None:
     """Undo the request's writes now, so an error page can still read the database."""
     session: Session | None = g.get("db_session")
@@ -123,6 +140,8 @@ def init_app(app: Flask, database_url: str) -> None:
             try:
                 if response.status_code < 400:
                     session.commit()
+                    if g.pop("destroyed_keys", False):
+                        checkpoint(database.engine)
                 else:
                     session.rollback()
             finally:

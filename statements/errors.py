@@ -8,6 +8,7 @@ import time
 from flask import Flask, current_app, render_template
 from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from statements.db import rollback_request_session
@@ -39,6 +40,11 @@ MESSAGES: dict[int | str, tuple[str, str]] = {
     413: (
         "That was too large",
         "What you sent is larger than this site accepts. Nothing was saved.",
+    ),
+    409: (
+        "Changed at the same moment",
+        "Someone else changed this at the same moment. Nothing you sent was saved: "
+        "go back, reload the page and try again.",
     ),
     429: ("Too many attempts", ""),
     500: (
@@ -87,6 +93,13 @@ def init_app(app: Flask) -> None:
             return error
         key = error.description if error.description in MESSAGES else status
         return render_error(status, key)
+
+    @app.errorhandler(IntegrityError)
+    def _clash(_error: IntegrityError) -> tuple[str, int]:
+        # Two requests writing the same row at once (a double-clicked button, say): the
+        # loser's whole transaction is undone and told so, not shown a server error.
+        rollback_request_session()
+        return render_error(409)
 
     @app.errorhandler(InternalServerError)
     def _server(_error: InternalServerError) -> tuple[str, int]:

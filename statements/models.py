@@ -197,7 +197,11 @@ class RoomMember(Base):
     """Membership is stored plain: the design allows who is in a room to be known."""
 
     __tablename__ = "room_members"
-    __table_args__ = (CheckConstraint("role IN ('member', 'coordinator')", name="role"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('member', 'coordinator')", name="role"),
+        # No rowid: it would record the order in which members joined.
+        {"sqlite_with_rowid": False},
+    )
 
     room_id: Mapped[str] = mapped_column(
         ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True
@@ -212,6 +216,7 @@ class RoomKey(Base):
     """One version of a room key, sealed to one member's public key."""
 
     __tablename__ = "room_keys"
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     room_id: Mapped[str] = mapped_column(
         ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True
@@ -293,8 +298,10 @@ class Contribution(Base):
     author_tag: Mapped[bytes] = mapped_column(LargeBinary(32))
     key_version: Mapped[int]
     content: Mapped[bytes] = mapped_column(LargeBinary)
-    # The coordinators' decision (reason and note), encrypted; None while pending.
+    # The coordinators' decision (reason and note), encrypted under the room key current
+    # when it was made; None while pending.
     decision: Mapped[bytes | None] = mapped_column(LargeBinary)
+    decision_key_version: Mapped[int | None]
     created_on: Mapped[date]
 
 

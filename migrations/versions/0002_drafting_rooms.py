@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("key_version", sa.Integer(), nullable=False),
         sa.Column("content", sa.LargeBinary(), nullable=False),
         sa.Column("decision", sa.LargeBinary(), nullable=True),
+        sa.Column("decision_key_version", sa.Integer(), nullable=True),
         sa.Column("created_on", sa.Date(), nullable=False),
         sa.CheckConstraint(
             "kind IN ('amendment', 'addition', 'comment')", name=op.f("ck_contributions_kind")
@@ -134,6 +135,7 @@ def upgrade() -> None:
             ["room_id"], ["rooms.id"], name=op.f("fk_room_keys_room_id_rooms"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("room_id", "key_version", "account_id", name=op.f("pk_room_keys")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("room_keys", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_room_keys_account_id"), ["account_id"], unique=False)
@@ -157,6 +159,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("room_id", "account_id", name=op.f("pk_room_members")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("room_members", schema=None) as batch_op:
         batch_op.create_index(

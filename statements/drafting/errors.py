@@ -98,6 +98,10 @@ class TitleMismatch(DraftingError):
     """The typed title does not match the room's working title."""
 
 
+class LastCoordinator(DraftingError):
+    """The last coordinator of a room cannot leave it."""
+
+
 class MemberNotFound(DraftingError):
     """No such member in this room."""
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from crypto.errors import CryptoError
 from crypto.keys import (
@@ -39,6 +40,7 @@ from statements.drafting.errors import (
     EditConflict,
     InvalidInput,
     InvitationInvalid,
+    LastCoordinator,
     MemberNotFound,
     NotCoordinator,
     NotEligible,
@@ -200,6 +202,23 @@ class RoomAccess:
         return author_tag(self.identity.keys.author_secret, purpose, target_id)
 
 
+def _lock_room(db: Session, room_id: str) -> Room:
+    """The room row, locked until the transaction ends (on PostgreSQL), and re-read.
+
+    Joining, sealing and rotating all take this lock first, so they happen one after
+    the other. SQLite ignores the lock; it runs one writing transaction at a time.
+    """
+    room = db.scalar(
+        select(Room)
+        .where(Room.id == room_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if room is None:
+        raise RoomNotFound
+    return room
+
+
 def open_room(db: Session, room_id: str, identity: Identity) -> RoomAccess:
     """The room, if this account is a member, with its keys unsealed."""
     if not room_id or len(room_id) > 32:
@@ -213,8 +232,11 @@ def open_room(db: Session, room_id: str, identity: Identity) -> RoomAccess:
     access = RoomAccess(room, membership, _keyring(db, room_id, identity), identity)
     if room.key_version not in access.keyring.keys:
         raise RoomNotFound
-    if room.rotation_due and access.is_coordinator:
-        rotate_room_key(db, access)
+    if room.rotation_due:
+        # Any remaining member may choose the next key; whoever left is no longer one.
+        _lock_room(db, room.id)
+        if room.rotation_due:
+            rotate_room_key(db, access)
     return access
 
 
@@ -224,7 +246,7 @@ def rotate_room_key(db: Session, access: RoomAccess) -> None:
     Older records stay readable through their own version, which remaining members
     keep; whoever left has lost every wrap, and never receives the new key.
     """
-    room = access.room
+    room = _lock_room(db, access.room.id)
     version = room.key_version + 1
     access.keyring.keys[version] = new_key()
     members = db.scalars(
@@ -237,11 +259,7 @@ def rotate_room_key(db: Session, access: RoomAccess) -> None:
         _grant(db, room.id, fresh, account)
     room.key_version = version
     room.rotation_due = False
-    db.execute(
-        update(Invitation)
-        .where(Invitation.room_id == room.id, Invitation.wrapped_keys.is_not(None))
-        .values(wrapped_keys=None, revoked=True)
-    )
+    _close_invitations(db, room.id)
     db.flush()
 
 
@@ -376,9 +394,11 @@ def change_state(db: Session, access: RoomAccess, target: str, today: date) -> N
 def seal_room(db: Session, access: RoomAccess, typed_title: str) -> None:
     """Destroy every wrap of the room's keys: its drafting history is unreadable forever."""
     access.require_coordinator()
-    if typed_title.strip() != access.details()["title"]:
+    typed = unicodedata.normalize("NFC", typed_title).strip()
+    if typed != unicodedata.normalize("NFC", access.details()["title"]):
         raise TitleMismatch
     room_id = access.room.id
+    _lock_room(db, room_id)
     db.execute(delete(RoomKey).where(RoomKey.room_id == room_id))
     db.execute(
         update(Invitation)
@@ -446,11 +466,34 @@ def remove_member(db: Session, access: RoomAccess, number: str, today: date) -> 
 
 
 def leave_room(db: Session, access: RoomAccess) -> None:
-    """Leave a room; the next coordinator to open it rotates its key."""
+    """Leave a room. Its invitations stop working now; the next member to open it
+    rotates its key, so nothing written after the leaver goes is readable to them."""
+    if access.is_coordinator:
+        others = db.scalar(
+            select(func.count())
+            .select_from(RoomMember)
+            .where(
+                RoomMember.room_id == access.room.id,
+                RoomMember.role == RoomRole.COORDINATOR,
+                RoomMember.account_id != access.identity.account.id,
+            )
+        )
+        if not others:
+            raise LastCoordinator
     _drop(db, access.membership)
-    # The leaver must not choose the next key, so rotation waits for a coordinator.
+    # The leaver must not choose the next key, so a remaining member rotates it; every
+    # write goes through open_room, which rotates first.
     access.room.rotation_due = True
+    _close_invitations(db, access.room.id)
     db.flush()
+
+
+def _close_invitations(db: Session, room_id: str) -> None:
+    db.execute(
+        update(Invitation)
+        .where(Invitation.room_id == room_id, Invitation.wrapped_keys.is_not(None))
+        .values(wrapped_keys=None, revoked=True)
+    )
 
 
 def _drop(db: Session, membership: RoomMember) -> None:
@@ -514,15 +557,11 @@ def _invitation(db: Session, token: str, today: date) -> tuple[Invitation, Room,
     invitation = db.get(Invitation, invitation_id)
     if invitation is None:
         raise InvitationInvalid("unknown")
-    room = db.get(Room, invitation.room_id)
-    if room is None or room.sealed:
-        raise InvitationInvalid("revoked")
-    if invitation.revoked:
-        raise InvitationInvalid("revoked")
-    if invitation.uses_left <= 0 or invitation.wrapped_keys is None:
-        raise InvitationInvalid("used_up")
-    if invitation.expires_on < today:
-        raise InvitationInvalid("expired")
+    # Used up, withdrawn, outdated by a new key, or in a sealed room: the wrapped keys
+    # are gone, so the secret cannot be checked and the answer does not say which.
+    if invitation.wrapped_keys is None or invitation.revoked or invitation.uses_left <= 0:
+        raise InvitationInvalid("closed")
+    # The secret is checked before anything else is said about the invitation.
     try:
         stored = json.loads(
             unwrap_with_link_secret(
@@ -531,6 +570,11 @@ def _invitation(db: Session, token: str, today: date) -> tuple[Invitation, Room,
         )
     except CryptoError:
         raise InvitationInvalid("unknown") from None
+    room = db.get(Room, invitation.room_id)
+    if room is None or room.sealed:
+        raise InvitationInvalid("closed")
+    if invitation.expires_on < today:
+        raise InvitationInvalid("expired")
     keyring = Keyring(room.id, {int(version): unb64url(key) for version, key in stored.items()})
     return invitation, room, keyring
 
@@ -544,17 +588,28 @@ def invitation_room_title(db: Session, token: str, today: date) -> str:
 def accept_invitation(db: Session, token: str, identity: Identity, today: date) -> Room:
     """Join the room an invitation leads to; the link's keys are sealed to this account."""
     invitation, room, keyring = _invitation(db, token, today)
+    # The room row is locked first, as sealing and key rotation lock it: a join cannot
+    # interleave with them and leave a key behind a seal or miss a new key version.
+    room = _lock_room(db, room.id)
+    if room.sealed:
+        raise InvitationInvalid("closed")
     if db.get(RoomMember, (room.id, identity.account.id)) is not None:
         return room
-    # Compare-and-swap, so two people racing for the last use cannot both join.
+    # Compare-and-swap, so two people racing for the last use cannot both join, and a
+    # revocation or rotation that committed meanwhile wins.
     result = db.execute(
         update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.uses_left == invitation.uses_left)
+        .where(
+            Invitation.id == invitation.id,
+            Invitation.uses_left == invitation.uses_left,
+            Invitation.revoked.is_(False),
+            Invitation.wrapped_keys.is_not(None),
+        )
         .values(uses_left=Invitation.uses_left - 1)
         .execution_options(synchronize_session=False)
     )
     if getattr(result, "rowcount", 0) != 1:
-        raise InvitationInvalid("used_up")
+        raise InvitationInvalid("closed")
     db.refresh(invitation)
     if invitation.uses_left <= 0:
         invitation.wrapped_keys = None
@@ -612,6 +667,11 @@ class Version:
         raise UnknownSection
 
 
+def _version_record(row: DraftVersion) -> str:
+    """What a version's ciphertext is bound to: its row and its number in the room."""
+    return f"{row.id}:{row.number}"
+
+
 def _add_version(
     db: Session,
     room: Room,
@@ -630,7 +690,7 @@ def _add_version(
     )
     row.content = keyring.seal(
         "version",
-        row.id,
+        _version_record(row),
         room.key_version,
         {
             "sections": [{"anchor": s.anchor, "markdown": s.markdown} for s in sections],
@@ -642,7 +702,7 @@ def _add_version(
 
 
 def _decode_version(keyring: Keyring, row: DraftVersion) -> Version:
-    data = keyring.open("version", row.id, row.key_version, row.content)
+    data = keyring.open("version", _version_record(row), row.key_version, row.content)
     return Version(
         number=row.number,
         sections=[Section(s["anchor"], s["markdown"]) for s in data["sections"]],
@@ -750,6 +810,12 @@ _MARKUP = re.compile(
 )
 
 
+def _contribution_record(row: Contribution) -> str:
+    """What a contribution's ciphertexts are bound to: its row, kind and section, so a
+    database writer cannot turn a comment into an amendment or move it to another section."""
+    return f"{row.id}:{row.kind}:{row.anchor or ''}"
+
+
 def _validate_contribution(
     access: RoomAccess, current: Version, kind: str, anchor: str | None, text: str, today: date
 ) -> tuple[str, str]:
@@ -793,7 +859,7 @@ def submit_contribution(
     contribution.author_tag = access.tag(CONTRIBUTION_TAG, contribution.id)
     contribution.content = access.keyring.seal(
         "contribution",
-        contribution.id,
+        _contribution_record(contribution),
         access.room.key_version,
         {"text": clean, "base": base, "base_version": current.number},
     )
@@ -836,7 +902,10 @@ def edit_contribution(
     contribution = _own(db, access, contribution_id)
     current = version(db, access)
     old = access.keyring.open(
-        "contribution", contribution.id, contribution.key_version, contribution.content
+        "contribution",
+        _contribution_record(contribution),
+        contribution.key_version,
+        contribution.content,
     )
     clean, _base = _validate_contribution(
         access, current, contribution.kind, contribution.anchor, text, today
@@ -844,7 +913,7 @@ def edit_contribution(
     contribution.key_version = access.room.key_version
     contribution.content = access.keyring.seal(
         "contribution",
-        contribution.id,
+        _contribution_record(contribution),
         access.room.key_version,
         {**old, "text": clean},
     )
@@ -936,9 +1005,13 @@ def contributions_page(
         )
     views = []
     for row in rows:
-        data = access.keyring.open("contribution", row.id, row.key_version, row.content)
+        data = access.keyring.open(
+            "contribution", _contribution_record(row), row.key_version, row.content
+        )
         decision = (
-            access.keyring.open("decision", row.id, row.key_version, row.decision)
+            access.keyring.open(
+                "decision", _contribution_record(row), row.decision_key_version or 0, row.decision
+            )
             if row.decision
             else {}
         )
@@ -977,11 +1050,17 @@ def my_contributions(db: Session, access: RoomAccess) -> list[ContributionView]:
     positions = {s.anchor: i for i, s in enumerate(current.sections)}
     for contribution in db.scalars(select(Contribution).where(Contribution.id.in_(own_ids))):
         data = access.keyring.open(
-            "contribution", contribution.id, contribution.key_version, contribution.content
+            "contribution",
+            _contribution_record(contribution),
+            contribution.key_version,
+            contribution.content,
         )
         decision = (
             access.keyring.open(
-                "decision", contribution.id, contribution.key_version, contribution.decision
+                "decision",
+                _contribution_record(contribution),
+                contribution.decision_key_version or 0,
+                contribution.decision,
             )
             if contribution.decision
             else {}
@@ -1069,10 +1148,23 @@ def _decide(
     today: date,
     **decision: str,
 ) -> None:
-    contribution.status = status
+    # Compare-and-swap on the status: an accept and a reject racing cannot both win.
+    result = db.execute(
+        update(Contribution)
+        .where(
+            Contribution.id == contribution.id, Contribution.status == ContributionStatus.PENDING
+        )
+        .values(status=status)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        raise NotPending
+    set_committed_value(contribution, "status", status)
     if decision:
+        # Under the current key: a member removed earlier must not read the reason.
+        contribution.decision_key_version = access.room.key_version
         contribution.decision = access.keyring.seal(
-            "decision", contribution.id, contribution.key_version, decision
+            "decision", _contribution_record(contribution), access.room.key_version, decision
         )
     _log(db, access, today, status, contribution=contribution.id, **decision)
 
@@ -1119,7 +1211,10 @@ def accept(
     if expected != current.number:
         raise VersionConflict(current.number)
     data = access.keyring.open(
-        "contribution", contribution.id, contribution.key_version, contribution.content
+        "contribution",
+        _contribution_record(contribution),
+        contribution.key_version,
+        contribution.content,
     )
     if contribution.kind == ContributionKind.COMMENT:
         _decide(db, access, contribution, ContributionStatus.ACCEPTED, today)

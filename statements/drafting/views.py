@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from statements.auth import auth_config, now
 from statements.auth.forms import ButtonForm
-from statements.db import get_session
+from statements.db import destroyed_keys, get_session
 from statements.drafting import diff as diffs
 from statements.drafting import service
 from statements.drafting.errors import (
@@ -252,6 +252,7 @@ def seal(room_id: str) -> Any:
     if form.validate_on_submit():
         try:
             service.seal_room(get_session(), access, form.title.data or "")
+            destroyed_keys()
         except TitleMismatch:
             form.title.errors = ["That is not the room's working title. Nothing was sealed."]
         else:

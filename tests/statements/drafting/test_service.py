@@ -132,7 +132,7 @@ def test_invitations(app: Flask, session: Session, coordinator: Identity, room_i
     drafting.accept_invitation(session, token, second, TODAY)
     with pytest.raises(InvitationInvalid) as used_up:
         drafting.accept_invitation(session, token, third, TODAY)
-    assert used_up.value.reason == "used_up"
+    assert used_up.value.reason == "closed"
     assert drafting.open_room(session, room_id, second).details()["title"] == "Right to work"
 
     _inv, expiring = drafting.create_invitation(session, access, 5, TODAY, TODAY)
@@ -144,7 +144,7 @@ def test_invitations(app: Flask, session: Session, coordinator: Identity, room_i
     drafting.revoke_invitation(session, access, revoked_invitation.id)
     with pytest.raises(InvitationInvalid) as was_revoked:
         drafting.accept_invitation(session, revoked, third, TODAY)
-    assert was_revoked.value.reason == "revoked"
+    assert was_revoked.value.reason == "closed"
     assert revoked_invitation.wrapped_keys is None
 
     invitation_id, secret = expiring.split(".")
@@ -463,3 +463,70 @@ def test_sealing_destroys_every_key(
     for who in (coordinator, member):
         with pytest.raises(RoomSealed):
             drafting.open_room(session, room_id, who)
+
+
+def test_a_leaver_cannot_read_what_follows_and_their_invitations_close(
+    app: Flask, session: Session, coordinator: Identity, member: Identity, room_id: str
+) -> None:
+    stayer = member_identity(app, session)
+    join_room(session, coordinator, room_id, stayer)
+    access = drafting.open_room(session, room_id, coordinator)
+    invitation, _token = drafting.create_invitation(session, access, 3, TODAY, TODAY)
+    leaver_keys = dict(drafting.open_room(session, room_id, member).keyring.keys)
+    drafting.leave_room(session, drafting.open_room(session, room_id, member))
+    assert session.get(Invitation, invitation.id).wrapped_keys is None  # type: ignore[union-attr]
+    # The next member to come in, not only a coordinator, changes the key first.
+    staying = drafting.open_room(session, room_id, stayer)
+    assert staying.room.key_version == max(leaver_keys) + 1
+    written = drafting.submit_contribution(session, staying, "comment", None, "After.", TODAY)
+    assert written.key_version not in leaver_keys
+
+
+def test_the_last_coordinator_cannot_leave(
+    session: Session, coordinator: Identity, room_id: str
+) -> None:
+    with pytest.raises(drafting.LastCoordinator):
+        drafting.leave_room(session, drafting.open_room(session, room_id, coordinator))
+
+
+def test_reasons_given_after_a_removal_use_the_new_key(
+    app: Flask, session: Session, coordinator: Identity, member: Identity, room_id: str
+) -> None:
+    removed = member_identity(app, session)
+    join_room(session, coordinator, room_id, removed)
+    contribution = drafting.submit_contribution(
+        session, drafting.open_room(session, room_id, member), "comment", None, "Words.", TODAY
+    )
+    access = drafting.open_room(session, room_id, coordinator)
+    drafting.remove_member(
+        session, access, drafting.member_number(room_id, removed.account.id), TODAY
+    )
+    access = drafting.open_room(session, room_id, coordinator)
+    drafting.reject(session, access, contribution.id, "unsafe", "It names a shelter.", TODAY)
+    assert contribution.decision_key_version == access.room.key_version
+    assert contribution.decision_key_version != contribution.key_version
+
+
+def test_a_decision_already_taken_cannot_be_taken_again(
+    app: Flask, session: Session, coordinator: Identity, member: Identity, room_id: str
+) -> None:
+    contribution = drafting.submit_contribution(
+        session, drafting.open_room(session, room_id, member), "comment", None, "Words.", TODAY
+    )
+    session.commit()
+    racing = app.extensions["db"].sessionmaker()
+    try:
+        # A second coordinator's request read the contribution while it was pending...
+        racing_access = drafting.open_room(racing, room_id, coordinator)
+        stale = drafting._contribution(racing, racing_access, contribution.id)
+        assert stale.status == ContributionStatus.PENDING
+        # ...then the first one hid it.
+        drafting.hide(
+            session, drafting.open_room(session, room_id, coordinator), contribution.id, TODAY
+        )
+        session.commit()
+        with pytest.raises(NotPending):
+            drafting.reject(racing, racing_access, contribution.id, "other", "", TODAY)
+    finally:
+        racing.rollback()
+        racing.close()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import glob
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -14,7 +16,7 @@ from sqlalchemy import MetaData, event, func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from statements.models import Contribution, ContributionStatus, DraftVersion, Room
+from statements.models import Contribution, ContributionStatus, DraftVersion, Room, RoomKey
 from tests.support import DRAFT, csrf_token, login_staff, make_staff
 
 TODAY = date.today()
@@ -575,3 +577,27 @@ def test_following_invitations_shares_the_sign_in_budget(
         token = csrf_token(newcomer, link)
         assert newcomer.post(link, data={"csrf_token": token}).status_code == expected
         newcomer.delete_cookie("auth")
+
+
+def test_sealing_leaves_no_key_in_the_sqlite_log(
+    app: Flask, session: Session, settings: object, drafting_round: Round
+) -> None:
+    url = str(settings.database_url)
+    if not url.startswith("sqlite:///"):
+        pytest.skip("SQLite's write-ahead log; PostgreSQL's is covered in the threat model")
+    wraps = [bytes(key.sealed_key) for key in session.scalars(select(RoomKey))]
+    assert wraps
+    coordinator = drafting_round.coordinator
+    sealed = coordinator.post(
+        f"/rooms/{drafting_round.room_id}/seal",
+        data={
+            "csrf_token": csrf_token(coordinator, f"/rooms/{drafting_round.room_id}/seal"),
+            "title": "Right to work",
+        },
+    )
+    assert sealed.status_code == 302
+    session.close()
+    path = url.removeprefix("sqlite:///")
+    raw = b"".join(Path(name).read_bytes() for name in glob.glob(path + "*"))
+    for wrap in wraps:
+        assert wrap[:48] not in raw
