@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -601,3 +602,59 @@ def test_sealing_leaves_no_key_in_the_sqlite_log(
     raw = b"".join(Path(name).read_bytes() for name in glob.glob(path + "*"))
     for wrap in wraps:
         assert wrap[:48] not in raw
+
+
+def _new_room_form(client: FlaskClient, **fields: object) -> TestResponse:
+    data: dict[str, object] = {
+        "csrf_token": csrf_token(client, "/rooms/new"),
+        "title": "Uploaded statement",
+        "language": "en",
+        "summary": "",
+        "markdown": "",
+        "contribution_deadline": (TODAY + timedelta(days=3)).isoformat(),
+        "signon_deadline": (TODAY + timedelta(days=5)).isoformat(),
+        **fields,
+    }
+    return client.post("/rooms/new", data=data, content_type="multipart/form-data")
+
+
+def test_the_first_draft_can_be_uploaded_as_markdown(
+    app: Flask, session: Session, client: FlaskClient
+) -> None:
+    staff = make_staff(app, session)
+    login_staff(client, app, staff)
+    bad = _new_room_form(client, upload=(io.BytesIO(b"\xff\xfe not text"), "draft.md"))
+    assert bad.status_code == 400
+    assert "UTF-8" in bad.get_data(as_text=True)
+    wrong_type = _new_room_form(client, upload=(io.BytesIO(b"x"), "draft.exe"))
+    assert wrong_type.status_code == 400
+    past = _new_room_form(client, markdown="Text.", contribution_deadline="2000-01-01")
+    assert past.status_code == 400
+    assert session.scalar(select(func.count()).select_from(Room)) == 0
+    good = _new_room_form(
+        client, upload=(io.BytesIO(b"# Titre\n\nPremier paragraphe.\n"), "draft.md")
+    )
+    assert good.status_code == 302
+    assert "Premier paragraphe." in client.get(good.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_moderation_queue_filters_by_section_and_kind(drafting_round: Round) -> None:
+    room_id, member, coordinator = (
+        drafting_round.room_id,
+        drafting_round.first,
+        drafting_round.coordinator,
+    )
+    anchors = _anchors(member, room_id)
+    _contribute(member, room_id, "comment", anchors[1], "Comment on one")
+    _contribute(member, room_id, "amendment", anchors[1], "Change to one")
+    _contribute(member, room_id, "comment", anchors[2], "Comment on two")
+
+    def shown(query: str) -> set[str]:
+        page = coordinator.get(f"/rooms/{room_id}/moderation{query}").get_data(as_text=True)
+        return set(re.findall(r'<div class="contribution-text"><p>(.*?)</p>', page))
+
+    assert shown("") == {"Comment on one", "Change to one", "Comment on two"}
+    assert shown(f"?section={anchors[1]}") == {"Comment on one", "Change to one"}
+    assert shown("?kind=comment") == {"Comment on one", "Comment on two"}
+    assert shown(f"?section={anchors[1]}&kind=amendment") == {"Change to one"}
+    assert shown("?kind=nonsense") == {"Comment on one", "Change to one", "Comment on two"}
