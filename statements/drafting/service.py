@@ -237,6 +237,9 @@ def open_room(db: Session, room_id: str, identity: Identity) -> RoomAccess:
         _lock_room(db, room.id)
         if room.rotation_due:
             rotate_room_key(db, access)
+        else:
+            # Another member rotated while we waited for the lock: take the new key too.
+            access.keyring = _keyring(db, room_id, identity)
     return access
 
 
