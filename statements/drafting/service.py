@@ -416,6 +416,18 @@ def seal_room(db: Session, access: RoomAccess, typed_title: str) -> None:
 # --- members --------------------------------------------------------------------------
 
 
+# Below this many members, the others can often guess who wrote what: pages say so.
+FEW_MEMBERS = 5
+
+
+def member_count(db: Session, room_id: str) -> int:
+    """How many accounts belong to a room (coordinators included)."""
+    return int(
+        db.scalar(select(func.count()).select_from(RoomMember).where(RoomMember.room_id == room_id))
+        or 0
+    )
+
+
 def member_number(room_id: str, account_id: str) -> str:
     """A member's number in one room: stable there, unrelated across rooms."""
     digest = hmac.new(room_id.encode(), b"member-number:" + account_id.encode(), hashlib.sha256)

@@ -217,7 +217,13 @@ def room(room_id: str) -> Any:
     """The current draft, as numbered sections."""
     access = _open(room_id)
     current = service.version(get_session(), access)
-    return render_template("drafting/room.html", current=current, **_room_context(access))
+    return render_template(
+        "drafting/room.html",
+        current=current,
+        members=service.member_count(get_session(), room_id),
+        few_members=service.FEW_MEMBERS,
+        **_room_context(access),
+    )
 
 
 @blueprint.route("/rooms/<room_id>/state", methods=["POST"])

@@ -658,3 +658,12 @@ def test_the_moderation_queue_filters_by_section_and_kind(drafting_round: Round)
     assert shown("?kind=comment") == {"Comment on one", "Comment on two"}
     assert shown(f"?section={anchors[1]}&kind=amendment") == {"Change to one"}
     assert shown("?kind=nonsense") == {"Comment on one", "Change to one", "Comment on two"}
+
+
+def test_small_rooms_warn_that_authors_may_be_guessed(app: Flask, drafting_round: Round) -> None:
+    page = drafting_round.first.get(f"/rooms/{drafting_round.room_id}").get_data(as_text=True)
+    assert "This room has only 3 members" in page
+    for _ in range(2):
+        _join(app, drafting_round.link)
+    page = drafting_round.first.get(f"/rooms/{drafting_round.room_id}").get_data(as_text=True)
+    assert "This room has only" not in page
