@@ -1,0 +1,186 @@
+"""statement-verify: check a published statement's bundle offline.
+
+    statement-verify BUNDLE.json [--keys statement-keys.json]
+                     [--checkpoint OLD_CHECKPOINT --consistency-proof PROOF.json]
+
+Prints one line per check, then "valid" (exit 0) or "invalid: <first failing check>"
+(exit 1). A file that is missing, not JSON, or not shaped as its format says is reported
+in one line on stderr, with exit 2. Needs only cryptography and rfc8785: no web app.
+"""
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TextIO, TypeVar
+
+from crypto.bundle import (
+    KeyRecord,
+    MalformedBundle,
+    Report,
+    parse_consistency_proof,
+    parse_keys,
+    verify_bundle,
+)
+
+PROG = "statement-verify"
+KEYS_FILE_NAME = "statement-keys.json"
+EXIT_VALID = 0
+EXIT_INVALID = 1
+EXIT_UNREADABLE = 2
+_NO_KEYS_DETAIL = (
+    f"no keys file: pass --keys {KEYS_FILE_NAME} (the site serves it at "
+    f"/.well-known/{KEYS_FILE_NAME}), or put it next to the bundle"
+)
+
+
+T = TypeVar("T")
+
+
+class _Unreadable(Exception):
+    """An input file that cannot be used at all; the message is the one line to show."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run statement-verify; return 0 if the bundle is valid, 1 if not, 2 if unreadable."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.consistency_proof is not None and args.checkpoint is None:
+        parser.error("--consistency-proof needs --checkpoint")
+    try:
+        report = _verify(args.bundle, args.keys, args.checkpoint, args.consistency_proof)
+    except _Unreadable as error:
+        _write(sys.stderr, f"{PROG}: error: {error}")
+        return EXIT_UNREADABLE
+    for check in report.checks:
+        if check.ok:
+            _write(sys.stdout, f"ok   {check.name}")
+        else:
+            _write(sys.stdout, f"FAIL {check.name}: {check.detail}")
+    failure = report.first_failure
+    if failure is None:
+        _write(sys.stdout, "valid")
+        return EXIT_VALID
+    _write(sys.stdout, f"invalid: {failure.name}")
+    return EXIT_INVALID
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Verify a joint statement's bundle offline: signatures, keys and log.",
+    )
+    parser.add_argument("bundle", metavar="BUNDLE.json", type=Path, help="the bundle to check")
+    parser.add_argument(
+        "--keys",
+        metavar=KEYS_FILE_NAME,
+        type=Path,
+        help=f"the site's keys (default: {KEYS_FILE_NAME} next to the bundle)",
+    )
+    parser.add_argument(
+        "--checkpoint",
+        metavar="OLD_CHECKPOINT",
+        type=Path,
+        help="a checkpoint you saved earlier: check the log only grew since",
+    )
+    parser.add_argument(
+        "--consistency-proof",
+        metavar="PROOF.json",
+        type=Path,
+        help="the log's /log/proof/consistency answer from the old checkpoint's size to the "
+        "bundle's (not needed when the sizes are equal)",
+    )
+    return parser
+
+
+def _verify(
+    bundle_path: Path, keys_path: Path | None, checkpoint_path: Path | None, proof_path: Path | None
+) -> Report:
+    bundle = _load_json(bundle_path)
+    if keys_path is None and (bundle_path.parent / KEYS_FILE_NAME).is_file():
+        keys_path = bundle_path.parent / KEYS_FILE_NAME
+    keys: list[KeyRecord] = []
+    if keys_path is not None:
+        keys = _parse(parse_keys, _load_json(keys_path), keys_path)
+    old_checkpoint = None if checkpoint_path is None else _read_text(checkpoint_path)
+    proof = (
+        None
+        if proof_path is None
+        else _parse(parse_consistency_proof, _load_json(proof_path), proof_path)
+    )
+    report = _parse(
+        lambda data: verify_bundle(data, keys, old_checkpoint, proof), bundle, bundle_path
+    )
+    if keys_path is None:
+        # The library knows nothing of command-line flags; say here how to supply the keys.
+        report = Report(
+            tuple(
+                replace(check, detail=_NO_KEYS_DETAIL) if check.name == "key" else check
+                for check in report.checks
+            )
+        )
+    return report
+
+
+def _parse(parse: Callable[[Any], T], data: object, path: Path) -> T:
+    try:
+        return parse(data)
+    except MalformedBundle as error:
+        raise _Unreadable(f"{path}: malformed: {error}") from None
+
+
+def _read_text(path: Path) -> str:
+    try:
+        # Bytes, then decode: text mode would turn CRLF into LF and so alter signed text.
+        return path.read_bytes().decode("utf-8")
+    except OSError as error:
+        raise _Unreadable(f"{path}: cannot read: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise _Unreadable(f"{path}: not UTF-8 text") from None
+
+
+def _load_json(path: Path) -> object:
+    text = _read_text(path)
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except _Duplicate as error:
+        raise _Unreadable(f"{path}: malformed: field {error} appears twice") from None
+    except (ValueError, RecursionError) as error:
+        # ValueError covers JSONDecodeError and integers too long for int(); RecursionError
+        # a file nested deeper than the parser can follow.
+        reason = str(error) if isinstance(error, ValueError) else "nested too deeply"
+        raise _Unreadable(f"{path}: not JSON: {reason}") from None
+
+
+class _Duplicate(Exception):
+    """A JSON object with the same field twice."""
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Parsers disagree on which of two equal fields wins, so a bundle holding both could
+    # show one statement to one verifier and another to the next: refuse it outright.
+    result: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in result:
+            raise _Duplicate(repr(name)[:60])
+        result[name] = value
+    return result
+
+
+def _no_constant(name: str) -> object:
+    # Python's json takes NaN and Infinity, which are not JSON.
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _write(stream: TextIO, line: str) -> None:
+    # File names and details may hold characters the terminal's encoding cannot show;
+    # escape them rather than fail with a traceback.
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    printable = line.replace("\n", " ").encode(encoding, "backslashreplace").decode(encoding)
+    print(printable, file=stream)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
