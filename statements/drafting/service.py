@@ -998,56 +998,7 @@ def contributions_page(
             .offset(max(page - 1, 0) * PAGE_SIZE)
         )
     )
-    ids = [row.id for row in rows]
-    counts: dict[str, int] = {}
-    mine: set[str] = set()
-    if ids:
-        counts = {
-            cid: int(n)
-            for cid, n in db.execute(
-                select(Support.contribution_id, func.count())
-                .where(Support.contribution_id.in_(ids))
-                .group_by(Support.contribution_id)
-            )
-        }
-        my_tags = [access.tag(SUPPORT_TAG, cid) for cid in ids]
-        mine = set(
-            db.scalars(
-                select(Support.contribution_id).where(
-                    Support.contribution_id.in_(ids), Support.tag.in_(my_tags)
-                )
-            )
-        )
-    views = []
-    for row in rows:
-        data = access.keyring.open(
-            "contribution", _contribution_record(row), row.key_version, row.content
-        )
-        decision = (
-            access.keyring.open(
-                "decision", _contribution_record(row), row.decision_key_version or 0, row.decision
-            )
-            if row.decision
-            else {}
-        )
-        own = tags_equal(row.author_tag, access.tag(CONTRIBUTION_TAG, row.id))
-        views.append(
-            ContributionView(
-                id=row.id,
-                anchor=row.anchor,
-                kind=row.kind,
-                status=row.status,
-                text=str(data["text"]),
-                created_on=row.created_on,
-                supports=counts.get(row.id, 0),
-                mine=own,
-                supported=row.id in mine,
-                # A rejection's reason is for its author and the coordinators.
-                reason=decision.get("reason") if own or access.is_coordinator else None,
-                note=decision.get("note") if own or access.is_coordinator else None,
-            )
-        )
-    return views, int(total)
+    return _views(db, access, rows), int(total)
 
 
 def my_contributions(db: Session, access: RoomAccess) -> list[ContributionView]:
@@ -1060,43 +1011,67 @@ def my_contributions(db: Session, access: RoomAccess) -> list[ContributionView]:
     own_ids = [
         cid for cid, tag in rows if tags_equal(bytes(tag), access.tag(CONTRIBUTION_TAG, cid))
     ]
-    result = []
     current = version(db, access)
     positions = {s.anchor: i for i, s in enumerate(current.sections)}
-    for contribution in db.scalars(select(Contribution).where(Contribution.id.in_(own_ids))):
-        data = access.keyring.open(
-            "contribution",
-            _contribution_record(contribution),
-            contribution.key_version,
-            contribution.content,
-        )
-        decision = (
-            access.keyring.open(
-                "decision",
-                _contribution_record(contribution),
-                contribution.decision_key_version or 0,
-                contribution.decision,
-            )
-            if contribution.decision
-            else {}
-        )
-        result.append(
-            ContributionView(
-                id=contribution.id,
-                anchor=contribution.anchor,
-                kind=contribution.kind,
-                status=contribution.status,
-                text=str(data["text"]) if contribution.status != ContributionStatus.HIDDEN else "",
-                created_on=contribution.created_on,
-                supports=0,
-                mine=True,
-                supported=False,
-                reason=decision.get("reason"),
-                note=decision.get("note"),
-            )
-        )
+    own = list(db.scalars(select(Contribution).where(Contribution.id.in_(own_ids))))
+    result = _views(db, access, own)
     result.sort(key=lambda view: (positions.get(view.anchor or "", -1), view.id))
     return result
+
+
+def _views(db: Session, access: RoomAccess, rows: Sequence[Contribution]) -> list[ContributionView]:
+    """Contributions as pages show them: each decrypted once, supports in two queries."""
+    ids = [row.id for row in rows]
+    counts: dict[str, int] = {}
+    supported: set[str] = set()
+    if ids:
+        counts = {
+            cid: int(n)
+            for cid, n in db.execute(
+                select(Support.contribution_id, func.count())
+                .where(Support.contribution_id.in_(ids))
+                .group_by(Support.contribution_id)
+            )
+        }
+        my_tags = [access.tag(SUPPORT_TAG, cid) for cid in ids]
+        supported = set(
+            db.scalars(
+                select(Support.contribution_id).where(
+                    Support.contribution_id.in_(ids), Support.tag.in_(my_tags)
+                )
+            )
+        )
+    views = []
+    for row in rows:
+        record = _contribution_record(row)
+        data = access.keyring.open("contribution", record, row.key_version, row.content)
+        decision = (
+            access.keyring.open("decision", record, row.decision_key_version or 0, row.decision)
+            if row.decision
+            else {}
+        )
+        own = tags_equal(row.author_tag, access.tag(CONTRIBUTION_TAG, row.id))
+        # A rejection's reason is for its author and the coordinators.
+        told = own or access.is_coordinator
+        views.append(
+            ContributionView(
+                id=row.id,
+                anchor=row.anchor,
+                kind=row.kind,
+                status=row.status,
+                # Hidden text is for the coordinators' eyes only, the author's included.
+                text=str(data["text"])
+                if row.status != ContributionStatus.HIDDEN or access.is_coordinator
+                else "",
+                created_on=row.created_on,
+                supports=counts.get(row.id, 0),
+                mine=own,
+                supported=row.id in supported,
+                reason=decision.get("reason") if told else None,
+                note=decision.get("note") if told else None,
+            )
+        )
+    return views
 
 
 # --- moderation -----------------------------------------------------------------------

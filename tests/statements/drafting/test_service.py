@@ -282,6 +282,7 @@ def test_supports(
         drafting.support(session, supporter_access, contribution.id, True)  # still one
     views, _ = drafting.contributions_page(session, access, 1)
     assert views[0].supports == 2
+    assert drafting.my_contributions(session, access)[0].supports == 2
     first = drafting.open_room(session, room_id, supporters[0])
     assert drafting.contributions_page(session, first, 1)[0][0].supported
     drafting.support(session, first, contribution.id, False)
