@@ -12,8 +12,6 @@ import base64
 import contextlib
 import copy
 import json
-import os
-import shutil
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -1013,20 +1011,6 @@ def test_fuzz_byte_flips_of_a_bundle_file(world: World, bundle_bytes: bytes, dat
 
 
 # The real minisign tool, as anyone would run it on the files the site serves.
-
-
-@pytest.fixture(scope="module")
-def minisign_tool() -> str:
-    path = shutil.which("minisign")
-    if path is None:
-        message = (
-            "the minisign binary is required for the interoperability tests: "
-            "install it (Debian/Ubuntu: apt-get install minisign); CI does"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    return path
 
 
 def _minisign_verify(

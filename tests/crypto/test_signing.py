@@ -10,8 +10,6 @@ the hex.
 
 import base64
 import hashlib
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -362,23 +360,7 @@ def test_minisign_public_key_rejects_wrong_length() -> None:
         minisign_public_key(RFC8032_PUBLIC + b"\x00")
 
 
-# minisign, the real tool. CI installs it, and there a missing tool is a failure; on a
-# developer's machine without it these tests are reported as skipped, with how to fix it,
-# so `make test` still works on a machine that has only Python and make.
-
-
-@pytest.fixture(scope="module")
-def minisign_tool() -> str:
-    path = shutil.which("minisign")
-    if path is None:
-        message = (
-            "the minisign binary is required for the interoperability tests: "
-            "install it (Debian/Ubuntu: apt-get install minisign); CI does"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    return path
+# minisign, the real tool (the minisign_tool fixture is in conftest.py).
 
 
 def _run(tool: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
