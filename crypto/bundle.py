@@ -49,6 +49,7 @@ from crypto.signing import (
 )
 
 BUNDLE_FORMAT = "joint-statement-bundle/1"
+ROTATION_FORMAT = "joint-statement-key-rotation/1"
 SIGNATURE_ALG = "Ed25519"
 STATUSES = ("published", "corrected", "retracted")
 STATEMENT_FIELDS = frozenset(
@@ -277,6 +278,63 @@ def key_record(
 def keys_document(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Return the statement-keys.json document listing these key records."""
     return {"keys": [dict(record) for record in records]}
+
+
+def make_key_rotation(
+    old_key: SigningKey, new_key: SigningKey, note_key_name: str, rotated_on: date
+) -> dict[str, Any]:
+    """Return the log entry announcing a new signing key, signed by the old key and the new.
+
+    The old key's signature says its holders chose the successor; the new key's says the
+    successor's holders hold it. The entry's canonical JSON is the log leaf.
+    """
+    rotation = {
+        "previous_key_id": key_id(old_key.public_key),
+        "key": key_record(new_key, note_key_name, rotated_on),
+        "rotated_on": _date_text(rotated_on),
+    }
+    message = canonical(rotation)
+    return {
+        "format": ROTATION_FORMAT,
+        "rotation": rotation,
+        "signatures": [
+            {
+                "alg": SIGNATURE_ALG,
+                "key_id": key_id(signer.public_key),
+                "value": _b64encode(sign(signer.private_key, message)),
+            }
+            for signer in (old_key, new_key)
+        ],
+    }
+
+
+def verify_key_rotation(entry: object, keys: Sequence[KeyRecord]) -> bool:
+    """Return whether a key-rotation entry is signed by both the old key and the new one."""
+    try:
+        document = _mapping(entry, "the rotation entry")
+        rotation = _mapping(_field(document, "rotation", "the entry"), "rotation")
+        previous = _string(_field(rotation, "previous_key_id", "rotation"), "previous_key_id")
+        new = _read_key(_field(rotation, "key", "rotation"), "rotation.key")
+        signatures = _list(_field(document, "signatures", "the entry"), "signatures")
+        by_key = {
+            _string(_field(item, "key_id", "signature"), "key_id"): _string(
+                _field(item, "value", "signature"), "value"
+            )
+            for item in (_mapping(item, "signature") for item in signatures)
+        }
+    except MalformedBundle:
+        return False
+    if document.get("format") != ROTATION_FORMAT:
+        return False
+    old = next((record for record in keys if record.key_id == previous), None)
+    if old is None or previous == new.key_id:
+        return False
+    message = canonical(rotation)
+    for signer in (old.public_key, new.public_key):
+        value = _b64decode(by_key.get(key_id(signer), ""))
+        if value is None or not verify(signer, message, value):
+            return False
+    return True
 
 
 def _date_text(value: date) -> str:

@@ -15,7 +15,18 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the app. Each part registers itself through its own init_app."""
-    from statements import admin, auth, cli, db, drafting, errors, logs, main, security
+    from statements import (
+        admin,
+        auth,
+        cli,
+        db,
+        drafting,
+        errors,
+        logs,
+        main,
+        publishing,
+        security,
+    )
 
     app = logs.QuietFlask(
         __name__,
@@ -38,6 +49,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     auth.init_app(app, settings)
     admin.init_app(app)
     drafting.init_app(app)
+    publishing.init_app(app)
     main.init_app(app)
     cli.init_app(app)
     return app

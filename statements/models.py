@@ -15,6 +15,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
@@ -331,3 +332,145 @@ class ModerationEntry(Base):
     key_version: Mapped[int]
     content: Mapped[bytes] = mapped_column(LargeBinary)
     created_on: Mapped[date]
+
+
+# --- sign-on ----------------------------------------------------------------------------
+#
+# An endorsement carries an author tag (one per member and room) and, when public, the
+# organisation's name and country as a ciphertext under the room key: which organisations
+# mean to sign is sensitive until publication. An anonymous one is a tag and nothing more.
+
+
+class EndorsementKind(enum.StrEnum):
+    """How an organisation signs on."""
+
+    PUBLIC = "public"
+    ANONYMOUS = "anonymous"
+    # Public, received by letter or email and added by a coordinator.
+    RECEIVED = "received"
+
+
+class Endorsement(Base):
+    """One organisation's sign-on: no account id, only a tag its member can recompute."""
+
+    __tablename__ = "endorsements"
+    __table_args__ = (
+        CheckConstraint("kind IN ('public', 'anonymous', 'received')", name="kind"),
+        # Members' endorsements are deduplicated by tag; coordinators add received ones.
+        CheckConstraint("(kind = 'received') = (tag IS NULL)", name="tag"),
+        CheckConstraint("(kind = 'anonymous') = (content IS NULL)", name="content"),
+        UniqueConstraint("room_id", "tag"),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    tag: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    key_version: Mapped[int | None]
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+# --- publication ------------------------------------------------------------------------
+#
+# Everything here is public by nature: it is what the site publishes. Only the signing
+# key's private half is secret, sealed to each coordinator's public key like a room key.
+
+
+class SigningKeyRecord(Base):
+    """The public half of a signing key, as listed in statement-keys.json."""
+
+    __tablename__ = "signing_keys"
+
+    key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    # The log's origin, which is also the name its checkpoints are signed under.
+    note_key_name: Mapped[str] = mapped_column(String(200))
+    valid_from: Mapped[date]
+    # None while the key is the one in use.
+    valid_until: Mapped[date | None]
+
+
+class SigningKeyWrap(Base):
+    """A signing key's private half, sealed to one coordinator's or admin's public key."""
+
+    __tablename__ = "signing_key_wraps"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    key_id: Mapped[str] = mapped_column(
+        ForeignKey("signing_keys.key_id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class StatementStatus(enum.StrEnum):
+    """What a published version is."""
+
+    PUBLISHED = "published"
+    CORRECTED = "corrected"
+    RETRACTED = "retracted"
+
+
+class PublishedStatement(Base):
+    """A published statement: a family of signed versions under one slug."""
+
+    __tablename__ = "published_statements"
+    __table_args__ = (
+        CheckConstraint("status IN ('published', 'corrected', 'retracted')", name="status"),
+    )
+
+    slug: Mapped[str] = mapped_column(String(80), primary_key=True)
+    # The room it was drafted in: its coordinators may correct or retract it.
+    room_id: Mapped[str | None] = mapped_column(
+        ForeignKey("rooms.id", ondelete="SET NULL"), unique=True
+    )
+    language: Mapped[str] = mapped_column(String(16))
+    # Of the latest version.
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    latest_version: Mapped[int]
+    signatory_count: Mapped[int]
+    first_published_on: Mapped[date]
+    updated_on: Mapped[date] = mapped_column(index=True)
+
+
+class PublishedVersion(Base):
+    """One signed version, kept exactly as it was published: never edited, never deleted."""
+
+    __tablename__ = "published_versions"
+
+    slug: Mapped[str] = mapped_column(
+        ForeignKey("published_statements.slug", ondelete="RESTRICT"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    published_on: Mapped[date]
+    # The bundle's canonical JSON (RFC 8785), served byte for byte.
+    bundle: Mapped[bytes] = mapped_column(LargeBinary)
+    bundle_sha256: Mapped[str] = mapped_column(String(64))
+    log_position: Mapped[int] = mapped_column(unique=True)
+
+
+class LogEntry(Base):
+    """One leaf of the public append-only log: a publication event's canonical bytes."""
+
+    __tablename__ = "log_entries"
+    __table_args__ = (CheckConstraint("kind IN ('statement', 'key-rotation')", name="kind"),)
+
+    # Assigned in order, from 0; the primary key stops two writers taking the same place.
+    position: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(16))
+    leaf: Mapped[bytes] = mapped_column(LargeBinary)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LogCheckpoint(Base):
+    """A signed checkpoint (C2SP tlog-checkpoint) of the log at one size."""
+
+    __tablename__ = "log_checkpoints"
+
+    tree_size: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    signed_note: Mapped[str] = mapped_column(Text)

@@ -130,7 +130,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         if _is_malformed():
             abort(400, description="malformed")
 
-    CSRFProtect(app)
+    app.extensions["csrf"] = CSRFProtect(app)
     app.extensions["limiter"] = make_limiter(app, settings)
 
     @app.after_request

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,9 @@ MIN_SECRET_LENGTH = 32
 # Outside development the KDF may not be cheaper than OWASP's floor for Argon2id
 # (19 MiB, two passes): a seized database must not be cheap to attack offline.
 MIN_PRODUCTION_KDF = KdfParams(memory_kib=19 * 1024, iterations=2, lanes=1)
+# A schema-less URL, as the C2SP checkpoint format asks of a log's origin; it is also the
+# name checkpoints are signed under, which may hold no space or "+".
+_LOG_ORIGIN = re.compile(r"[a-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?")
 
 
 class SettingsError(Exception):
@@ -46,6 +50,8 @@ class Settings:
     leave_quickly_url: str = "https://www.wikipedia.org/"
     proxy_hops: int = 0
     max_request_bytes: int = 2 * 1024 * 1024
+    # Names the public log in its checkpoints (C2SP origin): fixed once anything is published.
+    log_origin: str = "localhost/statements-log"
     # Tests set this to keep one random prefix per test in a shared Redis.
     rate_limit_prefix: str = "statements"
     rate_limit_enabled: bool = True
@@ -104,6 +110,18 @@ class Settings:
                     "KDF_ITERATIONS", f"must be at least {MIN_PRODUCTION_KDF.iterations}"
                 )
 
+        log_origin = environ.get("LOG_ORIGIN", "").strip()
+        if not log_origin:
+            if environment == "production":
+                raise SettingsError(
+                    "LOG_ORIGIN", "is required outside development, e.g. statements.example.org/log"
+                )
+            log_origin = cls.log_origin
+        elif not _LOG_ORIGIN.fullmatch(log_origin):
+            raise SettingsError(
+                "LOG_ORIGIN", "must be a host and path without a scheme, e.g. example.org/log"
+            )
+
         return cls(
             environment=environment,
             secret_key=secret_key,
@@ -119,6 +137,7 @@ class Settings:
             max_request_bytes=_int(
                 environ, "MAX_REQUEST_BYTES", cls.max_request_bytes, 64 * 1024, 64 * 1024**2
             ),
+            log_origin=log_origin,
         )
 
 

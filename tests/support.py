@@ -178,3 +178,80 @@ def join_room(
         session, access, 1, today + timedelta(days=7), today
     )
     drafting.accept_invitation(session, token, member, today)
+
+
+def open_signon(session: Session, coordinator: service.Identity, room_id: str) -> None:
+    """Move a drafting room to sign-on: the text is frozen."""
+    from statements.drafting import service as drafting
+
+    today = date.today()
+    access = drafting.open_room(session, room_id, coordinator)
+    drafting.change_state(session, access, "consolidating", today)
+    drafting.change_state(session, access, "sign-on", today)
+    session.flush()
+
+
+def endorse(
+    session: Session,
+    room_id: str,
+    member: service.Identity,
+    kind: str = "public",
+    name: str = "",
+    country: str = "",
+) -> None:
+    """A member signs on for an organisation."""
+    from statements.drafting import service as drafting
+    from statements.publishing import service as publishing
+
+    access = drafting.open_room(session, room_id, member)
+    publishing.endorse(session, access, kind, name, country, date.today())
+    session.flush()
+
+
+def publish_room(
+    session: Session, coordinator: service.Identity, room_id: str, slug: str = "right-to-work"
+) -> str:
+    """Publish a room in sign-on as version 1; returns the slug."""
+    from statements.drafting import service as drafting
+    from statements.publishing import service as publishing
+
+    access = drafting.open_room(session, room_id, coordinator)
+    publishing.publish(session, access, slug, "test.example/log", date.today())
+    session.flush()
+    return slug
+
+
+def published_statement(
+    app: Flask, session: Session, *, members: int = 2, slug: str = "right-to-work"
+) -> tuple[service.Identity, str]:
+    """A coordinator and a statement they published, with public and anonymous signatories."""
+    coordinator = staff_identity(app, session, f"coord-{slug}")
+    room_id = make_room(session, coordinator)
+    joined = []
+    for _ in range(members):
+        member = member_identity(app, session)
+        join_room(session, coordinator, room_id, member)
+        joined.append(member)
+    open_signon(session, coordinator, room_id)
+    endorse(session, room_id, joined[0], "public", "Refugee Rights Network", "Thailand")
+    for member in joined[1:]:
+        endorse(session, room_id, member, "anonymous")
+    return coordinator, publish_room(session, coordinator, room_id, slug)
+
+
+def dump_database(session: Session) -> list[bytes]:
+    """Every value of every row of every table, as bytes, read without the models."""
+    from sqlalchemy import MetaData, select
+
+    metadata = MetaData()
+    metadata.reflect(bind=session.connection())
+    assert {"accounts", "login_sessions", "alembic_version"} <= set(metadata.tables)
+    values: list[bytes] = []
+    for table in metadata.sorted_tables:
+        for row in session.execute(select(table)):
+            for value in row:
+                if isinstance(value, bytes | bytearray | memoryview):
+                    values.append(bytes(value))
+                elif value is not None:
+                    values.append(str(value).encode())
+    return values

@@ -37,7 +37,7 @@ from statements.auth.errors import (
     WeakPassphrase,
 )
 from statements.encoding import b64url, unb64url
-from statements.models import Account, LoginSession, Role, random_id
+from statements.models import Account, LoginSession, Role, SigningKeyWrap, random_id
 
 MIN_PASSPHRASE = 12
 MAX_PASSPHRASE = 1024
@@ -510,6 +510,9 @@ def set_disabled(db: Session, actor: Account, account_id: str, disabled: bool) -
     account.disabled = disabled
     if disabled:
         end_all_sessions(db, account)
+        # Their copy of the signing key goes too. What they could have copied while
+        # active is dealt with by rotating the key (the admin's signing-key page).
+        db.execute(delete(SigningKeyWrap).where(SigningKeyWrap.account_id == account.id))
     db.flush()
     return account
 

@@ -61,7 +61,7 @@ def _safe_next(target: str | None) -> str:
     Browsers drop tabs and newlines and read a backslash as a slash, so "/\t/evil" and
     "/\\evil" lead elsewhere: any of those, or any scheme or host, sends you home instead.
     """
-    home = url_for("main.home")
+    home = url_for("drafting.rooms")
     if not target or len(target) > 2000 or not target.startswith("/"):
         return home
     if any(ch <= " " or ch == "\\" or ch == "\x7f" for ch in target):
@@ -163,13 +163,13 @@ def logout() -> Any:
     """Sign out: the server half of the session is deleted."""
     form = ButtonForm()
     if not form.validate_on_submit():
-        return redirect(url_for("main.home"))
+        return redirect(url_for("public.index"))
     if current_user.is_authenticated:
         service.end_session(get_session(), current_user.identity.session_id_hash)
     g.clear_login_cookie = True
     flask_session.clear()
     flash("You are signed out.", "notice")
-    return redirect(url_for("main.home"))
+    return redirect(url_for("public.index"))
 
 
 def qr_svg(data: str, title: str) -> str:
@@ -228,7 +228,7 @@ def enrol(token: str) -> Any:
         ]
         return page(400)
     flash("Your account is ready. Welcome.", "notice")
-    return _signed_in((account, keys), url_for("main.home"))
+    return _signed_in((account, keys), url_for("drafting.rooms"))
 
 
 @blueprint.route("/account", methods=["GET"])

@@ -9,7 +9,7 @@ from flask import Blueprint, render_template
 blueprint = Blueprint("main", __name__)
 
 
-@blueprint.route("/")
+@blueprint.route("/take-part")
 def home() -> Any:
     """What this site is, and the ways in."""
     return render_template("main/home.html")

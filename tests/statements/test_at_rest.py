@@ -17,23 +17,14 @@ from statements.auth import service
 from statements.models import Account, Role
 from statements.settings import Settings
 from tests.conftest import Clock
-from tests.support import STRONG_PASSPHRASE, login_member, login_staff, make_staff, post_form
-
-
-def _dump(session: Session) -> list[bytes]:
-    """Every value of every row of every table, as bytes, read without the models."""
-    metadata = MetaData()
-    metadata.reflect(bind=session.connection())
-    assert {"accounts", "login_sessions", "alembic_version"} <= set(metadata.tables)
-    values: list[bytes] = []
-    for table in metadata.sorted_tables:
-        for row in session.execute(select(table)):
-            for value in row:
-                if isinstance(value, bytes | bytearray | memoryview):
-                    values.append(bytes(value))
-                elif value is not None:
-                    values.append(str(value).encode())
-    return values
+from tests.support import (
+    STRONG_PASSPHRASE,
+    dump_database,
+    login_member,
+    login_staff,
+    make_staff,
+    post_form,
+)
 
 
 def _forms(secret: bytes) -> list[bytes]:
@@ -98,7 +89,7 @@ def test_no_secret_is_readable_at_rest(
     session.rollback()
     secrets += [admin_keys.private_key, admin_keys.author_secret]
 
-    values = _dump(session)
+    values = dump_database(session)
     assert values
     blob = b"\x00".join(values)
     # Positive control: what is meant to be stored in the clear is found.

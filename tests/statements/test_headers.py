@@ -27,13 +27,20 @@ def _requests(app: Flask) -> list[tuple[str, str]]:
         url = rule.rule
         for argument in rule.arguments:
             url = url.replace(f"<{argument}>", "placeholder")
+            url = url.replace(f"<int:{argument}>", "1")
             url = url.replace(f"<path:{argument}>", "style.css")
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             requests.append((method, url))
     return requests
 
 
-def _check(response: TestResponse, method: str, url: str) -> None:
+def _is_public(app: Flask, method: str, url: str) -> bool:
+    adapter = app.url_map.bind("localhost")
+    endpoint, _ = adapter.match(url.split("?")[0], method=method)
+    return method == "GET" and str(endpoint).startswith("public.")
+
+
+def _check(response: TestResponse, method: str, url: str, public: bool = False) -> None:
     response.close()
     where = f"{method} {url} -> {response.status_code}"
     assert response.status_code < 500, where
@@ -52,15 +59,25 @@ def _check(response: TestResponse, method: str, url: str) -> None:
     permissions = response.headers["Permissions-Policy"]
     for feature in ("camera=()", "microphone=()", "geolocation=()"):
         assert feature in permissions, where
-    if not url.startswith("/static/"):
+    if public and response.status_code == 200:
+        # Published pages are the same for everyone: cacheable, tagged, and cookie-free.
+        assert response.headers["Cache-Control"].startswith("public, "), where
+        assert response.headers["ETag"], where
+        assert "Set-Cookie" not in response.headers, where
+    elif not url.startswith("/static/"):
         assert response.headers["Cache-Control"] == "no-store", where
 
 
 def test_every_route_anonymous(app: Flask, client: FlaskClient) -> None:
     requests = _requests(app)
     assert len(requests) >= 10
+    public = 0
     for method, url in requests:
-        _check(client.open(url, method=method), method, url)
+        is_public = _is_public(app, method, url)
+        response = client.open(url, method=method)
+        public += is_public and response.status_code == 200
+        _check(response, method, url, is_public)
+    assert public >= 5  # the pages that exist with nothing published
 
 
 def test_every_route_signed_in(app: Flask, client: FlaskClient, session: Session) -> None:
@@ -69,7 +86,7 @@ def test_every_route_signed_in(app: Flask, client: FlaskClient, session: Session
     for method, url in _requests(app):
         if url == "/logout":
             continue
-        _check(client.open(url, method=method), method, url)
+        _check(client.open(url, method=method), method, url, _is_public(app, method, url))
         if method == "POST":
             # Also with a valid CSRF token, so the view itself runs.
             _check(post_form(client, url, form_page="/account"), method, url)

@@ -48,10 +48,12 @@ def test_production_reads_everything_from_the_environment(tmp_path: Path) -> Non
             "SESSION_IDLE_MINUTES": "15",
             "KDF_MEMORY_KIB": "131072",
             "KDF_ITERATIONS": "4",
+            "LOG_ORIGIN": "statements.example.org/log",
         },
         tmp_path,
     )
     assert not settings.development
+    assert settings.log_origin == "statements.example.org/log"
     assert settings.session_idle_minutes == 15
     assert settings.kdf == KdfParams(memory_kib=131072, iterations=4, lanes=1)
     assert not (tmp_path / "secret_key").exists()
@@ -80,6 +82,9 @@ def test_production_reads_everything_from_the_environment(tmp_path: Path) -> Non
         ),
         ({"APP_ENV": "development", "LOGIN_RATE_LIMIT": "often"}, "LOGIN_RATE_LIMIT"),
         ({"APP_ENV": "development", "LEAVE_QUICKLY_URL": "javascript:x"}, "LEAVE_QUICKLY_URL"),
+        ({"SECRET_KEY": GOOD_SECRET, "LOOKUP_PEPPER": GOOD_SECRET}, "LOG_ORIGIN"),
+        ({"APP_ENV": "development", "LOG_ORIGIN": "https://example.org/log"}, "LOG_ORIGIN"),
+        ({"APP_ENV": "development", "LOG_ORIGIN": "example.org/my log"}, "LOG_ORIGIN"),
     ],
 )
 def test_bad_settings_name_the_setting(tmp_path: Path, environ: dict[str, str], name: str) -> None:

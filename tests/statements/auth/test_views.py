@@ -361,10 +361,10 @@ def test_next_only_stays_on_this_site(
     _, codename = make_member(app, session)
     response = post_form(client, f"/login?next={target}", {"codename": codename})
     assert response.status_code == 302
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/rooms"
     joined = post_form(client, f"/join?next={target}", form_page="/join")
     assert joined.status_code == 201
-    assert '<a class="button" href="/">' in joined.get_data(as_text=True)
+    assert '<a class="button" href="/rooms">' in joined.get_data(as_text=True)
 
 
 def test_next_follows_a_path_on_this_site(

@@ -1,0 +1,16 @@
+"""Sign-on, publication, the public log and the public pages."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the sign-on and publication pages and the public side."""
+    from statements.publishing import public, views
+
+    app.register_blueprint(views.blueprint)
+    app.register_blueprint(public.blueprint)
+    # Checking a bundle changes nothing: no CSRF token, so public readers get no cookie.
+    app.extensions["csrf"].exempt(public.verify)
+    app.add_template_filter(public.anonymous_sentence, "anonymous_sentence")

@@ -1,0 +1,52 @@
+"""Named failures of sign-on and publication; views turn them into messages and statuses."""
+
+from __future__ import annotations
+
+
+class PublishingError(Exception):
+    """Base of every sign-on and publication failure."""
+
+
+class SignOnClosed(PublishingError):
+    """The room is not in sign-on, or its sign-on deadline has passed."""
+
+
+class EndorsementNotFound(PublishingError):
+    """No such endorsement, or not one this member may act on."""
+
+
+class InvalidInput(PublishingError):
+    """A field is missing, too long or malformed; `field` names it, `reason` says how."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class SlugTaken(PublishingError):
+    """Another published statement already has this address."""
+
+
+class NoSigningKey(PublishingError):
+    """No signing key exists yet."""
+
+
+class SigningKeyNotShared(PublishingError):
+    """This account does not hold the signing key (yet): it cannot sign."""
+
+
+class NotAllowed(PublishingError):
+    """Only the coordinators of the statement's room (or, for keys, staff) may do this."""
+
+
+class StatementNotFound(PublishingError):
+    """No such published statement or version."""
+
+
+class StatementRetracted(PublishingError):
+    """A retracted statement takes no further versions."""
+
+
+class LogRangeError(PublishingError):
+    """A log position, tree size or proof range the log cannot answer."""

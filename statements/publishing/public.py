@@ -1,0 +1,464 @@
+"""The public side: statements, bundles, keys, the log, the feed, the API and /verify.
+
+Nothing here reads a cookie or the login: every page is the same for every reader, so it
+can be cached by anyone and mirrored by export-site. Answers carry an ETag; a conditional
+GET gets 304.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from typing import Any, cast
+
+from flask import Blueprint, Response, render_template, request, url_for
+from markupsafe import Markup
+from werkzeug.exceptions import NotFound
+
+from crypto.bundle import (
+    CHECK_NAMES,
+    MalformedBundle,
+    Report,
+    keys_document,
+    minisign_trusted_comment,
+    parse_keys,
+    verify_bundle,
+)
+from crypto.signing import minisign_public_key, note_verifier_key
+from statements.db import get_session
+from statements.errors import render_error
+from statements.drafting import diff as diffs
+from statements.models import SigningKeyRecord
+from statements.publishing import feed, log, service
+from statements.publishing.errors import LogRangeError, StatementNotFound
+from statements.publishing.forms import VerifyForm
+
+blueprint = Blueprint("public", __name__)
+
+# How long shared caches may keep an answer: published versions never change; lists and
+# the checkpoint change when something is published.
+IMMUTABLE = "public, max-age=31536000, immutable"
+SHORT = "public, max-age=60"
+MAX_BUNDLE_BYTES = 1024 * 1024
+_INT = re.compile(r"[0-9]{1,12}")
+
+CHECK_LABELS = {
+    "format": "Format",
+    "body_hash": "Body hash",
+    "key": "Signing key",
+    "signature": "Signature",
+    "minisign": "minisign signature",
+    "checkpoint_signature": "Checkpoint signature",
+    "log_inclusion": "Log inclusion",
+    "log_consistency": "Log consistency",
+}
+
+
+def _cached(response: Response, cache_control: str = SHORT) -> Response:
+    """Mark a public answer cacheable, tag it, and answer 304 when the reader has it."""
+    response.cacheable = True  # type: ignore[attr-defined]
+    response.headers["Cache-Control"] = cache_control
+    response.add_etag()
+    return cast(Response, response.make_conditional(request))
+
+
+def _page(template: str, cache_control: str = SHORT, **context: Any) -> Response:
+    return _cached(
+        Response(render_template(template, **context), mimetype="text/html"), cache_control
+    )
+
+
+def _json(data: Any, cache_control: str = SHORT) -> Response:
+    body = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+    return _cached(Response(body, mimetype="application/json"), cache_control)
+
+
+def _text(body: str | bytes, mimetype: str, cache_control: str = SHORT) -> Response:
+    return _cached(Response(body, mimetype=mimetype), cache_control)
+
+
+@blueprint.errorhandler(StatementNotFound)
+def _not_found(_error: StatementNotFound) -> tuple[str, int]:
+    return render_error(404)
+
+
+@blueprint.errorhandler(LogRangeError)
+def _out_of_range(_error: LogRangeError) -> tuple[Response, int]:
+    body = {"error": "no such log position, size or range"}
+    return Response(json.dumps(body) + "\n", mimetype="application/json"), 404
+
+
+def anonymous_sentence(count: int) -> str:
+    """The words for organisations counted but not named."""
+    if count == 1:
+        return "and 1 organisation that cannot be named for its safety"
+    return f"and {count} organisations that cannot be named for their safety"
+
+
+def safe_diff(old: str, new: str) -> Markup:
+    """A word diff as HTML; diff_html escapes every piece of text itself."""
+    return Markup(diffs.diff_html(old, new))  # noqa: S704
+
+
+# --- pages ----------------------------------------------------------------------------
+
+
+@blueprint.route("/")
+def index() -> Response:
+    """Every published statement, most recently updated first."""
+    return _page("public/index.html", statements=service.statements(get_session()))
+
+
+def _key_for(view: service.PublishedView) -> SigningKeyRecord | None:
+    return get_session().get(SigningKeyRecord, view.bundle["signature"]["key_id"])
+
+
+def _statement_page(slug: str, number: int | None) -> Response:
+    session = get_session()
+    published = service.statement(session, slug)
+    history = service.versions(session, slug)
+    shown = (
+        history[-1]
+        if number is None
+        else next((view for view in history if view.row.version == number), None)
+    )
+    if shown is None:
+        raise NotFound
+    key = _key_for(shown)
+    return _page(
+        "public/statement.html",
+        IMMUTABLE if number is not None and number < published.latest_version else SHORT,
+        published=published,
+        shown=shown,
+        statement=shown.statement,
+        history=history,
+        latest=history[-1],
+        key=key,
+        minisign_key=minisign_public_key(key.public_key) if key else "",
+        anonymous_sentence=anonymous_sentence,
+        safe_diff=safe_diff,
+    )
+
+
+@blueprint.route("/statements/<slug>")
+def statement(slug: str) -> Response:
+    """The latest version of a statement, its history and how to verify it."""
+    return _statement_page(slug, None)
+
+
+@blueprint.route("/statements/<slug>/v/<int:number>")
+def statement_version(slug: str, number: int) -> Response:
+    """One version of a statement."""
+    return _statement_page(slug, number)
+
+
+# --- files of a version ---------------------------------------------------------------
+
+
+def _version(slug: str, number: int) -> service.PublishedView:
+    return service.published_version(get_session(), slug, number)
+
+
+@blueprint.route("/statements/<slug>/v/<int:number>/bundle.json")
+def bundle(slug: str, number: int) -> Response:
+    """The signed bundle, byte for byte as published (RFC 8785 canonical JSON)."""
+    view = _version(slug, number)
+    return _text(view.row.bundle, "application/json", IMMUTABLE)
+
+
+@blueprint.route("/statements/<slug>/v/<int:number>/statement.md")
+def markdown(slug: str, number: int) -> Response:
+    """The body, exactly the bytes the minisign signature covers."""
+    view = _version(slug, number)
+    return _text(view.statement["body_markdown"].encode("utf-8"), "text/markdown", IMMUTABLE)
+
+
+@blueprint.route("/statements/<slug>/v/<int:number>/statement.md.minisig")
+def minisig(slug: str, number: int) -> Response:
+    """The minisign signature of statement.md."""
+    view = _version(slug, number)
+    return _text(view.bundle["minisig"], "text/plain", IMMUTABLE)
+
+
+@blueprint.route("/statements/<slug>/v/<int:number>/statement.pdf")
+def pdf(slug: str, number: int) -> Response:
+    """The version as a PDF, for printing and sharing."""
+    view = _version(slug, number)
+    # The bundle never changes, so neither does its PDF: answer 304 before rendering.
+    etag = f"pdf-{view.row.bundle_sha256}"
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+        response.set_etag(etag)
+        response.cacheable = True  # type: ignore[attr-defined]
+        response.headers["Cache-Control"] = IMMUTABLE
+        return response
+    # Imported here: fpdf2 and its fonts load only when someone asks for a PDF.
+    from statements.publishing.pdf import statement_pdf
+
+    body = statement_pdf(
+        view.statement,
+        page_url=url_for("public.statement_version", slug=slug, number=number, _external=True),
+        bundle_url=url_for("public.bundle", slug=slug, number=number, _external=True),
+    )
+    response = Response(body, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{slug}-v{number}.pdf"'
+    response.set_etag(etag)
+    response.cacheable = True  # type: ignore[attr-defined]
+    response.headers["Cache-Control"] = IMMUTABLE
+    return response
+
+
+# --- keys and log ---------------------------------------------------------------------
+
+
+def key_records(keys: list[SigningKeyRecord]) -> dict[str, Any]:
+    """statement-keys.json for these keys."""
+    return keys_document(
+        [
+            {
+                "key_id": key.key_id,
+                "public_key": _b64(key.public_key),
+                "minisign_public_key": minisign_public_key(key.public_key),
+                "note_key_name": key.note_key_name,
+                "note_verifier_key": note_verifier_key(key.note_key_name, key.public_key),
+                "valid_from": key.valid_from.isoformat(),
+                "valid_until": key.valid_until.isoformat() if key.valid_until else None,
+            }
+            for key in keys
+        ]
+    )
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+@blueprint.route("/.well-known/statement-keys.json")
+def keys() -> Response:
+    """Every signing key ever used."""
+    return _json(key_records(service.all_keys(get_session())))
+
+
+@blueprint.route("/log/checkpoint")
+def checkpoint() -> Response:
+    """The latest signed checkpoint (C2SP tlog-checkpoint)."""
+    return _text(log.checkpoint(get_session()), "text/plain")
+
+
+@blueprint.route("/log/checkpoints/<int:size>")
+def checkpoint_at(size: int) -> Response:
+    """The signed checkpoint of the log at an earlier size."""
+    return _text(log.checkpoint(get_session(), size), "text/plain", IMMUTABLE)
+
+
+@blueprint.route("/log/entries/<int:position>")
+def entry(position: int) -> Response:
+    """A leaf's canonical bytes: a statement, or a key rotation."""
+    return _text(log.entry(get_session(), position), "application/json", IMMUTABLE)
+
+
+def _int_arg(name: str) -> int:
+    raw = request.args.get(name, "")
+    if not _INT.fullmatch(raw):
+        raise LogRangeError
+    return int(raw)
+
+
+@blueprint.route("/log/proof/inclusion")
+def inclusion() -> Response:
+    """The inclusion proof of entry `index` in the log at `size`."""
+    index, size = _int_arg("index"), _int_arg("size")
+    proof = log.inclusion(get_session(), index, size)
+    return _json(
+        {"index": index, "tree_size": size, "inclusion_proof": [_b64(h) for h in proof]},
+        IMMUTABLE,
+    )
+
+
+@blueprint.route("/log/proof/consistency")
+def consistency() -> Response:
+    """The consistency proof from the log at `first` to the log at `second`."""
+    first, second = _int_arg("first"), _int_arg("second")
+    proof = log.consistency(get_session(), first, second)
+    return _json({"first": first, "second": second, "proof": [_b64(h) for h in proof]}, IMMUTABLE)
+
+
+# --- feed and API ---------------------------------------------------------------------
+
+
+@blueprint.route("/feed.atom")
+def atom() -> Response:
+    """Every publication, correction and retraction, newest first (Atom)."""
+    entries = [
+        feed.Entry(
+            id=url_for(
+                "public.statement_version",
+                slug=view.row.slug,
+                number=view.row.version,
+                _external=True,
+            ),
+            title=_entry_title(view.statement),
+            url=url_for(
+                "public.statement_version",
+                slug=view.row.slug,
+                number=view.row.version,
+                _external=True,
+            ),
+            updated=view.row.published_on,
+            summary=_entry_summary(view.statement),
+        )
+        for view in service.all_versions(get_session())[: feed.MAX_ENTRIES]
+    ]
+    body = feed.atom(
+        feed_id=url_for("public.atom", _external=True),
+        title="Joint statements",
+        self_url=url_for("public.atom", _external=True),
+        site_url=url_for("public.index", _external=True),
+        entries=entries,
+    )
+    return _text(body, "application/atom+xml")
+
+
+def _entry_title(statement: dict[str, Any]) -> str:
+    if statement["status"] == "retracted":
+        return f"Retracted: {statement['title']}"
+    if statement["status"] == "corrected":
+        return f"{statement['title']} (corrected, version {statement['version']})"
+    return str(statement["title"])
+
+
+def _entry_summary(statement: dict[str, Any]) -> str:
+    named = len(statement["signatories"])
+    anonymous = statement["anonymous_signatories"]
+    return (
+        f"Version {statement['version']}, published {statement['published_on']}. "
+        f"Signed by {named} named organisation(s) and {anonymous} counted anonymously."
+    )
+
+
+def _bundle_url(slug: str, number: int) -> str:
+    return url_for("public.bundle", slug=slug, number=number, _external=True)
+
+
+@blueprint.route("/api/v1/statements")
+def api_statements() -> Response:
+    """Every published statement, as JSON."""
+    return _json(
+        {
+            "statements": [
+                {
+                    "slug": item.slug,
+                    "title": item.title,
+                    "language": item.language,
+                    "status": item.status,
+                    "latest_version": item.latest_version,
+                    "first_published_on": item.first_published_on.isoformat(),
+                    "updated_on": item.updated_on.isoformat(),
+                    "signatory_count": item.signatory_count,
+                    "url": url_for("public.statement", slug=item.slug, _external=True),
+                    "bundle_url": _bundle_url(item.slug, item.latest_version),
+                }
+                for item in service.statements(get_session())
+            ]
+        }
+    )
+
+
+@blueprint.route("/api/v1/statements/<slug>")
+def api_statement(slug: str) -> Response:
+    """One statement: its latest signed text and every version's files."""
+    session = get_session()
+    published = service.statement(session, slug)
+    history = service.versions(session, slug)
+    return _json(
+        {
+            "slug": published.slug,
+            "title": published.title,
+            "language": published.language,
+            "status": published.status,
+            "latest_version": published.latest_version,
+            "url": url_for("public.statement", slug=slug, _external=True),
+            "bundle_url": _bundle_url(slug, published.latest_version),
+            "statement": history[-1].statement,
+            "versions": [
+                {
+                    "version": view.row.version,
+                    "status": view.row.status,
+                    "published_on": view.row.published_on.isoformat(),
+                    "bundle_sha256": view.row.bundle_sha256,
+                    "log_index": view.row.log_position,
+                    "bundle_url": _bundle_url(slug, view.row.version),
+                    "markdown_url": url_for(
+                        "public.markdown", slug=slug, number=view.row.version, _external=True
+                    ),
+                    "minisig_url": url_for(
+                        "public.minisig", slug=slug, number=view.row.version, _external=True
+                    ),
+                    "pdf_url": url_for(
+                        "public.pdf", slug=slug, number=view.row.version, _external=True
+                    ),
+                }
+                for view in history
+            ],
+        }
+    )
+
+
+@blueprint.route("/api/v1/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI description of the public API."""
+    from statements.publishing.openapi import document
+
+    return _json(document(url_for("public.index", _external=True).rstrip("/")))
+
+
+# --- verify ---------------------------------------------------------------------------
+
+
+def _read_bundle(form: VerifyForm) -> tuple[Any, str | None]:
+    """The submitted bundle as JSON, or a message saying why it cannot be read."""
+    raw: bytes = b""
+    upload = form.bundle_file.data
+    if upload and getattr(upload, "filename", ""):
+        raw = upload.read(MAX_BUNDLE_BYTES + 1)
+    elif form.bundle_text.data:
+        raw = form.bundle_text.data.encode("utf-8")
+    if not raw.strip():
+        return None, "Paste a bundle or choose a bundle.json file."
+    if len(raw) > MAX_BUNDLE_BYTES:
+        return None, "That file is too large to be a bundle."
+    try:
+        return json.loads(raw.decode("utf-8")), None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return None, "That is not JSON: a bundle is the bundle.json file of a published version."
+
+
+@blueprint.route("/verify", methods=["GET", "POST"])
+def verify() -> Any:
+    """Check a bundle against this site's published keys and name every check."""
+    form = VerifyForm()
+    report: Report | None = None
+    problem: str | None = None
+    if request.method == "POST":
+        data, problem = _read_bundle(form)
+        if problem is None:
+            try:
+                known = parse_keys(key_records(service.all_keys(get_session())))
+                report = verify_bundle(data, known)
+            except MalformedBundle as error:
+                problem = f"This is not a valid bundle: {error}."
+    status = 400 if problem else 200
+    # The verdict depends on what was posted: never cached. The empty form may be.
+    page = render_template(
+        "public/verify.html",
+        form=form,
+        report=report,
+        problem=problem,
+        labels=CHECK_LABELS,
+        names=CHECK_NAMES,
+        trusted_comment=minisign_trusted_comment,
+    )
+    if request.method == "GET":
+        return _cached(Response(page, mimetype="text/html"))
+    return page, status

@@ -1,0 +1,704 @@
+"""Sign-on, the signing key, and publication: versions, corrections, retractions.
+
+Takes a Session, never commits, never imports flask. Endorsements carry author tags, never
+an account id. The signing key's private half exists on the server only sealed to the
+coordinators' public keys, so nothing can be signed without a coordinator's live session.
+Everything published is appended, never edited or deleted in place.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from crypto.bundle import (
+    body_sha256,
+    bundle_sha256,
+    canonical,
+    make_bundle,
+    make_key_rotation,
+    make_log_entry,
+)
+from crypto.errors import CryptoError
+from crypto.keys import open_sealed, seal_to_public_key
+from crypto.signing import SigningKey, generate_signing_key, key_id
+from statements.auth.service import Identity
+from statements.drafting.service import RoomAccess, version
+from statements.models import (
+    Account,
+    Endorsement,
+    EndorsementKind,
+    PublishedStatement,
+    PublishedVersion,
+    Role,
+    RoomMember,
+    RoomRole,
+    RoomState,
+    SigningKeyRecord,
+    SigningKeyWrap,
+    StatementStatus,
+    random_id,
+)
+from statements.publishing import log
+from statements.publishing.errors import (
+    EndorsementNotFound,
+    InvalidInput,
+    NoSigningKey,
+    NotAllowed,
+    SigningKeyNotShared,
+    SignOnClosed,
+    SlugTaken,
+    StatementNotFound,
+    StatementRetracted,
+)
+
+MAX_ORGANISATION = 200
+MAX_COUNTRY = 80
+MAX_TITLE = 200
+MAX_BODY = 200_000
+MAX_SIGNATORIES = 5_000
+MAX_ANONYMOUS = 100_000
+SLUG_MIN, SLUG_MAX = 3, 80
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+ENDORSEMENT_TAG = "endorsement"
+SIGNING_KEY = "signing-key"
+_ENDORSEMENT_RECORD = "endorsement"
+
+
+def _clean(value: str, field_name: str, maximum: int, *, required: bool = True) -> str:
+    text = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    if required and not text:
+        raise InvalidInput(field_name, "required")
+    if len(text) > maximum:
+        raise InvalidInput(field_name, "too_long")
+    return text
+
+
+def _one_line(value: str, field_name: str, maximum: int, *, required: bool = True) -> str:
+    text = _clean(value, field_name, maximum, required=required)
+    if any(unicodedata.category(char).startswith("C") for char in text):
+        raise InvalidInput(field_name, "one_line")
+    return text
+
+
+# --- sign-on --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Signatory:
+    """An organisation that signs publicly; `received` when a coordinator added it."""
+
+    name: str
+    country: str
+    received: bool = False
+    endorsement_id: str = ""
+
+
+@dataclass(frozen=True)
+class SignOn:
+    """The sign-on as one member sees it."""
+
+    public: list[Signatory]
+    anonymous: int
+    mine: Signatory | None
+    mine_anonymous: bool
+    open: bool
+
+
+def signon_open(access: RoomAccess, today: date) -> bool:
+    """Members may endorse and withdraw while the room is in sign-on, until its deadline."""
+    return access.room.state == RoomState.SIGN_ON and today <= access.room.signon_deadline
+
+
+def _require_open(access: RoomAccess, today: date) -> None:
+    if not signon_open(access, today):
+        raise SignOnClosed
+
+
+def _signatory_payload(name: str, country: str) -> dict[str, str]:
+    return {
+        "name": _one_line(name, "name", MAX_ORGANISATION),
+        "country": _one_line(country, "country", MAX_COUNTRY, required=False),
+    }
+
+
+def _seal_signatory(access: RoomAccess, row: Endorsement, payload: dict[str, str]) -> None:
+    row.key_version = access.room.key_version
+    row.content = access.keyring.seal(_ENDORSEMENT_RECORD, row.id, row.key_version, payload)
+
+
+def endorse(
+    db: Session, access: RoomAccess, kind: str, name: str, country: str, today: date
+) -> None:
+    """Sign on for an organisation, publicly or anonymously; again replaces the first."""
+    _require_open(access, today)
+    if kind not in (EndorsementKind.PUBLIC, EndorsementKind.ANONYMOUS):
+        raise InvalidInput("kind", "unknown")
+    payload = _signatory_payload(name, country) if kind == EndorsementKind.PUBLIC else None
+    tag = access.tag(ENDORSEMENT_TAG, access.room.id)
+    row = db.scalar(
+        select(Endorsement).where(Endorsement.room_id == access.room.id, Endorsement.tag == tag)
+    )
+    if row is None:
+        row = Endorsement(id=random_id(), room_id=access.room.id, tag=tag)
+        db.add(row)
+    row.kind = kind
+    if payload is None:
+        row.key_version = None
+        row.content = None
+    else:
+        _seal_signatory(access, row, payload)
+    db.flush()
+
+
+def withdraw_endorsement(db: Session, access: RoomAccess, today: date) -> None:
+    """Take this member's endorsement back, until the deadline."""
+    _require_open(access, today)
+    tag = access.tag(ENDORSEMENT_TAG, access.room.id)
+    deleted = db.execute(
+        delete(Endorsement).where(Endorsement.room_id == access.room.id, Endorsement.tag == tag)
+    )
+    if not getattr(deleted, "rowcount", 0):
+        raise EndorsementNotFound
+
+
+def add_received(db: Session, access: RoomAccess, name: str, country: str) -> None:
+    """A coordinator adds a public endorsement received by letter, email or in person."""
+    access.require_coordinator()
+    # After the members' deadline too: letters arrive late, and the coordinators answer
+    # for what they add. Only until publication.
+    if access.room.state != RoomState.SIGN_ON:
+        raise SignOnClosed
+    row = Endorsement(id=random_id(), room_id=access.room.id, tag=None)
+    row.kind = EndorsementKind.RECEIVED
+    _seal_signatory(access, row, _signatory_payload(name, country))
+    db.add(row)
+    db.flush()
+
+
+def remove_public_endorsement(db: Session, access: RoomAccess, endorsement_id: str) -> None:
+    """A coordinator takes a public endorsement off the list (not who made it: they never know)."""
+    access.require_coordinator()
+    if access.room.state != RoomState.SIGN_ON:
+        raise SignOnClosed
+    row = db.get(Endorsement, endorsement_id) if len(endorsement_id) <= 32 else None
+    if row is None or row.room_id != access.room.id or row.kind == EndorsementKind.ANONYMOUS:
+        raise EndorsementNotFound
+    db.delete(row)
+    db.flush()
+
+
+def _signatory(access: RoomAccess, row: Endorsement) -> Signatory:
+    if row.content is None or row.key_version is None:
+        raise CryptoError("a public endorsement without its ciphertext")
+    data = access.keyring.open(_ENDORSEMENT_RECORD, row.id, row.key_version, row.content)
+    return Signatory(
+        name=str(data["name"]),
+        country=str(data.get("country", "")),
+        received=row.kind == EndorsementKind.RECEIVED,
+        endorsement_id=row.id,
+    )
+
+
+def _sorted(signatories: Sequence[Signatory]) -> list[Signatory]:
+    # Alphabetical: the order endorsements arrived in is nobody's business.
+    return sorted(signatories, key=lambda s: (s.name.casefold(), s.country.casefold(), s.name))
+
+
+def sign_on(db: Session, access: RoomAccess, today: date) -> SignOn:
+    """The public list, the anonymous count, and this member's own endorsement."""
+    rows = list(db.scalars(select(Endorsement).where(Endorsement.room_id == access.room.id)))
+    tag = access.tag(ENDORSEMENT_TAG, access.room.id)
+    public = [_signatory(access, row) for row in rows if row.kind != EndorsementKind.ANONYMOUS]
+    own = next((row for row in rows if row.tag == tag), None)
+    mine = None
+    if own is not None and own.kind == EndorsementKind.PUBLIC:
+        mine = next(s for s in public if s.endorsement_id == own.id)
+    return SignOn(
+        public=_sorted(public),
+        anonymous=sum(1 for row in rows if row.kind == EndorsementKind.ANONYMOUS),
+        mine=mine,
+        mine_anonymous=own is not None and own.kind == EndorsementKind.ANONYMOUS,
+        open=signon_open(access, today),
+    )
+
+
+# --- the signing key ------------------------------------------------------------------
+
+
+def _staff(account: Account) -> bool:
+    return account.role in (Role.COORDINATOR, Role.ADMIN) and not account.disabled
+
+
+def active_key(db: Session, *, lock: bool = False) -> SigningKeyRecord | None:
+    """The key in use now, if one was created."""
+    query = select(SigningKeyRecord).where(SigningKeyRecord.valid_until.is_(None))
+    if lock:
+        # Publishing, rotating and sharing take this lock, so log appends happen in turn.
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.scalar(query)
+
+
+def all_keys(db: Session) -> list[SigningKeyRecord]:
+    """Every signing key ever used, oldest first."""
+    return list(
+        db.scalars(
+            select(SigningKeyRecord).order_by(SigningKeyRecord.valid_from, SigningKeyRecord.key_id)
+        )
+    )
+
+
+def _grant(db: Session, record: SigningKeyRecord, key: SigningKey) -> int:
+    """Seal the key to every enrolled, active coordinator and admin who lacks it."""
+    held = set(
+        db.scalars(select(SigningKeyWrap.account_id).where(SigningKeyWrap.key_id == record.key_id))
+    )
+    granted = 0
+    for account in db.scalars(
+        select(Account).where(
+            Account.role.in_((Role.COORDINATOR, Role.ADMIN)),
+            Account.disabled.is_(False),
+            Account.public_key.is_not(None),
+        )
+    ):
+        if account.id in held or account.public_key is None:
+            continue
+        db.add(
+            SigningKeyWrap(
+                key_id=record.key_id,
+                account_id=account.id,
+                sealed_key=seal_to_public_key(
+                    account.public_key, key.private_key, purpose=SIGNING_KEY, owner=record.key_id
+                ),
+            )
+        )
+        granted += 1
+    db.flush()
+    return granted
+
+
+def _unwrap(db: Session, record: SigningKeyRecord, identity: Identity) -> SigningKey:
+    wrap = db.get(SigningKeyWrap, (record.key_id, identity.account.id))
+    if wrap is None or not _staff(identity.account):
+        raise SigningKeyNotShared
+    try:
+        private_key = open_sealed(
+            identity.keys.private_key, wrap.sealed_key, purpose=SIGNING_KEY, owner=record.key_id
+        )
+    except CryptoError:
+        raise SigningKeyNotShared from None
+    return SigningKey(private_key=private_key, public_key=record.public_key)
+
+
+def _new_key(db: Session, origin: str, today: date) -> tuple[SigningKeyRecord, SigningKey]:
+    key = generate_signing_key()
+    record = SigningKeyRecord(
+        key_id=key_id(key.public_key),
+        public_key=key.public_key,
+        note_key_name=origin,
+        valid_from=today,
+        valid_until=None,
+    )
+    db.add(record)
+    db.flush()
+    return record, key
+
+
+def unlock_signing_key(
+    db: Session, identity: Identity, origin: str, today: date, *, create: bool = False
+) -> tuple[SigningKeyRecord, SigningKey]:
+    """The signing key, unsealed with this staff member's keys; created first if asked."""
+    if not _staff(identity.account):
+        raise NotAllowed
+    record = active_key(db, lock=True)
+    if record is None:
+        if not create:
+            raise NoSigningKey
+        record, key = _new_key(db, origin, today)
+    else:
+        key = _unwrap(db, record, identity)
+    _grant(db, record, key)
+    return record, key
+
+
+@dataclass(frozen=True)
+class KeyStatus:
+    """What a staff member sees of the signing key."""
+
+    active: SigningKeyRecord | None
+    held: bool
+    waiting: int
+
+
+def key_status(db: Session, identity: Identity) -> KeyStatus:
+    """The key in use, whether this account holds it, and how many staff wait for it."""
+    record = active_key(db)
+    if record is None:
+        return KeyStatus(None, False, 0)
+    holders = set(
+        db.scalars(select(SigningKeyWrap.account_id).where(SigningKeyWrap.key_id == record.key_id))
+    )
+    staff = set(
+        db.scalars(
+            select(Account.id).where(
+                Account.role.in_((Role.COORDINATOR, Role.ADMIN)),
+                Account.disabled.is_(False),
+                Account.public_key.is_not(None),
+            )
+        )
+    )
+    return KeyStatus(record, identity.account.id in holders, len(staff - holders))
+
+
+def share_signing_key(db: Session, identity: Identity) -> int:
+    """Seal the key to staff who joined since it was made; how many received it."""
+    record = active_key(db, lock=True)
+    if record is None:
+        raise NoSigningKey
+    return _grant(db, record, _unwrap(db, record, identity))
+
+
+def rotate_signing_key(db: Session, identity: Identity, today: date) -> SigningKeyRecord:
+    """Replace the key; the rotation is a log entry signed by the old key and the new."""
+    old_record, old_key = unlock_signing_key(db, identity, origin="", today=today)
+    new_key = generate_signing_key()
+    new_record = SigningKeyRecord(
+        key_id=key_id(new_key.public_key),
+        public_key=new_key.public_key,
+        note_key_name=old_record.note_key_name,
+        valid_from=today,
+        valid_until=None,
+    )
+    old_record.valid_until = today
+    db.flush()
+    db.add(new_record)
+    db.flush()
+    entry = make_key_rotation(old_key, new_key, old_record.note_key_name, today)
+    log.append(db, log.KEY_ROTATION, canonical(entry), new_key, new_record.note_key_name)
+    # Staff who held the old key receive the new one; whoever lost access does not.
+    db.execute(delete(SigningKeyWrap).where(SigningKeyWrap.key_id == old_record.key_id))
+    _grant(db, new_record, new_key)
+    return new_record
+
+
+# --- publication ----------------------------------------------------------------------
+
+
+def suggest_slug(title: str, today: date) -> str:
+    """A web address for a title: its Latin letters and digits, else the date."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:60].strip("-")
+    if len(slug) < SLUG_MIN:
+        slug = f"statement-{today.isoformat()}"
+    return slug
+
+
+def _check_slug(db: Session, slug: str) -> str:
+    slug = slug.strip().lower()
+    if not SLUG_MIN <= len(slug) <= SLUG_MAX or not _SLUG.fullmatch(slug):
+        raise InvalidInput("slug", "format")
+    if db.get(PublishedStatement, slug) is not None:
+        raise SlugTaken
+    return slug
+
+
+def _append_version(
+    db: Session,
+    record: SigningKeyRecord,
+    key: SigningKey,
+    statement: dict[str, Any],
+) -> PublishedVersion:
+    """Log, sign and store one version; the stored bundle is never changed afterwards."""
+    origin = record.note_key_name
+    position, hashes, checkpoint = log.append(db, log.STATEMENT, canonical(statement), key, origin)
+    bundle = make_bundle(statement, key, make_log_entry(hashes, position, origin, checkpoint))
+    row = PublishedVersion(
+        slug=statement["slug"],
+        version=statement["version"],
+        status=statement["status"],
+        published_on=date.fromisoformat(statement["published_on"]),
+        bundle=canonical(bundle),
+        bundle_sha256=bundle_sha256(bundle),
+        log_position=position,
+    )
+    db.add(row)
+    db.flush()
+    return row
+
+
+def _statement(
+    *,
+    slug: str,
+    title: str,
+    language: str,
+    number: int,
+    status: str,
+    today: date,
+    body: str,
+    previous: str | None,
+    signatories: Sequence[Signatory],
+    anonymous: int,
+) -> dict[str, Any]:
+    return {
+        "slug": slug,
+        "title": title,
+        "language": language,
+        "version": number,
+        "status": status,
+        "published_on": today.isoformat(),
+        "body_markdown": body,
+        "body_sha256": body_sha256(body),
+        "previous_bundle_sha256": previous,
+        "signatories": [{"name": s.name, "country": s.country} for s in signatories],
+        "anonymous_signatories": anonymous,
+    }
+
+
+def publish(
+    db: Session, access: RoomAccess, slug: str, origin: str, today: date
+) -> PublishedStatement:
+    """Sign and publish the room's frozen text with its signatories, as version 1."""
+    access.require_coordinator()
+    if access.room.state != RoomState.SIGN_ON:
+        raise SignOnClosed
+    slug = _check_slug(db, slug)
+    record, key = unlock_signing_key(db, access.identity, origin, today, create=True)
+    signon = sign_on(db, access, today)
+    title = access.details()["title"]
+    statement = _statement(
+        slug=slug,
+        title=title,
+        language=access.room.language,
+        number=1,
+        status=StatementStatus.PUBLISHED,
+        today=today,
+        body=version(db, access).markdown,
+        previous=None,
+        signatories=signon.public,
+        anonymous=signon.anonymous,
+    )
+    published = PublishedStatement(
+        slug=slug,
+        room_id=access.room.id,
+        language=access.room.language,
+        title=title,
+        status=StatementStatus.PUBLISHED,
+        latest_version=1,
+        signatory_count=len(signon.public) + signon.anonymous,
+        first_published_on=today,
+        updated_on=today,
+    )
+    db.add(published)
+    db.flush()
+    _append_version(db, record, key, statement)
+    access.room.state = RoomState.PUBLISHED
+    # The signatories now live in the signed bundle; the tags that deduplicated them are
+    # of no further use, and what is not kept cannot be seized.
+    db.execute(delete(Endorsement).where(Endorsement.room_id == access.room.id))
+    db.flush()
+    return published
+
+
+def _coordinated(db: Session, identity: Identity, slug: str) -> PublishedStatement:
+    statement = db.get(PublishedStatement, slug) if len(slug) <= SLUG_MAX else None
+    if statement is None:
+        raise StatementNotFound
+    membership = (
+        db.get(RoomMember, (statement.room_id, identity.account.id)) if statement.room_id else None
+    )
+    if membership is None or membership.role != RoomRole.COORDINATOR:
+        raise NotAllowed
+    return statement
+
+
+@dataclass(frozen=True)
+class PublishedView:
+    """A published version with its bundle parsed."""
+
+    row: PublishedVersion
+    bundle: dict[str, Any]
+
+    @property
+    def statement(self) -> dict[str, Any]:
+        """The signed statement."""
+        statement: dict[str, Any] = self.bundle["statement"]
+        return statement
+
+
+def _view(row: PublishedVersion) -> PublishedView:
+    return PublishedView(row, json.loads(row.bundle))
+
+
+def editable_statement(db: Session, identity: Identity, slug: str) -> PublishedView:
+    """The latest version of a statement this coordinator may correct or retract."""
+    statement = _coordinated(db, identity, slug)
+    return latest(db, statement.slug)
+
+
+def parse_signatories(text: str) -> list[Signatory]:
+    """Read "Name | Country" lines (the country optional) into signatories."""
+    lines = [line for line in text.replace("\r\n", "\n").split("\n") if line.strip()]
+    if len(lines) > MAX_SIGNATORIES:
+        raise InvalidInput("signatories", "too_many")
+    signatories = []
+    for line in lines:
+        name, _, country = line.partition("|")
+        payload = _signatory_payload(name, country)
+        signatories.append(Signatory(payload["name"], payload["country"]))
+    return _sorted(signatories)
+
+
+def _next_version(
+    db: Session,
+    identity: Identity,
+    slug: str,
+    today: date,
+    *,
+    status: str,
+    title: str,
+    body: str,
+    signatories: Sequence[Signatory],
+    anonymous: int,
+) -> PublishedStatement:
+    published = _coordinated(db, identity, slug)
+    if published.status == StatementStatus.RETRACTED:
+        raise StatementRetracted
+    record, key = unlock_signing_key(db, identity, origin="", today=today)
+    previous = latest(db, slug)
+    number = published.latest_version + 1
+    statement = _statement(
+        slug=slug,
+        title=title,
+        language=published.language,
+        number=number,
+        status=status,
+        today=today,
+        body=body,
+        previous=previous.row.bundle_sha256,
+        signatories=signatories,
+        anonymous=anonymous,
+    )
+    _append_version(db, record, key, statement)
+    published.title = title
+    published.status = status
+    published.latest_version = number
+    published.signatory_count = len(signatories) + anonymous
+    published.updated_on = today
+    db.flush()
+    return published
+
+
+def correct(
+    db: Session,
+    identity: Identity,
+    slug: str,
+    today: date,
+    *,
+    title: str,
+    body: str,
+    signatories: str,
+    anonymous: int,
+) -> PublishedStatement:
+    """Publish a corrected version n+1, linked to version n by its bundle hash."""
+    title = _one_line(title, "title", MAX_TITLE)
+    body = _clean(body, "body", MAX_BODY)
+    if not 0 <= anonymous <= MAX_ANONYMOUS:
+        raise InvalidInput("anonymous", "range")
+    return _next_version(
+        db,
+        identity,
+        slug,
+        today,
+        status=StatementStatus.CORRECTED,
+        title=title,
+        body=body,
+        signatories=parse_signatories(signatories),
+        anonymous=anonymous,
+    )
+
+
+def retract(db: Session, identity: Identity, slug: str, today: date, notice: str) -> None:
+    """Publish a signed retraction notice as the last version; earlier ones stay as they were."""
+    notice = _clean(notice, "notice", MAX_BODY)
+    published = _coordinated(db, identity, slug)
+    # Nobody signed the retraction but the publisher: it names no signatories.
+    _next_version(
+        db,
+        identity,
+        slug,
+        today,
+        status=StatementStatus.RETRACTED,
+        title=published.title,
+        body=notice,
+        signatories=[],
+        anonymous=0,
+    )
+
+
+def room_statement(db: Session, room_id: str) -> PublishedStatement | None:
+    """The statement published from a room, if any."""
+    return db.scalar(select(PublishedStatement).where(PublishedStatement.room_id == room_id))
+
+
+# --- reading what is published --------------------------------------------------------
+
+
+def statements(db: Session) -> list[PublishedStatement]:
+    """Every published statement, most recently updated first."""
+    return list(
+        db.scalars(
+            select(PublishedStatement).order_by(
+                PublishedStatement.updated_on.desc(), PublishedStatement.slug
+            )
+        )
+    )
+
+
+def statement(db: Session, slug: str) -> PublishedStatement:
+    """One published statement."""
+    found = db.get(PublishedStatement, slug) if len(slug) <= SLUG_MAX else None
+    if found is None:
+        raise StatementNotFound
+    return found
+
+
+def versions(db: Session, slug: str) -> list[PublishedView]:
+    """Every version of a statement, oldest first."""
+    rows = db.scalars(
+        select(PublishedVersion)
+        .where(PublishedVersion.slug == slug)
+        .order_by(PublishedVersion.version)
+    )
+    return [_view(row) for row in rows]
+
+
+def published_version(db: Session, slug: str, number: int) -> PublishedView:
+    """One version of a statement."""
+    row = db.get(PublishedVersion, (slug, number)) if len(slug) <= SLUG_MAX else None
+    if row is None:
+        raise StatementNotFound
+    return _view(row)
+
+
+def latest(db: Session, slug: str) -> PublishedView:
+    """The newest version of a statement."""
+    return published_version(db, slug, statement(db, slug).latest_version)
+
+
+def all_versions(db: Session) -> list[PublishedView]:
+    """Every published version of every statement, newest first (for the feed)."""
+    rows = db.scalars(
+        select(PublishedVersion).order_by(
+            PublishedVersion.published_on.desc(), PublishedVersion.log_position.desc()
+        )
+    )
+    return [_view(row) for row in rows]

@@ -1,0 +1,334 @@
+"""Sign-on, publication, corrections and the signing key. Thin: parse, call, map, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from statements.auth import roles_required
+from statements.auth.forms import ButtonForm
+from statements.db import get_session
+from statements.drafting import service as drafting
+from statements.drafting.views import STATE_NAMES, today
+from statements.publishing import service
+from statements.publishing.errors import (
+    EndorsementNotFound,
+    InvalidInput,
+    NoSigningKey,
+    NotAllowed,
+    PublishingError,
+    SigningKeyNotShared,
+    SignOnClosed,
+    SlugTaken,
+    StatementNotFound,
+    StatementRetracted,
+)
+from statements.publishing.forms import (
+    CorrectionForm,
+    EndorseForm,
+    PublishForm,
+    ReceivedForm,
+    RetractForm,
+)
+from statements.settings import Settings
+
+blueprint = Blueprint("publishing", __name__)
+
+PROBLEMS: dict[type[PublishingError], tuple[int, str]] = {
+    SignOnClosed: (409, "Sign-on is not open in this room. Nothing was changed."),
+    EndorsementNotFound: (404, "There is no such endorsement. Nothing was changed."),
+    NoSigningKey: (409, "No signing key exists yet."),
+    SigningKeyNotShared: (
+        403,
+        "Your account does not hold the signing key yet, so it cannot sign. A coordinator or "
+        "administrator who holds it shares it by opening the Signing key page. Nothing was "
+        "published.",
+    ),
+    NotAllowed: (403, "Only the coordinators of this statement's room can do that."),
+    StatementNotFound: (404, "There is no such published statement."),
+    StatementRetracted: (409, "This statement was retracted: it takes no further versions."),
+    SlugTaken: (409, "Another statement already uses that web address."),
+}
+FIELD_ERRORS = {
+    "required": "This is required.",
+    "too_long": "This is too long.",
+    "one_line": "Write this on one line.",
+    "format": "Use 3 to 80 lower-case letters, digits and single hyphens.",
+    "too_many": "That is too many lines.",
+    "range": "That number is out of range.",
+    "unknown": "Choose one of the options.",
+}
+
+
+@blueprint.errorhandler(PublishingError)
+def _problem(error: PublishingError) -> tuple[str, int]:
+    status, message = PROBLEMS.get(type(error), (400, "That could not be done."))
+    return render_template("drafting/problem.html", message=message, status=status), status
+
+
+def _origin() -> str:
+    settings: Settings = current_app.extensions["settings"]
+    return settings.log_origin
+
+
+def _field_error(form: Any, error: InvalidInput, fallback: str) -> None:
+    target = getattr(form, error.field, None) or getattr(form, fallback)
+    target.errors = [FIELD_ERRORS.get(error.reason, "This is not valid.")]
+
+
+# --- sign-on --------------------------------------------------------------------------
+
+
+def _signon_page(
+    access: drafting.RoomAccess,
+    form: EndorseForm,
+    received: ReceivedForm,
+    status: int = 200,
+) -> tuple[str, int]:
+    session = get_session()
+    signon = service.sign_on(session, access, today())
+    key = service.key_status(session, current_user.identity) if access.is_coordinator else None
+    return render_template(
+        "publishing/signon.html",
+        access=access,
+        room=access.room,
+        details=access.details(),
+        state_names=STATE_NAMES,
+        current=drafting.version(session, access),
+        signon=signon,
+        form=form,
+        received=received,
+        key=key,
+        button=ButtonForm(),
+    ), status
+
+
+def _open(room_id: str) -> drafting.RoomAccess:
+    return drafting.open_room(get_session(), room_id, current_user.identity)
+
+
+@blueprint.route("/rooms/<room_id>/sign-on", methods=["GET", "POST"])
+@login_required
+def signon(room_id: str) -> Any:
+    """The frozen text, the signatories so far, and this member's endorsement."""
+    access = _open(room_id)
+    form = EndorseForm()
+    if not form.is_submitted():
+        return _signon_page(access, form, ReceivedForm(formdata=None))
+    if form.validate():
+        kind = form.kind.data or ""
+        if kind == "public" and not (form.name.data or "").strip():
+            form.name.errors = ["Give the organisation's name, or choose to sign anonymously."]
+        else:
+            try:
+                service.endorse(
+                    get_session(),
+                    access,
+                    kind,
+                    form.name.data or "",
+                    form.country.data or "",
+                    today(),
+                )
+            except InvalidInput as error:
+                _field_error(form, error, "name")
+            else:
+                flash(
+                    "Your organisation's endorsement is recorded."
+                    if kind == "public"
+                    else "Your anonymous endorsement is counted. Nothing names your organisation.",
+                    "notice",
+                )
+                return redirect(url_for("publishing.signon", room_id=room_id))
+    return _signon_page(access, form, ReceivedForm(formdata=None), 400)
+
+
+@blueprint.route("/rooms/<room_id>/sign-on/withdraw", methods=["POST"])
+@login_required
+def withdraw(room_id: str) -> Any:
+    """Take this member's endorsement back."""
+    access = _open(room_id)
+    if ButtonForm().validate_on_submit():
+        service.withdraw_endorsement(get_session(), access, today())
+        flash("Your endorsement is withdrawn.", "notice")
+    return redirect(url_for("publishing.signon", room_id=room_id))
+
+
+@blueprint.route("/rooms/<room_id>/sign-on/received", methods=["POST"])
+@login_required
+def add_received(room_id: str) -> Any:
+    """A coordinator adds an endorsement received by letter or email."""
+    access = _open(room_id)
+    access.require_coordinator()
+    received = ReceivedForm()
+    if received.validate_on_submit():
+        try:
+            service.add_received(
+                get_session(), access, received.name.data or "", received.country.data or ""
+            )
+        except InvalidInput as error:
+            _field_error(received, error, "name")
+        else:
+            flash("The endorsement is added, marked as received.", "notice")
+            return redirect(url_for("publishing.signon", room_id=room_id))
+    return _signon_page(access, EndorseForm(formdata=None), received, 400)
+
+
+@blueprint.route("/rooms/<room_id>/sign-on/<endorsement_id>/remove", methods=["POST"])
+@login_required
+def remove(room_id: str, endorsement_id: str) -> Any:
+    """A coordinator takes a public endorsement off the list."""
+    access = _open(room_id)
+    if ButtonForm().validate_on_submit():
+        service.remove_public_endorsement(get_session(), access, endorsement_id)
+        flash("The endorsement is removed from the list.", "notice")
+    return redirect(url_for("publishing.signon", room_id=room_id))
+
+
+# --- publication ----------------------------------------------------------------------
+
+
+@blueprint.route("/rooms/<room_id>/publish", methods=["GET", "POST"])
+@login_required
+def publish(room_id: str) -> Any:
+    """Sign the frozen text with its signatories and publish it."""
+    session = get_session()
+    access = _open(room_id)
+    access.require_coordinator()
+    if access.room.state != "sign-on":
+        raise SignOnClosed
+    form = PublishForm()
+    details = access.details()
+    if not form.is_submitted():
+        form.slug.data = service.suggest_slug(details["title"], today())
+    elif form.validate():
+        try:
+            published = service.publish(session, access, form.slug.data or "", _origin(), today())
+        except InvalidInput as error:
+            _field_error(form, error, "slug")
+        except SlugTaken:
+            form.slug.errors = ["Another statement already uses that web address."]
+        else:
+            flash("The statement is published, signed and logged.", "notice")
+            return redirect(url_for("public.statement", slug=published.slug))
+    return render_template(
+        "publishing/publish.html",
+        access=access,
+        room=access.room,
+        details=details,
+        current=drafting.version(session, access),
+        signon=service.sign_on(session, access, today()),
+        key=service.key_status(session, current_user.identity),
+        form=form,
+    ), (400 if form.errors else 200)
+
+
+@blueprint.route("/rooms/<room_id>/published")
+@login_required
+def room_statement(room_id: str) -> Any:
+    """The public statement a room produced."""
+    access = _open(room_id)
+    published = service.room_statement(get_session(), access.room.id)
+    if published is None:
+        raise StatementNotFound
+    return redirect(url_for("public.statement", slug=published.slug))
+
+
+def _latest_for_editing(slug: str) -> service.PublishedView:
+    return service.editable_statement(get_session(), current_user.identity, slug)
+
+
+@blueprint.route("/published/<slug>/correct", methods=["GET", "POST"])
+@roles_required("coordinator", "admin")
+def correct(slug: str) -> Any:
+    """Publish a corrected version."""
+    latest = _latest_for_editing(slug)
+    if latest.statement["status"] == "retracted":
+        raise StatementRetracted
+    form = CorrectionForm()
+    if not form.is_submitted():
+        statement = latest.statement
+        form.title.data = statement["title"]
+        form.body.data = statement["body_markdown"]
+        form.signatories.data = "\n".join(
+            f"{s['name']} | {s['country']}" if s["country"] else s["name"]
+            for s in statement["signatories"]
+        )
+        form.anonymous.data = statement["anonymous_signatories"]
+    elif form.validate():
+        try:
+            service.correct(
+                get_session(),
+                current_user.identity,
+                slug,
+                today(),
+                title=form.title.data or "",
+                body=form.body.data or "",
+                signatories=form.signatories.data or "",
+                anonymous=form.anonymous.data or 0,
+            )
+        except InvalidInput as error:
+            _field_error(form, error, "body")
+        else:
+            flash("The corrected version is published, signed and logged.", "notice")
+            return redirect(url_for("public.statement", slug=slug))
+    return render_template("publishing/correct.html", latest=latest, form=form), (
+        400 if form.errors else 200
+    )
+
+
+@blueprint.route("/published/<slug>/retract", methods=["GET", "POST"])
+@roles_required("coordinator", "admin")
+def retract(slug: str) -> Any:
+    """Publish a signed retraction notice."""
+    latest = _latest_for_editing(slug)
+    form = RetractForm()
+    if form.validate_on_submit():
+        if (form.slug.data or "").strip() != slug:
+            form.slug.errors = ["That is not this statement's web address. Nothing was published."]
+        else:
+            try:
+                service.retract(
+                    get_session(), current_user.identity, slug, today(), form.notice.data or ""
+                )
+            except InvalidInput as error:
+                _field_error(form, error, "notice")
+            else:
+                flash("The retraction notice is published, signed and logged.", "notice")
+                return redirect(url_for("public.statement", slug=slug))
+    return render_template("publishing/retract.html", latest=latest, form=form), (
+        400 if form.errors else 200
+    )
+
+
+# --- the signing key ------------------------------------------------------------------
+
+
+@blueprint.route("/signing-key", methods=["GET", "POST"])
+@roles_required("coordinator", "admin")
+def signing_key() -> Any:
+    """The signing key: who holds it; share it with new staff; rotate it."""
+    session = get_session()
+    form = ButtonForm()
+    if form.validate_on_submit():
+        action = request.form.get("action", "")
+        if action == "create":
+            if service.active_key(session) is None:
+                service.unlock_signing_key(
+                    session, current_user.identity, _origin(), today(), create=True
+                )
+                flash("A signing key is made and sealed to every coordinator.", "notice")
+        elif action == "share":
+            count = service.share_signing_key(session, current_user.identity)
+            flash(f"The signing key is shared with {count} more account(s).", "notice")
+        elif action == "rotate" and current_user.role == "admin":
+            service.rotate_signing_key(session, current_user.identity, today())
+            flash("The signing key is replaced; the change is signed and logged.", "notice")
+        return redirect(url_for("publishing.signing_key"))
+    return render_template(
+        "publishing/signing_key.html",
+        status=service.key_status(session, current_user.identity),
+        keys=service.all_keys(session),
+        button=form,
+    )
