@@ -119,7 +119,7 @@ def _room_context(access: service.RoomAccess) -> dict[str, Any]:
 
 
 @blueprint.errorhandler(DraftingError)
-def _problem(error: DraftingError) -> tuple[str, int]:
+def problem(error: DraftingError) -> tuple[str, int]:
     status, message = PROBLEMS.get(type(error), (400, "That could not be done."))
     if isinstance(error, PendingCapReached):
         status, message = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from statements.publishing.service import (
@@ -23,8 +24,10 @@ class EndorseForm(FlaskForm):
     kind = RadioField(
         "How your organisation signs",
         choices=[
-            ("public", "Publicly: the organisation's name appears on the published statement"),
-            ("anonymous", "Anonymously: only counted, never named"),
+            SelectChoice(
+                "public", "Publicly: the organisation's name appears on the published statement"
+            ),
+            SelectChoice("anonymous", "Anonymously: only counted, never named"),
         ],
         validators=[InputRequired(message="Choose how your organisation signs.")],
     )

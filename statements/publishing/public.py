@@ -27,8 +27,8 @@ from crypto.bundle import (
 )
 from crypto.signing import minisign_public_key, note_verifier_key
 from statements.db import get_session
-from statements.errors import render_error
 from statements.drafting import diff as diffs
+from statements.errors import render_error
 from statements.models import SigningKeyRecord
 from statements.publishing import feed, log, service
 from statements.publishing.errors import LogRangeError, StatementNotFound

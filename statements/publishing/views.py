@@ -11,7 +11,9 @@ from statements.auth import roles_required
 from statements.auth.forms import ButtonForm
 from statements.db import get_session
 from statements.drafting import service as drafting
+from statements.drafting.errors import DraftingError
 from statements.drafting.views import STATE_NAMES, today
+from statements.drafting.views import problem as drafting_problem
 from statements.publishing import service
 from statements.publishing.errors import (
     EndorsementNotFound,
@@ -60,6 +62,10 @@ FIELD_ERRORS = {
     "range": "That number is out of range.",
     "unknown": "Choose one of the options.",
 }
+
+
+# Rooms are opened through the drafting service: its failures read the same here.
+blueprint.register_error_handler(DraftingError, drafting_problem)
 
 
 @blueprint.errorhandler(PublishingError)

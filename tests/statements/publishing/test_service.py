@@ -35,8 +35,8 @@ from statements.publishing.errors import (
     EndorsementNotFound,
     InvalidInput,
     NotAllowed,
-    SignOnClosed,
     SigningKeyNotShared,
+    SignOnClosed,
     SlugTaken,
     StatementRetracted,
 )
@@ -173,7 +173,7 @@ def test_coordinators_add_received_endorsements_and_remove_public_ones(
 def test_endorsements_at_rest_name_no_account_and_no_organisation(
     app: Flask, session: Session, room: tuple
 ) -> None:
-    coordinator, room_id, (first, second, third) = room
+    _coordinator, room_id, (first, second, third) = room
     endorse(session, room_id, first, "public", "Rohingya Women's Network", "Malaysia")
     endorse(session, room_id, second, "anonymous")
     endorse(session, room_id, third, "anonymous")
@@ -275,9 +275,7 @@ def test_members_and_disabled_staff_never_hold_the_key(
     assert publishing.key_status(session, coordinator).waiting == 0
 
 
-@pytest.mark.parametrize(
-    "slug", ["ab", "ünïcode", "two--hyphens", "-lead", "x" * 81, "sp ace"]
-)
+@pytest.mark.parametrize("slug", ["ab", "ünïcode", "two--hyphens", "-lead", "x" * 81, "sp ace"])
 def test_bad_slugs_are_refused(session: Session, room: tuple, slug: str) -> None:
     coordinator, room_id, _members = room
     with pytest.raises(InvalidInput):
