@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import segno
 from flask import Flask, current_app
@@ -12,6 +14,7 @@ from sqlalchemy.orm import Session
 from statements import db as database
 from statements.auth import now, service
 from statements.auth.errors import InvalidUsername, TotpInvalid, UsernameTaken, WeakPassphrase
+from statements.settings import Settings
 
 
 def _engine() -> Engine:
@@ -93,7 +96,8 @@ def demo() -> None:
     config: service.AuthConfig = current_app.extensions["auth"]
     with _session() as session:
         try:
-            credentials = demo_data.seed(session, config, now())
+            settings: Settings = current_app.extensions["settings"]
+            credentials = demo_data.seed(session, config, now(), settings.log_origin)
         except demo_data.DatabaseNotEmpty:
             raise click.ClickException(
                 "the database already holds accounts; the demo only seeds an empty one"
@@ -107,6 +111,29 @@ def demo() -> None:
     for number, codename in enumerate(credentials.codenames, start=1):
         click.echo(f"  contributor {number}: codename {codename}")
     click.echo(f"\nThe drafting room: /rooms/{credentials.room_id}")
+    click.echo(
+        f"A published statement, with a correction: /statements/{credentials.published_slug}"
+    )
+
+
+@click.command("export-site")
+@click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--base-url",
+    help="Where the mirror will be served, for the feed's and API's links "
+    "(default: https:// and the host of LOG_ORIGIN).",
+)
+@with_appcontext
+def export_site(outdir: Path, base_url: str | None) -> None:
+    """Write a static mirror of every published statement into OUTDIR."""
+    from statements.publishing.export import export_site as export
+
+    settings: Settings = current_app.extensions["settings"]
+    base = (base_url or f"https://{settings.log_origin.split('/')[0]}").rstrip("/")
+    if not base.startswith(("https://", "http://")):
+        raise click.BadParameter("must start with https:// or http://", param_hint="--base-url")
+    result = export(current_app._get_current_object(), outdir, base)  # type: ignore[attr-defined]
+    click.echo(f"{len(result.files)} files, {result.bundles} signed versions, written to {outdir}")
 
 
 @click.command("purge-sessions")
@@ -125,3 +152,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(purge_sessions)
     app.cli.add_command(demo)
+    app.cli.add_command(export_site)

@@ -1,9 +1,10 @@
-"""Seed a demonstration instance: accounts of every role and a room mid-drafting."""
+"""Seed a demonstration instance: accounts of every role, a room mid-drafting, and a
+published statement with public and anonymous signatories and a correction."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pyotp
 from sqlalchemy import func, select
@@ -13,6 +14,7 @@ from statements.auth import codename as codenames
 from statements.auth import service as auth
 from statements.drafting import service as drafting
 from statements.models import Account, Role
+from statements.publishing import service as publishing
 
 DEMO_DRAFT = """# Joint statement on the right to work for refugees
 
@@ -26,6 +28,18 @@ We call on governments to grant work permits without delay, and to recognise UNH
 - Allow refugees to open bank accounts.
 - Protect refugee workers from exploitation.
 """
+
+
+PUBLISHED_DRAFT = """# Joint statement: end the detention of refugee children
+
+We, the undersigned organisations, call on governments in the region to end the immigration
+detention of children.
+
+Children are held in crowded detention centres, sometimes for years, without schooling.
+
+We call for alternatives to detention that keep families together in the community.
+"""
+PUBLISHED_SLUG = "end-child-detention"
 
 
 class DatabaseNotEmpty(Exception):
@@ -49,6 +63,7 @@ class DemoCredentials:
     staff: list[StaffCredentials] = field(default_factory=list)
     codenames: list[str] = field(default_factory=list)
     room_id: str = ""
+    published_slug: str = ""
 
 
 def _staff(
@@ -66,9 +81,10 @@ def _staff(
     return credentials, auth.Identity(account, keys, b"", b"")
 
 
-def seed(db: Session, config: auth.AuthConfig, now: datetime) -> DemoCredentials:
-    """Create the demo: an admin, a coordinator, three contributors, and a room in drafting
-    with contributions in every state. Refuses a database that already holds accounts."""
+def seed(db: Session, config: auth.AuthConfig, now: datetime, origin: str) -> DemoCredentials:
+    """Create the demo: an admin, a coordinator, three contributors, a room in drafting
+    with contributions in every state, and a published, corrected statement. Refuses a
+    database that already holds accounts."""
     if db.scalar(select(func.count()).select_from(Account)):
         raise DatabaseNotEmpty
     today = now.date()
@@ -138,4 +154,59 @@ def seed(db: Session, config: auth.AuthConfig, now: datetime) -> DemoCredentials
     drafting.hide(db, access, hidden.id, today)
     drafting.mark_incorporated(db, access, incorporated.id, today)
     db.flush()
+    result.published_slug = _published(db, coordinator, members, today, origin)
     return result
+
+
+def _published(
+    db: Session,
+    coordinator: auth.Identity,
+    members: list[auth.Identity],
+    today: date,
+    origin: str,
+) -> str:
+    """A second room taken through sign-on to publication, then corrected."""
+    room = drafting.create_room(
+        db,
+        coordinator,
+        drafting.RoomInput(
+            title="End the detention of refugee children",
+            language="en",
+            summary="A joint call to end the immigration detention of children.",
+            markdown=PUBLISHED_DRAFT,
+            contribution_deadline=today,
+            signon_deadline=today + timedelta(days=7),
+        ),
+        today,
+    )
+    access = drafting.open_room(db, room.id, coordinator)
+    for member in members:
+        _invitation, token = drafting.create_invitation(
+            db, access, 1, today + timedelta(days=7), today
+        )
+        drafting.accept_invitation(db, token, member, today)
+    drafting.change_state(db, access, "consolidating", today)
+    drafting.change_state(db, access, "sign-on", today)
+    first, second, third = (drafting.open_room(db, room.id, m) for m in members)
+    publishing.endorse(
+        db, first, "public", "Refugee Rights Network Asia Pacific", "Thailand", today
+    )
+    publishing.endorse(db, second, "anonymous", "", "", today)
+    publishing.endorse(db, third, "anonymous", "", "", today)
+    publishing.add_received(db, access, "Asylum Access Malaysia", "Malaysia")
+    publishing.publish(db, access, PUBLISHED_SLUG, origin, today)
+    published = publishing.latest(db, PUBLISHED_SLUG).statement
+    publishing.correct(
+        db,
+        coordinator,
+        PUBLISHED_SLUG,
+        today,
+        title=published["title"],
+        body=published["body_markdown"].replace(
+            "without schooling.", "without schooling or health care."
+        ),
+        signatories="\n".join(f"{s['name']} | {s['country']}" for s in published["signatories"]),
+        anonymous=published["anonymous_signatories"],
+    )
+    db.flush()
+    return PUBLISHED_SLUG

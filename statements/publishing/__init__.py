@@ -9,6 +9,8 @@ def init_app(app: Flask) -> None:
     """Register the sign-on and publication pages and the public side."""
     from statements.publishing import public, views
 
+    # True only while export-site renders the static mirror.
+    app.config.setdefault("STATIC_MIRROR", False)
     app.register_blueprint(views.blueprint)
     app.register_blueprint(public.blueprint)
     # Checking a bundle changes nothing: no CSRF token, so public readers get no cookie.

@@ -8,6 +8,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crypto.bundle import parse_keys, verify_bundle
 from statements.models import Account, Contribution, Room
 from tests.support import Staff, login_member, login_staff
 
@@ -18,7 +19,7 @@ def test_demo_seeds_every_role_and_every_contribution_state(app: Flask, session:
     session.expire_all()
     roles = sorted(session.scalars(select(Account.role)))
     assert roles == ["admin", "coordinator", "member", "member", "member"]
-    assert session.scalar(select(func.count()).select_from(Room)) == 1
+    assert session.scalar(select(func.count()).select_from(Room)) == 2
     statuses = set(session.scalars(select(Contribution.status)))
     assert statuses == {"pending", "accepted", "rejected", "hidden", "incorporated"}
 
@@ -40,6 +41,23 @@ def test_demo_seeds_every_role_and_every_contribution_state(app: Flask, session:
     staff = Staff(account_id, username, passphrase, secret)
     assert login_staff(coordinator, app, staff).status_code == 302
     assert coordinator.get(f"/rooms/{room_id.group(1)}/moderation").status_code == 200
+
+    # The published statement: public and anonymous signatories, and a correction.
+    slug = re.search(r"/statements/([a-z0-9-]+)", result.output)
+    assert slug
+    reader = app.test_client()
+    api = reader.get(f"/api/v1/statements/{slug.group(1)}").get_json()
+    assert [v["status"] for v in api["versions"]] == ["published", "corrected"]
+    statement = api["statement"]
+    assert {s["name"] for s in statement["signatories"]} == {
+        "Asylum Access Malaysia",
+        "Refugee Rights Network Asia Pacific",
+    }
+    assert statement["anonymous_signatories"] == 2
+    keys = parse_keys(reader.get("/.well-known/statement-keys.json").get_json())
+    for version in api["versions"]:
+        bundle = reader.get(version["bundle_url"].replace("http://localhost", "")).get_json()
+        assert verify_bundle(bundle, keys).valid
 
     again = app.test_cli_runner().invoke(args=["demo"])
     assert again.exit_code != 0

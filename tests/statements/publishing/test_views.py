@@ -264,7 +264,7 @@ def test_corrections_and_retractions_through_the_pages(app: Flask, signon_room: 
         f"/published/{slug}/correct",
         {
             "title": "Right to work",
-            "body": "# Joint statement on the right to work\n\nRefugees are denied work.",
+            "body": "# Joint statement on the right to work\n\nRefugees are denied any work.",
             "signatories": "Refugee Rights Network | Thailand",
             "anonymous": "1",
         },

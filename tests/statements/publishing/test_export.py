@@ -1,0 +1,110 @@
+"""export-site writes a static mirror that links up and still verifies."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from statements.publishing import service as publishing
+from tests.support import published_statement
+
+ROOT = Path(__file__).resolve().parents[3]
+_LINK = re.compile(r'(?:href|src)="(/[^"#?]*)"')
+
+
+def _target(out: Path, link: str) -> Path:
+    path = out / link.lstrip("/")
+    return path / "index.html" if link.endswith("/") or path.is_dir() else path
+
+
+def test_the_mirror_links_up_and_verifies(app: Flask, session: Session, tmp_path: Path) -> None:
+    coordinator, slug = published_statement(app, session)
+    first = publishing.latest(session, slug).statement
+    publishing.correct(
+        session,
+        coordinator,
+        slug,
+        date.today(),
+        title=first["title"],
+        body=first["body_markdown"] + "\n\nA sentence added in correction.",
+        signatories="Refugee Rights Network | Thailand",
+        anonymous=1,
+    )
+    session.commit()
+    out = tmp_path / "mirror"
+    result = app.test_cli_runner().invoke(
+        args=["export-site", str(out), "--base-url", "https://mirror.example.org"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 signed versions" in result.output
+
+    for name in (
+        "index.html",
+        "feed.atom",
+        "log/checkpoint",
+        "log/entries/0",
+        "log/entries/1",
+        "log/checkpoints/2",
+        ".well-known/statement-keys.json",
+        f"statements/{slug}/index.html",
+        f"statements/{slug}/v/1/index.html",
+        f"statements/{slug}/v/2/statement.pdf",
+        f"api/v1/statements/{slug}.json",
+    ):
+        assert (out / name).is_file(), name
+
+    # Every link on every page leads to a file of the mirror.
+    pages = list(out.rglob("*.html"))
+    assert len(pages) >= 5
+    for page in pages:
+        for link in _LINK.findall(page.read_text()):
+            assert _target(out, link).is_file(), f"{page.relative_to(out)} links to {link}"
+        assert "Taking part" not in page.read_text()
+
+    feed = (out / "feed.atom").read_text()
+    assert f"https://mirror.example.org/statements/{slug}/v/2" in feed
+    assert "localhost" not in feed
+    api = json.loads((out / "api/v1/statements.json").read_text())
+    assert api["statements"][0]["bundle_url"].startswith("https://mirror.example.org/")
+
+    # The mirrored files verify offline, with the verifier alone.
+    for number in (1, 2):
+        checked = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "crypto.verify_cli",
+                str(out / f"statements/{slug}/v/{number}/bundle.json"),
+                "--keys",
+                str(out / ".well-known/statement-keys.json"),
+            ],
+            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert checked.stdout.strip().endswith("valid")
+
+
+def test_an_export_of_nothing_is_a_site_saying_so(app: Flask, tmp_path: Path) -> None:
+    result = app.test_cli_runner().invoke(args=["export-site", str(tmp_path / "empty")])
+    assert result.exit_code == 0, result.output
+    assert "Nothing has been published yet." in (tmp_path / "empty/index.html").read_text()
+    assert not (tmp_path / "empty/log").exists()
+
+
+def test_a_bad_base_url_is_refused(app: Flask, tmp_path: Path) -> None:
+    result = app.test_cli_runner().invoke(
+        args=["export-site", str(tmp_path / "out"), "--base-url", "mirror.example.org"]
+    )
+    assert result.exit_code == 2
+    assert "--base-url" in result.output
+    assert not (tmp_path / "out").exists()
