@@ -44,6 +44,7 @@ def _paths(app: Flask) -> list[tuple[str, str]]:
         ("/feed.atom", "feed.atom"),
         ("/api/v1/statements", API_LIST),
         ("/api/v1/openapi.json", "api/v1/openapi.json"),
+        ("/statement-verify.pyz", "statement-verify.pyz"),
     ]
     if size:
         paths.append(("/log/checkpoint", "log/checkpoint"))

@@ -8,8 +8,11 @@ GET gets 304.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import re
+import zipfile
+from pathlib import Path
 from typing import Any, cast
 
 from flask import Blueprint, Response, render_template, request, url_for
@@ -414,6 +417,41 @@ def openapi() -> Response:
 
 
 # --- verify ---------------------------------------------------------------------------
+
+# What the offline verifier is made of: crypto/ modules that need only cryptography and
+# rfc8785 (tests/test_layering.py checks they import nothing of the web app).
+VERIFIER_MODULES = (
+    "__init__.py",
+    "errors.py",
+    "merkle.py",
+    "signing.py",
+    "bundle.py",
+    "verify_cli.py",
+)
+_VERIFIER_MAIN = b"import sys\nfrom crypto.verify_cli import main\nsys.exit(main())\n"
+
+
+def verifier_zipapp() -> bytes:
+    """statement-verify as one file that `python3 statement-verify.pyz` runs (a zipapp)."""
+    source = Path(__file__).resolve().parents[2] / "crypto"
+    buffer = io.BytesIO()
+    buffer.write(b"#!/usr/bin/env python3\n")
+    with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as archive:
+        # Fixed timestamps, so the same code gives the same bytes (and the same ETag).
+        for name in VERIFIER_MODULES:
+            info = zipfile.ZipInfo(f"crypto/{name}", date_time=(2020, 1, 1, 0, 0, 0))
+            archive.writestr(info, (source / name).read_bytes(), zipfile.ZIP_DEFLATED)
+        info = zipfile.ZipInfo("__main__.py", date_time=(2020, 1, 1, 0, 0, 0))
+        archive.writestr(info, _VERIFIER_MAIN, zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+@blueprint.route("/statement-verify.pyz")
+def verifier() -> Response:
+    """Download the offline verifier (needs Python 3.11+, cryptography and rfc8785)."""
+    response = _text(verifier_zipapp(), "application/zip")
+    response.headers["Content-Disposition"] = 'attachment; filename="statement-verify.pyz"'
+    return response
 
 
 def _read_bundle(form: VerifyForm) -> tuple[Any, str | None]:

@@ -7,6 +7,7 @@ import io
 import json
 import subprocess
 import sys
+import zipfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -574,3 +575,37 @@ def test_nothing_published_yet(client: FlaskClient) -> None:
     assert client.get("/statements/none-here").status_code == 404
     assert client.get("/statements/none-here/v/1/bundle.json").status_code == 404
     assert client.get("/api/v1/statements").get_json() == {"statements": []}
+
+
+def test_the_downloadable_verifier_runs_on_its_own(
+    app: Flask, signon_room: SignOnRoom, tmp_path: Path
+) -> None:
+    slug = _published(signon_room)
+    reader = app.test_client()
+    response = reader.get("/statement-verify.pyz")
+    assert response.status_code == 200
+    assert reader.get("/statement-verify.pyz").data == response.data  # reproducible
+    (tmp_path / "statement-verify.pyz").write_bytes(response.data)
+    (tmp_path / "bundle.json").write_bytes(reader.get(f"/statements/{slug}/v/1/bundle.json").data)
+    (tmp_path / "statement-keys.json").write_bytes(
+        reader.get("/.well-known/statement-keys.json").data
+    )
+    names = zipfile.ZipFile(tmp_path / "statement-verify.pyz").namelist()
+    assert "__main__.py" in names
+    assert not [name for name in names if name.startswith("statements/")]
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "statement-verify.pyz",
+            "bundle.json",
+            "--keys",
+            "statement-keys.json",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.strip().endswith("valid")
