@@ -257,13 +257,14 @@ def make_bundle(
 
 
 def key_record(
-    signing_key: SigningKey,
+    public_key: bytes,
     note_key_name: str,
     valid_from: date,
     valid_until: date | None = None,
 ) -> dict[str, Any]:
-    """Return a key's entry for statement-keys.json (only its public half is used)."""
-    public_key = signing_key.public_key
+    """Return a key's entry for statement-keys.json, from its raw public key."""
+    if len(public_key) != PUBLIC_KEY_BYTES:
+        raise ValueError(f"public_key must be {PUBLIC_KEY_BYTES} bytes")
     return {
         "key_id": key_id(public_key),
         "public_key": _b64encode(public_key),
@@ -290,7 +291,7 @@ def make_key_rotation(
     """
     rotation = {
         "previous_key_id": key_id(old_key.public_key),
-        "key": key_record(new_key, note_key_name, rotated_on),
+        "key": key_record(new_key.public_key, note_key_name, rotated_on),
         "rotated_on": _date_text(rotated_on),
     }
     message = canonical(rotation)

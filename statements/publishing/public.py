@@ -23,12 +23,13 @@ from crypto.bundle import (
     CHECK_NAMES,
     MalformedBundle,
     Report,
+    key_record,
     keys_document,
     minisign_trusted_comment,
     parse_keys,
     verify_bundle,
 )
-from crypto.signing import minisign_public_key, note_verifier_key
+from crypto.signing import minisign_public_key
 from statements.db import get_session
 from statements.drafting import diff as diffs
 from statements.errors import render_error
@@ -44,7 +45,7 @@ blueprint = Blueprint("public", __name__)
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT = "public, max-age=60"
 MAX_BUNDLE_BYTES = 1024 * 1024
-_INT = re.compile(r"[0-9]{1,12}")
+_INT = re.compile(r"[0-9]{1,20}")
 
 CHECK_LABELS = {
     "format": "Format",
@@ -81,15 +82,31 @@ def _text(body: str | bytes, mimetype: str, cache_control: str = SHORT) -> Respo
     return _cached(Response(body, mimetype=mimetype), cache_control)
 
 
+def _json_error(message: str, status: int) -> tuple[Response, int]:
+    body = json.dumps({"error": message}, indent=2) + "\n"
+    return Response(body, mimetype="application/json"), status
+
+
 @blueprint.errorhandler(StatementNotFound)
-def _not_found(_error: StatementNotFound) -> tuple[str, int]:
+def _not_found(_error: StatementNotFound) -> Any:
+    # Machines asked for JSON: they get JSON. People get the page.
+    if request.path.startswith("/api/") or request.path.endswith(".json"):
+        return _json_error("no such statement or version", 404)
     return render_error(404)
 
 
 @blueprint.errorhandler(LogRangeError)
 def _out_of_range(_error: LogRangeError) -> tuple[Response, int]:
-    body = {"error": "no such log position, size or range"}
-    return Response(json.dumps(body) + "\n", mimetype="application/json"), 404
+    return _json_error("no such log position, size or range", 404)
+
+
+class BadLogQuery(Exception):
+    """A proof was asked for without whole-number parameters."""
+
+
+@blueprint.errorhandler(BadLogQuery)
+def _bad_query(error: BadLogQuery) -> tuple[Response, int]:
+    return _json_error(str(error), 400)
 
 
 def anonymous_sentence(count: int) -> str:
@@ -218,18 +235,7 @@ def pdf(slug: str, number: int) -> Response:
 def key_records(keys: list[SigningKeyRecord]) -> dict[str, Any]:
     """statement-keys.json for these keys."""
     return keys_document(
-        [
-            {
-                "key_id": key.key_id,
-                "public_key": _b64(key.public_key),
-                "minisign_public_key": minisign_public_key(key.public_key),
-                "note_key_name": key.note_key_name,
-                "note_verifier_key": note_verifier_key(key.note_key_name, key.public_key),
-                "valid_from": key.valid_from.isoformat(),
-                "valid_until": key.valid_until.isoformat() if key.valid_until else None,
-            }
-            for key in keys
-        ]
+        [key_record(k.public_key, k.note_key_name, k.valid_from, k.valid_until) for k in keys]
     )
 
 
@@ -264,7 +270,7 @@ def entry(position: int) -> Response:
 def _int_arg(name: str) -> int:
     raw = request.args.get(name, "")
     if not _INT.fullmatch(raw):
-        raise LogRangeError
+        raise BadLogQuery(f"{name} must be a whole number")
     return int(raw)
 
 
@@ -381,6 +387,9 @@ def api_statement(slug: str) -> Response:
             "language": published.language,
             "status": published.status,
             "latest_version": published.latest_version,
+            "first_published_on": published.first_published_on.isoformat(),
+            "updated_on": published.updated_on.isoformat(),
+            "signatory_count": published.signatory_count,
             "url": url_for("public.statement", slug=slug, _external=True),
             "bundle_url": _bundle_url(slug, published.latest_version),
             "statement": history[-1].statement,

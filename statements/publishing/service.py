@@ -249,10 +249,13 @@ def active_key(db: Session, *, lock: bool = False) -> SigningKeyRecord | None:
 
 
 def all_keys(db: Session) -> list[SigningKeyRecord]:
-    """Every signing key ever used, oldest first."""
+    """Every signing key ever used, oldest first (the one in use last)."""
+    in_use_last = SigningKeyRecord.valid_until.is_(None)
     return list(
         db.scalars(
-            select(SigningKeyRecord).order_by(SigningKeyRecord.valid_from, SigningKeyRecord.key_id)
+            select(SigningKeyRecord).order_by(
+                SigningKeyRecord.valid_from, in_use_last, SigningKeyRecord.key_id
+            )
         )
     )
 

@@ -184,7 +184,7 @@ def build_world() -> World:
             body="We call for safe passage, now.\n",
         )
     )
-    document = keys_document([key_record(key, ORIGIN, KEY_VALID_FROM)])
+    document = keys_document([key_record(key.public_key, ORIGIN, KEY_VALID_FROM)])
     return World(key, log, json.loads(json.dumps(document)), parse_keys(document))
 
 
@@ -524,7 +524,9 @@ def test_a_failed_check_does_not_stop_the_later_ones(world: World) -> None:
 def test_the_key_must_be_valid_on_the_publication_date(
     world: World, valid_from: date, valid_until: date | None, check: str | None
 ) -> None:
-    keys = parse_keys(keys_document([key_record(world.key, ORIGIN, valid_from, valid_until)]))
+    keys = parse_keys(
+        keys_document([key_record(world.key.public_key, ORIGIN, valid_from, valid_until)])
+    )
     report = verify_bundle(world.corrected, keys)
     assert _failure(report) == check
     # Only the window is wrong: every other check still runs with the key, and passes.
@@ -532,7 +534,9 @@ def test_the_key_must_be_valid_on_the_publication_date(
 
 
 def test_an_unknown_key_fails_key_and_leaves_the_rest_unchecked(world: World) -> None:
-    other = parse_keys(keys_document([key_record(generate_signing_key(), ORIGIN, KEY_VALID_FROM)]))
+    other = parse_keys(
+        keys_document([key_record(generate_signing_key().public_key, ORIGIN, KEY_VALID_FROM)])
+    )
     for keys in ([], other):
         report = verify_bundle(world.corrected, keys)
         assert _failure(report) == "key"
@@ -551,7 +555,7 @@ def test_keys_round_trip(world: World) -> None:
 
 def test_key_record_wants_dates_not_datetimes(world: World) -> None:
     with pytest.raises(ValueError, match=r"datetime\.date"):
-        key_record(world.key, ORIGIN, datetime(2024, 1, 1))
+        key_record(world.key.public_key, ORIGIN, datetime(2024, 1, 1))
 
 
 def _keys_with(world: World, edit: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
@@ -561,7 +565,7 @@ def _keys_with(world: World, edit: Callable[[dict[str, Any]], None]) -> dict[str
 
 
 def _another_key_field(name: str) -> Callable[[dict[str, Any]], None]:
-    other = key_record(generate_signing_key(), ORIGIN, KEY_VALID_FROM)
+    other = key_record(generate_signing_key().public_key, ORIGIN, KEY_VALID_FROM)
     return lambda entry: entry.update({name: other[name]})
 
 
@@ -630,8 +634,8 @@ def test_an_old_checkpoint_by_a_retired_key_is_accepted(world: World) -> None:
     keys = parse_keys(
         keys_document(
             [
-                key_record(retired, ORIGIN, date(2023, 1, 1), date(2023, 12, 31)),
-                key_record(world.key, ORIGIN, KEY_VALID_FROM),
+                key_record(retired.public_key, ORIGIN, date(2023, 1, 1), date(2023, 12, 31)),
+                key_record(world.key.public_key, ORIGIN, KEY_VALID_FROM),
             ]
         )
     )

@@ -425,9 +425,6 @@ def test_log_proofs_check_out_against_signed_checkpoints(
         "/log/checkpoints/6",
         "/log/proof/inclusion?index=2&size=2",
         "/log/proof/inclusion?index=0&size=6",
-        "/log/proof/inclusion?index=-1&size=2",
-        "/log/proof/inclusion?index=a&size=2",
-        "/log/proof/inclusion",
         "/log/proof/consistency?first=0&second=2",
         "/log/proof/consistency?first=3&second=2",
         "/log/proof/consistency?first=1&second=99999999999999999999",
@@ -440,6 +437,30 @@ def test_log_questions_it_cannot_answer_get_404(
     response = app.test_client().get(path)
     assert response.status_code == 404
     assert response.get_json() == {"error": "no such log position, size or range"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/log/proof/inclusion?index=-1&size=2",
+        "/log/proof/inclusion?index=a&size=2",
+        "/log/proof/inclusion",
+        "/log/proof/consistency?first=1",
+        "/log/proof/consistency?first=%EF%BC%91&second=2",
+    ],
+)
+def test_log_questions_that_are_not_numbers_get_400(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 400
+    assert "must be a whole number" in response.get_json()["error"]
+
+
+def test_the_api_answers_json_even_when_there_is_nothing(client: FlaskClient) -> None:
+    for path in ("/api/v1/statements/none-here", "/statements/none-here/v/1/bundle.json"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert response.get_json() == {"error": "no such statement or version"}
+    assert client.get("/statements/none-here").mimetype == "text/html"
 
 
 def test_an_empty_log_has_no_checkpoint(client: FlaskClient) -> None:
