@@ -32,6 +32,8 @@ from crypto.bundle import (
 from crypto.signing import minisign_public_key
 from statements.db import get_session
 from statements.drafting import diff as diffs
+from statements.drafting.markdown import render
+from statements.drafting.service import LANGUAGES
 from statements.errors import render_error
 from statements.models import SigningKeyRecord
 from statements.publishing import feed, log, service
@@ -116,6 +118,17 @@ def anonymous_sentence(count: int) -> str:
     return f"and {count} organisations that cannot be named for their safety"
 
 
+_HEADING = re.compile(r"<(/?)h([1-5])>")
+
+
+def statement_html(text: str) -> Markup:
+    """A statement's Markdown as HTML, its headings one level down: the page's h1 is the title."""
+    html = _HEADING.sub(lambda m: f"<{m.group(1)}h{int(m.group(2)) + 1}>", render(text))
+    # render() escapes raw HTML and passes its output through bleach's allowlist; the
+    # substitution only renames heading tags it produced.
+    return Markup(html)  # noqa: S704
+
+
 def safe_diff(old: str, new: str) -> Markup:
     """A word diff as HTML; diff_html escapes every piece of text itself."""
     return Markup(diffs.diff_html(old, new))  # noqa: S704
@@ -127,7 +140,9 @@ def safe_diff(old: str, new: str) -> Markup:
 @blueprint.route("/")
 def index() -> Response:
     """Every published statement, most recently updated first."""
-    return _page("public/index.html", statements=service.statements(get_session()))
+    return _page(
+        "public/index.html", statements=service.statements(get_session()), languages=LANGUAGES
+    )
 
 
 def _key_for(view: service.PublishedView) -> SigningKeyRecord | None:
@@ -158,6 +173,7 @@ def _statement_page(slug: str, number: int | None) -> Response:
         minisign_key=minisign_public_key(key.public_key) if key else "",
         anonymous_sentence=anonymous_sentence,
         safe_diff=safe_diff,
+        statement_html=statement_html,
     )
 
 
