@@ -222,10 +222,15 @@ def publish_room(
 
 
 def published_statement(
-    app: Flask, session: Session, *, members: int = 2, slug: str = "right-to-work"
+    app: Flask,
+    session: Session,
+    *,
+    members: int = 2,
+    slug: str = "right-to-work",
+    coordinator: service.Identity | None = None,
 ) -> tuple[service.Identity, str]:
     """A coordinator and a statement they published, with public and anonymous signatories."""
-    coordinator = staff_identity(app, session, f"coord-{slug}")
+    coordinator = coordinator or staff_identity(app, session, f"coord-{slug}")
     room_id = make_room(session, coordinator)
     joined = []
     for _ in range(members):

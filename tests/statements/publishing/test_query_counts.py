@@ -1,0 +1,59 @@
+"""Public pages of a long history issue as many SQL statements as those of a short one."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from statements.auth import service as auth
+from statements.publishing import service as publishing
+from tests.statements.drafting.test_query_counts import counting
+from tests.support import published_statement
+
+TODAY = date.today()
+
+
+def _correct(session: Session, coordinator: auth.Identity, slug: str, times: int) -> None:
+    for n in range(times):
+        latest = publishing.latest(session, slug).statement
+        publishing.correct(
+            session,
+            coordinator,
+            slug,
+            TODAY,
+            title=latest["title"],
+            body=latest["body_markdown"] + f"\n\nCorrection {n}.",
+            signatories="Refugee Rights Network | Thailand\nAnother Org",
+            anonymous=2,
+        )
+
+
+def _counts(app: Flask, slug: str) -> dict[str, int]:
+    reader = app.test_client()
+    reader.get("/")  # the first request of an app also checks the schema once
+    counts = {}
+    for path in (
+        "/",
+        f"/statements/{slug}",
+        f"/statements/{slug}/v/1",
+        f"/api/v1/statements/{slug}",
+        "/api/v1/statements",
+        "/feed.atom",
+        "/.well-known/statement-keys.json",
+        "/log/proof/inclusion?index=0&size=2",
+    ):
+        with counting(app) as statements:
+            assert reader.get(path).status_code == 200, path
+        counts[path.replace(slug, "SLUG")] = len(statements)
+    return counts
+
+
+def test_public_pages_do_not_grow_with_history(app: Flask, session: Session) -> None:
+    short_coordinator, short = published_statement(app, session, slug="short")
+    _correct(session, short_coordinator, short, 1)
+    _, long = published_statement(app, session, slug="long-history", coordinator=short_coordinator)
+    _correct(session, short_coordinator, long, 12)
+    session.commit()
+    assert _counts(app, short) == _counts(app, long)
