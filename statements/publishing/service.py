@@ -647,6 +647,21 @@ def retract(db: Session, identity: Identity, slug: str, today: date, notice: str
     )
 
 
+def coordinated_statements(db: Session, identity: Identity) -> list[PublishedStatement]:
+    """The published statements whose rooms this account coordinates."""
+    return list(
+        db.scalars(
+            select(PublishedStatement)
+            .join(RoomMember, RoomMember.room_id == PublishedStatement.room_id)
+            .where(
+                RoomMember.account_id == identity.account.id,
+                RoomMember.role == RoomRole.COORDINATOR,
+            )
+            .order_by(PublishedStatement.updated_on.desc(), PublishedStatement.slug)
+        )
+    )
+
+
 def room_statement(db: Session, room_id: str) -> PublishedStatement | None:
     """The statement published from a room, if any."""
     return db.scalar(select(PublishedStatement).where(PublishedStatement.room_id == room_id))

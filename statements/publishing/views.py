@@ -241,6 +241,16 @@ def room_statement(room_id: str) -> Any:
     return redirect(url_for("public.statement", slug=published.slug))
 
 
+@blueprint.route("/published")
+@roles_required("coordinator", "admin")
+def published() -> Any:
+    """The statements this coordinator may correct or retract."""
+    return render_template(
+        "publishing/published.html",
+        statements=service.coordinated_statements(get_session(), current_user.identity),
+    )
+
+
 def _latest_for_editing(slug: str) -> service.PublishedView:
     return service.editable_statement(get_session(), current_user.identity, slug)
 

@@ -630,3 +630,17 @@ def test_the_downloadable_verifier_runs_on_its_own(
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.strip().endswith("valid")
+
+
+def test_coordinators_find_what_they_can_correct(
+    app: Flask, session: Session, signon_room: SignOnRoom
+) -> None:
+    slug = _published(signon_room)
+    page = signon_room.coordinator.get("/published").get_data(as_text=True)
+    assert f'href="/published/{slug}/correct"' in page
+    assert 'href="/published"' in signon_room.coordinator.get("/account").get_data(as_text=True)
+    assert signon_room.members[0].get("/published").status_code == 403
+    other = make_staff(app, session, "other-coordinator")
+    client = app.test_client()
+    assert login_staff(client, app, other).status_code == 302
+    assert "None yet." in client.get("/published").get_data(as_text=True)
