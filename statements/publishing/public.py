@@ -8,6 +8,7 @@ GET gets 304.
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import json
 import re
@@ -39,6 +40,7 @@ from statements.models import SigningKeyRecord
 from statements.publishing import feed, log, service
 from statements.publishing.errors import LogRangeError, StatementNotFound
 from statements.publishing.forms import VerifyForm
+from statements.publishing.words import RTL_LANGUAGES, anonymous_sentence
 
 blueprint = Blueprint("public", __name__)
 
@@ -111,13 +113,6 @@ def _bad_query(error: BadLogQuery) -> tuple[Response, int]:
     return _json_error(str(error), 400)
 
 
-def anonymous_sentence(count: int) -> str:
-    """The words for organisations counted but not named."""
-    if count == 1:
-        return "and 1 organisation that cannot be named for its safety"
-    return f"and {count} organisations that cannot be named for their safety"
-
-
 _HEADING = re.compile(r"<(/?)h([1-5])>")
 
 
@@ -174,6 +169,7 @@ def _statement_page(slug: str, number: int | None) -> Response:
         anonymous_sentence=anonymous_sentence,
         safe_diff=safe_diff,
         statement_html=statement_html,
+        rtl=shown.statement["language"] in RTL_LANGUAGES,
     )
 
 
@@ -217,6 +213,17 @@ def minisig(slug: str, number: int) -> Response:
     return _text(view.bundle["minisig"], "text/plain", IMMUTABLE)
 
 
+@functools.lru_cache(maxsize=32)
+def _pdf(bundle_sha256: str, bundle: bytes, page_url: str, bundle_url: str) -> bytes:
+    """A version's PDF, kept per process: a long text takes seconds to lay out, and a
+    published version never changes (the key starts with its bundle's hash)."""
+    # Imported here: fpdf2 and its fonts load only when someone asks for a PDF.
+    from statements.publishing.pdf import statement_pdf
+
+    statement = json.loads(bundle)["statement"]
+    return statement_pdf(statement, page_url=page_url, bundle_url=bundle_url)
+
+
 @blueprint.route("/statements/<slug>/v/<int:number>/statement.pdf")
 def pdf(slug: str, number: int) -> Response:
     """The version as a PDF, for printing and sharing."""
@@ -229,13 +236,11 @@ def pdf(slug: str, number: int) -> Response:
         response.cacheable = True  # type: ignore[attr-defined]
         response.headers["Cache-Control"] = IMMUTABLE
         return response
-    # Imported here: fpdf2 and its fonts load only when someone asks for a PDF.
-    from statements.publishing.pdf import statement_pdf
-
-    body = statement_pdf(
-        view.statement,
-        page_url=url_for("public.statement_version", slug=slug, number=number, _external=True),
-        bundle_url=url_for("public.bundle", slug=slug, number=number, _external=True),
+    body = _pdf(
+        view.row.bundle_sha256,
+        view.row.bundle,
+        url_for("public.statement_version", slug=slug, number=number, _external=True),
+        url_for("public.bundle", slug=slug, number=number, _external=True),
     )
     response = Response(body, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{slug}-v{number}.pdf"'
