@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export APP_ENV ?= development
 
-.PHONY: run test lint typecheck check clean
+.PHONY: run test lint typecheck check clean translations
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -43,6 +43,22 @@ typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 check: lint typecheck test
+
+# After changing any user-facing text: extract it, merge it into each language's
+# catalogue (new messages come out empty, for translators), and compile.
+TRANSLATIONS := statements/translations
+translations: $(VENV)/.installed-dev
+	$(BIN)/pybabel extract --quiet -F babel.cfg -k _l -k lazy_gettext --no-location \
+		--sort-output --project "Joint statements" -o $(TRANSLATIONS)/messages.pot .
+	for lang in th my ms fa; do \
+		if [ -f $(TRANSLATIONS)/$$lang/LC_MESSAGES/messages.po ]; then \
+			$(BIN)/pybabel update --quiet --no-fuzzy-matching --ignore-obsolete \
+				-i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$lang; \
+		else \
+			$(BIN)/pybabel init --quiet -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$lang; \
+		fi; \
+	done
+	$(BIN)/pybabel compile --quiet -d $(TRANSLATIONS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         db,
         drafting,
         errors,
+        i18n,
         logs,
         main,
         publishing,
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     logs.init_app(app)
     security.init_app(app, settings)
+    i18n.init_app(app)
     db.init_app(app, settings.database_url)
     errors.init_app(app)
     auth.init_app(app, settings)

@@ -6,6 +6,8 @@ import math
 import time
 
 from flask import Flask, current_app, render_template
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
@@ -15,41 +17,52 @@ from statements.db import rollback_request_session
 
 # What each failure means to the person who met it. The key is the status code, or
 # the description a view passed to abort() for a more precise message.
-MESSAGES: dict[int | str, tuple[str, str]] = {
-    400: ("That request could not be understood", "Please go back and try again."),
+MESSAGES: dict[int | str, tuple[LazyString, LazyString]] = {
+    400: (_l("That request could not be understood"), _l("Please go back and try again.")),
     "malformed": (
-        "That request contained text that could not be read",
-        "Some characters could not be read as text. Please go back, retype what you "
-        "entered, and try again.",
+        _l("That request contained text that could not be read"),
+        _l(
+            "Some characters could not be read as text. Please go back, retype what you "
+            "entered, and try again."
+        ),
     ),
     "csrf": (
-        "This form has expired",
-        "For your safety, forms only work when sent from this site in the same browser "
-        "session. Please go back, reload the page, and send the form again. Nothing "
-        "was saved.",
+        _l("This form has expired"),
+        _l(
+            "For your safety, forms only work when sent from this site in the same browser "
+            "session. Please go back, reload the page, and send the form again. Nothing "
+            "was saved."
+        ),
     ),
     "session_cookie": (
-        "Your sign-in could not be read",
-        "Your browser sent a sign-in cookie that is not valid, so it has been removed. "
-        "Please sign in again.",
+        _l("Your sign-in could not be read"),
+        _l(
+            "Your browser sent a sign-in cookie that is not valid, so it has been removed. "
+            "Please sign in again."
+        ),
     ),
-    401: ("Please sign in", "This page is only for signed-in accounts."),
-    403: ("Not allowed", "Your account cannot do this."),
-    404: ("Page not found", "There is no page at this address. Check the link you followed."),
-    405: ("Not allowed", "This page cannot be used that way."),
+    401: (_l("Please sign in"), _l("This page is only for signed-in accounts.")),
+    403: (_l("Not allowed"), _l("Your account cannot do this.")),
+    404: (
+        _l("Page not found"),
+        _l("There is no page at this address. Check the link you followed."),
+    ),
+    405: (_l("Not allowed"), _l("This page cannot be used that way.")),
     413: (
-        "That was too large",
-        "What you sent is larger than this site accepts. Nothing was saved.",
+        _l("That was too large"),
+        _l("What you sent is larger than this site accepts. Nothing was saved."),
     ),
     409: (
-        "Changed at the same moment",
-        "Someone else changed this at the same moment. Nothing you sent was saved: "
-        "go back, reload the page and try again.",
+        _l("Changed at the same moment"),
+        _l(
+            "Someone else changed this at the same moment. Nothing you sent was saved: "
+            "go back, reload the page and try again."
+        ),
     ),
-    429: ("Too many attempts", ""),
+    429: (_l("Too many attempts"), _l("Please try again later.")),
     500: (
-        "Something went wrong on our side",
-        "Nothing you sent was saved. Please try again in a little while.",
+        _l("Something went wrong on our side"),
+        _l("Nothing you sent was saved. Please try again in a little while."),
     ),
 }
 

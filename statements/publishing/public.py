@@ -136,7 +136,9 @@ def safe_diff(old: str, new: str) -> Markup:
 def index() -> Response:
     """Every published statement, most recently updated first."""
     return _page(
-        "public/index.html", statements=service.statements(get_session()), languages=LANGUAGES
+        "public/index.html",
+        statements=service.statements(get_session()),
+        statement_languages=LANGUAGES,
     )
 
 

@@ -1,0 +1,147 @@
+"""Every word a person reads is translatable, and every catalogue translates every word."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask
+from flask.testing import FlaskClient
+from jinja2 import nodes
+
+from statements.i18n import LANGUAGES
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = ROOT / "templates"
+CATALOGUES = ROOT / "statements" / "translations"
+TRANSLATED = sorted(set(LANGUAGES) - {"en"})
+
+_VERBATIM = re.compile(r"<(pre|code)\b[^>]*>.*?</\1>", re.S | re.I)
+_ATTRIBUTE = re.compile(r'\b(alt|title|aria-label|placeholder|label)="([^"]*)"', re.I)
+_TAG = re.compile(r"<[^>]*>", re.S)
+_ENTITY = re.compile(r"&[#A-Za-z0-9]+;")
+_LETTER = re.compile(r"[^\W\d_]")
+_PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{(\w*)\}")
+
+
+def _untranslated(app: Flask, path: Path) -> list[str]:
+    """Text a reader would see that is written into the template rather than translated."""
+    tree = app.jinja_env.parse(path.read_text(), name=path.name)
+    # Expressions ({{ ... }}) become a marker, so text on either side stays apart.
+    data = "\x00".join(node.data for node in tree.find_all(nodes.TemplateData))
+    found = [value for _, value in _ATTRIBUTE.findall(data) if _LETTER.search(value)]
+    text = _TAG.sub("\x00", _VERBATIM.sub("\x00", data))
+    for piece in _ENTITY.sub(" ", text).split("\x00"):
+        if _LETTER.search(piece):
+            found.append(piece.strip())
+    return found
+
+
+@pytest.mark.parametrize(
+    "path", sorted(TEMPLATES.rglob("*.html")), ids=lambda p: str(p.relative_to(TEMPLATES))
+)
+def test_templates_hold_no_untranslated_text(app: Flask, path: Path) -> None:
+    assert _untranslated(app, path) == []
+
+
+def test_the_checker_finds_untranslated_text(app: Flask, tmp_path: Path) -> None:
+    sample = tmp_path / "sample.html"
+    sample.write_text(
+        '<p>{{ _("Fine") }}</p><p title="Tooltip">Plain words</p>'
+        "<pre>make run</pre><code>minisign -V</code> · — {{ count }}"
+    )
+    assert _untranslated(app, sample) == ["Tooltip", "Plain words"]
+
+
+def _extracted() -> dict[str, tuple[str, ...]]:
+    """Every message in the code and templates: msgid -> its forms (singular, plural)."""
+    messages: dict[str, tuple[str, ...]] = {}
+    method_map = [("statements/**.py", "python"), ("templates/**.html", "jinja2")]
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(ROOT), method_map, keywords=keywords
+    ):
+        forms = message if isinstance(message, tuple) else (message,)
+        if forms[0]:
+            messages[forms[0]] = tuple(forms)
+    return messages
+
+
+def test_there_is_text_to_translate() -> None:
+    assert len(_extracted()) > 100
+
+
+def _placeholders(text: str) -> set[str]:
+    return {a or b for a, b in _PLACEHOLDER.findall(text)}
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_each_catalogue_translates_every_message(language: str) -> None:
+    path = CATALOGUES / language / "LC_MESSAGES" / "messages.po"
+    assert path.is_file(), f"no catalogue for {language}: run make translations"
+    with path.open("rb") as handle:
+        catalogue = read_po(handle, locale=language)
+    assert not catalogue.fuzzy, f"{language}: the catalogue is marked fuzzy"
+    missing, empty, fuzzy, mismatched = [], [], [], []
+    for msgid, forms in _extracted().items():
+        message = catalogue.get(msgid)
+        if message is None:
+            missing.append(msgid)
+            continue
+        if message.fuzzy:
+            fuzzy.append(msgid)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if not all(strings):
+            empty.append(msgid)
+        expected = set().union(*(_placeholders(form) for form in forms))
+        if any(_placeholders(s) - expected for s in strings) or not all(
+            _placeholders(s) >= _placeholders(forms[0]) - {"num", "count"} for s in strings
+        ):
+            mismatched.append(msgid)
+    assert (missing, empty, fuzzy, mismatched) == ([], [], [], []), language
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_compiled_catalogues_are_up_to_date(language: str) -> None:
+    folder = CATALOGUES / language / "LC_MESSAGES"
+    with (folder / "messages.po").open("rb") as handle:
+        catalogue = read_po(handle, locale=language)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalogue)
+    assert (folder / "messages.mo").read_bytes() == compiled.getvalue(), "run make translations"
+
+
+@pytest.mark.parametrize(("language", "direction"), [("en", "ltr"), ("fa", "rtl"), ("th", "ltr")])
+def test_the_reader_chooses_the_language(
+    client: FlaskClient, language: str, direction: str
+) -> None:
+    chosen = client.get(f"/language?lang={language}&next=/safety")
+    assert chosen.status_code == 302
+    assert chosen.headers["Location"] == "/safety"
+    page = client.get("/safety").get_data(as_text=True)
+    assert f'<html lang="{language}" dir="{direction}">' in page
+
+
+def test_accept_language_decides_without_a_cookie(client: FlaskClient) -> None:
+    page = client.get("/", headers={"Accept-Language": "ms-MY, en;q=0.5"})
+    assert '<html lang="ms" dir="ltr">' in page.get_data(as_text=True)
+    assert "Accept-Language" in page.headers["Vary"]
+    assert '<html lang="en"' in client.get("/", headers={"Accept-Language": "de"}).get_data(
+        as_text=True
+    )
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/\\evil"])
+def test_the_language_menu_only_returns_to_this_site(client: FlaskClient, target: str) -> None:
+    response = client.get("/language", query_string={"lang": "fa", "next": target})
+    assert response.headers["Location"] == "/"
+
+
+def test_an_unknown_language_changes_nothing(client: FlaskClient) -> None:
+    response = client.get("/language?lang=xx&next=/")
+    assert "Set-Cookie" not in response.headers
