@@ -39,6 +39,7 @@ def _paths(app: Flask) -> list[tuple[str, str]]:
     paths = [
         ("/", "index.html"),
         ("/verify", "verify/index.html"),
+        ("/safety", "safety/index.html"),
         ("/static/style.css", "static/style.css"),
         ("/.well-known/statement-keys.json", ".well-known/statement-keys.json"),
         ("/feed.atom", "feed.atom"),
