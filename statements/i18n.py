@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, redirect, request, url_for
 from flask_babel import Babel, get_locale
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from statements.settings import Settings
 
@@ -71,7 +72,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @blueprint.route("/language")
-def choose() -> Response:
+def choose() -> WerkzeugResponse:
     """Remember the language chosen from the menu, and go back to the page."""
     from flask import current_app
 

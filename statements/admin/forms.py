@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -12,13 +13,16 @@ class InviteStaffForm(FlaskForm):
     """Create a coordinator or admin account awaiting enrolment."""
 
     username = StringField(
-        "Username",
+        _l("Username"),
         validators=[InputRequired(), Length(min=3, max=32)],
         render_kw={"autocomplete": "off", "autocapitalize": "off", "spellcheck": "false"},
-        description="3 to 32 characters: lower-case letters, digits, dot, dash, underscore.",
+        description=_l("3 to 32 characters: lower-case letters, digits, dot, dash, underscore."),
     )
     role = SelectField(
-        "Role",
-        choices=[SelectChoice("coordinator", "Coordinator"), SelectChoice("admin", "Admin")],
+        _l("Role"),
+        choices=[
+            SelectChoice("coordinator", _l("Coordinator")),
+            SelectChoice("admin", _l("Admin")),
+        ],
         validators=[InputRequired()],
     )

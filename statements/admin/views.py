@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from statements.admin.forms import InviteStaffForm
@@ -62,11 +63,11 @@ def invite() -> Any:
         )
     except InvalidUsername:
         form.username.errors = [
-            "Use 3 to 32 characters: lower-case letters, digits, dot, dash, underscore."
+            _("Use 3 to 32 characters: lower-case letters, digits, dot, dash, underscore.")
         ]
         return _accounts_page(form, 400)
     except UsernameTaken:
-        form.username.errors = ["Another account already has this username."]
+        form.username.errors = [_("Another account already has this username.")]
         return _accounts_page(form, 409)
     return _accounts_page(
         InviteStaffForm(formdata=None),
@@ -85,7 +86,7 @@ def renew(account_id: str) -> Any:
         return _accounts_page(
             InviteStaffForm(formdata=None),
             404,
-            error="That account does not exist or has already enrolled.",
+            error=_("That account does not exist or has already enrolled."),
         )
     account = get_session().get(Account, account_id)
     return _accounts_page(
@@ -104,13 +105,15 @@ def set_disabled(account_id: str) -> Any:
         service.set_disabled(get_session(), current_user.account, account_id, disable)
     except AccountNotFound:
         return _accounts_page(
-            InviteStaffForm(formdata=None), 404, error="That account does not exist."
+            InviteStaffForm(formdata=None), 404, error=_("That account does not exist.")
         )
     except LastAdmin:
         return _accounts_page(
             InviteStaffForm(formdata=None),
             409,
-            error="You cannot disable your own account or the last active admin.",
+            error=_("You cannot disable your own account or the last active admin."),
         )
-    flash("The account is disabled." if disable else "The account is enabled again.", "notice")
+    flash(
+        _("The account is disabled.") if disable else _("The account is enabled again."), "notice"
+    )
     return redirect(url_for("admin.accounts"))

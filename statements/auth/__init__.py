@@ -8,6 +8,8 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import Flask, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_limiter import Limiter
 from flask_login import AnonymousUserMixin, LoginManager, UserMixin, current_user
 from werkzeug.exceptions import Forbidden
@@ -126,12 +128,17 @@ def init_app(app: Flask, settings: Settings) -> None:
     def _unauthorized() -> Response:
         if g.get("session_ended"):
             flash(
-                f"Your session ended: you were signed out after {settings.session_idle_minutes}"
-                " minutes without activity, or from another device. Please sign in again.",
+                ngettext(
+                    "Your session ended: you were signed out after %(num)d minute without "
+                    "activity, or from another device. Please sign in again.",
+                    "Your session ended: you were signed out after %(num)d minutes without "
+                    "activity, or from another device. Please sign in again.",
+                    settings.session_idle_minutes,
+                ),
                 "notice",
             )
         else:
-            flash("Please sign in to see that page.", "notice")
+            flash(_("Please sign in to see that page."), "notice")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
     @app.before_request

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
@@ -26,7 +27,7 @@ class CodenameLoginForm(FlaskForm):
     """Sign in with a codename."""
 
     codename = PasswordField(
-        "Codename",
+        _l("Codename"),
         validators=[InputRequired(), Length(max=MAX_CODENAME_CHARS)],
         render_kw=SECRET_FIELD,
     )
@@ -34,7 +35,7 @@ class CodenameLoginForm(FlaskForm):
 
 def _code_field() -> StringField:
     return StringField(
-        "Code from your authenticator app",
+        _l("Code from your authenticator app"),
         validators=[InputRequired(), Length(max=12)],
         render_kw=CODE_FIELD,
     )
@@ -44,12 +45,12 @@ class StaffLoginForm(FlaskForm):
     """Sign in as a coordinator or admin."""
 
     username = StringField(
-        "Username",
+        _l("Username"),
         validators=[InputRequired(), Length(max=64)],
         render_kw={"autocomplete": "username", "autocapitalize": "off", "spellcheck": "false"},
     )
     passphrase = PasswordField(
-        "Passphrase",
+        _l("Passphrase"),
         validators=[InputRequired(), Length(max=MAX_PASSPHRASE)],
         render_kw={"autocomplete": "current-password"},
     )
@@ -60,13 +61,16 @@ class NewPassphraseForm(FlaskForm):
     """A new passphrase, typed twice, confirmed with a code from the authenticator app."""
 
     passphrase = PasswordField(
-        "New passphrase",
+        _l("New passphrase"),
         validators=[InputRequired(), Length(max=MAX_PASSPHRASE)],
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
-        "The new passphrase again",
-        validators=[InputRequired(), EqualTo("passphrase", message="The two passphrases differ.")],
+        _l("The new passphrase again"),
+        validators=[
+            InputRequired(),
+            EqualTo("passphrase", message=_l("The two passphrases differ.")),
+        ],
         render_kw={"autocomplete": "new-password"},
     )
     code = _code_field()
@@ -82,7 +86,7 @@ class ChangePassphraseForm(NewPassphraseForm):
     """Change a coordinator's or admin's passphrase."""
 
     current = PasswordField(
-        "Current passphrase",
+        _l("Current passphrase"),
         validators=[InputRequired(), Length(max=MAX_PASSPHRASE)],
         render_kw={"autocomplete": "current-password"},
     )

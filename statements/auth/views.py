@@ -17,6 +17,9 @@ from flask import (
     url_for,
 )
 from flask import session as flask_session
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -41,18 +44,24 @@ from statements.models import Account
 
 blueprint = Blueprint("auth", __name__)
 
-WEAK_PASSPHRASE = {
-    "too_short": f"Use at least {service.MIN_PASSPHRASE} characters.",
-    "too_long": f"Use at most {service.MAX_PASSPHRASE} characters.",
-    "too_common": "That passphrase is too common or too easy to guess. Try four or five "
-    "unrelated words.",
+WEAK_PASSPHRASE: dict[str, LazyString] = {
+    "too_short": _l("Use at least %(number)s characters.", number=service.MIN_PASSPHRASE),
+    "too_long": _l("Use at most %(number)s characters.", number=service.MAX_PASSPHRASE),
+    "too_common": _l(
+        "That passphrase is too common or too easy to guess. Try four or five unrelated words."
+    ),
 }
-LOGIN_FAILED_STAFF = (
+LOGIN_FAILED_STAFF = _l(
     "That username, passphrase or code is not right. Each code works only once: if you "
     "just used one, wait for the next."
 )
-LOGIN_FAILED_CODENAME = "That codename is not right. Check each word and try again."
-DISABLED = "This account has been disabled by an administrator."
+# The same, when only the passphrase and code were asked for (changing the passphrase).
+LOGIN_FAILED_PASSPHRASE = _l(
+    "That passphrase or code is not right. Each code works only once: if you just used "
+    "one, wait for the next."
+)
+LOGIN_FAILED_CODENAME = _l("That codename is not right. Check each word and try again.")
+DISABLED = _l("This account has been disabled by an administrator.")
 
 
 def _safe_next(target: str | None) -> str:
@@ -101,13 +110,13 @@ def login() -> Any:
     try:
         account_keys = service.login_member(get_session(), auth_config(), form.codename.data or "")
     except CodenameMalformed:
-        form.codename.errors = ["A codename is made of words: letters, spaces and hyphens only."]
+        form.codename.errors = [_("A codename is made of words: letters, spaces and hyphens only.")]
         return render_template("auth/login.html", form=form), 400
     except LoginFailed:
-        form.codename.errors = [LOGIN_FAILED_CODENAME]
+        form.codename.errors = [str(LOGIN_FAILED_CODENAME)]
         return render_template("auth/login.html", form=form), 401
     except AccountDisabled:
-        form.codename.errors = [DISABLED]
+        form.codename.errors = [str(DISABLED)]
         return render_template("auth/login.html", form=form), 403
     return _signed_in(account_keys, _safe_next(request.args.get("next")))
 
@@ -152,9 +161,11 @@ def staff_login() -> Any:
             now(),
         )
     except LoginFailed:
-        return render_template("auth/staff_login.html", form=form, error=LOGIN_FAILED_STAFF), 401
+        return render_template(
+            "auth/staff_login.html", form=form, error=str(LOGIN_FAILED_STAFF)
+        ), 401
     except AccountDisabled:
-        return render_template("auth/staff_login.html", form=form, error=DISABLED), 403
+        return render_template("auth/staff_login.html", form=form, error=str(DISABLED)), 403
     return _signed_in(account_keys, _safe_next(request.args.get("next")))
 
 
@@ -168,7 +179,7 @@ def logout() -> Any:
         service.end_session(get_session(), current_user.identity.session_id_hash)
     g.clear_login_cookie = True
     flask_session.clear()
-    flash("You are signed out.", "notice")
+    flash(_("You are signed out."), "notice")
     return redirect(url_for("public.index"))
 
 
@@ -200,7 +211,7 @@ def enrol(token: str) -> Any:
                 form=form,
                 account=account,
                 secret=secret,
-                qr=qr_svg(uri, "QR code for your authenticator app"),
+                qr=qr_svg(uri, _("QR code for your authenticator app")),
                 error=error,
             ),
             status,
@@ -219,15 +230,17 @@ def enrol(token: str) -> Any:
             now(),
         )
     except WeakPassphrase as exc:
-        form.passphrase.errors = [WEAK_PASSPHRASE[exc.reason]]
+        form.passphrase.errors = [str(WEAK_PASSPHRASE[exc.reason])]
         return page(400)
     except TotpInvalid:
         form.code.errors = [
-            "That code does not match. Check the time on your phone, and that you scanned "
-            "the code on this page."
+            _(
+                "That code does not match. Check the time on your phone, and that you "
+                "scanned the code on this page."
+            )
         ]
         return page(400)
-    flash("Your account is ready. Welcome.", "notice")
+    flash(_("Your account is ready. Welcome."), "notice")
     return _signed_in((account, keys), url_for("drafting.rooms"))
 
 
@@ -256,11 +269,14 @@ def change_passphrase() -> Any:
                 now(),
             )
         except WeakPassphrase as exc:
-            form.passphrase.errors = [WEAK_PASSPHRASE[exc.reason]]
+            form.passphrase.errors = [str(WEAK_PASSPHRASE[exc.reason])]
         except (LoginFailed, AccountDisabled):
-            error = LOGIN_FAILED_STAFF.replace("username, ", "")
+            error = str(LOGIN_FAILED_PASSPHRASE)
         else:
-            flash("Your passphrase is changed. Every other session has been signed out.", "notice")
+            flash(
+                _("Your passphrase is changed. Every other session has been signed out."),
+                "notice",
+            )
             return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=form, button=ButtonForm(), error=error), 400
 
@@ -272,5 +288,5 @@ def end_other_sessions() -> Any:
     form = ButtonForm()
     if form.validate_on_submit():
         service.end_all_sessions(get_session(), current_user.account, keep=current_user.identity)
-        flash("Every other session of this account is signed out.", "notice")
+        flash(_("Every other session of this account is signed out."), "notice")
     return redirect(url_for("auth.account"))
