@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
@@ -19,48 +21,62 @@ from statements.drafting.service import (
     REJECT_REASONS,
 )
 
-REASON_LABELS = {
-    "duplicate": "Duplicate of another contribution",
-    "out_of_scope": "Out of scope for this statement",
-    "offensive": "Offensive",
-    "unsafe": "Unsafe: it could identify someone",
-    "other": "Other (explain in the note)",
+# The statement languages of service.LANGUAGES, by the same codes, named in the reader's
+# language (the service keeps its plain English names: it cannot use Flask-Babel).
+LANGUAGE_NAMES: dict[str, LazyString] = {
+    "en": _l("English"),
+    "th": _l("Thai"),
+    "my": _l("Burmese"),
+    "ms": _l("Malay"),
+    "fa": _l("Farsi"),
+    "id": _l("Indonesian"),
+    "km": _l("Khmer"),
+    "ar": _l("Arabic"),
+    "bn": _l("Bengali"),
+    "ur": _l("Urdu"),
+}
+REASON_LABELS: dict[str, LazyString] = {
+    "duplicate": _l("Duplicate of another contribution"),
+    "out_of_scope": _l("Out of scope for this statement"),
+    "offensive": _l("Offensive"),
+    "unsafe": _l("Unsafe: it could identify someone"),
+    "other": _l("Other (explain in the note)"),
 }
 
 
 class RoomForm(FlaskForm):
     """Open a drafting room."""
 
-    title = StringField("Working title", validators=[InputRequired(), Length(max=MAX_TITLE)])
+    title = StringField(_l("Working title"), validators=[InputRequired(), Length(max=MAX_TITLE)])
     language = SelectField(
-        "Language of the statement",
-        choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
+        _l("Language of the statement"),
+        choices=[SelectChoice(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
         validators=[InputRequired()],
     )
-    summary = TextAreaField("Summary", validators=[Optional(), Length(max=MAX_SUMMARY)])
+    summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=MAX_SUMMARY)])
     markdown = TextAreaField(
-        "Initial draft (Markdown)",
+        _l("Initial draft (Markdown)"),
         validators=[Optional(), Length(max=MAX_DRAFT)],
-        description="Headings start with #; leave a blank line between paragraphs.",
+        description=_l("Headings start with #; leave a blank line between paragraphs."),
     )
     upload = FileField(
-        "…or upload a Markdown file",
-        validators=[FileAllowed(["md", "markdown", "txt"], "Upload a .md file.")],
+        _l("…or upload a Markdown file"),
+        validators=[FileAllowed(["md", "markdown", "txt"], _l("Upload a .md file."))],
     )
-    contribution_deadline = DateField("Contributions close on", validators=[InputRequired()])
-    signon_deadline = DateField("Sign-on closes on", validators=[InputRequired()])
+    contribution_deadline = DateField(_l("Contributions close on"), validators=[InputRequired()])
+    signon_deadline = DateField(_l("Sign-on closes on"), validators=[InputRequired()])
 
 
 class ContributionForm(FlaskForm):
     """Propose, add or comment."""
 
     text = TextAreaField(
-        "Your text (Markdown)",
+        _l("Your text (Markdown)"),
         validators=[
-            InputRequired(message="Write something first."),
+            InputRequired(message=_l("Write something first.")),
             Length(
                 max=MAX_CONTRIBUTION,
-                message="That is longer than 10,000 characters. Nothing was saved.",
+                message=_l("That is longer than 10,000 characters. Nothing was saved."),
             ),
         ],
     )
@@ -70,9 +86,9 @@ class EditDraftForm(FlaskForm):
     """A coordinator's direct edit of the draft."""
 
     markdown = TextAreaField(
-        "The draft (Markdown)", validators=[InputRequired(), Length(max=MAX_DRAFT)]
+        _l("The draft (Markdown)"), validators=[InputRequired(), Length(max=MAX_DRAFT)]
     )
-    note = StringField("What changed", validators=[InputRequired(), Length(max=MAX_NOTE)])
+    note = StringField(_l("What changed"), validators=[InputRequired(), Length(max=MAX_NOTE)])
     expected_version = IntegerField(validators=[InputRequired()])
 
 
@@ -80,20 +96,22 @@ class RejectForm(FlaskForm):
     """Reject a contribution with a reason."""
 
     reason = SelectField(
-        "Reason",
-        choices=[SelectChoice("", "Choose a reason")]
+        _l("Reason"),
+        choices=[SelectChoice("", _l("Choose a reason"))]
         + [SelectChoice(code, REASON_LABELS[code]) for code in REJECT_REASONS],
-        validators=[InputRequired(message="Choose a reason.")],
+        validators=[InputRequired(message=_l("Choose a reason."))],
     )
     note = TextAreaField(
-        "Note for the author (optional)", validators=[Optional(), Length(max=MAX_NOTE)]
+        _l("Note for the author (optional)"), validators=[Optional(), Length(max=MAX_NOTE)]
     )
 
 
 class MergeForm(FlaskForm):
     """The coordinator's hand-merged text on the conflict screen."""
 
-    merged_text = TextAreaField("Merged text", validators=[InputRequired(), Length(max=MAX_DRAFT)])
+    merged_text = TextAreaField(
+        _l("Merged text"), validators=[InputRequired(), Length(max=MAX_DRAFT)]
+    )
     expected_version = IntegerField(validators=[InputRequired()])
 
 
@@ -101,20 +119,20 @@ class InvitationForm(FlaskForm):
     """Create an invitation link."""
 
     uses = IntegerField(
-        "How many people may use it",
+        _l("How many people may use it"),
         default=1,
         validators=[InputRequired(), NumberRange(min=1, max=MAX_INVITATION_USES)],
     )
-    expires_on = DateField("Valid until", validators=[InputRequired()])
+    expires_on = DateField(_l("Valid until"), validators=[InputRequired()])
 
 
 class CoordinatorForm(FlaskForm):
     """Make another coordinator account a coordinator of this room."""
 
-    username = StringField("Username", validators=[InputRequired(), Length(max=64)])
+    username = StringField(_l("Username"), validators=[InputRequired(), Length(max=64)])
 
 
 class SealForm(FlaskForm):
     """Type the working title to seal."""
 
-    title = StringField("Working title", validators=[InputRequired(), Length(max=MAX_TITLE)])
+    title = StringField(_l("Working title"), validators=[InputRequired(), Length(max=MAX_TITLE)])

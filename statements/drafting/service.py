@@ -63,6 +63,7 @@ from statements.models import (
     ContributionKind,
     ContributionStatus,
     DraftVersion,
+    Endorsement,
     Invitation,
     ModerationEntry,
     Role,
@@ -101,6 +102,7 @@ INVITATION = "invitation"
 # Purposes of author tags: one per kind of thing tagged, so tags never collide.
 CONTRIBUTION_TAG = "contribution"
 SUPPORT_TAG = "support"
+ENDORSEMENT_TAG = "endorsement"
 
 
 # --- keys -----------------------------------------------------------------------------
@@ -202,7 +204,7 @@ class RoomAccess:
         return author_tag(self.identity.keys.author_secret, purpose, target_id)
 
 
-def _lock_room(db: Session, room_id: str) -> Room:
+def lock_room(db: Session, room_id: str) -> Room:
     """The room row, locked until the transaction ends (on PostgreSQL), and re-read.
 
     Joining, sealing and rotating all take this lock first, so they happen one after
@@ -234,7 +236,7 @@ def open_room(db: Session, room_id: str, identity: Identity) -> RoomAccess:
         raise RoomNotFound
     if room.rotation_due:
         # Any remaining member may choose the next key; whoever left is no longer one.
-        _lock_room(db, room.id)
+        lock_room(db, room.id)
         if room.rotation_due:
             rotate_room_key(db, access)
         else:
@@ -249,7 +251,7 @@ def rotate_room_key(db: Session, access: RoomAccess) -> None:
     Older records stay readable through their own version, which remaining members
     keep; whoever left has lost every wrap, and never receives the new key.
     """
-    room = _lock_room(db, access.room.id)
+    room = lock_room(db, access.room.id)
     version = room.key_version + 1
     access.keyring.keys[version] = new_key()
     members = db.scalars(
@@ -401,7 +403,7 @@ def seal_room(db: Session, access: RoomAccess, typed_title: str) -> None:
     if typed != unicodedata.normalize("NFC", access.details()["title"]):
         raise TitleMismatch
     room_id = access.room.id
-    _lock_room(db, room_id)
+    lock_room(db, room_id)
     db.execute(delete(RoomKey).where(RoomKey.room_id == room_id))
     db.execute(
         update(Invitation)
@@ -495,6 +497,15 @@ def leave_room(db: Session, access: RoomAccess) -> None:
         )
         if not others:
             raise LastCoordinator
+    # An organisation's endorsement goes with the member who made it: once gone they
+    # could no longer withdraw it, and nobody else can tell which one it is.
+    if access.room.state == RoomState.SIGN_ON:
+        db.execute(
+            delete(Endorsement).where(
+                Endorsement.room_id == access.room.id,
+                Endorsement.tag == access.tag(ENDORSEMENT_TAG, access.room.id),
+            )
+        )
     _drop(db, access.membership)
     # The leaver must not choose the next key, so a remaining member rotates it; every
     # write goes through open_room, which rotates first.
@@ -605,7 +616,7 @@ def accept_invitation(db: Session, token: str, identity: Identity, today: date) 
     invitation, room, keyring = _invitation(db, token, today)
     # The room row is locked first, as sealing and key rotation lock it: a join cannot
     # interleave with them and leave a key behind a seal or miss a new key version.
-    room = _lock_room(db, room.id)
+    room = lock_room(db, room.id)
     if room.sealed:
         raise InvitationInvalid("closed")
     if db.get(RoomMember, (room.id, identity.account.id)) is not None:

@@ -7,6 +7,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import LazyString, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -52,31 +55,63 @@ from statements.models import ContributionKind, RoomState
 
 blueprint = Blueprint("drafting", __name__)
 
-STATE_NAMES = {
-    "drafting": "Drafting: contributions are open",
-    "consolidating": "Consolidating: coordinators are merging contributions",
-    "sign-on": "Sign-on: the text is frozen",
-    "published": "Published",
+STATE_NAMES: dict[str, LazyString] = {
+    "drafting": _l("Drafting: contributions are open"),
+    "consolidating": _l("Consolidating: coordinators are merging contributions"),
+    "sign-on": _l("Sign-on: the text is frozen"),
+    "published": _l("Published"),
 }
-KIND_NAMES = {
-    "amendment": "Proposed change",
-    "addition": "Proposed addition",
-    "comment": "Comment",
+KIND_NAMES: dict[str, LazyString] = {
+    "amendment": _l("Proposed change"),
+    "addition": _l("Proposed addition"),
+    "comment": _l("Comment"),
+}
+# Where a contribution is in moderation (ContributionStatus), as its list shows it.
+STATUS_NAMES: dict[str, LazyString] = {
+    "pending": _l("pending"),
+    "accepted": _l("accepted"),
+    "rejected": _l("rejected"),
+    "hidden": _l("hidden"),
+    "incorporated": _l("incorporated"),
+}
+# A member's role in the room (RoomRole), as the members page shows it.
+ROLE_NAMES: dict[str, LazyString] = {
+    "member": _l("member"),
+    "coordinator": _l("coordinator"),
+}
+# What a moderation-log entry records (the action service._log was given).
+LOG_ACTIONS: dict[str, LazyString] = {
+    "state": _l("state"),
+    "member_removed": _l("member removed"),
+    "edited": _l("edited"),
+    "accepted": _l("accepted"),
+    "rejected": _l("rejected"),
+    "hidden": _l("hidden"),
+    "incorporated": _l("incorporated"),
 }
 # What each named failure means to the person who met it, and its status.
-PROBLEMS: dict[type[DraftingError], tuple[int, str]] = {
-    RoomNotFound: (404, "There is no room here, or you are not a member of it."),
-    RoomSealed: (410, "This room has been sealed: its drafting history can no longer be read."),
-    NotCoordinator: (403, "Only the room's coordinators can do that."),
-    WrongState: (409, "The room's current stage does not allow that."),
-    DeadlinePassed: (409, "The deadline for contributions has passed. Nothing was saved."),
-    UnknownSection: (400, "That section does not exist in the current draft. Nothing was saved."),
-    ContributionNotFound: (404, "That contribution does not exist, or is not yours to change."),
-    NotPending: (409, "That contribution has already been moderated."),
-    SupportRefused: (409, "You can support other people's pending contributions only."),
-    MemberNotFound: (404, "There is no member with that number in this room."),
-    NotEligible: (400, "Only coordinator and administrator accounts can do that."),
-    VersionNotFound: (404, "There is no such version of the draft."),
+PROBLEMS: dict[type[DraftingError], tuple[int, LazyString]] = {
+    RoomNotFound: (404, _l("There is no room here, or you are not a member of it.")),
+    RoomSealed: (
+        410,
+        _l("This room has been sealed: its drafting history can no longer be read."),
+    ),
+    NotCoordinator: (403, _l("Only the room's coordinators can do that.")),
+    WrongState: (409, _l("The room's current stage does not allow that.")),
+    DeadlinePassed: (409, _l("The deadline for contributions has passed. Nothing was saved.")),
+    UnknownSection: (
+        400,
+        _l("That section does not exist in the current draft. Nothing was saved."),
+    ),
+    ContributionNotFound: (
+        404,
+        _l("That contribution does not exist, or is not yours to change."),
+    ),
+    NotPending: (409, _l("That contribution has already been moderated.")),
+    SupportRefused: (409, _l("You can support other people's pending contributions only.")),
+    MemberNotFound: (404, _l("There is no member with that number in this room.")),
+    NotEligible: (400, _l("Only coordinator and administrator accounts can do that.")),
+    VersionNotFound: (404, _l("There is no such version of the draft.")),
 }
 
 
@@ -86,9 +121,14 @@ def markdown_html(text: str) -> Markup:
     return Markup(render(text))  # noqa: S704
 
 
+def diff_labels() -> dict[str, str]:
+    """The words a screen reader says before a change, in the reader's language."""
+    return {"deleted_label": _("deleted: "), "inserted_label": _("inserted: ")}
+
+
 def safe_diff(old: str, new: str) -> Markup:
     """A word diff as HTML; diff_html escapes every piece of text itself."""
-    return Markup(diffs.diff_html(old, new))  # noqa: S704
+    return Markup(diffs.diff_html(old, new, **diff_labels()))  # noqa: S704
 
 
 def today() -> date:
@@ -112,6 +152,9 @@ def _room_context(access: service.RoomAccess) -> dict[str, Any]:
         "details": access.details(),
         "state_names": STATE_NAMES,
         "kind_names": KIND_NAMES,
+        "status_names": STATUS_NAMES,
+        "role_names": ROLE_NAMES,
+        "log_actions": LOG_ACTIONS,
         "reason_labels": REASON_LABELS,
         "member_number": service.member_number(access.room.id, current_user.account.id),
         "button": ButtonForm(),
@@ -120,14 +163,16 @@ def _room_context(access: service.RoomAccess) -> dict[str, Any]:
 
 @blueprint.errorhandler(DraftingError)
 def problem(error: DraftingError) -> tuple[str, int]:
-    status, message = PROBLEMS.get(type(error), (400, "That could not be done."))
+    status, lazy = PROBLEMS.get(type(error), (400, _l("That could not be done.")))
+    message = str(lazy)
     if isinstance(error, PendingCapReached):
-        status, message = (
-            409,
-            (
-                f"You already have {error.cap} contributions waiting for moderation in this room. "
-                "Wait for some to be moderated, or withdraw one. Nothing was saved."
-            ),
+        status = 409
+        message = ngettext(
+            "You already have %(num)d contribution waiting for moderation in this room. "
+            "Wait for it to be moderated, or withdraw it. Nothing was saved.",
+            "You already have %(num)d contributions waiting for moderation in this room. "
+            "Wait for some to be moderated, or withdraw one. Nothing was saved.",
+            error.cap,
         )
     if isinstance(error, InvitationInvalid):
         return render_template("drafting/invitation_invalid.html", reason=error.reason), (
@@ -169,18 +214,20 @@ def _room_form_input(form: RoomForm) -> service.RoomInput:
     )
 
 
-TEXT_ERRORS = {
-    "required": "Write something, within 10,000 characters. Nothing was saved.",
-    "too_long": "That is longer than 10,000 characters. Nothing was saved.",
-    "markup": "HTML and scripts are not allowed: write plain text or Markdown. Nothing was saved.",
+TEXT_ERRORS: dict[str, LazyString] = {
+    "required": _l("Write something, within 10,000 characters. Nothing was saved."),
+    "too_long": _l("That is longer than 10,000 characters. Nothing was saved."),
+    "markup": _l(
+        "HTML and scripts are not allowed: write plain text or Markdown. Nothing was saved."
+    ),
 }
-ROOM_FIELD_ERRORS = {
-    "required": "This is required.",
-    "too_long": "This is too long.",
-    "unknown": "Choose a language from the list.",
-    "past": "Choose today or a later date.",
-    "before_contribution_deadline": "Sign-on cannot close before contributions do.",
-    "encoding": "The file must be UTF-8 text.",
+ROOM_FIELD_ERRORS: dict[str, LazyString] = {
+    "required": _l("This is required."),
+    "too_long": _l("This is too long."),
+    "unknown": _l("Choose a language from the list."),
+    "past": _l("Choose today or a later date."),
+    "before_contribution_deadline": _l("Sign-on cannot close before contributions do."),
+    "encoding": _l("The file must be UTF-8 text."),
 }
 
 
@@ -205,9 +252,10 @@ def new_room() -> Any:
     except InvalidInput as exc:
         target = {"upload": form.upload, "markdown": form.markdown}.get(exc.field)
         target = target or getattr(form, exc.field, form.title)
-        target.errors = [ROOM_FIELD_ERRORS.get(exc.reason, "This is not valid.")]
+        error = ROOM_FIELD_ERRORS.get(exc.reason)
+        target.errors = [str(error) if error is not None else _("This is not valid.")]
         return render_template("drafting/new_room.html", form=form), 400
-    flash("The room is open. Invite members from its Invitations page.", "notice")
+    flash(_("The room is open. Invite members from its Invitations page."), "notice")
     return redirect(url_for("drafting.room", room_id=room.id))
 
 
@@ -235,7 +283,7 @@ def change_state(room_id: str) -> Any:
     if target not in set(RoomState):
         raise WrongState(access.room.state)
     service.change_state(get_session(), access, target, today())
-    flash(f"The room is now at: {STATE_NAMES[target]}.", "notice")
+    flash(_("The room is now at: %(stage)s.", stage=STATE_NAMES[target]), "notice")
     return redirect(url_for("drafting.room", room_id=room_id))
 
 
@@ -244,7 +292,7 @@ def change_state(room_id: str) -> Any:
 def leave(room_id: str) -> Any:
     """Leave the room."""
     service.leave_room(get_session(), _open(room_id))
-    flash("You have left the room.", "notice")
+    flash(_("You have left the room."), "notice")
     return redirect(url_for("drafting.rooms"))
 
 
@@ -260,9 +308,9 @@ def seal(room_id: str) -> Any:
             service.seal_room(get_session(), access, form.title.data or "")
             destroyed_keys()
         except TitleMismatch:
-            form.title.errors = ["That is not the room's working title. Nothing was sealed."]
+            form.title.errors = [_("That is not the room's working title. Nothing was sealed.")]
         else:
-            flash("The room is sealed. Its drafting history can never be read again.", "notice")
+            flash(_("The room is sealed. Its drafting history can never be read again."), "notice")
             return redirect(url_for("drafting.rooms"))
     status = 400 if form.is_submitted() else 200
     return render_template("drafting/seal.html", form=form, **_room_context(access)), status
@@ -293,9 +341,9 @@ def contribute(room_id: str) -> Any:
                     get_session(), access, kind, anchor, form.text.data or "", today()
                 )
             except InvalidInput as exc:
-                form.text.errors = [TEXT_ERRORS.get(exc.reason, TEXT_ERRORS["required"])]
+                form.text.errors = [str(TEXT_ERRORS.get(exc.reason, TEXT_ERRORS["required"]))]
             else:
-                flash("Thank you. Your contribution is waiting for moderation.", "notice")
+                flash(_("Thank you. Your contribution is waiting for moderation."), "notice")
                 return redirect(url_for("drafting.mine", room_id=room_id))
     elif not form.is_submitted() and section is not None and kind == "amendment":
         form.text.data = section.markdown
@@ -373,9 +421,9 @@ def edit_contribution(room_id: str, contribution_id: str) -> Any:
                 get_session(), access, contribution_id, form.text.data or "", today()
             )
         except InvalidInput as exc:
-            form.text.errors = [TEXT_ERRORS.get(exc.reason, TEXT_ERRORS["required"])]
+            form.text.errors = [str(TEXT_ERRORS.get(exc.reason, TEXT_ERRORS["required"]))]
         else:
-            flash("Your contribution is updated.", "notice")
+            flash(_("Your contribution is updated."), "notice")
             return redirect(url_for("drafting.mine", room_id=room_id))
     elif not form.is_submitted():
         form.text.data = view.text
@@ -390,7 +438,7 @@ def edit_contribution(room_id: str, contribution_id: str) -> Any:
 def withdraw(room_id: str, contribution_id: str) -> Any:
     """Withdraw one's own pending contribution."""
     service.withdraw_contribution(get_session(), _open(room_id), contribution_id)
-    flash("Your contribution is withdrawn and deleted.", "notice")
+    flash(_("Your contribution is withdrawn and deleted."), "notice")
     return redirect(url_for("drafting.mine", room_id=room_id))
 
 
@@ -413,7 +461,7 @@ def versions(room_id: str) -> Any:
     pieces = diffs.word_diff(old.markdown, new.markdown)
     inserted, deleted = diffs.counts(pieces)
     # pieces_html escapes every piece of text itself.
-    diff = Markup(diffs.pieces_html(pieces))  # noqa: S704
+    diff = Markup(diffs.pieces_html(pieces, **diff_labels()))  # noqa: S704
     return render_template(
         "drafting/versions.html",
         versions=all_versions,
@@ -458,9 +506,9 @@ def edit_draft(room_id: str) -> Any:
             conflict = service.version(get_session(), access, exc.current_version)
             form.expected_version.data = exc.current_version
         except InvalidInput as exc:
-            getattr(form, exc.field, form.markdown).errors = ["This is required, within limits."]
+            getattr(form, exc.field, form.markdown).errors = [_("This is required, within limits.")]
         else:
-            flash(f"Version {number} is saved.", "notice")
+            flash(_("Version %(number)s is saved.", number=number), "notice")
             return redirect(url_for("drafting.room", room_id=room_id))
     status = 409 if conflict else (400 if form.is_submitted() else 200)
     return render_template(
@@ -526,22 +574,24 @@ def moderate(room_id: str, contribution_id: str) -> Any:
         except InvalidInput:
             return _conflict(access, contribution_id, None, merged), 400
         flash(
-            f"Accepted; version {number} of the draft is saved." if number else "Accepted.",
+            _("Accepted; version %(number)s of the draft is saved.", number=number)
+            if number
+            else _("Accepted."),
             "notice",
         )
     elif action == "reject":
         form = RejectForm()
         if not form.validate():
-            message = "Choose a reason to reject a contribution. Nothing was changed."
+            message = _("Choose a reason to reject a contribution. Nothing was changed.")
             return render_template("drafting/problem.html", message=message, status=400), 400
         service.reject(db, access, contribution_id, form.reason.data, form.note.data or "", today())
-        flash("Rejected. The author will see the reason.", "notice")
+        flash(_("Rejected. The author will see the reason."), "notice")
     elif action == "hide":
         service.hide(db, access, contribution_id, today())
-        flash("Hidden. Members no longer see its text.", "notice")
+        flash(_("Hidden. Members no longer see its text."), "notice")
     elif action == "incorporate":
         service.mark_incorporated(db, access, contribution_id, today())
-        flash("Marked as incorporated by hand.", "notice")
+        flash(_("Marked as incorporated by hand."), "notice")
     else:
         raise NotPending
     return redirect(url_for("drafting.moderation", room_id=room_id))
@@ -595,7 +645,7 @@ def invitations(room_id: str) -> Any:
                 get_session(), access, form.uses.data or 1, form.expires_on.data, today()
             )
         except InvalidInput:
-            form.expires_on.errors = ["Choose a date between today and a year from now."]
+            form.expires_on.errors = [_("Choose a date between today and a year from now.")]
             status = 400
         else:
             link = url_for("drafting.invitation", token=token, _external=True)
@@ -617,7 +667,7 @@ def _qr(link: str) -> Markup:
     from statements.auth.views import qr_svg
 
     # segno's SVG holds only paths and the fixed title: no user text.
-    return Markup(qr_svg(link, "QR code of the invitation link"))  # noqa: S704
+    return Markup(qr_svg(link, _("QR code of the invitation link")))  # noqa: S704
 
 
 @blueprint.route("/rooms/<room_id>/invitations/<invitation_id>/revoke", methods=["POST"])
@@ -625,7 +675,7 @@ def _qr(link: str) -> Markup:
 def revoke(room_id: str, invitation_id: str) -> Any:
     """Revoke an invitation."""
     service.revoke_invitation(get_session(), _open(room_id), invitation_id)
-    flash("The invitation no longer works.", "notice")
+    flash(_("The invitation no longer works."), "notice")
     return redirect(url_for("drafting.invitations", room_id=room_id))
 
 
@@ -640,10 +690,12 @@ def members(room_id: str) -> Any:
         try:
             service.add_coordinator(get_session(), access, form.username.data or "")
         except NotEligible:
-            form.username.errors = ["There is no active coordinator or admin with that username."]
+            form.username.errors = [
+                _("There is no active coordinator or admin with that username.")
+            ]
             status = 400
         else:
-            flash("They are now a coordinator of this room.", "notice")
+            flash(_("They are now a coordinator of this room."), "notice")
             return redirect(url_for("drafting.members", room_id=room_id))
     elif form.is_submitted():
         status = 400
@@ -660,7 +712,7 @@ def members(room_id: str) -> Any:
 def remove_member(room_id: str, number: str) -> Any:
     """Remove a member; the room key is rotated."""
     service.remove_member(get_session(), _open(room_id), number, today())
-    flash("The member is removed and the room's key has been changed.", "notice")
+    flash(_("The member is removed and the room's key has been changed."), "notice")
     return redirect(url_for("drafting.members", room_id=room_id))
 
 
@@ -680,7 +732,7 @@ def invitation(token: str) -> Any:
         return render_template("drafting/invitation.html", title=title, form=form, token=token)
     if current_user.is_authenticated:
         room = service.accept_invitation(db, token, current_user.identity, today())
-        flash("Welcome to the drafting room.", "notice")
+        flash(_("Welcome to the drafting room."), "notice")
         return redirect(url_for("drafting.room", room_id=room.id))
     account, codename, keys = auth_service.create_member(db, auth_config())
     identity = auth_service.Identity(account, keys, session_id_hash=b"", session_key=b"")
