@@ -19,7 +19,7 @@ import copy
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -310,12 +310,18 @@ def make_key_rotation(
 
 
 def verify_key_rotation(entry: object, keys: Sequence[KeyRecord]) -> bool:
-    """Return whether a key-rotation entry is signed by both the old key and the new one."""
+    """Return whether a key-rotation entry is sound against the published keys.
+
+    Both keys must sign it; the old key must have been valid on the rotation day (a key
+    retired earlier, even if later stolen, cannot name a successor), and the new key must
+    be listed with the record the entry announces.
+    """
     try:
         document = _mapping(entry, "the rotation entry")
         rotation = _mapping(_field(document, "rotation", "the entry"), "rotation")
         previous = _string(_field(rotation, "previous_key_id", "rotation"), "previous_key_id")
         new = _read_key(_field(rotation, "key", "rotation"), "rotation.key")
+        rotated_on = _iso_date(_field(rotation, "rotated_on", "rotation"), "rotated_on")
         signatures = _list(_field(document, "signatures", "the entry"), "signatures")
         by_key = {
             _string(_field(item, "key_id", "signature"), "key_id"): _string(
@@ -323,14 +329,22 @@ def verify_key_rotation(entry: object, keys: Sequence[KeyRecord]) -> bool:
             )
             for item in (_mapping(item, "signature") for item in signatures)
         }
-    except MalformedBundle:
+        message = canonical(rotation)
+    except (MalformedBundle, ValueError, TypeError, rfc8785.CanonicalizationError):
         return False
     if document.get("format") != ROTATION_FORMAT:
         return False
     old = next((record for record in keys if record.key_id == previous), None)
-    if old is None or previous == new.key_id:
+    listed = next((record for record in keys if record.key_id == new.key_id), None)
+    if old is None or listed is None or previous == new.key_id:
         return False
-    message = canonical(rotation)
+    # The listed record may since have gained a valid_until (a later rotation).
+    if replace(listed, valid_until=None) != new or new.valid_from != rotated_on:
+        return False
+    if rotated_on < old.valid_from or (
+        old.valid_until is not None and rotated_on > old.valid_until
+    ):
+        return False
     for signer in (old.public_key, new.public_key):
         value = _b64decode(by_key.get(key_id(signer), ""))
         if value is None or not verify(signer, message, value):

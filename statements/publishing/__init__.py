@@ -8,7 +8,6 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the sign-on and publication pages and the public side."""
     from statements.publishing import public, views
-    from statements.publishing.words import anonymous_sentence
 
     # True only while export-site renders the static mirror.
     app.config.setdefault("STATIC_MIRROR", False)
@@ -16,4 +15,3 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(public.blueprint)
     # Checking a bundle changes nothing: no CSRF token, so public readers get no cookie.
     app.extensions["csrf"].exempt(public.verify)
-    app.add_template_filter(anonymous_sentence, "anonymous_sentence")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from markupsafe import escape
 from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
@@ -18,27 +21,35 @@ from statements.publishing.service import (
 )
 
 
+def _as_text(message: LazyString) -> LazyString:
+    """A message that holds "<" or "&", escaped when a template shows it.
+
+    Templates trust a LazyString as HTML, so a message meant as plain text is escaped here.
+    """
+    return LazyString(lambda: str(escape(str(message))))
+
+
 class EndorseForm(FlaskForm):
     """Sign on for an organisation, publicly or anonymously."""
 
     kind = RadioField(
-        "How your organisation signs",
+        _l("How your organisation signs"),
         choices=[
             SelectChoice(
-                "public", "Publicly: the organisation's name appears on the published statement"
+                "public", _l("Publicly: the organisation's name appears on the published statement")
             ),
-            SelectChoice("anonymous", "Anonymously: only counted, never named"),
+            SelectChoice("anonymous", _l("Anonymously: only counted, never named")),
         ],
-        validators=[InputRequired(message="Choose how your organisation signs.")],
+        validators=[InputRequired(message=_l("Choose how your organisation signs."))],
     )
     name = StringField(
-        "Organisation's name (for a public endorsement)",
+        _l("Organisation's name (for a public endorsement)"),
         validators=[Optional(), Length(max=MAX_ORGANISATION)],
     )
     country = StringField(
-        "Country (optional)",
+        _l("Country (optional)"),
         validators=[Optional(), Length(max=MAX_COUNTRY)],
-        description="Leave it out if naming the country could put anyone at risk.",
+        description=_l("Leave it out if naming the country could put anyone at risk."),
     )
 
 
@@ -46,37 +57,41 @@ class ReceivedForm(FlaskForm):
     """A coordinator adds a public endorsement received by other means."""
 
     name = StringField(
-        "Organisation's name", validators=[InputRequired(), Length(max=MAX_ORGANISATION)]
+        _l("Organisation's name"), validators=[InputRequired(), Length(max=MAX_ORGANISATION)]
     )
-    country = StringField("Country (optional)", validators=[Optional(), Length(max=MAX_COUNTRY)])
+    country = StringField(
+        _l("Country (optional)"), validators=[Optional(), Length(max=MAX_COUNTRY)]
+    )
 
 
 class PublishForm(FlaskForm):
     """Publish the frozen text."""
 
     slug = StringField(
-        "Web address of the statement",
+        _l("Web address of the statement"),
         validators=[InputRequired(), Length(max=SLUG_MAX)],
-        description="Lower-case letters, digits and hyphens: /statements/<this>.",
+        description=_as_text(_l("Lower-case letters, digits and hyphens: /statements/<this>.")),
     )
     confirm = BooleanField(
-        "I have read the final text and the list of signatories, and they are ready to publish.",
-        validators=[InputRequired(message="Confirm that the text is ready.")],
+        _l(
+            "I have read the final text and the list of signatories, and they are ready to publish."
+        ),
+        validators=[InputRequired(message=_l("Confirm that the text is ready."))],
     )
 
 
 class CorrectionForm(FlaskForm):
     """Publish a corrected version."""
 
-    title = StringField("Title", validators=[InputRequired(), Length(max=MAX_TITLE)])
-    body = TextAreaField("Text (Markdown)", validators=[InputRequired(), Length(max=MAX_BODY)])
+    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=MAX_TITLE)])
+    body = TextAreaField(_l("Text (Markdown)"), validators=[InputRequired(), Length(max=MAX_BODY)])
     signatories = TextAreaField(
-        "Public signatories",
+        _l("Public signatories"),
         validators=[Optional(), Length(max=MAX_BODY)],
-        description='One per line; put the country after a vertical bar: "Name | Country".',
+        description=_l('One per line; put the country after a vertical bar: "Name | Country".'),
     )
     anonymous = IntegerField(
-        "Organisations counted anonymously",
+        _l("Organisations counted anonymously"),
         validators=[InputRequired(), NumberRange(min=0, max=MAX_ANONYMOUS)],
     )
 
@@ -85,12 +100,12 @@ class RetractForm(FlaskForm):
     """Publish a retraction notice."""
 
     notice = TextAreaField(
-        "Retraction notice (Markdown)",
+        _l("Retraction notice (Markdown)"),
         validators=[InputRequired(), Length(max=MAX_BODY)],
-        description="Say why the statement is retracted. The earlier versions stay readable.",
+        description=_l("Say why the statement is retracted. The earlier versions stay readable."),
     )
     slug = StringField(
-        "Type the statement's web address to confirm",
+        _l("Type the statement's web address to confirm"),
         validators=[InputRequired(), Length(max=SLUG_MAX)],
     )
 
@@ -105,5 +120,5 @@ class VerifyForm(FlaskForm):
 
         csrf = False
 
-    bundle_text = TextAreaField("Paste a bundle (bundle.json)", validators=[Optional()])
-    bundle_file = FileField("…or upload it")
+    bundle_text = TextAreaField(_l("Paste a bundle (bundle.json)"), validators=[Optional()])
+    bundle_file = FileField(_l("…or upload it"))

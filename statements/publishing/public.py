@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any, cast
 
 from flask import Blueprint, Response, render_template, request, url_for
+from flask_babel import LazyString, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from werkzeug.exceptions import NotFound
 
@@ -33,14 +36,14 @@ from crypto.bundle import (
 from crypto.signing import minisign_public_key
 from statements.db import get_session
 from statements.drafting import diff as diffs
+from statements.drafting.forms import LANGUAGE_NAMES
 from statements.drafting.markdown import render
-from statements.drafting.service import LANGUAGES
 from statements.errors import render_error
 from statements.models import SigningKeyRecord
 from statements.publishing import feed, log, service
 from statements.publishing.errors import LogRangeError, StatementNotFound
 from statements.publishing.forms import VerifyForm
-from statements.publishing.words import RTL_LANGUAGES, anonymous_sentence
+from statements.publishing.words import RTL_LANGUAGES
 
 blueprint = Blueprint("public", __name__)
 
@@ -51,15 +54,17 @@ SHORT = "public, max-age=60"
 MAX_BUNDLE_BYTES = 1024 * 1024
 _INT = re.compile(r"[0-9]{1,20}")
 
-CHECK_LABELS = {
-    "format": "Format",
-    "body_hash": "Body hash",
-    "key": "Signing key",
-    "signature": "Signature",
-    "minisign": "minisign signature",
-    "checkpoint_signature": "Checkpoint signature",
-    "log_inclusion": "Log inclusion",
-    "log_consistency": "Log consistency",
+# The checks of crypto.bundle.verify_bundle, named for people. (Their details come from
+# crypto/, in English: the JSON API's messages stay English too, for machines.)
+CHECK_LABELS: dict[str, LazyString] = {
+    "format": _l("Format"),
+    "body_hash": _l("Body hash"),
+    "key": _l("Signing key"),
+    "signature": _l("Signature"),
+    "minisign": _l("minisign signature"),
+    "checkpoint_signature": _l("Checkpoint signature"),
+    "log_inclusion": _l("Log inclusion"),
+    "log_consistency": _l("Log consistency"),
 }
 
 
@@ -138,7 +143,7 @@ def index() -> Response:
     return _page(
         "public/index.html",
         statements=service.statements(get_session()),
-        statement_languages=LANGUAGES,
+        statement_languages=LANGUAGE_NAMES,
     )
 
 
@@ -168,7 +173,6 @@ def _statement_page(slug: str, number: int | None) -> Response:
         latest=history[-1],
         key=key,
         minisign_key=minisign_public_key(key.public_key) if key else "",
-        anonymous_sentence=anonymous_sentence,
         safe_diff=safe_diff,
         statement_html=statement_html,
         rtl=shown.statement["language"] in RTL_LANGUAGES,
@@ -344,7 +348,7 @@ def atom() -> Response:
     ]
     body = feed.atom(
         feed_id=url_for("public.atom", _external=True),
-        title="Joint statements",
+        title=_("Joint statements"),
         self_url=url_for("public.atom", _external=True),
         site_url=url_for("public.index", _external=True),
         entries=entries,
@@ -354,19 +358,31 @@ def atom() -> Response:
 
 def _entry_title(statement: dict[str, Any]) -> str:
     if statement["status"] == "retracted":
-        return f"Retracted: {statement['title']}"
+        return str(_("Retracted: %(title)s", title=statement["title"]))
     if statement["status"] == "corrected":
-        return f"{statement['title']} (corrected, version {statement['version']})"
+        return str(
+            _(
+                "%(title)s (corrected, version %(number)s)",
+                title=statement["title"],
+                number=statement["version"],
+            )
+        )
     return str(statement["title"])
 
 
 def _entry_summary(statement: dict[str, Any]) -> str:
-    named = len(statement["signatories"])
-    anonymous = statement["anonymous_signatories"]
-    return (
-        f"Version {statement['version']}, published {statement['published_on']}. "
-        f"Signed by {named} named organisation(s) and {anonymous} counted anonymously."
+    version = _(
+        "Version %(number)s, published %(date)s.",
+        number=statement["version"],
+        date=statement["published_on"],
     )
+    signed = ngettext(
+        "Signed by %(num)d named organisation and %(anonymous)d counted anonymously.",
+        "Signed by %(num)d named organisations and %(anonymous)d counted anonymously.",
+        len(statement["signatories"]),
+        anonymous=statement["anonymous_signatories"],
+    )
+    return f"{version} {signed}"
 
 
 def _bundle_url(slug: str, number: int) -> str:
@@ -495,13 +511,13 @@ def _read_bundle(form: VerifyForm) -> tuple[Any, str | None]:
     elif form.bundle_text.data:
         raw = form.bundle_text.data.encode("utf-8")
     if not raw.strip():
-        return None, "Paste a bundle or choose a bundle.json file."
+        return None, _("Paste a bundle or choose a bundle.json file.")
     if len(raw) > MAX_BUNDLE_BYTES:
-        return None, "That file is too large to be a bundle."
+        return None, _("That file is too large to be a bundle.")
     try:
         return json.loads(raw.decode("utf-8")), None
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        return None, "That is not JSON: a bundle is the bundle.json file of a published version."
+        return None, _("That is not JSON: a bundle is the bundle.json file of a published version.")
 
 
 @blueprint.route("/verify", methods=["GET", "POST"])
@@ -517,7 +533,8 @@ def verify() -> Any:
                 known = parse_keys(key_records(service.all_keys(get_session())))
                 report = verify_bundle(data, known)
             except MalformedBundle as error:
-                problem = f"This is not a valid bundle: {error}."
+                # What is wrong is told by crypto/, in English.
+                problem = _("This is not a valid bundle: %(reason)s.", reason=str(error))
     status = 400 if problem else 200
     # The verdict depends on what was posted: never cached. The empty form may be.
     page = render_template(

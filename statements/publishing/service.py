@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from crypto.bundle import (
@@ -31,7 +31,7 @@ from crypto.errors import CryptoError
 from crypto.keys import open_sealed, seal_to_public_key
 from crypto.signing import SigningKey, generate_signing_key, key_id
 from statements.auth.service import Identity
-from statements.drafting.service import RoomAccess, version
+from statements.drafting.service import ENDORSEMENT_TAG, RoomAccess, lock_room, version
 from statements.models import (
     Account,
     Endorsement,
@@ -69,7 +69,6 @@ MAX_ANONYMOUS = 100_000
 SLUG_MIN, SLUG_MAX = 3, 80
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
-ENDORSEMENT_TAG = "endorsement"
 SIGNING_KEY = "signing-key"
 _ENDORSEMENT_RECORD = "endorsement"
 
@@ -119,8 +118,18 @@ def signon_open(access: RoomAccess, today: date) -> bool:
     return access.room.state == RoomState.SIGN_ON and today <= access.room.signon_deadline
 
 
-def _require_open(access: RoomAccess, today: date) -> None:
+def _require_open(db: Session, access: RoomAccess, today: date) -> None:
+    # The room row is locked first, so an endorsement cannot slip in while the room is
+    # being published (on PostgreSQL; SQLite runs one writer at a time).
+    access.room = lock_room(db, access.room.id)
     if not signon_open(access, today):
+        raise SignOnClosed
+
+
+def _require_signon(db: Session, access: RoomAccess) -> None:
+    access.require_coordinator()
+    access.room = lock_room(db, access.room.id)
+    if access.room.state != RoomState.SIGN_ON:
         raise SignOnClosed
 
 
@@ -140,7 +149,7 @@ def endorse(
     db: Session, access: RoomAccess, kind: str, name: str, country: str, today: date
 ) -> None:
     """Sign on for an organisation, publicly or anonymously; again replaces the first."""
-    _require_open(access, today)
+    _require_open(db, access, today)
     if kind not in (EndorsementKind.PUBLIC, EndorsementKind.ANONYMOUS):
         raise InvalidInput("kind", "unknown")
     payload = _signatory_payload(name, country) if kind == EndorsementKind.PUBLIC else None
@@ -162,7 +171,7 @@ def endorse(
 
 def withdraw_endorsement(db: Session, access: RoomAccess, today: date) -> None:
     """Take this member's endorsement back, until the deadline."""
-    _require_open(access, today)
+    _require_open(db, access, today)
     tag = access.tag(ENDORSEMENT_TAG, access.room.id)
     deleted = db.execute(
         delete(Endorsement).where(Endorsement.room_id == access.room.id, Endorsement.tag == tag)
@@ -173,11 +182,9 @@ def withdraw_endorsement(db: Session, access: RoomAccess, today: date) -> None:
 
 def add_received(db: Session, access: RoomAccess, name: str, country: str) -> None:
     """A coordinator adds a public endorsement received by letter, email or in person."""
-    access.require_coordinator()
     # After the members' deadline too: letters arrive late, and the coordinators answer
     # for what they add. Only until publication.
-    if access.room.state != RoomState.SIGN_ON:
-        raise SignOnClosed
+    _require_signon(db, access)
     row = Endorsement(id=random_id(), room_id=access.room.id, tag=None)
     row.kind = EndorsementKind.RECEIVED
     _seal_signatory(access, row, _signatory_payload(name, country))
@@ -187,9 +194,7 @@ def add_received(db: Session, access: RoomAccess, name: str, country: str) -> No
 
 def remove_public_endorsement(db: Session, access: RoomAccess, endorsement_id: str) -> None:
     """A coordinator takes a public endorsement off the list (not who made it: they never know)."""
-    access.require_coordinator()
-    if access.room.state != RoomState.SIGN_ON:
-        raise SignOnClosed
+    _require_signon(db, access)
     row = db.get(Endorsement, endorsement_id) if len(endorsement_id) <= 32 else None
     if row is None or row.room_id != access.room.id or row.kind == EndorsementKind.ANONYMOUS:
         raise EndorsementNotFound
@@ -324,7 +329,10 @@ def unlock_signing_key(
         raise NotAllowed
     record = active_key(db, lock=True)
     if record is None:
-        if not create:
+        # Only the very first key is made here. A key that was just retired (a rotation
+        # committed while this request waited for the lock) is not replaced by a second
+        # one: the caller is told to try again, and then finds the new key.
+        if not create or db.scalar(select(func.count()).select_from(SigningKeyRecord)):
             raise NoSigningKey
         record, key = _new_key(db, origin, today)
     else:
@@ -372,6 +380,8 @@ def share_signing_key(db: Session, identity: Identity) -> int:
 
 def rotate_signing_key(db: Session, identity: Identity, today: date) -> SigningKeyRecord:
     """Replace the key; the rotation is a log entry signed by the old key and the new."""
+    if identity.account.role != Role.ADMIN:
+        raise NotAllowed
     old_record, old_key = unlock_signing_key(db, identity, origin="", today=today)
     new_key = generate_signing_key()
     new_record = SigningKeyRecord(
@@ -470,9 +480,7 @@ def publish(
     db: Session, access: RoomAccess, slug: str, origin: str, today: date
 ) -> PublishedStatement:
     """Sign and publish the room's frozen text with its signatories, as version 1."""
-    access.require_coordinator()
-    if access.room.state != RoomState.SIGN_ON:
-        raise SignOnClosed
+    _require_signon(db, access)
     slug = _check_slug(db, slug)
     record, key = unlock_signing_key(db, access.identity, origin, today, create=True)
     signon = sign_on(db, access, today)

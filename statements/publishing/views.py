@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import LazyString, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from statements.auth import roles_required
@@ -38,29 +41,31 @@ from statements.settings import Settings
 
 blueprint = Blueprint("publishing", __name__)
 
-PROBLEMS: dict[type[PublishingError], tuple[int, str]] = {
-    SignOnClosed: (409, "Sign-on is not open in this room. Nothing was changed."),
-    EndorsementNotFound: (404, "There is no such endorsement. Nothing was changed."),
-    NoSigningKey: (409, "No signing key exists yet."),
+PROBLEMS: dict[type[PublishingError], tuple[int, LazyString]] = {
+    SignOnClosed: (409, _l("Sign-on is not open in this room. Nothing was changed.")),
+    EndorsementNotFound: (404, _l("There is no such endorsement. Nothing was changed.")),
+    NoSigningKey: (409, _l("No signing key exists yet.")),
     SigningKeyNotShared: (
         403,
-        "Your account does not hold the signing key yet, so it cannot sign. A coordinator or "
-        "administrator who holds it shares it by opening the Signing key page. Nothing was "
-        "published.",
+        _l(
+            "Your account does not hold the signing key yet, so it cannot sign. A coordinator "
+            "or administrator who holds it shares it by opening the Signing key page. Nothing "
+            "was published."
+        ),
     ),
-    NotAllowed: (403, "Only the coordinators of this statement's room can do that."),
-    StatementNotFound: (404, "There is no such published statement."),
-    StatementRetracted: (409, "This statement was retracted: it takes no further versions."),
-    SlugTaken: (409, "Another statement already uses that web address."),
+    NotAllowed: (403, _l("Only the coordinators of this statement's room can do that.")),
+    StatementNotFound: (404, _l("There is no such published statement.")),
+    StatementRetracted: (409, _l("This statement was retracted: it takes no further versions.")),
+    SlugTaken: (409, _l("Another statement already uses that web address.")),
 }
-FIELD_ERRORS = {
-    "required": "This is required.",
-    "too_long": "This is too long.",
-    "one_line": "Write this on one line.",
-    "format": "Use 3 to 80 lower-case letters, digits and single hyphens.",
-    "too_many": "That is too many lines.",
-    "range": "That number is out of range.",
-    "unknown": "Choose one of the options.",
+FIELD_ERRORS: dict[str, LazyString] = {
+    "required": _l("This is required."),
+    "too_long": _l("This is too long."),
+    "one_line": _l("Write this on one line."),
+    "format": _l("Use 3 to 80 lower-case letters, digits and single hyphens."),
+    "too_many": _l("That is too many lines."),
+    "range": _l("That number is out of range."),
+    "unknown": _l("Choose one of the options."),
 }
 
 
@@ -70,7 +75,7 @@ blueprint.register_error_handler(DraftingError, drafting_problem)
 
 @blueprint.errorhandler(PublishingError)
 def _problem(error: PublishingError) -> tuple[str, int]:
-    status, message = PROBLEMS.get(type(error), (400, "That could not be done."))
+    status, message = PROBLEMS.get(type(error), (400, _l("That could not be done.")))
     return render_template("drafting/problem.html", message=message, status=status), status
 
 
@@ -81,7 +86,8 @@ def _origin() -> str:
 
 def _field_error(form: Any, error: InvalidInput, fallback: str) -> None:
     target = getattr(form, error.field, None) or getattr(form, fallback)
-    target.errors = [FIELD_ERRORS.get(error.reason, "This is not valid.")]
+    known = FIELD_ERRORS.get(error.reason)
+    target.errors = [str(known) if known is not None else _("This is not valid.")]
 
 
 # --- sign-on --------------------------------------------------------------------------
@@ -126,7 +132,7 @@ def signon(room_id: str) -> Any:
     if form.validate():
         kind = form.kind.data or ""
         if kind == "public" and not (form.name.data or "").strip():
-            form.name.errors = ["Give the organisation's name, or choose to sign anonymously."]
+            form.name.errors = [_("Give the organisation's name, or choose to sign anonymously.")]
         else:
             try:
                 service.endorse(
@@ -141,9 +147,11 @@ def signon(room_id: str) -> Any:
                 _field_error(form, error, "name")
             else:
                 flash(
-                    "Your organisation's endorsement is recorded."
+                    _("Your organisation's endorsement is recorded.")
                     if kind == "public"
-                    else "Your anonymous endorsement is counted. Nothing names your organisation.",
+                    else _(
+                        "Your anonymous endorsement is counted. Nothing names your organisation."
+                    ),
                     "notice",
                 )
                 return redirect(url_for("publishing.signon", room_id=room_id))
@@ -157,7 +165,7 @@ def withdraw(room_id: str) -> Any:
     access = _open(room_id)
     if ButtonForm().validate_on_submit():
         service.withdraw_endorsement(get_session(), access, today())
-        flash("Your endorsement is withdrawn.", "notice")
+        flash(_("Your endorsement is withdrawn."), "notice")
     return redirect(url_for("publishing.signon", room_id=room_id))
 
 
@@ -176,7 +184,7 @@ def add_received(room_id: str) -> Any:
         except InvalidInput as error:
             _field_error(received, error, "name")
         else:
-            flash("The endorsement is added, marked as received.", "notice")
+            flash(_("The endorsement is added, marked as received."), "notice")
             return redirect(url_for("publishing.signon", room_id=room_id))
     return _signon_page(access, EndorseForm(formdata=None), received, 400)
 
@@ -188,7 +196,7 @@ def remove(room_id: str, endorsement_id: str) -> Any:
     access = _open(room_id)
     if ButtonForm().validate_on_submit():
         service.remove_public_endorsement(get_session(), access, endorsement_id)
-        flash("The endorsement is removed from the list.", "notice")
+        flash(_("The endorsement is removed from the list."), "notice")
     return redirect(url_for("publishing.signon", room_id=room_id))
 
 
@@ -214,9 +222,9 @@ def publish(room_id: str) -> Any:
         except InvalidInput as error:
             _field_error(form, error, "slug")
         except SlugTaken:
-            form.slug.errors = ["Another statement already uses that web address."]
+            form.slug.errors = [_("Another statement already uses that web address.")]
         else:
-            flash("The statement is published, signed and logged.", "notice")
+            flash(_("The statement is published, signed and logged."), "notice")
             return redirect(url_for("public.statement", slug=published.slug))
     return render_template(
         "publishing/publish.html",
@@ -287,7 +295,7 @@ def correct(slug: str) -> Any:
         except InvalidInput as error:
             _field_error(form, error, "body")
         else:
-            flash("The corrected version is published, signed and logged.", "notice")
+            flash(_("The corrected version is published, signed and logged."), "notice")
             return redirect(url_for("public.statement", slug=slug))
     return render_template("publishing/correct.html", latest=latest, form=form), (
         400 if form.errors else 200
@@ -302,7 +310,9 @@ def retract(slug: str) -> Any:
     form = RetractForm()
     if form.validate_on_submit():
         if (form.slug.data or "").strip() != slug:
-            form.slug.errors = ["That is not this statement's web address. Nothing was published."]
+            form.slug.errors = [
+                _("That is not this statement's web address. Nothing was published.")
+            ]
         else:
             try:
                 service.retract(
@@ -311,7 +321,7 @@ def retract(slug: str) -> Any:
             except InvalidInput as error:
                 _field_error(form, error, "notice")
             else:
-                flash("The retraction notice is published, signed and logged.", "notice")
+                flash(_("The retraction notice is published, signed and logged."), "notice")
                 return redirect(url_for("public.statement", slug=slug))
     return render_template("publishing/retract.html", latest=latest, form=form), (
         400 if form.errors else 200
@@ -334,13 +344,20 @@ def signing_key() -> Any:
                 service.unlock_signing_key(
                     session, current_user.identity, _origin(), today(), create=True
                 )
-                flash("A signing key is made and sealed to every coordinator.", "notice")
+                flash(_("A signing key is made and sealed to every coordinator."), "notice")
         elif action == "share":
             count = service.share_signing_key(session, current_user.identity)
-            flash(f"The signing key is shared with {count} more account(s).", "notice")
+            flash(
+                ngettext(
+                    "The signing key is shared with %(num)d more account.",
+                    "The signing key is shared with %(num)d more accounts.",
+                    count,
+                ),
+                "notice",
+            )
         elif action == "rotate" and current_user.role == "admin":
             service.rotate_signing_key(session, current_user.identity, today())
-            flash("The signing key is replaced; the change is signed and logged.", "notice")
+            flash(_("The signing key is replaced; the change is signed and logged."), "notice")
         return redirect(url_for("publishing.signing_key"))
     return render_template(
         "publishing/signing_key.html",

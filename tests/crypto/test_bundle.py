@@ -15,7 +15,7 @@ import json
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +34,14 @@ from crypto.bundle import (
     key_record,
     keys_document,
     make_bundle,
+    make_key_rotation,
     make_log_entry,
     minisign_trusted_comment,
     parse_consistency_proof,
     parse_keys,
     validate_statement,
     verify_bundle,
+    verify_key_rotation,
 )
 from crypto.merkle import consistency_proof, leaf_hash, root_from_leaf_hashes
 from crypto.signing import (
@@ -1049,3 +1051,59 @@ def test_the_minisign_tool_verifies_a_bundle(
     # And the tool, like our verifier, refuses a changed body.
     (tmp_path / "statement.md").write_bytes(body.encode("utf-8") + b" ")
     assert _minisign_verify(minisign_tool, tmp_path, public_key).returncode != 0
+
+
+# Key rotation entries
+
+
+def _rotation_keys(
+    old: SigningKey, new: SigningKey, rotated_on: date, old_from: date = KEY_VALID_FROM
+) -> list[KeyRecord]:
+    return parse_keys(
+        keys_document(
+            [
+                key_record(old.public_key, ORIGIN, old_from, rotated_on),
+                key_record(new.public_key, ORIGIN, rotated_on),
+            ]
+        )
+    )
+
+
+def test_a_rotation_signed_by_both_keys_verifies() -> None:
+    old, new = generate_signing_key(), generate_signing_key()
+    day = KEY_VALID_FROM + timedelta(days=30)
+    entry = make_key_rotation(old, new, ORIGIN, day)
+    assert verify_key_rotation(entry, _rotation_keys(old, new, day))
+    assert verify_key_rotation(json.loads(canonical(entry)), _rotation_keys(old, new, day))
+
+
+def test_a_retired_key_cannot_name_a_successor() -> None:
+    old, new, thief = generate_signing_key(), generate_signing_key(), generate_signing_key()
+    day = KEY_VALID_FROM + timedelta(days=30)
+    later = day + timedelta(days=365)
+    keys = _rotation_keys(old, new, day)
+    forged = make_key_rotation(old, thief, ORIGIN, later)
+    # Not listed at all; and even listed, the old key was no longer valid that day.
+    assert not verify_key_rotation(forged, keys)
+    listed = keys + parse_keys(keys_document([key_record(thief.public_key, ORIGIN, later)]))
+    assert not verify_key_rotation(forged, listed)
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda e: e["rotation"].update(rotated_on="2001-01-01"),
+        lambda e: e["signatures"].pop(),
+        lambda e: e["signatures"][0].update(value=e["signatures"][1]["value"]),
+        lambda e: e.update(format="other/1"),
+        lambda e: e["rotation"].update(previous_key_id=e["rotation"]["key"]["key_id"]),
+        lambda e: e["rotation"].update(extra=2**60),
+        lambda e: e.update(rotation=[]),
+    ],
+)
+def test_a_changed_rotation_does_not_verify(edit: Callable[[dict[str, Any]], None]) -> None:
+    old, new = generate_signing_key(), generate_signing_key()
+    day = KEY_VALID_FROM + timedelta(days=30)
+    entry = make_key_rotation(old, new, ORIGIN, day)
+    edit(entry)
+    assert not verify_key_rotation(entry, _rotation_keys(old, new, day))

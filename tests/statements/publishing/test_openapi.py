@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from statements.auth.service import Identity
+from statements.models import Role
 from statements.publishing import service as publishing
 from statements.publishing.openapi import document
-from tests.support import published_statement
+from tests.support import published_statement, staff_identity
 
 TODAY = date.today()
 ROOT = "https://statements.example.org"
@@ -168,9 +169,10 @@ class Published:
 
 @pytest.fixture
 def published(app: Flask, session: Session) -> Published:
+    admin = staff_identity(app, session, "openapi-admin", Role.ADMIN)
     coordinator, slug = published_statement(app, session)
     session.commit()
-    publishing.rotate_signing_key(session, coordinator, TODAY)
+    publishing.rotate_signing_key(session, admin, TODAY)
     publishing.correct(
         session,
         coordinator,
