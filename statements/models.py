@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -381,6 +382,17 @@ class SigningKeyRecord(Base):
     """The public half of a signing key, as listed in statement-keys.json."""
 
     __tablename__ = "signing_keys"
+    __table_args__ = (
+        # At most one key in use, whatever two requests do at the same moment (every
+        # key carries the log's one origin as its note name).
+        Index(
+            "uq_signing_keys_in_use",
+            "note_key_name",
+            unique=True,
+            sqlite_where=text("valid_until IS NULL"),
+            postgresql_where=text("valid_until IS NULL"),
+        ),
+    )
 
     key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)

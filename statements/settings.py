@@ -23,6 +23,7 @@ MIN_SECRET_LENGTH = 32
 MIN_PRODUCTION_KDF = KdfParams(memory_kib=19 * 1024, iterations=2, lanes=1)
 # A schema-less URL, as the C2SP checkpoint format asks of a log's origin; it is also the
 # name checkpoints are signed under, which may hold no space or "+".
+_HOST = re.compile(r"\.?[a-z0-9.-]+(:[0-9]{1,5})?")
 _LOG_ORIGIN = re.compile(r"[a-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?")
 
 
@@ -52,6 +53,9 @@ class Settings:
     max_request_bytes: int = 2 * 1024 * 1024
     # Names the public log in its checkpoints (C2SP origin): fixed once anything is published.
     log_origin: str = "localhost/statements-log"
+    # Host names this site answers to; others get 400. Absolute links in the feed, the
+    # API and the PDFs are built from the Host header, so production should list them.
+    trusted_hosts: tuple[str, ...] = ()
     # Tests set this to keep one random prefix per test in a shared Redis.
     rate_limit_prefix: str = "statements"
     rate_limit_enabled: bool = True
@@ -122,6 +126,12 @@ class Settings:
                 "LOG_ORIGIN", "must be a host and path without a scheme, e.g. example.org/log"
             )
 
+        trusted_hosts = tuple(
+            host.strip() for host in environ.get("TRUSTED_HOSTS", "").split(",") if host.strip()
+        )
+        if any(not _HOST.fullmatch(host) for host in trusted_hosts):
+            raise SettingsError("TRUSTED_HOSTS", "must be host names separated by commas")
+
         return cls(
             environment=environment,
             secret_key=secret_key,
@@ -138,6 +148,7 @@ class Settings:
                 environ, "MAX_REQUEST_BYTES", cls.max_request_bytes, 64 * 1024, 64 * 1024**2
             ),
             log_origin=log_origin,
+            trusted_hosts=trusted_hosts,
         )
 
 

@@ -30,6 +30,11 @@ def _append_only_triggers() -> None:
                 f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}"
                 " FOR EACH ROW EXECUTE FUNCTION refuse_change()"
             )
+            # Row triggers do not fire on TRUNCATE.
+            op.execute(
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}"
+                " FOR EACH STATEMENT EXECUTE FUNCTION refuse_change()"
+            )
         return
     for table in APPEND_ONLY:
         for action in ("UPDATE", "DELETE"):
@@ -66,6 +71,16 @@ def upgrade() -> None:
         sa.Column("valid_until", sa.Date(), nullable=True),
         sa.PrimaryKeyConstraint("key_id", name=op.f("pk_signing_keys")),
         sa.UniqueConstraint("public_key", name=op.f("uq_signing_keys_public_key")),
+    )
+    # At most one key in use, whatever two requests do at the same moment (every key
+    # carries the log's one origin as its note name).
+    op.create_index(
+        "uq_signing_keys_in_use",
+        "signing_keys",
+        ["note_key_name"],
+        unique=True,
+        sqlite_where=sa.text("valid_until IS NULL"),
+        postgresql_where=sa.text("valid_until IS NULL"),
     )
     op.create_table(
         "endorsements",
@@ -171,6 +186,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for table in APPEND_ONLY:
             op.execute(f"DROP TRIGGER {table}_append_only ON {table}")
+            op.execute(f"DROP TRIGGER {table}_no_truncate ON {table}")
         op.execute("DROP FUNCTION refuse_change()")
     op.drop_table("published_versions")
     with op.batch_alter_table("signing_key_wraps", schema=None) as batch_op:

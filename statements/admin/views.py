@@ -13,7 +13,7 @@ from statements.admin.forms import InviteStaffForm
 from statements.auth import now, roles_required, service
 from statements.auth.errors import AccountNotFound, InvalidUsername, LastAdmin, UsernameTaken
 from statements.auth.forms import ButtonForm
-from statements.db import get_session
+from statements.db import destroyed_keys, get_session
 from statements.models import Account, Role
 
 blueprint = Blueprint("admin", __name__)
@@ -103,6 +103,9 @@ def set_disabled(account_id: str) -> Any:
     disable = request.form.get("disabled") == "1"
     try:
         service.set_disabled(get_session(), current_user.account, account_id, disable)
+        if disable:
+            # The account's copy of the signing key was deleted: out of SQLite's log too.
+            destroyed_keys()
     except AccountNotFound:
         return _accounts_page(
             InviteStaffForm(formdata=None), 404, error=_("That account does not exist.")

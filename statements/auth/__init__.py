@@ -22,6 +22,7 @@ from statements.errors import render_error
 from statements.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
+PUBLIC_BLUEPRINTS = frozenset({"public"})
 
 # Every form that spends a slow key derivation, so guessing and load are both bounded.
 THROTTLED_ENDPOINTS = (
@@ -145,7 +146,9 @@ def init_app(app: Flask, settings: Settings) -> None:
     def _resume() -> Any:
         g.identity = None
         cookie = request.cookies.get(name)
-        if not cookie or request.endpoint == "static":
+        # Public pages never look at the login: they are the same for everyone, may be
+        # cached by anyone, and must not extend a session or answer with a cookie.
+        if not cookie or request.endpoint == "static" or request.blueprint in PUBLIC_BLUEPRINTS:
             return None
         try:
             g.identity = service.resume_session(get_session(), auth_config(), cookie, now())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
+PDF_RATE_LIMIT = "30 per minute"
+
 
 def init_app(app: Flask) -> None:
     """Register the sign-on and publication pages and the public side."""
@@ -13,5 +15,10 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("STATIC_MIRROR", False)
     app.register_blueprint(views.blueprint)
     app.register_blueprint(public.blueprint)
+    # A long statement takes seconds to lay out as a PDF: a budget per reader.
+    limiter = app.extensions["limiter"]
+    app.view_functions["public.pdf"] = limiter.limit(PDF_RATE_LIMIT)(
+        app.view_functions["public.pdf"]
+    )
     # Checking a bundle changes nothing: no CSRF token, so public readers get no cookie.
     app.extensions["csrf"].exempt(public.verify)

@@ -25,8 +25,10 @@ from werkzeug.exceptions import NotFound
 
 from crypto.bundle import (
     CHECK_NAMES,
+    Check,
     MalformedBundle,
     Report,
+    canonical,
     key_record,
     keys_document,
     minisign_trusted_comment,
@@ -38,6 +40,7 @@ from statements.db import get_session
 from statements.drafting import diff as diffs
 from statements.drafting.forms import LANGUAGE_NAMES
 from statements.drafting.markdown import render
+from statements.drafting.views import diff_labels
 from statements.errors import render_error
 from statements.models import SigningKeyRecord
 from statements.publishing import feed, log, service
@@ -65,6 +68,7 @@ CHECK_LABELS: dict[str, LazyString] = {
     "checkpoint_signature": _l("Checkpoint signature"),
     "log_inclusion": _l("Log inclusion"),
     "log_consistency": _l("Log consistency"),
+    "site_log": _l("In this site's log"),
 }
 
 
@@ -131,7 +135,7 @@ def statement_html(text: str) -> Markup:
 
 def safe_diff(old: str, new: str) -> Markup:
     """A word diff as HTML; diff_html escapes every piece of text itself."""
-    return Markup(diffs.diff_html(old, new))  # noqa: S704
+    return Markup(diffs.diff_html(old, new, **diff_labels()))  # noqa: S704
 
 
 # --- pages ----------------------------------------------------------------------------
@@ -165,7 +169,8 @@ def _statement_page(slug: str, number: int | None) -> Response:
     key = _key_for(shown)
     return _page(
         "public/statement.html",
-        IMMUTABLE if number is not None and number < published.latest_version else SHORT,
+        # Never immutable: an older version's banner changes when a newer one appears.
+        SHORT,
         published=published,
         shown=shown,
         statement=shown.statement,
@@ -185,7 +190,7 @@ def statement(slug: str) -> Response:
     return _statement_page(slug, None)
 
 
-@blueprint.route("/statements/<slug>/v/<int:number>")
+@blueprint.route("/statements/<slug>/v/<int(max=2147483647):number>")
 def statement_version(slug: str, number: int) -> Response:
     """One version of a statement."""
     return _statement_page(slug, number)
@@ -198,21 +203,21 @@ def _version(slug: str, number: int) -> service.PublishedView:
     return service.published_version(get_session(), slug, number)
 
 
-@blueprint.route("/statements/<slug>/v/<int:number>/bundle.json")
+@blueprint.route("/statements/<slug>/v/<int(max=2147483647):number>/bundle.json")
 def bundle(slug: str, number: int) -> Response:
     """The signed bundle, byte for byte as published (RFC 8785 canonical JSON)."""
     view = _version(slug, number)
     return _text(view.row.bundle, "application/json", IMMUTABLE)
 
 
-@blueprint.route("/statements/<slug>/v/<int:number>/statement.md")
+@blueprint.route("/statements/<slug>/v/<int(max=2147483647):number>/statement.md")
 def markdown(slug: str, number: int) -> Response:
     """The body, exactly the bytes the minisign signature covers."""
     view = _version(slug, number)
     return _text(view.statement["body_markdown"].encode("utf-8"), "text/markdown", IMMUTABLE)
 
 
-@blueprint.route("/statements/<slug>/v/<int:number>/statement.md.minisig")
+@blueprint.route("/statements/<slug>/v/<int(max=2147483647):number>/statement.md.minisig")
 def minisig(slug: str, number: int) -> Response:
     """The minisign signature of statement.md."""
     view = _version(slug, number)
@@ -230,7 +235,7 @@ def _pdf(bundle_sha256: str, bundle: bytes, page_url: str, bundle_url: str) -> b
     return statement_pdf(statement, page_url=page_url, bundle_url=bundle_url)
 
 
-@blueprint.route("/statements/<slug>/v/<int:number>/statement.pdf")
+@blueprint.route("/statements/<slug>/v/<int(max=2147483647):number>/statement.pdf")
 def pdf(slug: str, number: int) -> Response:
     """The version as a PDF, for printing and sharing."""
     view = _version(slug, number)
@@ -282,13 +287,13 @@ def checkpoint() -> Response:
     return _text(log.checkpoint(get_session()), "text/plain")
 
 
-@blueprint.route("/log/checkpoints/<int:size>")
+@blueprint.route("/log/checkpoints/<int(max=2147483647):size>")
 def checkpoint_at(size: int) -> Response:
     """The signed checkpoint of the log at an earlier size."""
     return _text(log.checkpoint(get_session(), size), "text/plain", IMMUTABLE)
 
 
-@blueprint.route("/log/entries/<int:position>")
+@blueprint.route("/log/entries/<int(max=2147483647):position>")
 def entry(position: int) -> Response:
     """A leaf's canonical bytes: a statement, or a key rotation."""
     return _text(log.entry(get_session(), position), "application/json", IMMUTABLE)
@@ -516,8 +521,31 @@ def _read_bundle(form: VerifyForm) -> tuple[Any, str | None]:
         return None, _("That file is too large to be a bundle.")
     try:
         return json.loads(raw.decode("utf-8")), None
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    # ValueError too: Python refuses integers of thousands of digits.
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return None, _("That is not JSON: a bundle is the bundle.json file of a published version.")
+
+
+def _site_log_check(bundle: Any) -> Check:
+    """Whether this site's own log holds the statement, at its place, under its checkpoint.
+
+    The offline checks prove a bundle is signed by a published key; only the log proves
+    it was published. A key copied before it was retired could sign a statement that was
+    never published, with a log of its own: this check catches that here, and a reader
+    offline catches it with an older checkpoint and a consistency proof.
+    """
+    session = get_session()
+    place = bundle["log"]
+    try:
+        held = log.entry(session, place["index"])
+        checkpoint = log.checkpoint(session, place["tree_size"])
+    except LogRangeError:
+        return Check("site_log", False, "this site's log has no such entry or tree size")
+    if held != canonical(bundle["statement"]):
+        return Check("site_log", False, "this site's log holds another entry at that index")
+    if checkpoint != place["checkpoint"]:
+        return Check("site_log", False, "this site never signed that checkpoint")
+    return Check("site_log", True, f"entry {place['index']} of this site's log")
 
 
 @blueprint.route("/verify", methods=["GET", "POST"])
@@ -532,6 +560,7 @@ def verify() -> Any:
             try:
                 known = parse_keys(key_records(service.all_keys(get_session())))
                 report = verify_bundle(data, known)
+                report = Report((*report.checks, _site_log_check(data)))
             except MalformedBundle as error:
                 # What is wrong is told by crypto/, in English.
                 problem = _("This is not a valid bundle: %(reason)s.", reason=str(error))

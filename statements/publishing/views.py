@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 
 from statements.auth import roles_required
 from statements.auth.forms import ButtonForm
-from statements.db import get_session
+from statements.db import destroyed_keys, get_session
 from statements.drafting import service as drafting
 from statements.drafting.errors import DraftingError
 from statements.drafting.views import STATE_NAMES, today
@@ -219,6 +219,8 @@ def publish(room_id: str) -> Any:
     elif form.validate():
         try:
             published = service.publish(session, access, form.slug.data or "", _origin(), today())
+            # The endorsements' tags and sealed names were deleted: out of SQLite's log too.
+            destroyed_keys()
         except InvalidInput as error:
             _field_error(form, error, "slug")
         except SlugTaken:
@@ -357,6 +359,7 @@ def signing_key() -> Any:
             )
         elif action == "rotate" and current_user.role == "admin":
             service.rotate_signing_key(session, current_user.identity, today())
+            destroyed_keys()
             flash(_("The signing key is replaced; the change is signed and logged."), "notice")
         return redirect(url_for("publishing.signing_key"))
     return render_template(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -27,7 +28,7 @@ def _requests(app: Flask) -> list[tuple[str, str]]:
         url = rule.rule
         for argument in rule.arguments:
             url = url.replace(f"<{argument}>", "placeholder")
-            url = url.replace(f"<int:{argument}>", "1")
+            url = re.sub(rf"<int(\([^)]*\))?:{argument}>", "1", url)
             url = url.replace(f"<path:{argument}>", "style.css")
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             requests.append((method, url))

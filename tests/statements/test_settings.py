@@ -49,11 +49,13 @@ def test_production_reads_everything_from_the_environment(tmp_path: Path) -> Non
             "KDF_MEMORY_KIB": "131072",
             "KDF_ITERATIONS": "4",
             "LOG_ORIGIN": "statements.example.org/log",
+            "TRUSTED_HOSTS": "statements.example.org, abcdef.onion",
         },
         tmp_path,
     )
     assert not settings.development
     assert settings.log_origin == "statements.example.org/log"
+    assert settings.trusted_hosts == ("statements.example.org", "abcdef.onion")
     assert settings.session_idle_minutes == 15
     assert settings.kdf == KdfParams(memory_kib=131072, iterations=4, lanes=1)
     assert not (tmp_path / "secret_key").exists()
@@ -85,6 +87,7 @@ def test_production_reads_everything_from_the_environment(tmp_path: Path) -> Non
         ({"SECRET_KEY": GOOD_SECRET, "LOOKUP_PEPPER": GOOD_SECRET}, "LOG_ORIGIN"),
         ({"APP_ENV": "development", "LOG_ORIGIN": "https://example.org/log"}, "LOG_ORIGIN"),
         ({"APP_ENV": "development", "LOG_ORIGIN": "example.org/my log"}, "LOG_ORIGIN"),
+        ({"APP_ENV": "development", "TRUSTED_HOSTS": "ok.example, https://x"}, "TRUSTED_HOSTS"),
     ],
 )
 def test_bad_settings_name_the_setting(tmp_path: Path, environ: dict[str, str], name: str) -> None:

@@ -106,7 +106,7 @@ def test_tampered_session_cookie(app: Flask, client: FlaskClient, session: Sessi
     response = client.get("/account")
     assert response.status_code == 302  # the key no longer opens the row: signed out
     client.set_cookie("auth", "not-a-session-cookie")
-    response = client.get("/")
+    response = client.get("/take-part")
     assert response.status_code == 400
     assert "sign-in cookie that is not valid" in response.get_data(as_text=True)
     assert auth_cookie(client) is None

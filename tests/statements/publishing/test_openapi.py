@@ -126,7 +126,7 @@ def _flask_rule(path: str) -> str:
 
     def rule_variable(match: re.Match[str]) -> str:
         name = match.group(1)
-        return f"<int:{name}>" if types[name] == "integer" else f"<{name}>"
+        return f"<int(max=2147483647):{name}>" if types[name] == "integer" else f"<{name}>"
 
     assert set(types) == set(_TEMPLATE_VARIABLE.findall(path)), path
     return _TEMPLATE_VARIABLE.sub(rule_variable, path)

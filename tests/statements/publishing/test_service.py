@@ -18,6 +18,7 @@ from crypto.bundle import (
     verify_bundle,
     verify_key_rotation,
 )
+from crypto.signing import generate_signing_key, key_id
 from statements.auth import service as auth
 from statements.drafting import service as drafting
 from statements.drafting.errors import NotCoordinator
@@ -27,6 +28,7 @@ from statements.models import (
     PublishedStatement,
     Role,
     Room,
+    SigningKeyRecord,
     SigningKeyWrap,
 )
 from statements.publishing import log
@@ -34,6 +36,7 @@ from statements.publishing import service as publishing
 from statements.publishing.errors import (
     EndorsementNotFound,
     InvalidInput,
+    NoSigningKey,
     NotAllowed,
     SigningKeyNotShared,
     SignOnClosed,
@@ -422,3 +425,29 @@ def test_key_rotation_is_logged_signed_by_both_keys_and_old_bundles_still_verify
     assert not session.scalars(
         select(SigningKeyWrap).where(SigningKeyWrap.key_id == old.key_id)
     ).all()
+
+
+def test_the_database_allows_one_key_in_use(app: Flask, session: Session) -> None:
+    coordinator = staff_identity(app, session)
+    publishing.unlock_signing_key(session, coordinator, ORIGIN, TODAY, create=True)
+    session.commit()
+    second = generate_signing_key()
+    session.add(
+        SigningKeyRecord(
+            key_id=key_id(second.public_key),
+            public_key=second.public_key,
+            note_key_name=ORIGIN,
+            valid_from=TODAY,
+            valid_until=None,
+        )
+    )
+    with pytest.raises(IntegrityError):
+        session.flush()
+    session.rollback()
+    # And a retired key is not silently replaced by a new one.
+    active = publishing.active_key(session)
+    assert active is not None
+    active.valid_until = TODAY
+    session.flush()
+    with pytest.raises(NoSigningKey):
+        publishing.unlock_signing_key(session, coordinator, ORIGIN, TODAY, create=True)

@@ -20,7 +20,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from crypto.bundle import canonical, parse_keys, verify_bundle
+from crypto.bundle import body_sha256, canonical, parse_keys, verify_bundle
 from crypto.merkle import leaf_hash, verify_consistency, verify_inclusion
 from crypto.signing import open_note, parse_checkpoint
 from statements.auth import service as auth
@@ -644,3 +644,85 @@ def test_coordinators_find_what_they_can_correct(
     client = app.test_client()
     assert login_staff(client, app, other).status_code == 302
     assert "None yet." in client.get("/published").get_data(as_text=True)
+
+
+def test_the_verify_page_also_asks_this_sites_log(
+    app: Flask, session: Session, signon_room: SignOnRoom
+) -> None:
+    slug = _published(signon_room)
+    reader = app.test_client()
+    genuine = reader.get(f"/statements/{slug}/v/1/bundle.json").get_json()
+    page = reader.post("/verify", data={"bundle_text": json.dumps(genuine)})
+    assert '<th scope="row">In this site\'s log</th><td>passed</td>' in page.get_data(as_text=True)
+    # A statement signed with the real key (copied, say) but never published: every
+    # offline check passes on its own log of one, and this site's log says no.
+    coordinator = auth.Identity(
+        *auth.login_staff(
+            session,
+            app.extensions["auth"],
+            signon_room.staff.username,
+            signon_room.staff.passphrase,
+            signon_room.staff.code(app.extensions["clock"]()),
+            app.extensions["clock"](),
+        ),
+        b"",
+        b"",
+    )
+    record, key = publishing.unlock_signing_key(session, coordinator, "", TODAY)
+    session.rollback()
+    statement = dict(genuine["statement"], body_markdown="Never published.")
+    statement["body_sha256"] = body_sha256("Never published.")
+    hashes = [leaf_hash(canonical(statement))]
+    from crypto.bundle import make_bundle, make_log_entry
+    from crypto.merkle import root_from_leaf_hashes
+    from crypto.signing import checkpoint_body, sign_note
+
+    checkpoint = sign_note(
+        checkpoint_body(record.note_key_name, 1, root_from_leaf_hashes(hashes)),
+        record.note_key_name,
+        key.private_key,
+        key.public_key,
+    )
+    forged = make_bundle(
+        statement, key, make_log_entry(hashes, 0, record.note_key_name, checkpoint)
+    )
+    verdict = reader.post("/verify", data={"bundle_text": json.dumps(forged)}).get_data(
+        as_text=True
+    )
+    assert "<strong>Not valid.</strong>" in verdict
+    assert "The first failing check is “In this site's log”" in verdict
+
+
+def test_public_pages_ignore_the_login(
+    app: Flask, session: Session, signon_room: SignOnRoom
+) -> None:
+    slug = _published(signon_room)
+    member = signon_room.members[0]
+    session.execute(delete(LoginSession))
+    session.commit()
+    # An ended session's cookie is neither read nor cleared by a public page.
+    page = member.get(f"/statements/{slug}")
+    assert page.status_code == 200
+    assert "Set-Cookie" not in page.headers
+    assert page.headers["Cache-Control"].startswith("public")
+    older = member.get(f"/statements/{slug}/v/1")
+    assert "immutable" not in older.headers["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/log/entries/99999999999999999999999",
+        "/log/checkpoints/9223372036854775808",
+        "/statements/right-to-work/v/99999999999/bundle.json",
+        "/statements/right-to-work/v/2147483648/statement.pdf",
+    ],
+)
+def test_huge_numbers_in_addresses_are_not_found(client: FlaskClient, path: str) -> None:
+    assert client.get(path).status_code == 404
+
+
+def test_a_bundle_with_an_enormous_number_is_not_json(client: FlaskClient) -> None:
+    response = client.post("/verify", data={"bundle_text": '{"n": ' + "9" * 5000 + "}"})
+    assert response.status_code == 400
+    assert "That is not JSON" in response.get_data(as_text=True)
