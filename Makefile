@@ -48,17 +48,17 @@ check: lint typecheck test
 # catalogue (new messages come out empty, for translators), and compile.
 TRANSLATIONS := statements/translations
 translations: $(VENV)/.installed-dev
-	$(BIN)/pybabel extract --quiet -F babel.cfg -k _l -k lazy_gettext --no-location \
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --no-location \
 		--sort-output --project "Joint statements" -o $(TRANSLATIONS)/messages.pot .
 	for lang in th my ms fa; do \
 		if [ -f $(TRANSLATIONS)/$$lang/LC_MESSAGES/messages.po ]; then \
-			$(BIN)/pybabel update --quiet --no-fuzzy-matching --ignore-obsolete \
+			$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete \
 				-i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$lang; \
 		else \
-			$(BIN)/pybabel init --quiet -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$lang; \
+			$(BIN)/pybabel -q init -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$lang; \
 		fi; \
 	done
-	$(BIN)/pybabel compile --quiet -d $(TRANSLATIONS)
+	$(BIN)/pybabel -q compile -d $(TRANSLATIONS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

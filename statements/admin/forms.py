@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
+from statements.forms import Form
 
-class InviteStaffForm(FlaskForm):
+
+class InviteStaffForm(Form):
     """Create a coordinator or admin account awaiting enrolment."""
 
     username = StringField(

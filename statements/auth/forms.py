@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
 from statements.auth.codename import MAX_CODENAME_CHARS
 from statements.auth.service import MAX_PASSPHRASE
+from statements.forms import Form
 
 CODE_FIELD = {"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
 SECRET_FIELD = {
@@ -19,11 +19,11 @@ SECRET_FIELD = {
 }
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(Form):
     """A form that is only a button: it carries the CSRF token."""
 
 
-class CodenameLoginForm(FlaskForm):
+class CodenameLoginForm(Form):
     """Sign in with a codename."""
 
     codename = PasswordField(
@@ -41,7 +41,7 @@ def _code_field() -> StringField:
     )
 
 
-class StaffLoginForm(FlaskForm):
+class StaffLoginForm(Form):
     """Sign in as a coordinator or admin."""
 
     username = StringField(
@@ -57,7 +57,7 @@ class StaffLoginForm(FlaskForm):
     code = _code_field()
 
 
-class NewPassphraseForm(FlaskForm):
+class NewPassphraseForm(Form):
     """A new passphrase, typed twice, confirmed with a code from the authenticator app."""
 
     passphrase = PasswordField(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -20,6 +19,7 @@ from statements.drafting.service import (
     MAX_TITLE,
     REJECT_REASONS,
 )
+from statements.forms import Form
 
 # The statement languages of service.LANGUAGES, by the same codes, named in the reader's
 # language (the service keeps its plain English names: it cannot use Flask-Babel).
@@ -44,7 +44,7 @@ REASON_LABELS: dict[str, LazyString] = {
 }
 
 
-class RoomForm(FlaskForm):
+class RoomForm(Form):
     """Open a drafting room."""
 
     title = StringField(_l("Working title"), validators=[InputRequired(), Length(max=MAX_TITLE)])
@@ -67,7 +67,7 @@ class RoomForm(FlaskForm):
     signon_deadline = DateField(_l("Sign-on closes on"), validators=[InputRequired()])
 
 
-class ContributionForm(FlaskForm):
+class ContributionForm(Form):
     """Propose, add or comment."""
 
     text = TextAreaField(
@@ -82,7 +82,7 @@ class ContributionForm(FlaskForm):
     )
 
 
-class EditDraftForm(FlaskForm):
+class EditDraftForm(Form):
     """A coordinator's direct edit of the draft."""
 
     markdown = TextAreaField(
@@ -92,7 +92,7 @@ class EditDraftForm(FlaskForm):
     expected_version = IntegerField(validators=[InputRequired()])
 
 
-class RejectForm(FlaskForm):
+class RejectForm(Form):
     """Reject a contribution with a reason."""
 
     reason = SelectField(
@@ -106,7 +106,7 @@ class RejectForm(FlaskForm):
     )
 
 
-class MergeForm(FlaskForm):
+class MergeForm(Form):
     """The coordinator's hand-merged text on the conflict screen."""
 
     merged_text = TextAreaField(
@@ -115,7 +115,7 @@ class MergeForm(FlaskForm):
     expected_version = IntegerField(validators=[InputRequired()])
 
 
-class InvitationForm(FlaskForm):
+class InvitationForm(Form):
     """Create an invitation link."""
 
     uses = IntegerField(
@@ -126,13 +126,13 @@ class InvitationForm(FlaskForm):
     expires_on = DateField(_l("Valid until"), validators=[InputRequired()])
 
 
-class CoordinatorForm(FlaskForm):
+class CoordinatorForm(Form):
     """Make another coordinator account a coordinator of this room."""
 
     username = StringField(_l("Username"), validators=[InputRequired(), Length(max=64)])
 
 
-class SealForm(FlaskForm):
+class SealForm(Form):
     """Type the working title to seal."""
 
     title = StringField(_l("Working title"), validators=[InputRequired(), Length(max=MAX_TITLE)])

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from markupsafe import escape
 from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from statements.forms import Form
 from statements.publishing.service import (
     MAX_ANONYMOUS,
     MAX_BODY,
@@ -29,7 +29,7 @@ def _as_text(message: LazyString) -> LazyString:
     return LazyString(lambda: str(escape(str(message))))
 
 
-class EndorseForm(FlaskForm):
+class EndorseForm(Form):
     """Sign on for an organisation, publicly or anonymously."""
 
     kind = RadioField(
@@ -53,7 +53,7 @@ class EndorseForm(FlaskForm):
     )
 
 
-class ReceivedForm(FlaskForm):
+class ReceivedForm(Form):
     """A coordinator adds a public endorsement received by other means."""
 
     name = StringField(
@@ -64,7 +64,7 @@ class ReceivedForm(FlaskForm):
     )
 
 
-class PublishForm(FlaskForm):
+class PublishForm(Form):
     """Publish the frozen text."""
 
     slug = StringField(
@@ -80,7 +80,7 @@ class PublishForm(FlaskForm):
     )
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(Form):
     """Publish a corrected version."""
 
     title = StringField(_l("Title"), validators=[InputRequired(), Length(max=MAX_TITLE)])
@@ -96,7 +96,7 @@ class CorrectionForm(FlaskForm):
     )
 
 
-class RetractForm(FlaskForm):
+class RetractForm(Form):
     """Publish a retraction notice."""
 
     notice = TextAreaField(
@@ -110,7 +110,7 @@ class RetractForm(FlaskForm):
     )
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(Form):
     """Check a bundle: pasted or uploaded."""
 
     # Verifying changes nothing, so this form needs no CSRF token (and public readers

@@ -62,7 +62,14 @@ def _extracted() -> dict[str, tuple[str, ...]]:
     """Every message in the code and templates: msgid -> its forms (singular, plural)."""
     messages: dict[str, tuple[str, ...]] = {}
     method_map = [("statements/**.py", "python"), ("templates/**.html", "jinja2")]
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+    keywords = {
+        "_": None,
+        "gettext": None,
+        "ngettext": (1, 2),
+        "_l": None,
+        "lazy_gettext": None,
+        "lazy_ngettext": (1, 2),
+    }
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map, keywords=keywords
     ):
