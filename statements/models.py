@@ -440,6 +440,11 @@ class PublishedStatement(Base):
         ForeignKey("rooms.id", ondelete="SET NULL"), unique=True
     )
     language: Mapped[str] = mapped_column(String(16))
+    # A translation names the original of its family: each language is a statement of its
+    # own, signed separately, and the pages link them together.
+    translation_of: Mapped[str | None] = mapped_column(
+        ForeignKey("published_statements.slug", ondelete="RESTRICT"), index=True
+    )
     # Of the latest version.
     title: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16))

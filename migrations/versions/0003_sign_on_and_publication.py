@@ -112,6 +112,7 @@ def upgrade() -> None:
         sa.Column("slug", sa.String(length=80), nullable=False),
         sa.Column("room_id", sa.String(length=32), nullable=True),
         sa.Column("language", sa.String(length=16), nullable=False),
+        sa.Column("translation_of", sa.String(length=80), nullable=True),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("latest_version", sa.Integer(), nullable=False),
@@ -128,10 +129,19 @@ def upgrade() -> None:
             name=op.f("fk_published_statements_room_id_rooms"),
             ondelete="SET NULL",
         ),
+        sa.ForeignKeyConstraint(
+            ["translation_of"],
+            ["published_statements.slug"],
+            name=op.f("fk_published_statements_translation_of_published_statements"),
+            ondelete="RESTRICT",
+        ),
         sa.PrimaryKeyConstraint("slug", name=op.f("pk_published_statements")),
         sa.UniqueConstraint("room_id", name=op.f("uq_published_statements_room_id")),
     )
     with op.batch_alter_table("published_statements", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_published_statements_translation_of"), ["translation_of"], unique=False
+        )
         batch_op.create_index(
             batch_op.f("ix_published_statements_updated_on"), ["updated_on"], unique=False
         )
@@ -195,6 +205,7 @@ def downgrade() -> None:
     op.drop_table("signing_key_wraps")
     with op.batch_alter_table("published_statements", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_published_statements_updated_on"))
+        batch_op.drop_index(batch_op.f("ix_published_statements_translation_of"))
 
     op.drop_table("published_statements")
     op.drop_table("endorsements")

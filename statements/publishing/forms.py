@@ -6,7 +6,7 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from markupsafe import escape
-from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
@@ -71,6 +71,14 @@ class PublishForm(Form):
         _l("Web address of the statement"),
         validators=[InputRequired(), Length(max=SLUG_MAX)],
         description=_as_text(_l("Lower-case letters, digits and hyphens: /statements/<this>.")),
+    )
+    translation_of = SelectField(
+        _l("Is it a translation of a statement already published?"),
+        choices=[],
+        validators=[Optional()],
+        description=_l(
+            "Each language is signed as a statement of its own; the pages link them together."
+        ),
     )
     confirm = BooleanField(
         _l(

@@ -295,6 +295,19 @@ def _schemas() -> dict[str, Any]:
                     "$ref": _REF + "Statement",
                     "description": "The newest version's signed statement.",
                 },
+                "translations": {
+                    "type": "array",
+                    "description": "The same statement in other languages: each a statement "
+                    "of its own, signed on its own.",
+                    "items": _object(
+                        "A statement of the same family in another language.",
+                        {
+                            "slug": _string("Its address.", pattern=_SLUG, maxLength=80),
+                            "language": _string("Its language.", minLength=1),
+                            "url": _url("Its page."),
+                        },
+                    ),
+                },
                 "versions": {
                     "type": "array",
                     "description": "Every version, oldest first.",

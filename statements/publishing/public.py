@@ -172,6 +172,8 @@ def _statement_page(slug: str, number: int | None) -> Response:
         # Never immutable: an older version's banner changes when a newer one appears.
         SHORT,
         published=published,
+        family=service.family(session, published),
+        statement_languages=LANGUAGE_NAMES,
         shown=shown,
         statement=shown.statement,
         history=history,
@@ -437,6 +439,14 @@ def api_statement(slug: str) -> Response:
             "url": url_for("public.statement", slug=slug, _external=True),
             "bundle_url": _bundle_url(slug, published.latest_version),
             "statement": history[-1].statement,
+            "translations": [
+                {
+                    "slug": other.slug,
+                    "language": other.language,
+                    "url": url_for("public.statement", slug=other.slug, _external=True),
+                }
+                for other in service.family(session, published)
+            ],
             "versions": [
                 {
                     "version": view.row.version,

@@ -476,12 +476,57 @@ def _statement(
     }
 
 
+def _family_root(db: Session, translation_of: str | None, language: str) -> str | None:
+    """The original a translation belongs with, checked: one statement per language."""
+    if not translation_of:
+        return None
+    original = (
+        db.get(PublishedStatement, translation_of) if len(translation_of) <= SLUG_MAX else None
+    )
+    if original is None:
+        raise InvalidInput("translation_of", "unknown")
+    root = original.translation_of or original.slug
+    family = db.scalars(
+        select(PublishedStatement.language).where(
+            (PublishedStatement.slug == root) | (PublishedStatement.translation_of == root)
+        )
+    )
+    if language in set(family):
+        raise InvalidInput("translation_of", "same_language")
+    return root
+
+
+def family(db: Session, published: PublishedStatement) -> list[PublishedStatement]:
+    """The other languages of a statement: its original and the original's translations."""
+    root = published.translation_of or published.slug
+    return list(
+        db.scalars(
+            select(PublishedStatement)
+            .where(
+                (PublishedStatement.slug == root) | (PublishedStatement.translation_of == root),
+                PublishedStatement.slug != published.slug,
+            )
+            .order_by(PublishedStatement.language)
+        )
+    )
+
+
 def publish(
-    db: Session, access: RoomAccess, slug: str, origin: str, today: date
+    db: Session,
+    access: RoomAccess,
+    slug: str,
+    origin: str,
+    today: date,
+    translation_of: str | None = None,
 ) -> PublishedStatement:
-    """Sign and publish the room's frozen text with its signatories, as version 1."""
+    """Sign and publish the room's frozen text with its signatories, as version 1.
+
+    A translation names the published original it translates; each language is a
+    statement of its own, signed on its own.
+    """
     _require_signon(db, access)
     slug = _check_slug(db, slug)
+    root = _family_root(db, translation_of, access.room.language)
     record, key = unlock_signing_key(db, access.identity, origin, today, create=True)
     signon = sign_on(db, access, today)
     title = access.details()["title"]
@@ -501,6 +546,7 @@ def publish(
         slug=slug,
         room_id=access.room.id,
         language=access.room.language,
+        translation_of=root,
         title=title,
         status=StatementStatus.PUBLISHED,
         latest_version=1,

@@ -9,12 +9,14 @@ from flask_babel import LazyString, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from statements.auth import roles_required
 from statements.auth.forms import ButtonForm
 from statements.db import destroyed_keys, get_session
 from statements.drafting import service as drafting
 from statements.drafting.errors import DraftingError
+from statements.drafting.forms import LANGUAGE_NAMES
 from statements.drafting.views import STATE_NAMES, today
 from statements.drafting.views import problem as drafting_problem
 from statements.publishing import service
@@ -66,6 +68,7 @@ FIELD_ERRORS: dict[str, LazyString] = {
     "too_many": _l("That is too many lines."),
     "range": _l("That number is out of range."),
     "unknown": _l("Choose one of the options."),
+    "same_language": _l("A statement of that family is already published in this language."),
 }
 
 
@@ -77,6 +80,10 @@ blueprint.register_error_handler(DraftingError, drafting_problem)
 def _problem(error: PublishingError) -> tuple[str, int]:
     status, message = PROBLEMS.get(type(error), (400, _l("That could not be done.")))
     return render_template("drafting/problem.html", message=message, status=status), status
+
+
+def _language_name(code: str) -> str:
+    return str(LANGUAGE_NAMES.get(code, code))
 
 
 def _origin() -> str:
@@ -213,16 +220,33 @@ def publish(room_id: str) -> Any:
     if access.room.state != "sign-on":
         raise SignOnClosed
     form = PublishForm()
+    form.translation_of.choices = [
+        SelectChoice("", _("No, it is not a translation")),
+        *(
+            SelectChoice(
+                item.slug, f"{item.title} ({LANGUAGE_NAMES.get(item.language, item.language)})"
+            )
+            for item in service.statements(session)
+            if item.translation_of is None
+        ),
+    ]
     details = access.details()
     if not form.is_submitted():
         form.slug.data = service.suggest_slug(details["title"], today())
     elif form.validate():
         try:
-            published = service.publish(session, access, form.slug.data or "", _origin(), today())
+            published = service.publish(
+                session,
+                access,
+                form.slug.data or "",
+                _origin(),
+                today(),
+                translation_of=form.translation_of.data or None,
+            )
             # The endorsements' tags and sealed names were deleted: out of SQLite's log too.
             destroyed_keys()
         except InvalidInput as error:
-            _field_error(form, error, "slug")
+            _field_error(form, error, "slug" if error.field != "translation_of" else error.field)
         except SlugTaken:
             form.slug.errors = [_("Another statement already uses that web address.")]
         else:

@@ -1,9 +1,5 @@
 """The PDF of a published version: its words, its fonts, its direction, the same bytes."""
 
-# The statements here are in Thai, Burmese and Farsi on purpose: letters that look Latin
-# are not a confusion in them.
-# ruff: noqa: RUF001
-
 from __future__ import annotations
 
 import hashlib

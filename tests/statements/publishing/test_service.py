@@ -451,3 +451,37 @@ def test_the_database_allows_one_key_in_use(app: Flask, session: Session) -> Non
     session.flush()
     with pytest.raises(NoSigningKey):
         publishing.unlock_signing_key(session, coordinator, ORIGIN, TODAY, create=True)
+
+
+def test_translations_form_a_family_one_statement_per_language(
+    app: Flask, session: Session
+) -> None:
+    coordinator, original = published_statement(app, session)
+    thai_room = make_room(session, coordinator, title="สิทธิในการทำงาน")
+    session.get(Room, thai_room).language = "th"  # type: ignore[union-attr]
+    open_signon(session, coordinator, thai_room)
+    access = _access(session, thai_room, coordinator)
+    with pytest.raises(InvalidInput) as unknown:
+        publishing.publish(session, access, "thai", ORIGIN, TODAY, translation_of="no-such")
+    assert unknown.value.reason == "unknown"
+    thai = publishing.publish(session, access, "thai", ORIGIN, TODAY, translation_of=original)
+    assert thai.translation_of == original
+    # A translation of the translation joins the same family, under the original.
+    english_again = make_room(session, coordinator, title="Right to work, again")
+    open_signon(session, coordinator, english_again)
+    with pytest.raises(InvalidInput) as same:
+        publishing.publish(
+            session,
+            _access(session, english_again, coordinator),
+            "again",
+            ORIGIN,
+            TODAY,
+            translation_of="thai",
+        )
+    assert same.value.reason == "same_language"
+    first = session.get(PublishedStatement, original)
+    assert first is not None
+    assert [s.slug for s in publishing.family(session, first)] == ["thai"]
+    assert [s.slug for s in publishing.family(session, thai)] == [original]
+    # Each is signed on its own.
+    assert _verify(session, "thai", 1)

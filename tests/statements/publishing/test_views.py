@@ -726,3 +726,47 @@ def test_a_bundle_with_an_enormous_number_is_not_json(client: FlaskClient) -> No
     response = client.post("/verify", data={"bundle_text": '{"n": ' + "9" * 5000 + "}"})
     assert response.status_code == 400
     assert "That is not JSON" in response.get_data(as_text=True)
+
+
+def test_a_translation_links_to_its_original(
+    app: Flask, session: Session, signon_room: SignOnRoom
+) -> None:
+    slug = _published(signon_room)
+    coordinator = signon_room.coordinator
+    # A second room, in Farsi, published as a translation through the form.
+    form = coordinator.get("/rooms/new")
+    assert form.status_code == 200
+    created = _post(
+        coordinator,
+        "/rooms/new",
+        {
+            "title": "حق کار",
+            "language": "fa",
+            "summary": "",
+            "markdown": "# حق کار\n\nپناهندگان حق کار دارند.",
+            "contribution_deadline": TODAY.isoformat(),
+            "signon_deadline": TODAY.isoformat(),
+        },
+    )
+    assert created.status_code == 302, created.get_data(as_text=True)
+    room_id = created.headers["Location"].rsplit("/", 1)[-1]
+    for target in ("consolidating", "sign-on"):
+        assert _post(coordinator, f"/rooms/{room_id}/state", {"target": target}).status_code == 302
+    page = coordinator.get(f"/rooms/{room_id}/publish").get_data(as_text=True)
+    assert f'<option value="{slug}">Right to work (English)</option>' in page
+    published = _post(
+        coordinator,
+        f"/rooms/{room_id}/publish",
+        {"slug": "haq-e-kar", "translation_of": slug, "confirm": "y"},
+    )
+    assert published.status_code == 302, published.get_data(as_text=True)
+    reader = app.test_client()
+    original = reader.get(f"/statements/{slug}").get_data(as_text=True)
+    assert 'href="/statements/haq-e-kar" hreflang="fa" lang="fa"' in original
+    translation = reader.get("/statements/haq-e-kar").get_data(as_text=True)
+    assert f'href="/statements/{slug}" hreflang="en" lang="en"' in translation
+    assert '<article class="statement" lang="fa" dir="rtl">' in translation
+    api = reader.get("/api/v1/statements/haq-e-kar").get_json()
+    assert api["translations"] == [
+        {"slug": slug, "language": "en", "url": f"http://localhost/statements/{slug}"}
+    ]
