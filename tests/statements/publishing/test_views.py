@@ -204,7 +204,7 @@ def test_a_published_statement_reads_and_verifies(app: Flask, signon_room: SignO
     page = reader.get(f"/statements/{slug}").get_data(as_text=True)
     assert "<h1>Right to work</h1>" in page
     assert 'Refugee Rights Network <span class="country">(Thailand)</span>' in page
-    assert "and 1 organisation that cannot be named for its safety" in page
+    assert "And 1 organisation that cannot be named for its safety." in page
     assert "minisign -Vm statement.md -P RW" in page
     assert "statement-verify bundle.json --keys statement-keys.json" in page
     index = reader.get("/").get_data(as_text=True)
