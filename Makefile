@@ -31,8 +31,19 @@ run: $(VENV)/.installed
 	@echo
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --log-level warning wsgi:app
 
+# The browser tests inject axe-core, an npm package pinned in tests/browser/package-lock.json.
+# Installed only where npm exists: without it (or without /usr/bin/chromium) those tests
+# are reported as skipped, with how to install them, and fail on CI.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+NPM := $(shell command -v npm 2>/dev/null)
+
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+	@touch $@
+
 # pytest exits 5 when a selection (PYTEST_ARGS) matches no test: that is not a failure.
-test: $(VENV)/.installed-dev
+# PYTEST_ARGS='-m "not browser"' leaves out the browser journeys.
+test: $(VENV)/.installed-dev $(if $(NPM),$(AXE))
 	$(BIN)/python -m pytest $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 lint: $(VENV)/.installed-dev
@@ -61,4 +72,4 @@ translations: $(VENV)/.installed-dev
 	$(BIN)/pybabel -q compile -d $(TRANSLATIONS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis tests/browser/node_modules
