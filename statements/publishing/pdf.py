@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gettext
 import logging
 import re
 import unicodedata
@@ -19,7 +20,7 @@ from fpdf.enums import Align, TextDirection, WrapMode, XPos, YPos
 from fpdf.fonts import TTFFont
 
 from statements.drafting.markdown import render
-from statements.publishing.words import RTL_LANGUAGES, anonymous_sentence
+from statements.publishing.words import RTL_LANGUAGES
 
 LOGGER = logging.getLogger(__name__)
 
@@ -87,10 +88,20 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _STRONG_RTL = frozenset({"R", "AL", "AN", "RLE", "RLO", "RLI", "FSI"})
 
 
-def statement_pdf(statement: Mapping[str, Any], *, page_url: str, bundle_url: str) -> bytes:
-    """Return a PDF of one published statement version (deterministic: same input, same bytes)."""
+def statement_pdf(
+    statement: Mapping[str, Any],
+    *,
+    page_url: str,
+    bundle_url: str,
+    translations: gettext.NullTranslations | None = None,
+) -> bytes:
+    """Return a PDF of one published statement version (deterministic: same input, same bytes).
+
+    Its own words (version line, notices, "Signed by") come from `translations`, which
+    callers load for the statement's language: the PDF reads in one language throughout.
+    """
     checked = _Statement.parse(statement)
-    document = _Document(checked)
+    document = _Document(checked, translations or gettext.NullTranslations())
     document.write_statement(checked, page_url=_clean(page_url), bundle_url=_clean(bundle_url))
     if document.missing:
         # With text shaping on, fpdf2 itself does not report these: they print as blanks.
@@ -440,8 +451,9 @@ def _font_path(name: str) -> str:
 class _Document(FPDF):
     """An A4 page with the statement's fonts, direction and page numbers."""
 
-    def __init__(self, statement: _Statement) -> None:
+    def __init__(self, statement: _Statement, translations: gettext.NullTranslations) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
+        self.tr = translations
         self.rtl = statement.rtl
         self.base_direction = TextDirection.RTL if self.rtl else TextDirection.LTR
         self.start_align = Align.R if self.rtl else Align.L
@@ -481,7 +493,10 @@ class _Document(FPDF):
         alias = self.str_alias_nb_pages
         self.alias_nb_pages(PAGE_COUNT_ALIAS)
         try:
-            self.cell(0, 6, f"Page {self.page_no()} of {PAGE_COUNT_ALIAS}", align=Align.C)
+            words = self.tr.gettext("Page %(page)s of %(pages)s")
+            self.cell(
+                0, 6, words % {"page": self.page_no(), "pages": PAGE_COUNT_ALIAS}, align=Align.C
+            )
         finally:
             self.alias_nb_pages(alias)
         self.set_text_color(*TEXT)
@@ -493,7 +508,12 @@ class _Document(FPDF):
         self.paragraph([_Run(statement.title, bold=True)], size=TITLE_PT, space=0)
         published = statement.published_on.isoformat()
         self.paragraph(
-            [_Run(f"Version {statement.version}, published {published}")],
+            [
+                _Run(
+                    self.tr.gettext("Version %(number)s, published %(date)s")
+                    % {"number": statement.version, "date": published}
+                )
+            ],
             size=SMALL_PT,
             color=MUTED,
             base=None,
@@ -501,14 +521,17 @@ class _Document(FPDF):
         )
         if statement.status == "corrected":
             self.notice(
-                f"This is a corrected version; it replaces version {statement.version - 1}.",
+                self.tr.gettext("This is a corrected version; it replaces version %(number)s.")
+                % {"number": statement.version - 1},
                 color=TEXT,
                 fill=(240, 240, 240),
                 bold=False,
             )
         elif statement.status == "retracted":
             self.notice(
-                "This statement has been retracted. The notice below explains why.",
+                self.tr.gettext(
+                    "This statement has been retracted. The notice below explains why."
+                ),
                 color=RETRACTED,
                 fill=(252, 236, 236),
                 bold=True,
@@ -575,7 +598,12 @@ class _Document(FPDF):
 
     def signatories(self, statement: _Statement) -> None:
         """Signed by: each named organisation, then the count of those that cannot be named."""
-        self.paragraph([_Run("Signed by", bold=True)], size=HEADING_PT["h2"], space=8, keep_lines=3)
+        self.paragraph(
+            [_Run(self.tr.gettext("Signed by"), bold=True)],
+            size=HEADING_PT["h2"],
+            space=8,
+            keep_lines=3,
+        )
         first = True
         for name, country in statement.signatories:
             runs = [_Run(f"{name} ({country})" if country else name)]
@@ -585,11 +613,15 @@ class _Document(FPDF):
             first = False
         count = statement.anonymous_signatories
         if count:
-            sentence = anonymous_sentence(count) + "."
+            sentence = self.tr.ngettext(
+                "And %(num)d organisation that cannot be named for its safety.",
+                "And %(num)d organisations that cannot be named for their safety.",
+                count,
+            ) % {"num": count}
             self.paragraph([_Run(sentence)], size=self.body_pt, space=2.5, base=None)
         elif not statement.signatories:
             self.paragraph(
-                [_Run("No organisation signed this version.")],
+                [_Run(self.tr.gettext("No organisation signed this version."))],
                 size=self.body_pt,
                 space=2.5,
                 base=None,
@@ -599,9 +631,9 @@ class _Document(FPDF):
         """Where to check the text, the bundle, and the hash of the text."""
         self.rule(space=8)
         lines = (
-            ("Verify this text: ", page_url),
-            ("Bundle: ", bundle_url),
-            ("SHA-256 of the text: ", statement.body_sha256),
+            (self.tr.gettext("Verify this text:") + " ", page_url),
+            (self.tr.gettext("Bundle:") + " ", bundle_url),
+            (self.tr.gettext("SHA-256 of the text:") + " ", statement.body_sha256),
         )
         for index, (label, value) in enumerate(lines):
             href = value if value.startswith(LINK_SCHEMES[:2]) else None
@@ -609,7 +641,9 @@ class _Document(FPDF):
                 [_Run(label, bold=True), _Run(value, href=href)],
                 size=SMALL_PT,
                 space=0 if index else 1,
-                base=TextDirection.LTR,
+                # The label is in the statement's language; the address reads left to
+                # right inside it, as the bidi algorithm places it.
+                base=self.base_direction,
                 color=MUTED,
                 family="sans",
             )

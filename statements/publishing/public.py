@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, cast
 
+from babel.support import Translations
 from flask import Blueprint, Response, render_template, request, url_for
 from flask_babel import LazyString, ngettext
 from flask_babel import gettext as _
@@ -42,6 +43,7 @@ from statements.drafting.forms import LANGUAGE_NAMES
 from statements.drafting.markdown import render
 from statements.drafting.views import diff_labels
 from statements.errors import render_error
+from statements.i18n import TRANSLATIONS
 from statements.models import SigningKeyRecord
 from statements.publishing import feed, log, service
 from statements.publishing.errors import LogRangeError, StatementNotFound
@@ -234,7 +236,9 @@ def _pdf(bundle_sha256: str, bundle: bytes, page_url: str, bundle_url: str) -> b
     from statements.publishing.pdf import statement_pdf
 
     statement = json.loads(bundle)["statement"]
-    return statement_pdf(statement, page_url=page_url, bundle_url=bundle_url)
+    # In the statement's language, whoever asks: a PDF is shared onwards as it is.
+    words = Translations.load(str(TRANSLATIONS), [statement["language"]])
+    return statement_pdf(statement, page_url=page_url, bundle_url=bundle_url, translations=words)
 
 
 @blueprint.route("/statements/<slug>/v/<int(max=2147483647):number>/statement.pdf")

@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from babel.support import Translations
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
+from statements.i18n import TRANSLATIONS
 from statements.publishing.pdf import FONT_DIR, FONT_FILES, statement_pdf
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -176,7 +178,7 @@ def test_an_english_statement_has_its_text_signatories_and_footer(
     assert "Human Rights Watch (USA)" in text
     assert "Solo Collective" in text
     assert "Solo Collective ()" not in text
-    assert "and 3 organisations that cannot be named for their safety." in text
+    assert "And 3 organisations that cannot be named for their safety." in text
     assert f"Verify this text: {PAGE_URL}" in text
     assert f"Bundle: {BUNDLE_URL}" in text
     assert f"SHA-256 of the text: {BODY_SHA256}" in text
@@ -336,7 +338,7 @@ def test_a_retracted_version_says_so_and_lists_no_signatories() -> None:
 def test_one_anonymous_signatory_is_singular() -> None:
     text = _text(_pdf(_statement(anonymous_signatories=1)))
 
-    assert "and 1 organisation that cannot be named for its safety." in text
+    assert "And 1 organisation that cannot be named for its safety." in text
     assert "organisations that cannot be named" not in text
 
 
@@ -526,3 +528,24 @@ def test_the_fonts_ship_with_their_licence_and_stay_small() -> None:
     licence = (FONT_DIR / "OFL.txt").read_text(encoding="utf-8")
     assert "SIL OPEN FONT LICENSE" in licence
     assert "Version 1.1" in licence
+
+
+def test_the_pdf_speaks_the_statements_language() -> None:
+    body = "# แถลงการณ์ร่วม\n\nผู้ลี้ภัยต้องมีสิทธิทำงาน"
+    statement = _statement(
+        title="สิทธิในการทำงาน",
+        language="th",
+        body_markdown=body,
+        body_sha256=hashlib.sha256(body.encode()).hexdigest(),
+        status="corrected",
+        anonymous_signatories=0,
+    )
+    thai = Translations.load(str(TRANSLATIONS), ["th"])
+    text = _text(
+        statement_pdf(statement, page_url=PAGE_URL, bundle_url=BUNDLE_URL, translations=thai)
+    )
+    assert "ร่วมลงนามโดย" in text  # "Signed by"
+    assert "Signed by" not in text
+    english = _text(statement_pdf(statement, page_url=PAGE_URL, bundle_url=BUNDLE_URL))
+    assert "Signed by" in english
+    assert "This is a corrected version; it replaces version 1." in english
