@@ -283,7 +283,8 @@ class RoomInput:
     signon_deadline: date
 
 
-def _clean_text(value: str, field_name: str, maximum: int, *, required: bool = True) -> str:
+def clean_text(value: str, field_name: str, maximum: int, *, required: bool = True) -> str:
+    """Typed text as stored: NFC, one kind of newline, trimmed; InvalidInput if empty or long."""
     text = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
     if required and not text:
         raise InvalidInput(field_name, "required")
@@ -296,9 +297,9 @@ def create_room(db: Session, identity: Identity, data: RoomInput, today: date) -
     """Open a drafting room with its first draft version; the creator coordinates it."""
     if identity.account.role not in (Role.COORDINATOR, Role.ADMIN):
         raise NotEligible
-    title = _clean_text(data.title, "title", MAX_TITLE)
-    summary = _clean_text(data.summary, "summary", MAX_SUMMARY, required=False)
-    markdown = _clean_text(data.markdown, "markdown", MAX_DRAFT)
+    title = clean_text(data.title, "title", MAX_TITLE)
+    summary = clean_text(data.summary, "summary", MAX_SUMMARY, required=False)
+    markdown = clean_text(data.markdown, "markdown", MAX_DRAFT)
     if data.language not in LANGUAGES:
         raise InvalidInput("language", "unknown")
     if data.contribution_deadline < today:
@@ -791,8 +792,8 @@ def edit_draft(
     """A coordinator's direct edit of the whole draft: a new version with a change note."""
     access.require_coordinator()
     _writable(access.room)
-    text = _clean_text(markdown, "markdown", MAX_DRAFT)
-    note = _clean_text(note, "note", MAX_NOTE)
+    text = clean_text(markdown, "markdown", MAX_DRAFT)
+    note = clean_text(note, "note", MAX_NOTE)
     current = version(db, access)
     if expected != current.number:
         raise VersionConflict(current.number)
@@ -855,7 +856,7 @@ def _validate_contribution(
     if anchor is None and kind != ContributionKind.COMMENT:
         raise UnknownSection
     base = current.section(anchor).markdown if anchor is not None else ""
-    clean = _clean_text(text, "text", MAX_CONTRIBUTION)
+    clean = clean_text(text, "text", MAX_CONTRIBUTION)
     if _MARKUP.search(clean):
         raise InvalidInput("text", "markup")
     return clean, base
@@ -1177,7 +1178,7 @@ def reject(
     contribution = _moderatable(db, access, contribution_id)
     if reason not in REJECT_REASONS:
         raise InvalidInput("reason", "required")
-    note = _clean_text(note, "note", MAX_NOTE, required=False)
+    note = clean_text(note, "note", MAX_NOTE, required=False)
     _decide(db, access, contribution, ContributionStatus.REJECTED, today, reason=reason, note=note)
 
 
@@ -1225,7 +1226,7 @@ def accept(
     section = current.section(contribution.anchor)
     proposed = str(data["text"])
     if merged_text is not None:
-        text = _clean_text(merged_text, "text", MAX_DRAFT)
+        text = clean_text(merged_text, "text", MAX_DRAFT)
     elif section.markdown != data["base"]:
         raise EditConflict(section.markdown, proposed, str(data["base"]))
     else:

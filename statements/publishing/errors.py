@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+# One kind of bad field everywhere: sign-on and publication check text as drafting does.
+from statements.drafting.errors import InvalidInput
+
+__all__ = ["InvalidInput"]
+
 
 class PublishingError(Exception):
     """Base of every sign-on and publication failure."""
@@ -13,15 +18,6 @@ class SignOnClosed(PublishingError):
 
 class EndorsementNotFound(PublishingError):
     """No such endorsement, or not one this member may act on."""
-
-
-class InvalidInput(PublishingError):
-    """A field is missing, too long or malformed; `field` names it, `reason` says how."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
 
 
 class SlugTaken(PublishingError):

@@ -31,7 +31,13 @@ from crypto.errors import CryptoError
 from crypto.keys import open_sealed, seal_to_public_key
 from crypto.signing import SigningKey, generate_signing_key, key_id
 from statements.auth.service import Identity
-from statements.drafting.service import ENDORSEMENT_TAG, RoomAccess, lock_room, version
+from statements.drafting.service import (
+    ENDORSEMENT_TAG,
+    RoomAccess,
+    clean_text,
+    lock_room,
+    version,
+)
 from statements.models import (
     Account,
     Endorsement,
@@ -73,17 +79,8 @@ SIGNING_KEY = "signing-key"
 _ENDORSEMENT_RECORD = "endorsement"
 
 
-def _clean(value: str, field_name: str, maximum: int, *, required: bool = True) -> str:
-    text = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
-    if required and not text:
-        raise InvalidInput(field_name, "required")
-    if len(text) > maximum:
-        raise InvalidInput(field_name, "too_long")
-    return text
-
-
 def _one_line(value: str, field_name: str, maximum: int, *, required: bool = True) -> str:
-    text = _clean(value, field_name, maximum, required=required)
+    text = clean_text(value, field_name, maximum, required=required)
     if any(unicodedata.category(char).startswith("C") for char in text):
         raise InvalidInput(field_name, "one_line")
     return text
@@ -667,7 +664,7 @@ def correct(
 ) -> PublishedStatement:
     """Publish a corrected version n+1, linked to version n by its bundle hash."""
     title = _one_line(title, "title", MAX_TITLE)
-    body = _clean(body, "body", MAX_BODY)
+    body = clean_text(body, "body", MAX_BODY)
     if not 0 <= anonymous <= MAX_ANONYMOUS:
         raise InvalidInput("anonymous", "range")
     return _next_version(
@@ -685,7 +682,7 @@ def correct(
 
 def retract(db: Session, identity: Identity, slug: str, today: date, notice: str) -> None:
     """Publish a signed retraction notice as the last version; earlier ones stay as they were."""
-    notice = _clean(notice, "notice", MAX_BODY)
+    notice = clean_text(notice, "notice", MAX_BODY)
     published = _coordinated(db, identity, slug)
     # Nobody signed the retraction but the publisher: it names no signatories.
     _next_version(
