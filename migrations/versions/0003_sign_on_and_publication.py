@@ -44,6 +44,46 @@ def _append_only_triggers() -> None:
             )
 
 
+# A signing key, once listed in statement-keys.json, stays listed as it was: the only
+# change allowed is retiring the key in use (setting its valid_until once).
+_KEY_CHANGED = (
+    "OLD.valid_until IS NOT NULL OR NEW.key_id <> OLD.key_id"
+    " OR NEW.public_key <> OLD.public_key OR NEW.note_key_name <> OLD.note_key_name"
+    " OR NEW.valid_from <> OLD.valid_from"
+)
+
+
+def _signing_key_triggers() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "CREATE FUNCTION guard_signing_key() RETURNS trigger LANGUAGE plpgsql AS $$"
+            " BEGIN"
+            " IF TG_OP = 'DELETE' OR " + _KEY_CHANGED + " THEN"
+            " RAISE EXCEPTION 'signing_keys: a key is only ever retired';"
+            " END IF;"
+            " RETURN NEW;"
+            " END $$"
+        )
+        op.execute(
+            "CREATE TRIGGER signing_keys_guard BEFORE UPDATE OR DELETE ON signing_keys"
+            " FOR EACH ROW EXECUTE FUNCTION guard_signing_key()"
+        )
+        op.execute(
+            "CREATE TRIGGER signing_keys_no_truncate BEFORE TRUNCATE ON signing_keys"
+            " FOR EACH STATEMENT EXECUTE FUNCTION refuse_change()"
+        )
+        return
+    op.execute(
+        "CREATE TRIGGER signing_keys_no_delete BEFORE DELETE ON signing_keys"
+        " BEGIN SELECT RAISE(ABORT, 'signing_keys: a key is only ever retired'); END"
+    )
+    op.execute(
+        "CREATE TRIGGER signing_keys_retire_only BEFORE UPDATE ON signing_keys"
+        f" WHEN {_KEY_CHANGED}"
+        " BEGIN SELECT RAISE(ABORT, 'signing_keys: a key is only ever retired'); END"
+    )
+
+
 def upgrade() -> None:
     op.create_table(
         "log_checkpoints",
@@ -190,10 +230,14 @@ def upgrade() -> None:
         sa.UniqueConstraint("log_position", name=op.f("uq_published_versions_log_position")),
     )
     _append_only_triggers()
+    _signing_key_triggers()
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER signing_keys_guard ON signing_keys")
+        op.execute("DROP TRIGGER signing_keys_no_truncate ON signing_keys")
+        op.execute("DROP FUNCTION guard_signing_key()")
         for table in APPEND_ONLY:
             op.execute(f"DROP TRIGGER {table}_append_only ON {table}")
             op.execute(f"DROP TRIGGER {table}_no_truncate ON {table}")

@@ -485,3 +485,24 @@ def test_translations_form_a_family_one_statement_per_language(
     assert [s.slug for s in publishing.family(session, thai)] == [original]
     # Each is signed on its own.
     assert _verify(session, "thai", 1)
+
+
+def test_a_listed_key_is_only_ever_retired(app: Flask, session: Session) -> None:
+    published_statement(app, session)
+    session.commit()
+    for statement in (
+        "DELETE FROM signing_keys",
+        "UPDATE signing_keys SET note_key_name = 'elsewhere/log'",
+        "UPDATE signing_keys SET valid_from = '2000-01-01'",
+    ):
+        with pytest.raises((IntegrityError, DBAPIError)):
+            session.execute(text(statement))
+        session.rollback()
+    retire = text("UPDATE signing_keys SET valid_until = :day")
+    session.execute(retire, {"day": TODAY})
+    session.commit()
+    # Retired once; its window cannot be moved afterwards.
+    with pytest.raises((IntegrityError, DBAPIError)):
+        session.execute(retire, {"day": TODAY + timedelta(days=1)})
+    session.rollback()
+    assert publishing.all_keys(session)[0].valid_until == TODAY
