@@ -751,14 +751,16 @@ def version(db: Session, access: RoomAccess, number: int | None = None) -> Versi
     return _decode_version(access.keyring, row)
 
 
-def versions(db: Session, access: RoomAccess) -> list[Version]:
-    """Every version, newest first."""
-    rows = db.scalars(
+def versions(db: Session, access: RoomAccess, page: int | None = None) -> list[Version]:
+    """Every version, newest first; or one page of them, each decrypted once."""
+    query = (
         select(DraftVersion)
         .where(DraftVersion.room_id == access.room.id)
         .order_by(DraftVersion.number.desc())
     )
-    return [_decode_version(access.keyring, row) for row in rows]
+    if page is not None:
+        query = query.limit(PAGE_SIZE).offset(max(page - 1, 0) * PAGE_SIZE)
+    return [_decode_version(access.keyring, row) for row in db.scalars(query)]
 
 
 def _commit_version(

@@ -450,21 +450,28 @@ def withdraw(room_id: str, contribution_id: str) -> Any:
 def versions(room_id: str) -> Any:
     """Every version of the draft, and a word-level diff between any two."""
     access = _open(room_id)
-    all_versions = service.versions(get_session(), access)
-    newest = all_versions[0].number
+    session = get_session()
+    # Versions are numbered 1 to the current one without gaps: the choosers need no
+    # decryption, and only the two compared and one page of the list are decrypted.
+    newest = access.room.current_version
     first = _version_arg("from", max(newest - 1, 1))
     second = _version_arg("to", newest)
-    by_number = {v.number: v for v in all_versions}
-    if first not in by_number or second not in by_number:
+    if not (first <= newest and second <= newest):
         raise VersionNotFound
-    old, new = by_number[first], by_number[second]
+    old = service.version(session, access, first)
+    new = old if second == first else service.version(session, access, second)
+    page = _page()
     pieces = diffs.word_diff(old.markdown, new.markdown)
     inserted, deleted = diffs.counts(pieces)
     # pieces_html escapes every piece of text itself.
     diff = Markup(diffs.pieces_html(pieces, **diff_labels()))  # noqa: S704
     return render_template(
         "drafting/versions.html",
-        versions=all_versions,
+        numbers=range(newest, 0, -1),
+        versions=service.versions(session, access, page),
+        page=page,
+        page_size=service.PAGE_SIZE,
+        total=newest,
         old=old,
         new=new,
         diff=diff,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -88,6 +89,8 @@ def test_page_statement_counts_do_not_grow_with_the_room(app: Flask, session: Se
         (member_client, "/rooms/{}/contributions"),
         (member_client, "/rooms/{}/contributions?page=3"),
         (member_client, "/rooms/{}/mine"),
+        (member_client, "/rooms/{}/versions"),
+        (member_client, "/rooms/{}/versions?page=2&from=1&to=2"),
         (coordinator_client, "/rooms/{}/moderation"),
         (coordinator_client, "/rooms/{}/moderation?page=2&kind=comment"),
         (coordinator_client, "/rooms"),
@@ -102,3 +105,15 @@ def test_page_statement_counts_do_not_grow_with_the_room(app: Flask, session: Se
             assert response.status_code == 200, path
             counts.append(len(statements))
         assert counts[0] == counts[1], (path, counts)
+
+    # The long history is listed a page at a time, newest first, with every number to compare.
+    first_page = member_client.get(f"/rooms/{large}/versions").get_data(as_text=True)
+    assert first_page.count("<li>Version ") == 25
+    assert '<ol reversed start="100"' in first_page
+    assert len(re.findall(r'<option value="[0-9]+"', first_page)) == 200
+    assert "Next page" in first_page
+    last_page = member_client.get(f"/rooms/{large}/versions?page=4").get_data(as_text=True)
+    assert last_page.count("<li>Version ") == 25
+    assert "<li>Version 1, " in last_page
+    assert "Next page" not in last_page
+    assert member_client.get(f"/rooms/{large}/versions?from=101").status_code == 404
