@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time
 from xml.etree import ElementTree as ET
 
 ATOM = "http://www.w3.org/2005/Atom"
+XML = "http://www.w3.org/XML/1998/namespace"
 MAX_ENTRIES = 100
 
 
@@ -34,11 +35,17 @@ def _text(parent: ET.Element, tag: str, text: str, **attributes: str) -> ET.Elem
 
 
 def atom(
-    *, feed_id: str, title: str, self_url: str, site_url: str, entries: Sequence[Entry]
+    *,
+    feed_id: str,
+    title: str,
+    self_url: str,
+    site_url: str,
+    entries: Sequence[Entry],
+    language: str = "en",
 ) -> bytes:
-    """The feed document, UTF-8 XML."""
+    """The feed document, UTF-8 XML, its own words in `language`."""
     ET.register_namespace("", ATOM)
-    root = ET.Element(f"{{{ATOM}}}feed")
+    root = ET.Element(f"{{{ATOM}}}feed", {f"{{{XML}}}lang": language})
     _text(root, "id", feed_id)
     _text(root, "title", title)
     newest = max((entry.updated for entry in entries), default=date(2000, 1, 1))

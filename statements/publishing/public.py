@@ -43,7 +43,7 @@ from statements.drafting.forms import LANGUAGE_NAMES
 from statements.drafting.markdown import render
 from statements.drafting.views import diff_labels
 from statements.errors import render_error
-from statements.i18n import TRANSLATIONS
+from statements.i18n import TRANSLATIONS, current_language
 from statements.models import SigningKeyRecord
 from statements.publishing import feed, log, service
 from statements.publishing.errors import LogRangeError, StatementNotFound
@@ -363,6 +363,7 @@ def atom() -> Response:
         self_url=url_for("public.atom", _external=True),
         site_url=url_for("public.index", _external=True),
         entries=entries,
+        language=current_language(),
     )
     return _text(body, "application/atom+xml")
 

@@ -304,6 +304,9 @@ def test_corrections_and_retractions_through_the_pages(app: Flask, signon_room: 
         bundle = reader.get(f"/statements/{slug}/v/{number}/bundle.json").get_json()
         assert verify_bundle(bundle, keys).valid
     feed = ET.fromstring(reader.get("/feed.atom").data)  # noqa: S314 - our own output
+    assert feed.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
+    farsi = reader.get("/feed.atom", headers={"Accept-Language": "fa"}).data
+    assert ET.fromstring(farsi).get("{http://www.w3.org/XML/1998/namespace}lang") == "fa"  # noqa: S314
     atom = "{http://www.w3.org/2005/Atom}"
     titles = [entry.findtext(f"{atom}title") for entry in feed.iter(f"{atom}entry")]
     assert "Retracted: Right to work" in titles
