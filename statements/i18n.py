@@ -6,12 +6,14 @@ cookie), or the browser's Accept-Language decides. The cookie holds only the lan
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, redirect, request, url_for
 from flask_babel import Babel, get_locale
+from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from statements.settings import Settings
@@ -26,8 +28,8 @@ LANGUAGES = {
 }
 RIGHT_TO_LEFT = frozenset({"fa"})
 DEFAULT = "en"
+TRANSLATED_TYPES = frozenset({"text/html", "application/atom+xml"})
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
-COOKIE_DAYS = 365
 
 blueprint = Blueprint("i18n", __name__)
 
@@ -59,6 +61,13 @@ def current_language() -> str:
     return str(locale.language) if locale else DEFAULT
 
 
+def isodate(value: date | str) -> Markup:
+    """A date as YYYY-MM-DD, kept whole and left to right inside any sentence."""
+    text = value.isoformat() if isinstance(value, date) else str(value)
+    # Escaped by Markup.format; the class keeps it on one line and isolated (style.css).
+    return Markup('<time class="date" datetime="{0}">{0}</time>').format(text)
+
+
 def _safe_next(target: str | None) -> str:
     home = url_for("public.index")
     if not target or len(target) > 2000 or not target.startswith("/"):
@@ -80,10 +89,11 @@ def choose() -> WerkzeugResponse:
     response = redirect(_safe_next(request.args.get("next")))
     language = request.args.get("lang", "")
     if language in LANGUAGES:
+        # A session cookie: a choice kept for months would be a lasting trace, on a shared
+        # or seized device, of the visit and of the reader's language.
         response.set_cookie(
             cookie_name(settings),
             language,
-            max_age=COOKIE_DAYS * 24 * 60 * 60,
             httponly=True,
             secure=not settings.development,
             samesite="Lax",
@@ -98,6 +108,7 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     Babel(app, locale_selector=select_locale)
     app.register_blueprint(blueprint)
+    app.add_template_filter(isodate, "isodate")
 
     @app.context_processor
     def _language() -> dict[str, Any]:
@@ -110,7 +121,10 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _vary(response: Response) -> Response:
-        # The same address answers in the reader's language.
-        response.vary.add("Accept-Language")
-        response.vary.add("Cookie")
+        # Pages and the feed answer in the reader's language; bundles, keys, the log, the
+        # PDF and static files are the same for everyone and stay cacheable as such.
+        if response.mimetype in TRANSLATED_TYPES:
+            response.vary.add("Accept-Language")
+            response.vary.add("Cookie")
+            response.headers["Content-Language"] = current_language()
         return response

@@ -9,10 +9,12 @@ from urllib.parse import parse_qsl
 
 import redis
 from flask import Flask, Response, abort, request
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from statements.i18n import TRANSLATED_TYPES
 from statements.settings import Settings
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -59,6 +61,21 @@ class ThrottleSecret:
         except redis.RedisError:
             return self._local
         return value if isinstance(value, bytes) and len(value) == 32 else self._local
+
+
+class PublicAwareSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, minus a needless `Vary: Cookie` on public files.
+
+    Flask-Login peeks at the session on every response, so Flask marks every response as
+    varying by cookie. Bundles, keys, the log and PDFs are the same for everyone: saying
+    otherwise would stop shared caches and mirrors from keeping them.
+    """
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Save as Flask does; then drop the Vary a public, untranslated answer does not need."""
+        super().save_session(app, session, response)
+        if getattr(response, "cacheable", False) and response.mimetype not in TRANSLATED_TYPES:
+            response.vary.discard("Cookie")
 
 
 def make_limiter(app: Flask, settings: Settings) -> Limiter:
@@ -132,6 +149,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         if _is_malformed():
             abort(400, description="malformed")
 
+    app.session_interface = PublicAwareSessions()
     app.extensions["csrf"] = CSRFProtect(app)
     app.extensions["limiter"] = make_limiter(app, settings)
 

@@ -51,6 +51,7 @@ from statements.drafting.forms import (
     SealForm,
 )
 from statements.drafting.markdown import render
+from statements.languages import direction
 from statements.models import ContributionKind, RoomState
 
 blueprint = Blueprint("drafting", __name__)
@@ -158,6 +159,8 @@ def _room_context(access: service.RoomAccess) -> dict[str, Any]:
         "reason_labels": REASON_LABELS,
         "member_number": service.member_number(access.room.id, current_user.account.id),
         "button": ButtonForm(),
+        # The draft is in the room's language, whatever the reader's interface is in.
+        "text_dir": direction(access.room.language),
     }
 
 

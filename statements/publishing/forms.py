@@ -128,5 +128,10 @@ class VerifyForm(Form):
 
         csrf = False
 
-    bundle_text = TextAreaField(_l("Paste a bundle (bundle.json)"), validators=[Optional()])
+    # JSON reads left to right, even on a right-to-left page.
+    bundle_text = TextAreaField(
+        _l("Paste a bundle (bundle.json)"),
+        validators=[Optional()],
+        render_kw={"dir": "ltr", "spellcheck": "false"},
+    )
     bundle_file = FileField(_l("…or upload it"))

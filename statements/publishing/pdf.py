@@ -20,7 +20,7 @@ from fpdf.enums import Align, TextDirection, WrapMode, XPos, YPos
 from fpdf.fonts import TTFFont
 
 from statements.drafting.markdown import render
-from statements.publishing.words import RTL_LANGUAGES
+from statements.languages import RTL_LANGUAGES
 
 LOGGER = logging.getLogger(__name__)
 

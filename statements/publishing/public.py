@@ -44,11 +44,11 @@ from statements.drafting.markdown import render
 from statements.drafting.views import diff_labels
 from statements.errors import render_error
 from statements.i18n import TRANSLATIONS, current_language
+from statements.languages import direction
 from statements.models import SigningKeyRecord
 from statements.publishing import feed, log, service
 from statements.publishing.errors import LogRangeError, StatementNotFound
 from statements.publishing.forms import VerifyForm
-from statements.publishing.words import RTL_LANGUAGES
 
 blueprint = Blueprint("public", __name__)
 
@@ -184,7 +184,7 @@ def _statement_page(slug: str, number: int | None) -> Response:
         minisign_key=minisign_public_key(key.public_key) if key else "",
         safe_diff=safe_diff,
         statement_html=statement_html,
-        rtl=shown.statement["language"] in RTL_LANGUAGES,
+        text_dir=direction(shown.statement["language"]),
     )
 
 

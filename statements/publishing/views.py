@@ -19,6 +19,7 @@ from statements.drafting.errors import DraftingError
 from statements.drafting.forms import LANGUAGE_NAMES
 from statements.drafting.views import STATE_NAMES, today
 from statements.drafting.views import problem as drafting_problem
+from statements.languages import direction
 from statements.publishing import service
 from statements.publishing.errors import (
     EndorsementNotFound,
@@ -113,6 +114,7 @@ def _signon_page(
         "publishing/signon.html",
         access=access,
         room=access.room,
+        text_dir=direction(access.room.language),
         details=access.details(),
         state_names=STATE_NAMES,
         current=drafting.version(session, access),
@@ -256,6 +258,7 @@ def publish(room_id: str) -> Any:
         "publishing/publish.html",
         access=access,
         room=access.room,
+        text_dir=direction(access.room.language),
         details=details,
         current=drafting.version(session, access),
         signon=service.sign_on(session, access, today()),

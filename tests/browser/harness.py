@@ -284,11 +284,24 @@ class Person:
         shot = self.journey.next_screenshot(self.name, step)
         page.screenshot(path=shot, full_page=True)
         size = self._check_size(step, last)
+        self._check_width(step)
         violations = self._check_accessibility(step, last)
         self.journey.pages.append(
             f"{shot.stem}: {last.method} {self._where(step)} {last.status}, "
             f"{size} bytes with CSS, {violations} axe violation(s)"
         )
+
+    def _check_width(self, step: str) -> None:
+        """Nothing may push the page sideways: a phone would have to scroll to read it."""
+        if not self.mode.javascript:
+            return  # the same pages are measured in the runs with JavaScript
+        wide = self.page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        if wide > 1:
+            self.journey.findings.append(
+                f"page wider than the screen by {wide}px: {self._where(step)}"
+            )
 
     def _check_size(self, step: str, last: DocumentResponse) -> int:
         total = len(last.response.body())

@@ -167,8 +167,11 @@ def enrol_coordinator(journey: Journey, live: LiveApp, admin_secret: str) -> Per
     assert re.fullmatch(rf"{re.escape(journey.base_url)}/enrol/\S+", link), link
 
     coordinator = journey.person("coordinator", DESKTOP)
-    coordinator.open(link, "set-up-page")
+    # The set-up page draws a new authenticator secret at each visit, so it has no
+    # language menu: the coordinator chooses the language first, on the home page.
+    coordinator.open(f"{journey.base_url}/", "home")
     coordinator.choose_language()
+    coordinator.open(link, "set-up-page")
     # What a person types into their authenticator app: the secret printed on the page.
     secret = coordinator.main("code.secret").inner_text().strip()
     form = coordinator.main('form[method="post"]')

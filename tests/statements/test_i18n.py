@@ -13,8 +13,10 @@ from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
 from jinja2 import nodes
+from sqlalchemy.orm import Session
 
 from statements.i18n import LANGUAGES
+from tests.support import csrf_token, published_statement
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
@@ -102,6 +104,11 @@ def test_each_catalogue_translates_every_message(language: str) -> None:
             continue
         if message.fuzzy:
             fuzzy.append(msgid)
+        # A message counted with ngettext needs its plural forms, or English shows.
+        if (len(forms) == 2) != isinstance(message.id, tuple):
+            mismatched.append(msgid)
+        if isinstance(message.string, tuple) and len(message.string) != catalogue.num_plurals:
+            empty.append(msgid)
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         if not all(strings):
             empty.append(msgid)
@@ -152,3 +159,42 @@ def test_the_language_menu_only_returns_to_this_site(client: FlaskClient, target
 def test_an_unknown_language_changes_nothing(client: FlaskClient) -> None:
     response = client.get("/language?lang=xx&next=/")
     assert "Set-Cookie" not in response.headers
+
+
+def test_the_language_choice_lasts_only_the_browser_session(client: FlaskClient) -> None:
+    cookie = client.get("/language?lang=fa&next=/").headers["Set-Cookie"]
+    assert cookie.startswith("lang=fa;")
+    assert "Expires" not in cookie
+    assert "Max-Age" not in cookie
+
+
+def test_no_language_menu_where_a_secret_is_shown_once(client: FlaskClient) -> None:
+    assert 'action="/language"' in client.get("/join").get_data(as_text=True)
+    token = csrf_token(client, "/join")
+    codename_page = client.post("/join", data={"csrf_token": token})
+    assert codename_page.status_code == 201
+    assert 'action="/language"' not in codename_page.get_data(as_text=True)
+
+
+def test_only_translated_answers_vary_by_language(app: Flask, session: Session) -> None:
+    _coordinator, slug = published_statement(app, session)
+    session.commit()
+    reader = app.test_client()
+    page = reader.get(f"/statements/{slug}", headers={"Accept-Language": "th"})
+    assert page.headers["Content-Language"] == "th"
+    assert "Accept-Language" in page.headers["Vary"]
+    for path in (f"/statements/{slug}/v/1/bundle.json", "/.well-known/statement-keys.json"):
+        answer = reader.get(path, headers={"Accept-Language": "th"})
+        assert "Vary" not in answer.headers, path
+        assert "Content-Language" not in answer.headers, path
+
+
+def test_dates_and_statements_keep_their_own_direction(app: Flask, session: Session) -> None:
+    _coordinator, slug = published_statement(app, session)
+    session.commit()
+    page = app.test_client().get(f"/statements/{slug}", headers={"Accept-Language": "fa"})
+    html = page.get_data(as_text=True)
+    assert '<html lang="fa" dir="rtl">' in html
+    # An English statement stays left to right inside a Farsi page; dates stay whole.
+    assert '<article class="statement" lang="en" dir="ltr">' in html
+    assert re.search(r'<time class="date" datetime="\d{4}-\d{2}-\d{2}">', html)

@@ -147,7 +147,7 @@ def test_a_drafting_round_leaves_nothing_readable_or_linkable_at_rest(
     queue = coordinator.get(f"/rooms/{room_id}/moderation").get_data(as_text=True)
     ids = dict(
         re.findall(
-            r'<div class="contribution-text"><p>(.*?)</p>\s*</div>\s*'
+            r'<div class="contribution-text" dir="auto"><p>(.*?)</p>\s*</div>\s*'
             r'<form method="post" action="/rooms/[0-9a-f]+/moderation/([0-9a-f]{32})"',
             queue,
             re.S,
@@ -651,7 +651,7 @@ def test_the_moderation_queue_filters_by_section_and_kind(drafting_round: Round)
 
     def shown(query: str) -> set[str]:
         page = coordinator.get(f"/rooms/{room_id}/moderation{query}").get_data(as_text=True)
-        return set(re.findall(r'<div class="contribution-text"><p>(.*?)</p>', page))
+        return set(re.findall(r'<div class="contribution-text" dir="auto"><p>(.*?)</p>', page))
 
     assert shown("") == {"Comment on one", "Change to one", "Comment on two"}
     assert shown(f"?section={anchors[1]}") == {"Comment on one", "Change to one"}
