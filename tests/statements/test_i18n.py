@@ -198,3 +198,23 @@ def test_dates_and_statements_keep_their_own_direction(app: Flask, session: Sess
     # An English statement stays left to right inside a Farsi page; dates stay whole.
     assert '<article class="statement" lang="en" dir="ltr">' in html
     assert re.search(r'<time class="date" datetime="\d{4}-\d{2}-\d{2}">', html)
+
+
+# Names that read the same in every language here: a translation may keep them as they are.
+SAME_EVERYWHERE = {"JSON API", "OpenAPI", "Atom feed", "Format"}
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_no_message_is_left_in_english(language: str) -> None:
+    path = CATALOGUES / language / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as handle:
+        catalogue = read_po(handle, locale=language)
+    untouched = [
+        message.id
+        for message in catalogue
+        if isinstance(message.id, str)
+        and message.string == message.id
+        and message.id not in SAME_EVERYWHERE
+        and re.search(r"[A-Za-z]{3}", re.sub(r"%\(\w+\)[sd]|<[^>]+>", "", message.id))
+    ]
+    assert untouched == []
