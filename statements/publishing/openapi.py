@@ -626,15 +626,7 @@ def _paths() -> dict[str, Any]:
             "Immutable.",
             media_type="text/plain",
             schema={"type": "string", "pattern": _CHECKPOINT},
-            parameters=[
-                {
-                    "name": "size",
-                    "in": "path",
-                    "required": True,
-                    "description": "The tree size, from 1.",
-                    "schema": {"type": "integer", "minimum": 1},
-                }
-            ],
+            parameters=[_count("size", "path", "The tree size, from 1.", 1)],
             not_found="LogNotFound",
         ),
         "/log/entries/{position}": _get(
@@ -645,15 +637,7 @@ def _paths() -> dict[str, Any]:
             "rotation. Its RFC 9162 leaf hash is SHA-256(0x00 || these bytes). Immutable.",
             media_type="application/json",
             schema=_ref("LogEntry"),
-            parameters=[
-                {
-                    "name": "position",
-                    "in": "path",
-                    "required": True,
-                    "description": "The leaf's position, from 0.",
-                    "schema": {"type": "integer", "minimum": 0},
-                }
-            ],
+            parameters=[_count("position", "path", "The leaf's position, from 0.", 0)],
             not_found="LogNotFound",
         ),
         "/log/proof/inclusion": _get(
