@@ -6,21 +6,43 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export APP_ENV ?= development
 
-.PHONY: run test lint typecheck check clean translations
+.PHONY: run test lint typecheck check clean translations lock mutate
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall only when pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# Installs come only from the locks: exact versions, every file checked against its hash,
+# nothing resolved on the day. The project itself is installed without build isolation,
+# with the setuptools the lock pins, so no unpinned build tool is fetched either.
+LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
+PIP_INSTALL = $(BIN)/python -m pip install --quiet --disable-pip-version-check
+
+$(VENV)/.installed: $(LOCK) pyproject.toml | $(BIN)/python
+	$(PIP_INSTALL) --require-hashes --no-deps -r $(LOCK)
+	$(PIP_INSTALL) --no-deps --no-build-isolation -e .
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: $(DEV_LOCK) pyproject.toml | $(BIN)/python
+	$(PIP_INSTALL) --require-hashes --no-deps -r $(DEV_LOCK)
+	$(PIP_INSTALL) --no-deps --no-build-isolation -e .
 	@touch $@ $(VENV)/.installed
+
+# Refresh the locks after changing dependencies in pyproject.toml or requirements-build.in,
+# or to take upstream releases (say so in the commit). uv resolves for every platform and
+# Python from 3.11 on; installing needs only pip. uv itself is pinned and lives apart.
+UV_VERSION := 0.13.9
+UV := .venv-lock/bin/uv
+$(UV):
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+lock: $(UV)
+	$(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+		--no-header pyproject.toml requirements-build.in -o $(LOCK)
+	$(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+		--no-header --extra dev -c $(LOCK) pyproject.toml requirements-build.in -o $(DEV_LOCK)
 
 run: $(VENV)/.installed
 	$(BIN)/flask --app wsgi db upgrade
@@ -72,4 +94,4 @@ translations: $(VENV)/.installed-dev
 	$(BIN)/pybabel -q compile -d $(TRANSLATIONS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis tests/browser/node_modules
+	rm -rf $(VENV) .venv-lock .pytest_cache .mypy_cache .ruff_cache .hypothesis tests/browser/node_modules

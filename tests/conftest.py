@@ -30,6 +30,28 @@ from statements.settings import Settings
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
 CHEAP_KDF = KdfParams(memory_kib=8, iterations=1, lanes=1)
+# Where the real tools (minisign, Chromium, axe-core) must be present: a missing one fails.
+REQUIRE_TOOLS = "STATEMENTS_REQUIRE_TOOLS"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """On CI: short tracebacks and truncated diffs, so one failure cannot flood the log.
+
+    pytest stops truncating assertion diffs when it sees CI set, which once let a single
+    failure print tens of thousands of lines. CI's meaning for this suite (real tools
+    required) moves to a variable of our own, and CI is taken out of the environment.
+    """
+    if os.environ.get("CI") or os.environ.get("BUILD_NUMBER"):
+        os.environ[REQUIRE_TOOLS] = "1"
+        os.environ.pop("CI", None)
+        os.environ.pop("BUILD_NUMBER", None)
+        if config.option.tbstyle == "auto":
+            config.option.tbstyle = "short"
+
+
+def tools_required() -> bool:
+    """True where a missing real tool is a failure rather than a skip (CI)."""
+    return bool(os.environ.get(REQUIRE_TOOLS) or os.environ.get("CI"))
 
 
 class Clock:
@@ -179,7 +201,7 @@ def minisign_tool() -> str:
             "the minisign binary is required for the interoperability tests: "
             "install it (Debian/Ubuntu: apt-get install minisign); CI does"
         )
-        if os.environ.get("CI"):
+        if tools_required():
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
     return path

@@ -25,13 +25,13 @@ from statements import create_app
 from statements.db import Database, make_engine, upgrade
 from statements.settings import Settings
 from tests.browser.harness import AXE_PATH, CHROMIUM, CHROMIUM_ARGS, LiveApp
-from tests.conftest import CHEAP_KDF, Clock
+from tests.conftest import CHEAP_KDF, Clock, tools_required
 
 
 def _require(available: bool, message: str) -> None:
     if available:
         return
-    if os.environ.get("CI"):
+    if tools_required():
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
 

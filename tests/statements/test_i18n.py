@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
-from babel.messages.mofile import write_mo
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
@@ -120,14 +121,41 @@ def test_each_catalogue_translates_every_message(language: str) -> None:
     assert (missing, empty, fuzzy, mismatched) == ([], [], [], []), language
 
 
+def _messages(catalogue: Catalog) -> dict[object, object]:
+    """What a catalogue translates: each message id and its translation, header aside.
+
+    Compared as parsed messages, never as bytes: the compiled file also records the
+    version of the tool that wrote it, which changes with every Babel release.
+    """
+    def plain(value: object) -> object:
+        return tuple(value) if isinstance(value, list | tuple) else value
+
+    return {plain(m.id): plain(m.string) for m in catalogue if m.id and m.string and not m.fuzzy}
+
+
 @pytest.mark.parametrize("language", TRANSLATED)
 def test_compiled_catalogues_are_up_to_date(language: str) -> None:
     folder = CATALOGUES / language / "LC_MESSAGES"
     with (folder / "messages.po").open("rb") as handle:
-        catalogue = read_po(handle, locale=language)
+        source = _messages(read_po(handle, locale=language))
+    with (folder / "messages.mo").open("rb") as handle:
+        compiled = _messages(read_mo(handle))
+    stale = sorted(str(k) for k in source.keys() ^ compiled.keys())
+    changed = sorted(str(k) for k in source.keys() & compiled.keys() if source[k] != compiled[k])
+    assert (stale[:5], changed[:5]) == ([], []), f"{language}: run make translations"
+
+
+def test_the_compiled_catalogue_check_notices_a_stale_file(tmp_path: Path) -> None:
+    folder = CATALOGUES / "fa" / "LC_MESSAGES"
+    with (folder / "messages.po").open("rb") as handle:
+        catalogue = read_po(handle, locale="fa")
+    message = next(m for m in catalogue if m.id and isinstance(m.string, str) and m.string)
+    message.string = message.string + "!"
     compiled = io.BytesIO()
     write_mo(compiled, catalogue)
-    assert (folder / "messages.mo").read_bytes() == compiled.getvalue(), "run make translations"
+    compiled.seek(0)
+    with (folder / "messages.mo").open("rb") as handle:
+        assert _messages(read_mo(compiled)) != _messages(read_mo(handle))
 
 
 @pytest.mark.parametrize(("language", "direction"), [("en", "ltr"), ("fa", "rtl"), ("th", "ltr")])
