@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         i18n,
         logs,
         main,
+        mixing,
         publishing,
         security,
     )
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     security.init_app(app, settings)
     i18n.init_app(app)
     db.init_app(app, settings.database_url)
+    mixing.init_app(app, settings)
     errors.init_app(app)
     auth.init_app(app, settings)
     admin.init_app(app)

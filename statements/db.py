@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,21 @@ def get_session() -> Session:
     return session
 
 
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run callback once this request's transaction has committed (not if it rolls back)."""
+    callbacks: list[Callable[[], None]] = g.setdefault("after_commit", [])
+    callbacks.append(callback)
+
+
+def _note_writes(session: Session, *_args: Any) -> None:
+    session.info["wrote"] = True
+
+
+def _note_dml(orm_execute_state: Any) -> None:
+    if not orm_execute_state.is_select:
+        orm_execute_state.session.info["wrote"] = True
+
+
 def destroyed_keys() -> None:
     """Mark this request as destroying keys: after commit, SQLite's log is emptied."""
     g.destroyed_keys = True
@@ -115,6 +131,10 @@ def init_app(app: Flask, database_url: str) -> None:
     engine = make_engine(database_url)
     database = Database(engine, sessionmaker(bind=engine, expire_on_commit=False))
     app.extensions["db"] = database
+    # Which requests wrote: on SQLite their commit is folded out of the -wal at once.
+    if not event.contains(Session, "after_flush", _note_writes):
+        event.listen(Session, "after_flush", _note_writes)
+        event.listen(Session, "do_orm_execute", _note_dml)
 
     @app.before_request
     def _open() -> Response | None:
@@ -137,15 +157,28 @@ def init_app(app: Flask, database_url: str) -> None:
         # One commit per request, and only when it succeeded: a 4xx or 5xx writes nothing.
         session: Session | None = g.pop("db_session", None)
         if session is not None:
+            committed = False
             try:
                 if response.status_code < 400:
+                    wrote = session.info.pop("wrote", False)
                     session.commit()
-                    if g.pop("destroyed_keys", False):
+                    committed = True
+                    # SQLite's -wal keeps commits in order until a checkpoint: fold each
+                    # writing request's commit into the file at once, so the log never
+                    # holds a history of who wrote what after whom (A2). Destroyed keys
+                    # must not linger there either.
+                    if wrote or g.pop("destroyed_keys", False):
                         checkpoint(database.engine)
                 else:
                     session.rollback()
             finally:
                 session.close()
+        else:
+            committed = response.status_code < 400
+        callbacks = g.pop("after_commit", [])
+        if committed:
+            for callback in callbacks:
+                callback()
         return response
 
     @app.teardown_request

@@ -46,6 +46,12 @@ class Settings:
     instance_path: Path
     redis_url: str | None = None
     session_idle_minutes: int = 30
+    # However active, a session ends this many hours after sign-in.
+    session_max_hours: int = 12
+    # Members' anonymous writes wait in a queue and are committed in shuffled batches,
+    # at random intervals of this mean length (see statements/mixing.py). 0 commits
+    # them at the end of each request, for tests only: it gives up the mixing.
+    mix_interval_seconds: int = 30
     kdf: KdfParams = field(default_factory=KdfParams)
     login_rate_limit: str = "10 per minute;60 per hour"
     leave_quickly_url: str = "https://www.wikipedia.org/"
@@ -140,6 +146,8 @@ class Settings:
             instance_path=instance_path,
             redis_url=redis_url,
             session_idle_minutes=_int(environ, "SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
+            session_max_hours=_int(environ, "SESSION_MAX_HOURS", 12, 1, 7 * 24),
+            mix_interval_seconds=_int(environ, "MIX_INTERVAL_SECONDS", 30, 5, 3600),
             kdf=kdf,
             login_rate_limit=rate,
             leave_quickly_url=leave,

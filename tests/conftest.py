@@ -118,6 +118,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         redis_url=TEST_REDIS_URL,
         kdf=CHEAP_KDF,
         rate_limit_prefix=f"test-{secrets.token_hex(8)}",
+        # Members' anonymous writes are committed after each request, not batched later.
+        mix_interval_seconds=0,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
@@ -87,6 +88,16 @@ def set_login_cookie(response: Response, value: str) -> None:
     )
 
 
+def _cookies_set(response: Response) -> set[str]:
+    """Names of the cookies a response already sets."""
+    return {header.split("=", 1)[0].strip() for header in response.headers.getlist("Set-Cookie")}
+
+
+def derive_key(secret: str, purpose: str) -> bytes:
+    """A 32-byte key for one purpose, derived from a configured secret."""
+    return hmac.new(secret.encode(), b"statements-key\x00" + purpose.encode(), "sha256").digest()
+
+
 def roles_required(*roles: str) -> Callable[[F], F]:
     """Allow a view only to logged-in accounts with one of these roles."""
 
@@ -112,7 +123,11 @@ def init_app(app: Flask, settings: Settings) -> None:
 
     app.extensions.setdefault("clock", lambda: datetime.now(UTC))
     app.extensions["auth"] = service.AuthConfig(
-        pepper=settings.lookup_pepper, kdf=settings.kdf, idle_minutes=settings.session_idle_minutes
+        pepper=settings.lookup_pepper,
+        kdf=settings.kdf,
+        idle_minutes=settings.session_idle_minutes,
+        activity_key=derive_key(settings.secret_key, "session-activity"),
+        max_hours=settings.session_max_hours,
     )
     name = cookie_name(settings)
 
@@ -161,11 +176,19 @@ def init_app(app: Flask, settings: Settings) -> None:
         return None
 
     @app.after_request
-    def _clear_cookie(response: Response) -> Response:
+    def _cookie(response: Response) -> Response:
         if g.get("clear_login_cookie"):
             response.delete_cookie(
                 name, path="/", secure=not settings.development, httponly=True, samesite="Strict"
             )
+            return response
+        identity: service.Identity | None = g.get("identity")
+        # The cookie, not the database, records the last activity: see resume_session.
+        # A response that signed in or out set its own cookie already.
+        if identity is not None and name not in _cookies_set(response):
+            refreshed = service.activity_cookie(auth_config(), identity, now())
+            if refreshed is not None:
+                set_login_cookie(response, refreshed)
         return response
 
     app.register_blueprint(blueprint)

@@ -59,6 +59,10 @@ class AuthConfig:
     pepper: bytes
     kdf: KdfParams
     idle_minutes: int
+    # Authenticates the last-activity time the session cookie carries (see resume_session).
+    activity_key: bytes
+    # A session ends this long after sign-in, however active: the server half's lifetime.
+    max_hours: int = 12
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,9 @@ class Identity:
     keys: UnlockedKeys
     session_id_hash: bytes
     session_key: bytes
+    session_id: bytes = b""
+    # The minute of the last activity, as the cookie said (see activity_cookie).
+    active_minute: int = 0
 
 
 # --- accounts -------------------------------------------------------------------------
@@ -518,27 +525,53 @@ def set_disabled(db: Session, actor: Account, account_id: str, disabled: bool) -
 
 
 # --- login sessions -------------------------------------------------------------------
+#
+# A request never writes to its session row. The row is written once, at sign-in, and
+# deleted at sign-out or when it lapses: were it rewritten on every request (to push its
+# idle expiry on), it would share a transaction with whatever the request wrote, and a
+# copy of the database could group a member's contributions by the session that wrote
+# them. Idle expiry lives in the cookie instead: the minute of the last request, with a
+# MAC under a server key so a stolen cookie cannot be made to look recently used. The
+# row's own expiry is fixed at sign-in (max_hours later, rounded up to the hour).
 
 
-def _expiry(now: datetime, idle_minutes: int) -> datetime:
-    later = now + timedelta(minutes=idle_minutes)
-    return datetime.fromtimestamp(math.ceil(later.timestamp() / 60) * 60, tz=UTC)
+def _lifetime_end(now: datetime, max_hours: int) -> datetime:
+    later = now + timedelta(hours=max_hours)
+    return datetime.fromtimestamp(math.ceil(later.timestamp() / 3600) * 3600, tz=UTC)
+
+
+def _minute(now: datetime) -> int:
+    return int(now.timestamp() // 60)
+
+
+def _activity_mac(config: AuthConfig, session_id: bytes, minute: int) -> bytes:
+    message = b"session-activity\x00" + session_id + minute.to_bytes(8, "big")
+    return hmac.new(config.activity_key, message, hashlib.sha256).digest()[:16]
+
+
+def _cookie(config: AuthConfig, session_id: bytes, session_key: bytes, minute: int) -> str:
+    mac = _activity_mac(config, session_id, minute)
+    return f"{b64url(session_id)}.{b64url(session_key)}.{minute}.{b64url(mac)}"
 
 
 class MalformedSessionCookie(ValueError):
     """The session cookie is not of our format at all: it was altered."""
 
 
-def parse_cookie(value: str) -> tuple[bytes, bytes]:
-    """Split a session cookie into (session id, session key)."""
+def parse_cookie(value: str) -> tuple[bytes, bytes, int, bytes]:
+    """Split a session cookie into (session id, session key, minute, activity MAC)."""
     try:
-        sid_text, key_text = value.split(".")
+        sid_text, key_text, minute_text, mac_text = value.split(".")
         session_id, session_key = unb64url(sid_text), unb64url(key_text)
+        mac = unb64url(mac_text)
+        if not minute_text.isdigit() or len(minute_text) > 12:
+            raise ValueError("minute")
+        minute = int(minute_text)
     except (ValueError, binascii.Error):
         raise MalformedSessionCookie from None
-    if len(session_id) != 32 or len(session_key) != 32:
+    if len(session_id) != 32 or len(session_key) != 32 or len(mac) != 16:
         raise MalformedSessionCookie
-    return session_id, session_key
+    return session_id, session_key, minute, mac
 
 
 def _seal_session(
@@ -561,25 +594,29 @@ def start_session(
         LoginSession(
             id_hash=id_hash,
             sealed=_seal_session(session_key, id_hash, account, keys),
-            expires_at=_expiry(now, config.idle_minutes),
+            expires_at=_lifetime_end(now, config.max_hours),
         )
     )
     db.flush()
-    return f"{b64url(session_id)}.{b64url(session_key)}"
+    return _cookie(config, session_id, session_key, _minute(now))
 
 
 def resume_session(db: Session, config: AuthConfig, cookie: str, now: datetime) -> Identity:
-    """The identity behind a session cookie, extending its idle expiry.
+    """The identity behind a session cookie. Writes nothing, unless the session has ended.
 
     Raises MalformedSessionCookie for a cookie that is not ours, SessionEnded for one
-    that is unknown, expired, ended by its account, disabled, or not opened by its key.
+    that is unknown, idle too long, past its lifetime, ended by its account, disabled,
+    or not opened by its key.
     """
-    session_id, session_key = parse_cookie(cookie)
+    session_id, session_key, minute, mac = parse_cookie(cookie)
     id_hash = hashlib.sha256(session_id).digest()
+    if not hmac.compare_digest(mac, _activity_mac(config, session_id, minute)):
+        raise SessionEnded
     row = db.get(LoginSession, id_hash)
     if row is None:
         raise SessionEnded
-    if row.expires_at <= now:
+    idle = _minute(now) - minute
+    if row.expires_at <= now or idle >= config.idle_minutes or idle < -1:
         db.delete(row)
         raise SessionEnded
     try:
@@ -592,10 +629,21 @@ def resume_session(db: Session, config: AuthConfig, cookie: str, now: datetime) 
     if account is None or account.disabled or account.session_epoch != epoch:
         db.delete(row)
         raise SessionEnded
-    expiry = _expiry(now, config.idle_minutes)
-    if expiry != row.expires_at:
-        row.expires_at = expiry
-    return Identity(account=account, keys=keys, session_id_hash=id_hash, session_key=session_key)
+    return Identity(
+        account=account,
+        keys=keys,
+        session_id_hash=id_hash,
+        session_key=session_key,
+        session_id=session_id,
+        active_minute=minute,
+    )
+
+
+def activity_cookie(config: AuthConfig, identity: Identity, now: datetime) -> str | None:
+    """The session cookie with this request as its last activity; None if unchanged."""
+    if not identity.session_id or _minute(now) == identity.active_minute:
+        return None
+    return _cookie(config, identity.session_id, identity.session_key, _minute(now))
 
 
 def end_session(db: Session, id_hash: bytes) -> None:
@@ -619,6 +667,6 @@ def end_all_sessions(db: Session, account: Account, keep: Identity | None = None
 
 
 def purge_expired_sessions(db: Session, now: datetime) -> int:
-    """Delete sessions past their idle expiry; returns how many."""
+    """Delete sessions past their lifetime; returns how many."""
     result = db.execute(delete(LoginSession).where(LoginSession.expires_at <= now))
     return int(getattr(result, "rowcount", 0) or 0)

@@ -63,7 +63,6 @@ from statements.models import (
     ContributionKind,
     ContributionStatus,
     DraftVersion,
-    Endorsement,
     Invitation,
     ModerationEntry,
     Role,
@@ -74,6 +73,19 @@ from statements.models import (
     RoomState,
     Support,
     random_id,
+)
+from statements.writes import (
+    CONTRIBUTION_DELETE,
+    CONTRIBUTION_PUT,
+    ENDORSEMENT_DELETE,
+    SUPPORT_DELETE,
+    SUPPORT_PUT,
+    AnonymousWrites,
+    DirectWrites,
+    Write,
+    contribution_key,
+    endorsement_key,
+    support_key,
 )
 
 LANGUAGES = {
@@ -181,6 +193,13 @@ class RoomAccess:
     membership: RoomMember
     keyring: Keyring
     identity: Identity
+    # Where this member's anonymous writes go: the app's mixer (statements/writes.py),
+    # or, outside a request, straight into the caller's transaction.
+    writes: AnonymousWrites | None = None
+
+    def anonymous(self, db: Session) -> AnonymousWrites:
+        """The channel for this member's contributions, supports and endorsements."""
+        return self.writes if self.writes is not None else DirectWrites(db)
 
     @property
     def is_coordinator(self) -> bool:
@@ -221,7 +240,9 @@ def lock_room(db: Session, room_id: str) -> Room:
     return room
 
 
-def open_room(db: Session, room_id: str, identity: Identity) -> RoomAccess:
+def open_room(
+    db: Session, room_id: str, identity: Identity, writes: AnonymousWrites | None = None
+) -> RoomAccess:
     """The room, if this account is a member, with its keys unsealed."""
     if not room_id or len(room_id) > 32:
         raise RoomNotFound
@@ -231,7 +252,7 @@ def open_room(db: Session, room_id: str, identity: Identity) -> RoomAccess:
         raise RoomNotFound
     if room.sealed:
         raise RoomSealed
-    access = RoomAccess(room, membership, _keyring(db, room_id, identity), identity)
+    access = RoomAccess(room, membership, _keyring(db, room_id, identity), identity, writes)
     if room.key_version not in access.keyring.keys:
         raise RoomNotFound
     if room.rotation_due:
@@ -500,11 +521,16 @@ def leave_room(db: Session, access: RoomAccess) -> None:
             raise LastCoordinator
     # An organisation's endorsement goes with the member who made it: once gone they
     # could no longer withdraw it, and nobody else can tell which one it is.
+    # Like the endorsement itself, its withdrawal goes through the anonymous channel:
+    # in the same transaction as the membership's deletion, it would name its member.
     if access.room.state == RoomState.SIGN_ON:
-        db.execute(
-            delete(Endorsement).where(
-                Endorsement.room_id == access.room.id,
-                Endorsement.tag == access.tag(ENDORSEMENT_TAG, access.room.id),
+        tag = access.tag(ENDORSEMENT_TAG, access.room.id)
+        access.anonymous(db).put(
+            Write(
+                key=endorsement_key(access.room.id, tag),
+                room_id=access.room.id,
+                action=ENDORSEMENT_DELETE,
+                row={"tag": tag},
             )
         )
     _drop(db, access.membership)
@@ -864,6 +890,34 @@ def _validate_contribution(
     return clean, base
 
 
+def _queued(access: RoomAccess, db: Session, action: str) -> list[Write]:
+    """This room's queued writes of one action."""
+    return [w for w in access.anonymous(db).pending(access.room.id) if w.action == action]
+
+
+def _from_write(write: Write) -> Contribution:
+    """A queued contribution as a (transient) row."""
+    return Contribution(status=ContributionStatus.PENDING, decision=None, **write.row)
+
+
+def _contribution_write(row: Contribution) -> Write:
+    return Write(
+        key=contribution_key(row.id),
+        room_id=row.room_id,
+        action=CONTRIBUTION_PUT,
+        row={
+            "id": row.id,
+            "room_id": row.room_id,
+            "anchor": row.anchor,
+            "kind": row.kind,
+            "author_tag": row.author_tag,
+            "key_version": row.key_version,
+            "content": row.content,
+            "created_on": row.created_on,
+        },
+    )
+
+
 def submit_contribution(
     db: Session,
     access: RoomAccess,
@@ -872,7 +926,11 @@ def submit_contribution(
     text: str,
     today: date,
 ) -> Contribution:
-    """Propose an amendment or an addition to a section, or comment on it or the draft."""
+    """Propose an amendment or an addition to a section, or comment on it or the draft.
+
+    The contribution goes through the member's anonymous channel (see
+    statements/writes.py): in a request it is queued and committed later in a batch.
+    """
     current = version(db, access)
     clean, base = _validate_contribution(access, current, kind, anchor, text, today)
     if _pending_count(db, access) >= access.room.pending_cap:
@@ -892,25 +950,55 @@ def submit_contribution(
         access.room.key_version,
         {"text": clean, "base": base, "base_version": current.number},
     )
-    db.add(contribution)
-    db.flush()
-    return contribution
+    access.anonymous(db).put(_contribution_write(contribution))
+    return db.get(Contribution, contribution.id) or contribution
+
+
+def _own_ids(db: Session, access: RoomAccess, *, pending_only: bool) -> set[str]:
+    """This member's contributions, found by recomputing tags (no author is stored),
+    with what they have queued and not yet withdrawn."""
+    query = select(Contribution.id, Contribution.author_tag).where(
+        Contribution.room_id == access.room.id
+    )
+    if pending_only:
+        query = query.where(Contribution.status == ContributionStatus.PENDING)
+    own = {
+        cid
+        for cid, tag in db.execute(query)
+        if tags_equal(bytes(tag), access.tag(CONTRIBUTION_TAG, cid))
+    }
+    for write in access.anonymous(db).pending(access.room.id):
+        if write.action not in (CONTRIBUTION_PUT, CONTRIBUTION_DELETE):
+            continue
+        cid = str(write.row["id"])
+        if not tags_equal(bytes(write.row["author_tag"]), access.tag(CONTRIBUTION_TAG, cid)):
+            continue
+        if write.action == CONTRIBUTION_PUT:
+            own.add(cid)
+        else:
+            own.discard(cid)
+    return own
 
 
 def _pending_count(db: Session, access: RoomAccess) -> int:
-    """This member's pending contributions, found by recomputing tags (none are stored)."""
-    rows = db.execute(
-        select(Contribution.id, Contribution.author_tag).where(
-            Contribution.room_id == access.room.id,
-            Contribution.status == ContributionStatus.PENDING,
-        )
-    )
-    return sum(1 for cid, tag in rows if tags_equal(bytes(tag), access.tag(CONTRIBUTION_TAG, cid)))
+    """This member's pending contributions, queued ones included."""
+    return len(_own_ids(db, access, pending_only=True))
 
 
 def _own(db: Session, access: RoomAccess, contribution_id: str) -> Contribution:
-    contribution = _contribution(db, access, contribution_id)
-    if not tags_equal(contribution.author_tag, access.tag(CONTRIBUTION_TAG, contribution.id)):
+    """One of this member's pending contributions, as stored or as queued."""
+    if len(contribution_id) > 32:
+        raise ContributionNotFound
+    contribution = db.get(Contribution, contribution_id)
+    queued = next(
+        (w for w in _queued(access, db, CONTRIBUTION_PUT) if w.row["id"] == contribution_id),
+        None,
+    )
+    if queued is not None:
+        contribution = _from_write(queued)
+    if contribution is None or contribution.room_id != access.room.id:
+        raise ContributionNotFound
+    if contribution_id not in _own_ids(db, access, pending_only=False):
         raise ContributionNotFound
     if contribution.status != ContributionStatus.PENDING:
         raise NotPending
@@ -939,21 +1027,47 @@ def edit_contribution(
     clean, _base = _validate_contribution(
         access, current, contribution.kind, contribution.anchor, text, today
     )
-    contribution.key_version = access.room.key_version
-    contribution.content = access.keyring.seal(
+    edited = Contribution(
+        id=contribution.id,
+        room_id=contribution.room_id,
+        anchor=contribution.anchor,
+        kind=contribution.kind,
+        author_tag=contribution.author_tag,
+        key_version=access.room.key_version,
+        created_on=contribution.created_on,
+    )
+    edited.content = access.keyring.seal(
         "contribution",
-        _contribution_record(contribution),
+        _contribution_record(edited),
         access.room.key_version,
         {**old, "text": clean},
     )
-    db.flush()
+    access.anonymous(db).put(_contribution_write(edited))
 
 
 def withdraw_contribution(db: Session, access: RoomAccess, contribution_id: str) -> None:
     """Withdraw one's own pending contribution: it is deleted with its supports."""
     contribution = _own(db, access, contribution_id)
-    db.delete(contribution)
-    db.flush()
+    access.anonymous(db).put(
+        Write(
+            key=contribution_key(contribution.id),
+            room_id=access.room.id,
+            action=CONTRIBUTION_DELETE,
+            row={"id": contribution.id, "author_tag": contribution.author_tag},
+        )
+    )
+
+
+def _queued_supports(db: Session, access: RoomAccess) -> dict[str, bool]:
+    """This member's queued supports: contribution id -> supported."""
+    found: dict[str, bool] = {}
+    for write in access.anonymous(db).pending(access.room.id):
+        if write.action not in (SUPPORT_PUT, SUPPORT_DELETE):
+            continue
+        cid = str(write.row["contribution_id"])
+        if tags_equal(bytes(write.row["tag"]), access.tag(SUPPORT_TAG, cid)):
+            found[cid] = write.action == SUPPORT_PUT
+    return found
 
 
 def support(db: Session, access: RoomAccess, contribution_id: str, supported: bool) -> None:
@@ -964,12 +1078,18 @@ def support(db: Session, access: RoomAccess, contribution_id: str, supported: bo
     if tags_equal(contribution.author_tag, access.tag(CONTRIBUTION_TAG, contribution.id)):
         raise SupportRefused
     tag = access.tag(SUPPORT_TAG, contribution.id)
-    existing = db.get(Support, (contribution.id, tag))
-    if supported and existing is None:
-        db.add(Support(contribution_id=contribution.id, tag=tag))
-    elif not supported and existing is not None:
-        db.delete(existing)
-    db.flush()
+    stored = db.get(Support, (contribution.id, tag)) is not None
+    current = _queued_supports(db, access).get(contribution.id, stored)
+    if supported == current:
+        return
+    access.anonymous(db).put(
+        Write(
+            key=support_key(contribution.id, tag),
+            room_id=access.room.id,
+            action=SUPPORT_PUT if supported else SUPPORT_DELETE,
+            row={"contribution_id": contribution.id, "tag": tag},
+        )
+    )
 
 
 def _section_order(current: Version) -> Any:
@@ -1016,18 +1136,27 @@ def contributions_page(
 
 
 def my_contributions(db: Session, access: RoomAccess) -> list[ContributionView]:
-    """This member's own contributions with their status and any reason."""
-    rows = db.execute(
-        select(Contribution.id, Contribution.author_tag).where(
-            Contribution.room_id == access.room.id
-        )
-    )
-    own_ids = [
-        cid for cid, tag in rows if tags_equal(bytes(tag), access.tag(CONTRIBUTION_TAG, cid))
-    ]
+    """This member's own contributions with their status and any reason, queued ones
+    included: a member sees what they sent at once, others when its batch is in."""
+    own_ids = _own_ids(db, access, pending_only=False)
+    queued = {
+        str(w.row["id"]): _from_write(w)
+        for w in _queued(access, db, CONTRIBUTION_PUT)
+        if w.row["id"] in own_ids
+    }
+    stored = {
+        row.id: row for row in db.scalars(select(Contribution).where(Contribution.id.in_(own_ids)))
+    }
+    own = []
+    for cid in own_ids:
+        row = stored.get(cid)
+        # A queued submission, or a queued edit of one still pending, shows as queued.
+        if cid in queued and (row is None or row.status == ContributionStatus.PENDING):
+            row = queued[cid]
+        if row is not None:
+            own.append(row)
     current = version(db, access)
     positions = {s.anchor: i for i, s in enumerate(current.sections)}
-    own = list(db.scalars(select(Contribution).where(Contribution.id.in_(own_ids))))
     result = _views(db, access, own)
     result.sort(key=lambda view: (positions.get(view.anchor or "", -1), view.id))
     return result
@@ -1055,6 +1184,11 @@ def _views(db: Session, access: RoomAccess, rows: Sequence[Contribution]) -> lis
                 )
             )
         )
+        # This member's own queued +1s show at once, in their count too.
+        for cid, wanted in _queued_supports(db, access).items():
+            if cid in ids and wanted != (cid in supported):
+                counts[cid] = counts.get(cid, 0) + (1 if wanted else -1)
+                supported.symmetric_difference_update({cid})
     views = []
     for row in rows:
         record = _contribution_record(row)

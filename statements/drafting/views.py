@@ -52,6 +52,7 @@ from statements.drafting.forms import (
 )
 from statements.drafting.markdown import render
 from statements.languages import direction
+from statements.mixing import request_writes
 from statements.models import ContributionKind, RoomState
 
 blueprint = Blueprint("drafting", __name__)
@@ -143,7 +144,7 @@ def _page() -> int:
 
 
 def _open(room_id: str) -> service.RoomAccess:
-    return service.open_room(get_session(), room_id, current_user.identity)
+    return service.open_room(get_session(), room_id, current_user.identity, request_writes())
 
 
 def _room_context(access: service.RoomAccess) -> dict[str, Any]:

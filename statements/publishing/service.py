@@ -65,6 +65,12 @@ from statements.publishing.errors import (
     StatementNotFound,
     StatementRetracted,
 )
+from statements.writes import (
+    ENDORSEMENT_DELETE,
+    ENDORSEMENT_PUT,
+    Write,
+    endorsement_key,
+)
 
 MAX_ORGANISATION = 200
 MAX_COUNTRY = 80
@@ -142,39 +148,74 @@ def _seal_signatory(access: RoomAccess, row: Endorsement, payload: dict[str, str
     row.content = access.keyring.seal(_ENDORSEMENT_RECORD, row.id, row.key_version, payload)
 
 
+def _own_endorsement(db: Session, access: RoomAccess) -> Endorsement | None:
+    """This member's endorsement in the room, as queued if it is, else as stored."""
+    tag = access.tag(ENDORSEMENT_TAG, access.room.id)
+    key = endorsement_key(access.room.id, tag)
+    for write in access.anonymous(db).pending(access.room.id):
+        if write.key == key:
+            if write.action == ENDORSEMENT_DELETE:
+                return None
+            return Endorsement(room_id=access.room.id, **write.row)
+    return db.scalar(
+        select(Endorsement).where(Endorsement.room_id == access.room.id, Endorsement.tag == tag)
+    )
+
+
 def endorse(
     db: Session, access: RoomAccess, kind: str, name: str, country: str, today: date
 ) -> None:
-    """Sign on for an organisation, publicly or anonymously; again replaces the first."""
+    """Sign on for an organisation, publicly or anonymously; again replaces the first.
+
+    Like a contribution, it goes through the member's anonymous channel (queued and
+    committed in a batch, in a request): see statements/writes.py.
+    """
     _require_open(db, access, today)
     if kind not in (EndorsementKind.PUBLIC, EndorsementKind.ANONYMOUS):
         raise InvalidInput("kind", "unknown")
     payload = _signatory_payload(name, country) if kind == EndorsementKind.PUBLIC else None
     tag = access.tag(ENDORSEMENT_TAG, access.room.id)
-    row = db.scalar(
-        select(Endorsement).where(Endorsement.room_id == access.room.id, Endorsement.tag == tag)
+    existing = _own_endorsement(db, access)
+    # The same id while it lasts: the sealed name is bound to it.
+    row = Endorsement(
+        id=existing.id if existing is not None else random_id(), room_id=access.room.id, tag=tag
     )
-    if row is None:
-        row = Endorsement(id=random_id(), room_id=access.room.id, tag=tag)
-        db.add(row)
     row.kind = kind
     if payload is None:
         row.key_version = None
         row.content = None
     else:
         _seal_signatory(access, row, payload)
-    db.flush()
+    access.anonymous(db).put(
+        Write(
+            key=endorsement_key(access.room.id, tag),
+            room_id=access.room.id,
+            action=ENDORSEMENT_PUT,
+            row={
+                "id": row.id,
+                "tag": tag,
+                "kind": row.kind,
+                "key_version": row.key_version,
+                "content": row.content,
+            },
+        )
+    )
 
 
 def withdraw_endorsement(db: Session, access: RoomAccess, today: date) -> None:
     """Take this member's endorsement back, until the deadline."""
     _require_open(db, access, today)
-    tag = access.tag(ENDORSEMENT_TAG, access.room.id)
-    deleted = db.execute(
-        delete(Endorsement).where(Endorsement.room_id == access.room.id, Endorsement.tag == tag)
-    )
-    if not getattr(deleted, "rowcount", 0):
+    if _own_endorsement(db, access) is None:
         raise EndorsementNotFound
+    tag = access.tag(ENDORSEMENT_TAG, access.room.id)
+    access.anonymous(db).put(
+        Write(
+            key=endorsement_key(access.room.id, tag),
+            room_id=access.room.id,
+            action=ENDORSEMENT_DELETE,
+            row={"tag": tag},
+        )
+    )
 
 
 def add_received(db: Session, access: RoomAccess, name: str, country: str) -> None:
@@ -217,11 +258,20 @@ def _sorted(signatories: Sequence[Signatory]) -> list[Signatory]:
 
 
 def sign_on(db: Session, access: RoomAccess, today: date) -> SignOn:
-    """The public list, the anonymous count, and this member's own endorsement."""
-    rows = list(db.scalars(select(Endorsement).where(Endorsement.room_id == access.room.id)))
+    """The public list, the anonymous count, and this member's own endorsement.
+
+    The member's own endorsement counts at once, even while it waits in the queue.
+    """
     tag = access.tag(ENDORSEMENT_TAG, access.room.id)
+    own = _own_endorsement(db, access)
+    rows = [
+        row
+        for row in db.scalars(select(Endorsement).where(Endorsement.room_id == access.room.id))
+        if row.tag != tag
+    ]
+    if own is not None:
+        rows.append(own)
     public = [_signatory(access, row) for row in rows if row.kind != EndorsementKind.ANONYMOUS]
-    own = next((row for row in rows if row.tag == tag), None)
     mine = None
     if own is not None and own.kind == EndorsementKind.PUBLIC:
         mine = next(s for s in public if s.endorsement_id == own.id)

@@ -20,6 +20,7 @@ from statements.drafting.forms import LANGUAGE_NAMES
 from statements.drafting.views import STATE_NAMES, today
 from statements.drafting.views import problem as drafting_problem
 from statements.languages import direction
+from statements.mixing import flush_queued_writes, request_writes
 from statements.publishing import service
 from statements.publishing.errors import (
     EndorsementNotFound,
@@ -127,7 +128,7 @@ def _signon_page(
 
 
 def _open(room_id: str) -> drafting.RoomAccess:
-    return drafting.open_room(get_session(), room_id, current_user.identity)
+    return drafting.open_room(get_session(), room_id, current_user.identity, request_writes())
 
 
 @blueprint.route("/rooms/<room_id>/sign-on", methods=["GET", "POST"])
@@ -216,6 +217,8 @@ def remove(room_id: str, endorsement_id: str) -> Any:
 @login_required
 def publish(room_id: str) -> Any:
     """Sign the frozen text with its signatories and publish it."""
+    # Endorsements still queued by the mixer must be in what is signed.
+    flush_queued_writes()
     session = get_session()
     access = _open(room_id)
     access.require_coordinator()

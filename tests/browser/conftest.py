@@ -96,6 +96,9 @@ def live_app(tmp_path: Path, browser_template: Path) -> Iterator[LiveApp]:
         instance_path=tmp_path / "instance",
         kdf=CHEAP_KDF,
         rate_limit_prefix=f"browser-{secrets.token_hex(8)}",
+        # Members' writes reach the database after each request, so the journey needs
+        # no waiting; the batching itself is tested in tests/statements/test_mixing.py.
+        mix_interval_seconds=0,
     )
     app = create_app(settings)
     clock = Clock()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from datetime import timedelta
 
@@ -26,6 +27,7 @@ from statements.auth.errors import (
     UsernameTaken,
     WeakPassphrase,
 )
+from statements.encoding import unb64url
 from statements.models import Account, LoginSession, Role
 from tests.conftest import Clock
 from tests.support import STRONG_PASSPHRASE, make_member, make_staff
@@ -297,13 +299,68 @@ def test_sessions_expire_when_idle_and_are_extended_by_use(
     _, keys = service.login_member(session, config, codename)
     cookie = service.start_session(session, config, account, keys, clock.now)
     clock.advance(minutes=config.idle_minutes - 1)
-    assert service.resume_session(session, config, cookie, clock.now).account.id == account.id
+    identity = service.resume_session(session, config, cookie, clock.now)
+    assert identity.account.id == account.id
+    # Each use renews the cookie's last-activity minute; the database is not written.
+    renewed = service.activity_cookie(config, identity, clock.now)
+    assert renewed is not None and renewed != cookie
     clock.advance(minutes=config.idle_minutes - 1)
-    assert service.resume_session(session, config, cookie, clock.now).keys == keys
-    clock.advance(minutes=config.idle_minutes + 1)
+    assert service.resume_session(session, config, renewed, clock.now).keys == keys
+    # The cookie as it was before that use has gone idle.
     with pytest.raises(SessionEnded):
         service.resume_session(session, config, cookie, clock.now)
     assert session.scalar(select(func.count()).select_from(LoginSession)) == 0
+
+
+def test_a_session_ends_at_its_lifetime_however_active(
+    app: Flask, session: Session, config: service.AuthConfig, clock: Clock
+) -> None:
+    account, codename = make_member(app, session)
+    _, keys = service.login_member(session, config, codename)
+    cookie = service.start_session(session, config, account, keys, clock.now)
+    start = clock.now
+    for _ in range((config.max_hours + 1) * 60 // (config.idle_minutes - 1) + 2):
+        clock.advance(minutes=config.idle_minutes - 1)
+        try:
+            identity = service.resume_session(session, config, cookie, clock.now)
+        except SessionEnded:
+            break
+        cookie = service.activity_cookie(config, identity, clock.now) or cookie
+    else:
+        pytest.fail("the session outlived its lifetime")
+    assert timedelta(hours=config.max_hours) <= clock.now - start
+    assert clock.now - start < timedelta(hours=config.max_hours + 2)
+
+
+def test_the_last_activity_in_the_cookie_cannot_be_forged(
+    app: Flask, session: Session, config: service.AuthConfig, clock: Clock
+) -> None:
+    account, codename = make_member(app, session)
+    _, keys = service.login_member(session, config, codename)
+    cookie = service.start_session(session, config, account, keys, clock.now)
+    clock.advance(minutes=config.idle_minutes + 5)
+    session_id, key, minute, mac = cookie.split(".")
+    fresh = str(int(clock.now.timestamp() // 60))
+    with pytest.raises(SessionEnded):
+        service.resume_session(session, config, f"{session_id}.{key}.{fresh}.{mac}", clock.now)
+
+
+def test_resuming_a_session_writes_nothing(
+    app: Flask, session: Session, config: service.AuthConfig, clock: Clock
+) -> None:
+    account, codename = make_member(app, session)
+    _, keys = service.login_member(session, config, codename)
+    cookie = service.start_session(session, config, account, keys, clock.now)
+    session.commit()
+    row = session.get(LoginSession, hashlib.sha256(unb64url(cookie.split(".")[0])).digest())
+    assert row is not None
+    before = (row.sealed, row.expires_at)
+    clock.advance(minutes=5)
+    service.resume_session(session, config, cookie, clock.now)
+    assert not session.dirty and not session.new and not session.deleted
+    session.flush()
+    session.refresh(row)
+    assert (row.sealed, row.expires_at) == before
 
 
 def test_session_cookie_halves_are_both_needed(
@@ -313,11 +370,13 @@ def test_session_cookie_halves_are_both_needed(
     _, keys = service.login_member(session, config, codename)
     cookie = service.start_session(session, config, account, keys, clock.now)
     other = service.start_session(session, config, account, keys, clock.now)
-    session_id, _key = cookie.split(".")
-    _other_id, other_key = other.split(".")
+    session_id, _key, minute, mac = cookie.split(".")
+    _other_id, other_key, _minute, _mac = other.split(".")
     with pytest.raises(SessionEnded):
-        service.resume_session(session, config, f"{session_id}.{other_key}", clock.now)
-    for malformed in ("", "abc", "a.b.c", f"{session_id}.", "!!!.???"):
+        service.resume_session(
+            session, config, f"{session_id}.{other_key}.{minute}.{mac}", clock.now
+        )
+    for malformed in ("", "abc", "a.b.c", f"{session_id}.", "!!!.???", f"{session_id}.{_key}"):
         with pytest.raises(service.MalformedSessionCookie):
             service.resume_session(session, config, malformed, clock.now)
 
@@ -353,6 +412,6 @@ def test_expired_sessions_are_purged_when_someone_signs_in(
     _, keys = service.login_member(session, config, codename)
     for _ in range(3):
         service.start_session(session, config, account, keys, clock.now)
-    clock.advance(minutes=config.idle_minutes + 1)
+    clock.advance(hours=config.max_hours + 1)
     service.start_session(session, config, account, keys, clock.now)
     assert session.scalar(select(func.count()).select_from(LoginSession)) == 1

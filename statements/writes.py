@@ -1,0 +1,465 @@
+"""Members' anonymous writes: queued, then committed in shuffled batches at random times.
+
+Why (DESIGN.md, A2): a database keeps traces of the order it wrote things in and of what
+it wrote together. PostgreSQL stamps every row with the id of the transaction that wrote
+it (`xmin`), and SQLite's `-wal` file keeps recent commits in order. Were a contribution
+committed by the request that submitted it, a copy of the running server's files would
+place it next to that member's sign-up, sign-in or last contribution. So a request that
+contributes, supports, endorses, edits or withdraws does not write that to the database:
+it validates it, seals it, and puts a `Write` into a queue that names no account. A
+mixer commits the queue as one batch, in random order, at random intervals, in a
+transaction that holds nothing else. The database then shows only "these writes were
+made during this interval", never by whom, nor in what order.
+
+The queue is shared by every worker and outlives any one of them: Redis when it is
+configured (kept in memory only), otherwise a small SQLite spool file beside the
+instance's files. Nothing in it is readable: it holds the same ciphertexts and tags the
+tables will. A batch is claimed, applied in one transaction and only then removed; a
+worker that dies on the way leaves the batch to be applied again, and applying is
+idempotent (every write is keyed, and re-applying one changes nothing).
+
+Members see their own queued writes at once (they are theirs by tag: `pending`).
+Pure: no flask import; the app wires it in statements/mixing.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import random
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from statements.models import (
+    Contribution,
+    ContributionStatus,
+    Endorsement,
+    Room,
+    RoomState,
+    Support,
+)
+
+log = logging.getLogger(__name__)
+
+CONTRIBUTION_PUT = "contribution.put"
+CONTRIBUTION_DELETE = "contribution.delete"
+SUPPORT_PUT = "support.put"
+SUPPORT_DELETE = "support.delete"
+ENDORSEMENT_PUT = "endorsement.put"
+ENDORSEMENT_DELETE = "endorsement.delete"
+ACTIONS = frozenset(
+    {
+        CONTRIBUTION_PUT,
+        CONTRIBUTION_DELETE,
+        SUPPORT_PUT,
+        SUPPORT_DELETE,
+        ENDORSEMENT_PUT,
+        ENDORSEMENT_DELETE,
+    }
+)
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return {"b": base64.b64encode(value).decode()}
+    if isinstance(value, date):
+        return {"d": value.isoformat()}
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "b" in value:
+            return base64.b64decode(value["b"])
+        if "d" in value:
+            return date.fromisoformat(value["d"])
+    return value
+
+
+@dataclass(frozen=True)
+class Write:
+    """One anonymous write, as it will be applied. It names no account.
+
+    `key` says what it writes to: a later write with the same key replaces a queued one,
+    so the queue never needs an order (which would be an order of requests).
+    """
+
+    key: str
+    room_id: str
+    action: str
+    row: dict[str, Any] = field(default_factory=dict)
+
+    def to_bytes(self) -> bytes:
+        """Serialise for the queue."""
+        body = {"room": self.room_id, "action": self.action}
+        body["row"] = {name: _encode(value) for name, value in self.row.items()}  # type: ignore[assignment]
+        return json.dumps(body, sort_keys=True).encode()
+
+    @classmethod
+    def from_bytes(cls, key: str, data: bytes) -> Write:
+        """Inverse of to_bytes."""
+        body = json.loads(data)
+        row = {name: _decode(value) for name, value in body["row"].items()}
+        return cls(key=key, room_id=str(body["room"]), action=str(body["action"]), row=row)
+
+
+def contribution_key(contribution_id: str) -> str:
+    """The queue key of a contribution."""
+    return f"contribution:{contribution_id}"
+
+
+def support_key(contribution_id: str, tag: bytes) -> str:
+    """The queue key of one member's support for a contribution."""
+    return f"support:{contribution_id}:{tag.hex()}"
+
+
+def endorsement_key(room_id: str, tag: bytes) -> str:
+    """The queue key of one member's endorsement in a room."""
+    return f"endorsement:{room_id}:{tag.hex()}"
+
+
+# --- applying -------------------------------------------------------------------------
+
+
+def apply_write(db: Session, write: Write) -> None:
+    """Apply one write. Idempotent; a write the room no longer allows is dropped.
+
+    Everything a member could be refused was checked when they asked; what is checked
+    here is only what may have changed since (a moderation decision, a sealed room).
+    """
+    row = write.row
+    room = db.get(Room, write.room_id)
+    if room is None or room.sealed:
+        return
+    if write.action == CONTRIBUTION_PUT:
+        existing = db.get(Contribution, row["id"])
+        if existing is None:
+            db.add(Contribution(status=ContributionStatus.PENDING, **row))
+        elif existing.status == ContributionStatus.PENDING and existing.author_tag == bytes(
+            row["author_tag"]
+        ):
+            existing.content = row["content"]
+            existing.key_version = row["key_version"]
+    elif write.action == CONTRIBUTION_DELETE:
+        existing = db.get(Contribution, row["id"])
+        if (
+            existing is not None
+            and existing.status == ContributionStatus.PENDING
+            and existing.author_tag == bytes(row["author_tag"])
+        ):
+            db.delete(existing)
+    elif write.action == SUPPORT_PUT:
+        target = db.get(Contribution, row["contribution_id"])
+        if (
+            target is not None
+            and target.status == ContributionStatus.PENDING
+            and db.get(Support, (row["contribution_id"], row["tag"])) is None
+        ):
+            db.add(Support(contribution_id=row["contribution_id"], tag=row["tag"]))
+    elif write.action == SUPPORT_DELETE:
+        db.execute(
+            delete(Support).where(
+                Support.contribution_id == row["contribution_id"], Support.tag == row["tag"]
+            )
+        )
+    elif write.action == ENDORSEMENT_PUT:
+        if room.state != RoomState.SIGN_ON:
+            return
+        endorsement = db.scalar(
+            select(Endorsement).where(
+                Endorsement.room_id == write.room_id, Endorsement.tag == row["tag"]
+            )
+        )
+        if endorsement is not None and endorsement.id != row["id"]:
+            db.delete(endorsement)
+            db.flush()
+            endorsement = None
+        if endorsement is None:
+            db.add(Endorsement(room_id=write.room_id, **row))
+        else:
+            endorsement.kind = row["kind"]
+            endorsement.key_version = row["key_version"]
+            endorsement.content = row["content"]
+    elif write.action == ENDORSEMENT_DELETE:
+        if room.state != RoomState.SIGN_ON:
+            return
+        db.execute(
+            delete(Endorsement).where(
+                Endorsement.room_id == write.room_id, Endorsement.tag == row["tag"]
+            )
+        )
+    else:
+        raise ValueError("unknown write")
+    db.flush()
+
+
+def apply_batch(db: Session, writes: Iterable[Write], rng: random.Random) -> int:
+    """Apply writes in random order; one that conflicts is dropped, not the batch."""
+    batch = list(writes)
+    rng.shuffle(batch)
+    applied = 0
+    for write in batch:
+        try:
+            with db.begin_nested():
+                apply_write(db, write)
+            applied += 1
+        except IntegrityError:
+            # Another write got there first (two supports from two tabs): nothing lost.
+            log.warning("a queued write conflicted and was dropped")
+    return applied
+
+
+class AnonymousWrites(Protocol):
+    """Where services put members' anonymous writes, and find their own queued ones."""
+
+    def put(self, write: Write) -> None:
+        """Queue (or apply) a write."""
+
+    def pending(self, room_id: str) -> list[Write]:
+        """Writes for a room not yet in the database."""
+
+
+class DirectWrites:
+    """Applies each write at once, in the caller's transaction: for service-level use
+    (tests, the command line), where there is no request to hide."""
+
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def put(self, write: Write) -> None:
+        """Apply now."""
+        apply_write(self.db, write)
+
+    def pending(self, room_id: str) -> list[Write]:
+        """Nothing waits."""
+        return []
+
+
+# --- queues ---------------------------------------------------------------------------
+
+
+class Queue(Protocol):
+    """A shared, durable queue of writes keyed for coalescing."""
+
+    def put(self, write: Write) -> None:
+        """Add a write, replacing a queued one with the same key."""
+
+    def pending(self) -> list[Write]:
+        """Every queued write."""
+
+    def drain(self, apply: Callable[[list[Write]], None]) -> int:
+        """Claim a batch, apply it (apply commits), then remove it. Returns its size."""
+
+
+class SpoolQueue:
+    """A SQLite file of queued writes, shared by the workers of one host.
+
+    Rows are keyed, WITHOUT ROWID and deleted with secure_delete, so the file holds no
+    order and nothing once a batch is in; its journal is deleted after each transaction.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as connection:
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS writes ("
+                " key TEXT PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID"
+            )
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.path, timeout=15, isolation_level=None)
+        connection.execute("PRAGMA journal_mode=DELETE")
+        connection.execute("PRAGMA secure_delete=ON")
+        return connection
+
+    def put(self, write: Write) -> None:
+        """Add or replace."""
+        connection = self._connect()
+        try:
+            connection.execute(
+                "INSERT INTO writes (key, body) VALUES (?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET body = excluded.body",
+                (write.key, write.to_bytes()),
+            )
+        finally:
+            connection.close()
+
+    def pending(self) -> list[Write]:
+        """Everything queued."""
+        connection = self._connect()
+        try:
+            rows = connection.execute("SELECT key, body FROM writes").fetchall()
+        finally:
+            connection.close()
+        return [Write.from_bytes(key, body) for key, body in rows]
+
+    def drain(self, apply: Callable[[list[Write]], None]) -> int:
+        """Hold the spool's write lock while the batch is applied, then empty it."""
+        connection = self._connect()
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            rows = connection.execute("SELECT key, body FROM writes").fetchall()
+            if not rows:
+                connection.execute("ROLLBACK")
+                return 0
+            apply([Write.from_bytes(key, body) for key, body in rows])
+            connection.execute("DELETE FROM writes")
+            connection.execute("COMMIT")
+            return len(rows)
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+        finally:
+            connection.close()
+
+
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+class RedisQueue:
+    """A Redis hash of queued writes, shared by every worker and host.
+
+    A batch is renamed to an in-flight hash under a lease; if its worker dies before
+    deleting it, the next one to hold the lease applies it again.
+    """
+
+    LEASE_SECONDS = 60
+
+    def __init__(self, client: Any, prefix: str) -> None:
+        self.client = client
+        self.writes = f"{prefix}:mix:writes"
+        self.inflight = f"{prefix}:mix:inflight"
+        self.lease = f"{prefix}:mix:lease"
+
+    def put(self, write: Write) -> None:
+        """Add or replace."""
+        self.client.hset(self.writes, write.key, write.to_bytes())
+
+    def pending(self) -> list[Write]:
+        """In-flight writes, then newer queued ones over them."""
+        found: dict[str, Write] = {}
+        for name in (self.inflight, self.writes):
+            for key, body in self.client.hgetall(name).items():
+                text = key.decode() if isinstance(key, bytes) else str(key)
+                found[text] = Write.from_bytes(text, body)
+        return list(found.values())
+
+    def drain(self, apply: Callable[[list[Write]], None]) -> int:
+        """Take the lease, claim a batch (or a dead worker's), apply it, remove it."""
+        token = secrets.token_hex(16)
+        if not self.client.set(self.lease, token, nx=True, ex=self.LEASE_SECONDS):
+            return 0
+        try:
+            if not self.client.exists(self.inflight):
+                if not self.client.exists(self.writes):
+                    return 0
+                self.client.rename(self.writes, self.inflight)
+            items = self.client.hgetall(self.inflight)
+            writes = []
+            for key, body in items.items():
+                text = key.decode() if isinstance(key, bytes) else str(key)
+                writes.append(Write.from_bytes(text, body))
+            if writes:
+                apply(writes)
+            self.client.delete(self.inflight)
+            return len(writes)
+        finally:
+            self.client.eval(_RELEASE, 1, self.lease, token)
+
+
+# --- the mixer ------------------------------------------------------------------------
+
+
+class Mixer:
+    """Queues members' anonymous writes and commits them in shuffled batches.
+
+    With an interval, a daemon thread in each process drains the queue at random times
+    (exponentially distributed, so the next batch cannot be predicted from the last);
+    with 0, the app drains it after each request that queued something (tests only).
+    """
+
+    def __init__(
+        self,
+        queue: Queue,
+        sessions: Callable[[], sessionmaker[Session]],
+        interval: float,
+        after_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.queue = queue
+        self.sessions = sessions
+        self.interval = interval
+        self.after_commit = after_commit
+        self.rng = random.SystemRandom()
+        self._lock = threading.Lock()
+        self._thread_pid: int | None = None
+
+    def put(self, write: Write) -> None:
+        """Queue a write."""
+        if write.action not in ACTIONS:
+            raise ValueError("unknown write")
+        self.queue.put(write)
+
+    def pending(self, room_id: str) -> list[Write]:
+        """Queued writes of one room."""
+        return [write for write in self.queue.pending() if write.room_id == room_id]
+
+    def _apply(self, writes: list[Write]) -> None:
+        db = self.sessions()()
+        try:
+            apply_batch(db, writes, self.rng)
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+        finally:
+            db.close()
+        self.after_commit()
+
+    def flush(self) -> int:
+        """Commit what is queued now, as one shuffled batch; returns how many writes."""
+        with self._lock:
+            return self.queue.drain(self._apply)
+
+    def next_delay(self) -> float:
+        """Seconds until the next batch: random, with the configured mean."""
+        return min(self.rng.expovariate(1 / self.interval), 4 * self.interval)
+
+    def ensure_running(self) -> None:
+        """Start this process's batch thread, once per process (workers are forked)."""
+        import os
+
+        if self.interval <= 0 or self._thread_pid == os.getpid():
+            return
+        with self._lock:
+            if self._thread_pid == os.getpid():
+                return
+            self._thread_pid = os.getpid()
+            threading.Thread(target=self._run, name="mixer", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.next_delay())
+            try:
+                self.flush()
+            except Exception as exc:
+                # The batch stays queued and is tried again; say only what kind of error.
+                log.error(
+                    "a batch of queued writes failed (%s); it will be retried", type(exc).__name__
+                )
