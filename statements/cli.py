@@ -15,6 +15,7 @@ from statements import db as database
 from statements.auth import now, service
 from statements.auth.errors import InvalidUsername, TotpInvalid, UsernameTaken, WeakPassphrase
 from statements.settings import Settings
+from statements.writes import rewrite_anonymous_tables
 
 
 def _engine() -> Engine:
@@ -146,6 +147,23 @@ def purge_sessions() -> None:
     click.echo(f"{count} expired sessions deleted")
 
 
+@click.command("flush-writes")
+@with_appcontext
+def flush_writes() -> None:
+    """Commit the members' queued writes now, as one shuffled batch (before a backup)."""
+    count = current_app.extensions["mixer"].flush()
+    click.echo(f"{count} queued writes committed")
+
+
+@click.command("rewrite-anonymous")
+@with_appcontext
+def rewrite_anonymous() -> None:
+    """Rewrite the members' tables so no batch boundary remains (run nightly from cron)."""
+    current_app.extensions["mixer"].flush()
+    rewrite_anonymous_tables(_engine())
+    click.echo("contributions, supports and endorsements rewritten")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(db_group)
@@ -153,3 +171,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(purge_sessions)
     app.cli.add_command(demo)
     app.cli.add_command(export_site)
+    app.cli.add_command(flush_writes)
+    app.cli.add_command(rewrite_anonymous)

@@ -38,7 +38,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -463,3 +463,32 @@ class Mixer:
                 log.error(
                     "a batch of queued writes failed (%s); it will be retried", type(exc).__name__
                 )
+
+
+# --- rewriting what the batches left ------------------------------------------------------
+
+ANONYMOUS_TABLES = {"contributions": "id", "supports": "tag", "endorsements": "id"}
+
+
+def rewrite_anonymous_tables(engine: Engine) -> None:
+    """Erase the batch boundaries the members' tables still carry.
+
+    Each batch leaves its rows one transaction id (PostgreSQL's xmin) and, on disk, a
+    place after the batch before. Rewriting every row in one transaction gives them all
+    the same transaction id; CLUSTER then writes each table anew in the order of its
+    random primary key, so neither transaction ids nor row order say which rows came in
+    which batch. On SQLite, VACUUM rebuilds the file likewise (the tables have no rowid
+    and are stored in key order). Run it from cron, e.g. nightly; it locks these tables
+    while it runs.
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            for table, column in ANONYMOUS_TABLES.items():
+                connection.exec_driver_sql(f"UPDATE {table} SET {column} = {column}")  # noqa: S608
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            for table in ANONYMOUS_TABLES:
+                connection.exec_driver_sql(f"CLUSTER {table} USING pk_{table}")
+    else:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM")
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

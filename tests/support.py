@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -10,6 +13,7 @@ from typing import Any
 import pyotp
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
@@ -260,3 +264,31 @@ def dump_database(session: Session) -> list[bytes]:
                 elif value is not None:
                     values.append(str(value).encode())
     return values
+
+
+@contextmanager
+def fresh_schema(url: str) -> Iterator[Engine]:
+    """PostgreSQL: an engine whose connections work in a new, migrated schema, with real
+    commits (not the test fixture's rolled-back transaction); dropped afterwards."""
+    from statements.db import make_engine, upgrade
+
+    schema = f"own_{secrets.token_hex(6)}"
+    engine = make_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _search_path(connection: Any, _record: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute(f"SET search_path TO {schema}")
+        cursor.close()
+
+    with engine.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        cleanup = make_engine(url)
+        with cleanup.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        cleanup.dispose()

@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
 from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 from flask import Flask
@@ -127,6 +127,7 @@ def _messages(catalogue: Catalog) -> dict[object, object]:
     Compared as parsed messages, never as bytes: the compiled file also records the
     version of the tool that wrote it, which changes with every Babel release.
     """
+
     def plain(value: object) -> object:
         return tuple(value) if isinstance(value, list | tuple) else value
 

@@ -303,7 +303,8 @@ def test_sessions_expire_when_idle_and_are_extended_by_use(
     assert identity.account.id == account.id
     # Each use renews the cookie's last-activity minute; the database is not written.
     renewed = service.activity_cookie(config, identity, clock.now)
-    assert renewed is not None and renewed != cookie
+    assert renewed is not None
+    assert renewed != cookie
     clock.advance(minutes=config.idle_minutes - 1)
     assert service.resume_session(session, config, renewed, clock.now).keys == keys
     # The cookie as it was before that use has gone idle.
@@ -339,7 +340,7 @@ def test_the_last_activity_in_the_cookie_cannot_be_forged(
     _, keys = service.login_member(session, config, codename)
     cookie = service.start_session(session, config, account, keys, clock.now)
     clock.advance(minutes=config.idle_minutes + 5)
-    session_id, key, minute, mac = cookie.split(".")
+    session_id, key, _minute, mac = cookie.split(".")
     fresh = str(int(clock.now.timestamp() // 60))
     with pytest.raises(SessionEnded):
         service.resume_session(session, config, f"{session_id}.{key}.{fresh}.{mac}", clock.now)
@@ -357,7 +358,9 @@ def test_resuming_a_session_writes_nothing(
     before = (row.sealed, row.expires_at)
     clock.advance(minutes=5)
     service.resume_session(session, config, cookie, clock.now)
-    assert not session.dirty and not session.new and not session.deleted
+    assert not session.dirty
+    assert not session.new
+    assert not session.deleted
     session.flush()
     session.refresh(row)
     assert (row.sealed, row.expires_at) == before

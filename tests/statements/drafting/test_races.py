@@ -30,9 +30,7 @@ from tests.support import STRONG_PASSPHRASE, make_room
 pytestmark = pytest.mark.skipif(
     not TEST_DATABASE_URL, reason="needs two connections at once: runs on PostgreSQL"
 )
-CONFIG = auth.AuthConfig(
-    pepper=b"p" * 32, kdf=CHEAP_KDF, idle_minutes=30, activity_key=b"a" * 32
-)
+CONFIG = auth.AuthConfig(pepper=b"p" * 32, kdf=CHEAP_KDF, idle_minutes=30, activity_key=b"a" * 32)
 TODAY = date.today()
 WAIT_SECONDS = 30
 
