@@ -318,10 +318,12 @@ def _open_room(server: Server) -> Drafting:
 def _workload(drafting: Drafting) -> None:
     """Interleaved rounds; in each, a member acts at most once before the batch is flushed."""
     d = drafting
-    for name in ("m0", "m1", "m2"):
-        d.join(name)
+    # Each newcomer writes at once after joining: a join must not give their words away.
+    d.join("m0")
     d.contribute("m0", "amendment", 1, "Refugees across the region are denied lawful work.")
+    d.join("m1")
     d.contribute("m1", "comment", 2, "Name the bilateral agreements explicitly.")
+    d.join("m2")
     d.contribute("m2", "addition", 0, "Add a paragraph on healthcare for families.")
     d.flush()
     d.learn_own()
@@ -332,8 +334,8 @@ def _workload(drafting: Drafting) -> None:
     d.flush()
     d.learn_own()
     d.join("m4")
-    d.support("m2", "m0")
     d.contribute("m4", "amendment", 3, "End arrests at workplaces and at checkpoints.")
+    d.support("m2", "m0")
     d.support("m3", "m0")
     d.flush()
     d.learn_own()
