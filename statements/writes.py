@@ -53,6 +53,10 @@ from statements.models import (
 
 log = logging.getLogger(__name__)
 
+# The batch thread waits for this many writes, for at most this many rounds.
+MIN_BATCH = 3
+MAX_ROUNDS_WAITING = 4
+
 CONTRIBUTION_PUT = "contribution.put"
 CONTRIBUTION_DELETE = "contribution.delete"
 SUPPORT_PUT = "support.put"
@@ -407,6 +411,8 @@ class Mixer:
         self.interval = interval
         self.after_commit = after_commit
         self.rng = random.SystemRandom()
+        # False where batches come only from flush() (the command line, tests).
+        self.autostart = True
         self._lock = threading.Lock()
         self._thread_pid: int | None = None
 
@@ -445,7 +451,7 @@ class Mixer:
         """Start this process's batch thread, once per process (workers are forked)."""
         import os
 
-        if self.interval <= 0 or self._thread_pid == os.getpid():
+        if not self.autostart or self.interval <= 0 or self._thread_pid == os.getpid():
             return
         with self._lock:
             if self._thread_pid == os.getpid():
@@ -454,8 +460,15 @@ class Mixer:
             threading.Thread(target=self._run, name="mixer", daemon=True).start()
 
     def _run(self) -> None:
+        waited = 0
         while True:
             time.sleep(self.next_delay())
+            # A batch of one, right after someone joined, would point at them: a small
+            # batch waits for company, a few rounds at most.
+            if len(self.queue.pending()) < MIN_BATCH and waited < MAX_ROUNDS_WAITING:
+                waited += 1
+                continue
+            waited = 0
             try:
                 self.flush()
             except Exception as exc:

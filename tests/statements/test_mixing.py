@@ -63,7 +63,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def batching(app_with: object, settings: Settings) -> Flask:
     """The app with a real batch interval: writes wait in the queue until a flush."""
     build = app_with  # type: ignore[assignment]
-    return build(mix_interval_seconds=3600)  # type: ignore[operator,no-any-return]
+    app: Flask = build(mix_interval_seconds=3600)  # type: ignore[operator]
+    app.extensions["mixer"].autostart = False
+    return app
 
 
 def make_staff_identity_in(db: Session, app: Flask) -> auth.Identity:
