@@ -33,6 +33,7 @@ from statements.models import Contribution, Endorsement, LoginSession, Support
 from statements.settings import Settings
 from statements.writes import (
     CONTRIBUTION_PUT,
+    MIN_BATCH,
     SUPPORT_PUT,
     Mixer,
     RedisQueue,
@@ -501,3 +502,27 @@ def test_rewriting_keeps_every_row_on_sqlite(app: Flask, session: Session) -> No
     result = app.test_cli_runner().invoke(args=["rewrite-anonymous"])
     assert result.exit_code == 0, result.output
     assert _count(session, Contribution) == 3
+
+
+def test_the_batch_thread_commits_what_is_queued_by_itself(
+    app: Flask, session: Session, tmp_path: Path
+) -> None:
+    coordinator = make_staff_identity(app, session)
+    room_id = make_room(session, coordinator)
+    session.commit()
+    if TEST_DATABASE_URL:
+        pytest.skip("the thread commits on its own connection, outside the test's transaction")
+    mixer = Mixer(
+        SpoolQueue(tmp_path / "spool.sqlite3"),
+        sessions=lambda: app.extensions["db"].sessionmaker,
+        interval=0.02,
+    )
+    for n in range(MIN_BATCH):
+        mixer.put(_contribution_write(room_id, f"{n:032x}"))
+    mixer.ensure_running()
+    for _ in range(500):
+        if not mixer.queue.pending():
+            break
+        time.sleep(0.02)
+    assert mixer.queue.pending() == []
+    assert _count(session, Contribution) == MIN_BATCH
