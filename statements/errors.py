@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, render_template, request
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from crypto.errors import CryptoError
 from statements.db import rollback_request_session
 
 # What each failure means to the person who met it. The key is the status code, or
@@ -57,6 +58,14 @@ MESSAGES: dict[int | str, tuple[LazyString, LazyString]] = {
         _l(
             "Someone else changed this at the same moment. Nothing you sent was saved: "
             "go back, reload the page and try again."
+        ),
+    ),
+    "record": (
+        _l("This record could not be opened"),
+        _l(
+            "Something stored for this page failed its check when it was decrypted: it may "
+            "have been damaged or altered. Nothing you sent was saved. Please tell the people "
+            "who run this site."
         ),
     ),
     429: (_l("Too many attempts"), _l("Please try again later.")),
@@ -113,6 +122,15 @@ def init_app(app: Flask) -> None:
         # loser's whole transaction is undone and told so, not shown a server error.
         rollback_request_session()
         return render_error(409)
+
+    @app.errorhandler(CryptoError)
+    def _unreadable(_error: CryptoError) -> tuple[str, int]:
+        # A stored ciphertext failed its binding or its tag: damaged, or copied, moved or
+        # altered by someone who can write to the database. The reader is told plainly,
+        # nothing of the request is kept, and the operator learns where (not who or what).
+        rollback_request_session()
+        current_app.logger.warning("a stored record could not be opened in %s", request.endpoint)
+        return render_error(409, "record")
 
     @app.errorhandler(InternalServerError)
     def _server(_error: InternalServerError) -> tuple[str, int]:

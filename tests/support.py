@@ -292,3 +292,41 @@ def fresh_schema(url: str) -> Iterator[Engine]:
         with cleanup.begin() as connection:
             connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         cleanup.dispose()
+
+
+def post_signed_in(
+    client: FlaskClient, path: str, data: dict[str, Any] | None = None
+) -> TestResponse:
+    """POST as a signed-in browser would: with the CSRF token from the account page."""
+    return post_form(client, path, data, form_page="/account")
+
+
+def signed_in_staff(
+    app: Flask, session: Session, username: str = "coordinator", role: Role = Role.COORDINATOR
+) -> tuple[service.Identity, FlaskClient]:
+    """An enrolled coordinator (or admin), unlocked for the services and signed in on a client."""
+    staff = make_staff(app, session, username, role)
+    config: service.AuthConfig = app.extensions["auth"]
+    clock = app.extensions["clock"]
+    account, keys = service.login_staff(
+        session, config, staff.username, staff.passphrase, staff.code(clock()), clock()
+    )
+    clock.advance(seconds=30)
+    session.commit()
+    client = app.test_client()
+    assert login_staff(client, app, staff).status_code == 302
+    return service.Identity(account, keys, session_id_hash=b"", session_key=b""), client
+
+
+def signed_in_member(
+    app: Flask, session: Session, coordinator: service.Identity, room_id: str
+) -> tuple[service.Identity, FlaskClient]:
+    """A new member of a room, unlocked for the services and signed in on a client."""
+    _account, codename = make_member(app, session)
+    account, keys = service.login_member(session, app.extensions["auth"], codename)
+    member = service.Identity(account, keys, session_id_hash=b"", session_key=b"")
+    join_room(session, coordinator, room_id, member)
+    session.commit()
+    client = app.test_client()
+    assert login_member(client, codename).status_code == 302
+    return member, client

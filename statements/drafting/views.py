@@ -283,6 +283,8 @@ def room(room_id: str) -> Any:
 def change_state(room_id: str) -> Any:
     """Move the room to another stage."""
     access = _open(room_id)
+    # Checked here as well as in the service: a member's request stops before any work.
+    access.require_coordinator()
     target = request.form.get("target", "")
     if target not in set(RoomState):
         raise WrongState(access.room.state)
@@ -722,7 +724,10 @@ def members(room_id: str) -> Any:
 @login_required
 def remove_member(room_id: str, number: str) -> Any:
     """Remove a member; the room key is rotated."""
-    service.remove_member(get_session(), _open(room_id), number, today())
+    access = _open(room_id)
+    # Checked here as well as in the service: a member's request stops before any work.
+    access.require_coordinator()
+    service.remove_member(get_session(), access, number, today())
     flash(_("The member is removed and the room's key has been changed."), "notice")
     return redirect(url_for("drafting.members", room_id=room_id))
 
