@@ -92,6 +92,8 @@ class Account(Base):
             " OR (role <> 'member' AND username IS NOT NULL AND lookup_id IS NULL)",
             name="identity",
         ),
+        # No rowid anywhere: it would count insertions (migration 0004).
+        {"sqlite_with_rowid": False},
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
@@ -137,6 +139,7 @@ class LoginSession(Base):
     """
 
     __tablename__ = "login_sessions"
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     id_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
@@ -177,6 +180,7 @@ class Room(Base):
         CheckConstraint(
             "state IN ('drafting', 'consolidating', 'sign-on', 'published')", name="state"
         ),
+        {"sqlite_with_rowid": False},
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
@@ -234,6 +238,7 @@ class Invitation(Base):
     """An invitation link: the room's keys wrapped under the link's secret."""
 
     __tablename__ = "invitations"
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
     room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
@@ -249,7 +254,7 @@ class DraftVersion(Base):
     """One version of the draft: its sections and change note, encrypted."""
 
     __tablename__ = "draft_versions"
-    __table_args__ = (UniqueConstraint("room_id", "number"),)
+    __table_args__ = (UniqueConstraint("room_id", "number"), {"sqlite_with_rowid": False})
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
     room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))

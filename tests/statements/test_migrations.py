@@ -53,3 +53,49 @@ def test_app_refuses_a_database_behind_the_migrations(settings: Settings, tmp_pa
     upgrade(app.extensions["db"].engine)
     assert app.test_client().get("/").status_code == 200
     app.extensions["db"].engine.dispose()
+
+
+def test_no_private_table_keeps_a_rowid(app: Flask) -> None:
+    """On SQLite a rowid counts insertions; only what is published (public) keeps one."""
+    database: Database = app.extensions["db"]
+    if database.engine.dialect.name != "sqlite":
+        return
+    public = {"alembic_version", "log_checkpoints", "log_entries", "signing_keys"}
+    public |= {"published_statements", "published_versions"}
+    with database.engine.connect() as connection:
+        tables = dict(
+            connection.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'table'"
+            ).all()
+        )
+    with_rowid = {name for name, sql in tables.items() if "WITHOUT ROWID" not in sql}
+    assert with_rowid == public
+
+
+def test_rebuilding_tables_keeps_the_rows_that_refer_to_them(tmp_path: Path) -> None:
+    """Migration 0004 rebuilds accounts and rooms: their members and keys must survive."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    upgrade(engine, "0003")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO accounts (id, role, lookup_id, disabled, session_epoch)"
+            " VALUES ('a1', 'member', x'01', 0, 0)"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO rooms (id, state, language, contribution_deadline, signon_deadline,"
+            " key_version, current_version, pending_cap, rotation_due, sealed, details)"
+            " VALUES ('r1', 'drafting', 'en', '2027-01-01', '2027-02-01', 1, 1, 20, 0, 0, x'00')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO room_members (room_id, account_id, role) VALUES ('r1', 'a1', 'member')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO room_keys (room_id, key_version, account_id, sealed_key)"
+            " VALUES ('r1', 1, 'a1', x'02')"
+        )
+    upgrade(engine)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM room_members").scalar() == 1
+        assert connection.exec_driver_sql("SELECT count(*) FROM room_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
