@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from gunicorn.glogging import Logger
+from gunicorn.glogging import Logger  # type: ignore[import-untyped]
 
 from statements.logs import PrivateRecords, private, redact
 
@@ -38,7 +38,7 @@ def _kind(error: str) -> str:
     return redact(error.strip()[:80]) or "unreadable"
 
 
-class PrivateLogger(Logger):  # type: ignore[misc]
+class PrivateLogger(Logger):
     """gunicorn's logger, without request lines, addresses or an access log."""
 
     def setup(self, cfg: Any) -> None:
