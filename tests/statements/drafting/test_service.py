@@ -138,7 +138,7 @@ def test_invitations(app: Flask, session: Session, coordinator: Identity, room_i
     _inv, expiring = drafting.create_invitation(session, access, 5, TODAY, TODAY)
     with pytest.raises(InvitationInvalid) as expired:
         drafting.accept_invitation(session, expiring, third, TODAY + timedelta(days=1))
-    assert expired.value.reason == "expired"
+    assert expired.value.reason == "closed"
 
     revoked_invitation, revoked = drafting.create_invitation(session, access, 5, TODAY, TODAY)
     drafting.revoke_invitation(session, access, revoked_invitation.id)
