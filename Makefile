@@ -51,7 +51,7 @@ run: $(VENV)/.installed
 	@echo "  Create the first admin, in another terminal:"
 	@echo "    APP_ENV=development $(BIN)/flask --app wsgi create-admin YOUR-USERNAME"
 	@echo
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --log-level warning wsgi:app
+	$(BIN)/gunicorn --config python:statements.gunicorn_conf --bind $(HOST):$(PORT) --workers 2 wsgi:app
 
 # The browser tests inject axe-core, an npm package pinned in tests/browser/package-lock.json.
 # Installed only where npm exists: without it (or without /usr/bin/chromium) those tests

@@ -140,11 +140,19 @@ def export_site(outdir: Path, base_url: str | None) -> None:
 @click.command("purge-sessions")
 @with_appcontext
 def purge_sessions() -> None:
-    """Delete login sessions past their idle expiry (run from cron)."""
+    """Delete login sessions past their idle expiry and destroy the keys of expired
+    invitations (run from cron)."""
+    from statements.drafting import service as drafting
+
+    moment = now()
     with _session() as session:
-        count = service.purge_expired_sessions(session, now())
+        count = service.purge_expired_sessions(session, moment)
+        invitations = drafting.purge_expired_invitations(session, moment.date())
         session.commit()
+    # Deleted sessions and destroyed keys must not linger in SQLite's -wal file.
+    database.checkpoint(_engine())
     click.echo(f"{count} expired sessions deleted")
+    click.echo(f"{invitations} expired invitations' keys destroyed")
 
 
 @click.command("flush-writes")

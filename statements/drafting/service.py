@@ -610,8 +610,14 @@ def _invitation(db: Session, token: str, today: date) -> tuple[Invitation, Room,
     invitation = db.get(Invitation, invitation_id)
     if invitation is None:
         raise InvitationInvalid("unknown")
-    # Used up, withdrawn, outdated by a new key, or in a sealed room: the wrapped keys
-    # are gone, so the secret cannot be checked and the answer does not say which.
+    # Expiry is checked on every use: an expired invitation's keys go at once, in the
+    # caller's transaction (the purge, run apart before each request, commits its own).
+    if invitation.expires_on < today and invitation.wrapped_keys is not None:
+        invitation.wrapped_keys = None
+        db.flush()
+    # Used up, withdrawn, expired, outdated by a new key, or in a sealed room: the
+    # wrapped keys are gone, so the secret cannot be checked. The pages answer all of
+    # these exactly as they answer an unknown link.
     if invitation.wrapped_keys is None or invitation.revoked or invitation.uses_left <= 0:
         raise InvitationInvalid("closed")
     # The secret is checked before anything else is said about the invitation.
@@ -626,8 +632,6 @@ def _invitation(db: Session, token: str, today: date) -> tuple[Invitation, Room,
     room = db.get(Room, invitation.room_id)
     if room is None or room.sealed:
         raise InvitationInvalid("closed")
-    if invitation.expires_on < today:
-        raise InvitationInvalid("expired")
     keyring = Keyring(room.id, {int(version): unb64url(key) for version, key in stored.items()})
     return invitation, room, keyring
 
@@ -670,6 +674,18 @@ def accept_invitation(db: Session, token: str, identity: Identity, today: date) 
     _grant(db, room.id, keyring, identity.account)
     db.flush()
     return room
+
+
+def purge_expired_invitations(db: Session, today: date) -> int:
+    """Destroy the wrapped keys of every invitation past its last day; returns how many."""
+    result = db.execute(
+        update(Invitation)
+        .where(Invitation.expires_on < today, Invitation.wrapped_keys.is_not(None))
+        .values(wrapped_keys=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.flush()
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def invitations(db: Session, access: RoomAccess) -> list[Invitation]:

@@ -6,7 +6,7 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import LazyString, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from statements.auth import auth_config, now
 from statements.auth.forms import ButtonForm
-from statements.db import destroyed_keys, get_session
+from statements.db import Database, checkpoint, destroyed_keys, get_session
 from statements.drafting import diff as diffs
 from statements.drafting import service
 from statements.drafting.errors import (
@@ -179,9 +179,9 @@ def problem(error: DraftingError) -> tuple[str, int]:
             error.cap,
         )
     if isinstance(error, InvitationInvalid):
-        return render_template("drafting/invitation_invalid.html", reason=error.reason), (
-            404 if error.reason == "unknown" else 410
-        )
+        # One answer for a mistyped, unknown, expired, used-up or withdrawn link: a
+        # different one would tell whoever holds an old link that it once existed.
+        return render_template("drafting/invitation_invalid.html"), 404
     return render_template("drafting/problem.html", message=message, status=status), status
 
 
@@ -688,6 +688,7 @@ def _qr(link: str) -> Markup:
 def revoke(room_id: str, invitation_id: str) -> Any:
     """Revoke an invitation."""
     service.revoke_invitation(get_session(), _open(room_id), invitation_id)
+    destroyed_keys()
     flash(_("The invitation no longer works."), "notice")
     return redirect(url_for("drafting.invitations", room_id=room_id))
 
@@ -741,18 +742,22 @@ def invitation(token: str) -> Any:
     from statements.auth import service as auth_service
     from statements.auth.views import open_session_response
 
+    day = today()
+    _purge_expired_invitations(day)
     db = get_session()
-    title = service.invitation_room_title(db, token, today())
+    title = service.invitation_room_title(db, token, day)
     form = ButtonForm()
     if not form.validate_on_submit():
         return render_template("drafting/invitation.html", title=title, form=form, token=token)
+    # The last use of an invitation destroys its keys.
+    destroyed_keys()
     if current_user.is_authenticated:
-        room = service.accept_invitation(db, token, current_user.identity, today())
+        room = service.accept_invitation(db, token, current_user.identity, day)
         flash(_("Welcome to the drafting room."), "notice")
         return redirect(url_for("drafting.room", room_id=room.id))
     account, codename, keys = auth_service.create_member(db, auth_config())
     identity = auth_service.Identity(account, keys, session_id_hash=b"", session_key=b"")
-    room = service.accept_invitation(db, token, identity, today())
+    room = service.accept_invitation(db, token, identity, day)
     return open_session_response(
         account,
         keys,
@@ -763,3 +768,16 @@ def invitation(token: str) -> Any:
         ),
         201,
     )
+
+
+def _purge_expired_invitations(day: date) -> None:
+    """Destroy expired invitations' keys in a transaction of their own, committed now.
+
+    The request that follows may well end in a 404, and a 4xx writes nothing: the keys
+    of the expired link it was asked about must not survive that.
+    """
+    database: Database = current_app.extensions["db"]
+    with database.sessionmaker() as purge:
+        if service.purge_expired_invitations(purge, day):
+            purge.commit()
+            checkpoint(database.engine)

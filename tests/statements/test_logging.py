@@ -63,3 +63,25 @@ def test_logs_hold_no_codename_passphrase_path_or_address(
     # Nor the throttle key derived from the address.
     key = security.client_key(app.extensions["throttle_secret"].current(), "203.0.113.77")
     assert key not in logged
+
+
+def test_the_last_net_catches_paths_addresses_and_exception_messages() -> None:
+    from statements.logs import PrivateRecords
+
+    secret = "Zm9vYmFyYmF6cXV1eGNvcmdlZ3JhdWx0Z2FycGx5d2FsZG8"
+    try:
+        raise OSError(f"reading /invitation/{'a' * 32}.{secret} failed")
+    except OSError as exc:
+        error = exc
+    record = logging.LogRecord(
+        "any", logging.ERROR, __file__, 1, "from %s and %s at 12:34:56 via %s", None, None
+    )
+    record.args = ("203.0.113.77:5000", "[2001:db8::7]:443", f"http://example.org/x?k={secret}")
+    record.exc_info = (OSError, error, error.__traceback__)
+    assert PrivateRecords().filter(record)
+    text = record.getMessage()
+    for leak in (secret, "203.0.113.77", "2001:db8::7", "/invitation", "example.org/x"):
+        assert leak not in text
+    assert "12:34:56" in text  # times are not addresses
+    assert "builtins.OSError" in text  # the exception is named, without its message
+    assert f'File "{__file__}"' in text  # and where it happened
