@@ -14,9 +14,11 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from statements.models import Contribution
+from statements.auth import service as auth
+from statements.models import Contribution, PublishedStatement
 from statements.settings import Settings
 from statements.writes import Mixer, QueueBusy, RedisQueue, SpoolQueue, Write
 from tests.conftest import TEST_REDIS_URL
@@ -27,7 +29,15 @@ from tests.statements.test_mixing import (
     _signed_in,
     _write,
 )
-from tests.support import csrf_token, make_room
+from tests.support import (
+    csrf_token,
+    join_room,
+    login_staff,
+    make_member,
+    make_room,
+    make_staff,
+    open_signon,
+)
 from tests.support import staff_identity as make_staff_identity
 
 
@@ -71,6 +81,59 @@ def test_a_member_cannot_force_a_batch_by_opening_the_publish_page(
     assert len(mixer.pending(room_id)) == 1
     # The coordinator only opening the page (not publishing) does not flush either.
     assert mixer.flush() == 1
+
+
+def test_publishing_signs_the_endorsements_still_queued(batching: Flask, session: Session) -> None:
+    """The flush moved behind the coordinator's check must still run before signing."""
+    staff = make_staff(batching, session)
+    config: auth.AuthConfig = batching.extensions["auth"]
+    clock = batching.extensions["clock"]
+    account, keys = auth.login_staff(
+        session, config, staff.username, staff.passphrase, staff.code(clock()), clock()
+    )
+    clock.advance(seconds=30)
+    coordinator = auth.Identity(account, keys, b"", b"")
+    room_id = make_room(session, coordinator)
+    codenames = []
+    for _ in range(2):
+        member_account, codename = make_member(batching, session)
+        _, member_keys = auth.login_member(session, config, codename)
+        join_room(
+            session, coordinator, room_id, auth.Identity(member_account, member_keys, b"", b"")
+        )
+        codenames.append(codename)
+    open_signon(session, coordinator, room_id)
+    session.commit()
+    signon = f"/rooms/{room_id}/sign-on"
+    for codename, data in zip(
+        codenames,
+        [
+            {"kind": "public", "name": "Refugee Rights Network", "country": "Thailand"},
+            {"kind": "anonymous", "name": "", "country": ""},
+        ],
+        strict=True,
+    ):
+        member = _signed_in(batching, codename)
+        response = member.post(signon, data={"csrf_token": csrf_token(member, signon), **data})
+        assert response.status_code == 302
+    mixer: Mixer = batching.extensions["mixer"]
+    assert len(mixer.pending(room_id)) == 2
+
+    client = batching.test_client()
+    assert login_staff(client, batching, staff).status_code == 302
+    response = client.post(
+        f"/rooms/{room_id}/publish",
+        data={
+            "csrf_token": csrf_token(client, f"/rooms/{room_id}/publish"),
+            "slug": "right-to-work",
+            "confirm": "y",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    session.expire_all()
+    published = session.scalars(select(PublishedStatement)).one()
+    assert published.signatory_count == 2
+    assert mixer.pending(room_id) == []
 
 
 # --- Redis: the publish flush, and a slow worker ------------------------------------------
