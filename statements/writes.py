@@ -370,9 +370,14 @@ class RedisQueue:
 
     def pending(self) -> list[Write]:
         """In-flight writes, then newer queued ones over them."""
+        # Both hashes in one transaction: a batch claimed between two separate reads
+        # would be in neither, and the member's own queued write would seem not to exist.
+        pipeline = self.client.pipeline(transaction=True)
+        pipeline.hgetall(self.inflight)
+        pipeline.hgetall(self.writes)
         found: dict[str, Write] = {}
-        for name in (self.inflight, self.writes):
-            for key, body in self.client.hgetall(name).items():
+        for items in pipeline.execute():
+            for key, body in items.items():
                 text = key.decode() if isinstance(key, bytes) else str(key)
                 found[text] = Write.from_bytes(text, body)
         return list(found.values())

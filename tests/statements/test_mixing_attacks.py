@@ -223,3 +223,33 @@ def test_a_worker_that_outlived_its_lease_does_not_delete_another_workers_batch(
     applied: list[Write] = []
     assert redis_queue.drain(applied.extend) == 1
     assert applied == [newer]
+
+
+class _BatchClaimedMidRead:
+    """A Redis client on which another worker claims the queued batch between the two
+    reads of pending(): after the in-flight hash is read and before the queued one."""
+
+    def __init__(self, queue: RedisQueue) -> None:
+        self.real = queue.client
+        self.queue = queue
+
+    def hgetall(self, name: str) -> object:
+        found = self.real.hgetall(name)
+        if name == self.queue.inflight and self.real.exists(self.queue.writes):
+            self.real.rename(self.queue.writes, self.queue.inflight)
+        return found
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.real, name)
+
+
+def test_a_member_sees_their_queued_write_while_another_worker_claims_it(
+    redis_queue: RedisQueue,
+) -> None:
+    """pending() read the in-flight and the queued hash one after the other: a batch
+    claimed in between was in neither, so the member's own queued +1 vanished from
+    their view, and un-supporting then looked like a no-op and was never queued."""
+    write = _write(1)
+    redis_queue.put(write)
+    redis_queue.client = _BatchClaimedMidRead(redis_queue)
+    assert [w.key for w in redis_queue.pending()] == [write.key]
