@@ -42,13 +42,18 @@ class RequestWrites:
             self.mixer.flush()
 
 
-def flush_queued_writes() -> None:
-    """Commit every queued write now, before this request reads (publishing needs every
-    endorsement in). Ends the request's read transaction first, so it then sees them."""
+def flush_queued_writes(room_id: str) -> None:
+    """Commit every queued write of a room now, before this request reads (publishing
+    needs every endorsement in). Ends the request's transaction first, so it then sees
+    them; the caller opens the room again. Raises QueueBusy if they cannot all go in.
+
+    Call it only where the request may publish: whoever can trigger a flush can commit
+    one request's writes alone, which is what the batches are there to prevent.
+    """
     session = get_session()
     session.rollback()
     mixer: Mixer = current_app.extensions["mixer"]
-    mixer.flush()
+    mixer.flush_room(room_id)
 
 
 def request_writes() -> RequestWrites:

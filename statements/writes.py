@@ -134,6 +134,10 @@ def endorsement_key(room_id: str, tag: bytes) -> str:
     return f"endorsement:{room_id}:{tag.hex()}"
 
 
+class QueueBusy(RuntimeError):
+    """The queued writes could not all be committed in time (another worker holds them)."""
+
+
 # --- applying -------------------------------------------------------------------------
 
 
@@ -336,6 +340,14 @@ if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) 
 return 0
 """
 
+# Removes the applied batch only while its worker still holds the lease: one that
+# outlived it may find in flight a later batch that another worker claimed and has not
+# applied yet. What it leaves is applied again by the next holder (applying is idempotent).
+_DONE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[2]) end
+return 0
+"""
+
 
 class RedisQueue:
     """A Redis hash of queued writes, shared by every worker and host.
@@ -358,9 +370,14 @@ class RedisQueue:
 
     def pending(self) -> list[Write]:
         """In-flight writes, then newer queued ones over them."""
+        # Both hashes in one transaction: a batch claimed between two separate reads
+        # would be in neither, and the member's own queued write would seem not to exist.
+        pipeline = self.client.pipeline(transaction=True)
+        pipeline.hgetall(self.inflight)
+        pipeline.hgetall(self.writes)
         found: dict[str, Write] = {}
-        for name in (self.inflight, self.writes):
-            for key, body in self.client.hgetall(name).items():
+        for items in pipeline.execute():
+            for key, body in items.items():
                 text = key.decode() if isinstance(key, bytes) else str(key)
                 found[text] = Write.from_bytes(text, body)
         return list(found.values())
@@ -382,7 +399,7 @@ class RedisQueue:
                 writes.append(Write.from_bytes(text, body))
             if writes:
                 apply(writes)
-            self.client.delete(self.inflight)
+            self.client.eval(_DONE, 2, self.lease, self.inflight, token)
             return len(writes)
         finally:
             self.client.eval(_RELEASE, 1, self.lease, token)
@@ -442,6 +459,24 @@ class Mixer:
         """Commit what is queued now, as one shuffled batch; returns how many writes."""
         with self._lock:
             return self.queue.drain(self._apply)
+
+    def flush_room(self, room_id: str, timeout: float = 20.0) -> int:
+        """Commit every queued write of a room, waiting for another worker's batch.
+
+        Publishing signs what the database holds: an endorsement still queued would be
+        left out, then dropped. flush() alone may apply nothing (another worker holds
+        the batch) or only a dead worker's batch. Raises QueueBusy if time runs out.
+        """
+        deadline = time.monotonic() + timeout
+        applied = 0
+        while self.pending(room_id):
+            drained = self.flush()
+            applied += drained
+            if self.pending(room_id) and time.monotonic() >= deadline:
+                raise QueueBusy
+            if not drained:
+                time.sleep(0.05)
+        return applied
 
     def next_delay(self) -> float:
         """Seconds until the next batch: random, with the configured mean."""

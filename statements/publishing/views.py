@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import LazyString, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -42,6 +51,7 @@ from statements.publishing.forms import (
     RetractForm,
 )
 from statements.settings import Settings
+from statements.writes import QueueBusy
 
 blueprint = Blueprint("publishing", __name__)
 
@@ -217,8 +227,6 @@ def remove(room_id: str, endorsement_id: str) -> Any:
 @login_required
 def publish(room_id: str) -> Any:
     """Sign the frozen text with its signatories and publish it."""
-    # Endorsements still queued by the mixer must be in what is signed.
-    flush_queued_writes()
     session = get_session()
     access = _open(room_id)
     access.require_coordinator()
@@ -239,6 +247,17 @@ def publish(room_id: str) -> Any:
     if not form.is_submitted():
         form.slug.data = service.suggest_slug(details["title"], today())
     elif form.validate():
+        # Endorsements still queued by the mixer must be in what is signed. Only here,
+        # for a coordinator about to publish: a flush anyone could trigger would let them
+        # commit batches of one request at will.
+        try:
+            flush_queued_writes(access.room.id)
+        except QueueBusy:
+            abort(409)
+        access = _open(room_id)
+        access.require_coordinator()
+        if access.room.state != "sign-on":
+            raise SignOnClosed
         try:
             published = service.publish(
                 session,
