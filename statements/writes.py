@@ -58,6 +58,8 @@ MIN_BATCH = 3
 MAX_ROUNDS_WAITING = 4
 
 CONTRIBUTION_PUT = "contribution.put"
+# New wording for a stored contribution: it never creates one (a withdrawal may have won).
+CONTRIBUTION_EDIT = "contribution.edit"
 CONTRIBUTION_DELETE = "contribution.delete"
 SUPPORT_PUT = "support.put"
 SUPPORT_DELETE = "support.delete"
@@ -66,6 +68,7 @@ ENDORSEMENT_DELETE = "endorsement.delete"
 ACTIONS = frozenset(
     {
         CONTRIBUTION_PUT,
+        CONTRIBUTION_EDIT,
         CONTRIBUTION_DELETE,
         SUPPORT_PUT,
         SUPPORT_DELETE,
@@ -151,10 +154,12 @@ def apply_write(db: Session, write: Write) -> None:
     room = db.get(Room, write.room_id)
     if room is None or room.sealed:
         return
-    if write.action == CONTRIBUTION_PUT:
+    if write.action in (CONTRIBUTION_PUT, CONTRIBUTION_EDIT):
         existing = db.get(Contribution, row["id"])
-        if existing is None:
+        if existing is None and write.action == CONTRIBUTION_PUT:
             db.add(Contribution(status=ContributionStatus.PENDING, **row))
+        elif existing is None:
+            return
         elif existing.status == ContributionStatus.PENDING and existing.author_tag == bytes(
             row["author_tag"]
         ):

@@ -76,6 +76,7 @@ from statements.models import (
 )
 from statements.writes import (
     CONTRIBUTION_DELETE,
+    CONTRIBUTION_EDIT,
     CONTRIBUTION_PUT,
     ENDORSEMENT_DELETE,
     SUPPORT_DELETE,
@@ -906,9 +907,12 @@ def _validate_contribution(
     return clean, base
 
 
-def _queued(access: RoomAccess, db: Session, action: str) -> list[Write]:
-    """This room's queued writes of one action."""
-    return [w for w in access.anonymous(db).pending(access.room.id) if w.action == action]
+_QUEUED_WORDING = (CONTRIBUTION_PUT, CONTRIBUTION_EDIT)
+
+
+def _queued_wording(access: RoomAccess, db: Session) -> list[Write]:
+    """This room's queued contributions and edits."""
+    return [w for w in access.anonymous(db).pending(access.room.id) if w.action in _QUEUED_WORDING]
 
 
 def _from_write(write: Write) -> Contribution:
@@ -916,11 +920,11 @@ def _from_write(write: Write) -> Contribution:
     return Contribution(status=ContributionStatus.PENDING, decision=None, **write.row)
 
 
-def _contribution_write(row: Contribution) -> Write:
+def _contribution_write(row: Contribution, action: str = CONTRIBUTION_PUT) -> Write:
     return Write(
         key=contribution_key(row.id),
         room_id=row.room_id,
-        action=CONTRIBUTION_PUT,
+        action=action,
         row={
             "id": row.id,
             "room_id": row.room_id,
@@ -984,12 +988,12 @@ def _own_ids(db: Session, access: RoomAccess, *, pending_only: bool) -> set[str]
         if tags_equal(bytes(tag), access.tag(CONTRIBUTION_TAG, cid))
     }
     for write in access.anonymous(db).pending(access.room.id):
-        if write.action not in (CONTRIBUTION_PUT, CONTRIBUTION_DELETE):
+        if write.action not in (*_QUEUED_WORDING, CONTRIBUTION_DELETE):
             continue
         cid = str(write.row["id"])
         if not tags_equal(bytes(write.row["author_tag"]), access.tag(CONTRIBUTION_TAG, cid)):
             continue
-        if write.action == CONTRIBUTION_PUT:
+        if write.action in _QUEUED_WORDING:
             own.add(cid)
         else:
             own.discard(cid)
@@ -1007,7 +1011,7 @@ def _own(db: Session, access: RoomAccess, contribution_id: str) -> Contribution:
         raise ContributionNotFound
     contribution = db.get(Contribution, contribution_id)
     queued = next(
-        (w for w in _queued(access, db, CONTRIBUTION_PUT) if w.row["id"] == contribution_id),
+        (w for w in _queued_wording(access, db) if w.row["id"] == contribution_id),
         None,
     )
     if queued is not None:
@@ -1058,7 +1062,12 @@ def edit_contribution(
         access.room.key_version,
         {**old, "text": clean},
     )
-    access.anonymous(db).put(_contribution_write(edited))
+    # Stored already: an edit, which never brings back a contribution withdrawn since.
+    # Still queued: the submission itself, with its new wording.
+    stored = db.get(Contribution, contribution.id) is not None
+    access.anonymous(db).put(
+        _contribution_write(edited, CONTRIBUTION_EDIT if stored else CONTRIBUTION_PUT)
+    )
 
 
 def withdraw_contribution(db: Session, access: RoomAccess, contribution_id: str) -> None:
@@ -1157,7 +1166,7 @@ def my_contributions(db: Session, access: RoomAccess) -> list[ContributionView]:
     own_ids = _own_ids(db, access, pending_only=False)
     queued = {
         str(w.row["id"]): _from_write(w)
-        for w in _queued(access, db, CONTRIBUTION_PUT)
+        for w in _queued_wording(access, db)
         if w.row["id"] in own_ids
     }
     stored = {

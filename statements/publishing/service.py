@@ -68,6 +68,7 @@ from statements.publishing.errors import (
 from statements.writes import (
     ENDORSEMENT_DELETE,
     ENDORSEMENT_PUT,
+    QueueBusy,
     Write,
     endorsement_key,
 )
@@ -572,6 +573,10 @@ def publish(
     statement of its own, signed on its own.
     """
     _require_signon(db, access)
+    # Under the room's lock, nothing of the room may still wait in the mixer's queue:
+    # what is signed must hold every endorsement made before (the page flushes first).
+    if access.anonymous(db).pending(access.room.id):
+        raise QueueBusy
     slug = _check_slug(db, slug)
     root = _family_root(db, translation_of, access.room.language)
     record, key = unlock_signing_key(db, access.identity, origin, today, create=True)

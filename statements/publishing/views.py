@@ -273,6 +273,8 @@ def publish(room_id: str) -> Any:
             _field_error(form, error, "slug" if error.field != "translation_of" else error.field)
         except SlugTaken:
             form.slug.errors = [_("Another statement already uses that web address.")]
+        except QueueBusy:
+            abort(409)
         else:
             flash(_("The statement is published, signed and logged."), "notice")
             return redirect(url_for("public.statement", slug=published.slug))

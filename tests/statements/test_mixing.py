@@ -32,6 +32,8 @@ from statements.mixing import request_writes
 from statements.models import Contribution, Endorsement, LoginSession, Support
 from statements.settings import Settings
 from statements.writes import (
+    CONTRIBUTION_DELETE,
+    CONTRIBUTION_EDIT,
     CONTRIBUTION_PUT,
     MIN_BATCH,
     SUPPORT_PUT,
@@ -40,6 +42,7 @@ from statements.writes import (
     SpoolQueue,
     Write,
     apply_batch,
+    apply_write,
     contribution_key,
     rewrite_anonymous_tables,
     support_key,
@@ -526,3 +529,27 @@ def test_the_batch_thread_commits_what_is_queued_by_itself(
         time.sleep(0.02)
     assert mixer.queue.pending() == []
     assert _count(session, Contribution) == MIN_BATCH
+
+
+def test_an_edit_never_brings_back_a_contribution_withdrawn_before_it(
+    app: Flask, session: Session
+) -> None:
+    coordinator = make_staff_identity(app, session)
+    room_id = make_room(session, coordinator)
+    write = _contribution_write(room_id, "ab" * 16)
+    apply_write(session, write)
+    edit = replace(write, action=CONTRIBUTION_EDIT, row={**write.row, "content": b"new"})
+    apply_write(session, edit)
+    assert session.get(Contribution, write.row["id"]).content == b"new"  # type: ignore[union-attr]
+    # Withdrawn in one batch; an edit from another tab arrives in the next.
+    apply_write(
+        session,
+        Write(
+            write.key,
+            room_id,
+            CONTRIBUTION_DELETE,
+            {"id": write.row["id"], "author_tag": write.row["author_tag"]},
+        ),
+    )
+    apply_write(session, edit)
+    assert _count(session, Contribution) == 0
