@@ -21,6 +21,7 @@ from statements.drafting.service import (
     MAX_SUMMARY,
     MAX_TITLE,
     REJECT_REASONS,
+    draft_length,
     normalise_text,
 )
 from statements.forms import Form
@@ -89,9 +90,13 @@ class DraftLimits:
         # Far over the limit is refused before any work on it.
         if len(raw) > 2 * MAX_DRAFT or len(text := normalise_text(raw)) > MAX_DRAFT:
             raise ValidationError(draft_too_long_message())
-        for number, block in enumerate(split_sections(text), start=1):
+        blocks = split_sections(text)
+        for number, block in enumerate(blocks, start=1):
             if len(block) > MAX_SECTION:
                 raise ValidationError(section_too_long_message(number))
+        # As stored, blocks are one blank line apart, which can add a little.
+        if draft_length(blocks) > MAX_DRAFT:
+            raise ValidationError(draft_too_long_message())
 
 
 class RoomForm(Form):

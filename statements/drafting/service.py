@@ -301,11 +301,16 @@ def clean_text(value: str, field_name: str, maximum: int, *, required: bool = Tr
     return text
 
 
+def draft_length(blocks: Sequence[str]) -> int:
+    """Characters of a draft as stored: its blocks, one blank line between each two."""
+    return sum(len(block) for block in blocks) + 2 * max(len(blocks) - 1, 0)
+
+
 def check_draft_size(sections: Sequence[Section], field_name: str = "markdown") -> None:
     """InvalidInput unless the draft and each of its sections are within the limits."""
     if any(len(section.markdown) > MAX_SECTION for section in sections):
         raise InvalidInput(field_name, "section_too_long")
-    if len(join_sections(sections)) > MAX_DRAFT:
+    if draft_length([section.markdown for section in sections]) > MAX_DRAFT:
         raise InvalidInput(field_name, "too_long")
 
 
