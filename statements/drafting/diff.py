@@ -1,12 +1,21 @@
-"""Word-level differences between two versions of a text, and their accessible HTML."""
+"""Word-level differences between two versions of a text, and their accessible HTML.
+
+Every comparison here runs on a budget. difflib's matcher is quadratic or worse on
+repetitive input, and a draft may hold 200,000 characters: without a bound, one edit of a
+long draft, or one look at the versions page, would tie up a worker for minutes. The
+matcher below is difflib's own, but it refines a pair of sequences only while the budget
+lasts; what is left unrefined is shown as replaced whole, which is coarser but never
+wrong, and the same on every run (a time limit would not be).
+"""
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 from markupsafe import escape
 
@@ -14,6 +23,12 @@ from markupsafe import escape
 _TOKENS = re.compile(r"\s+|\S+")
 
 PieceKind = Literal["same", "inserted", "deleted"]
+Opcode = tuple[str, int, int, int, int]
+_Item = TypeVar("_Item", bound=Hashable)
+
+# Steps of difflib's inner loop one diff may take: about a quarter of a second of one
+# core. Enough to compare, word by word, changed paragraphs of ten thousand characters.
+MAX_STEPS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -24,39 +39,165 @@ class Piece:
     text: str
 
 
-# A changed block of more words than this is shown as replaced whole: the word-level
-# matcher is quadratic, and a page must not let anyone tie up a worker for minutes.
-MAX_BLOCK_TOKENS = 3000
+class Budget:
+    """The work one diff may still do, shared by all its passes (lines, then words)."""
+
+    def __init__(self, steps: int = MAX_STEPS) -> None:
+        self.left = steps
+        self.spent = 0
+        # Comparisons refused for want of budget: each left a stretch replaced whole.
+        self.refused = 0
+
+    def take(self, steps: int) -> bool:
+        """Spend `steps` if that many are left; otherwise spend nothing and say no."""
+        if steps > self.left:
+            self.refused += 1
+            return False
+        self.left -= steps
+        self.spent += steps
+        return True
 
 
-def word_diff(old: str, new: str) -> list[Piece]:
+class _BoundedMatcher(difflib.SequenceMatcher[_Item]):
+    """difflib's matcher, looking for matching blocks only while the budget lasts."""
+
+    # Set by difflib (documented in its source, not declared in its type stubs).
+    a: Sequence[_Item]
+    b: Sequence[_Item]
+    b2j: dict[_Item, list[int]]
+
+    def __init__(
+        self, a: Sequence[_Item], b: Sequence[_Item], budget: Budget, *, autojunk: bool
+    ) -> None:
+        self._budget = budget
+        self._blocks: list[difflib.Match] | None = None
+        super().__init__(None, a, b, autojunk=autojunk)
+
+    def get_matching_blocks(self) -> list[difflib.Match]:
+        """difflib's matching blocks, but a stretch too costly to search is left unmatched."""
+        if self._blocks is not None:
+            return self._blocks
+        a, b2j = self.a, self.b2j
+        # find_longest_match(alo, ahi, ...) walks, for each i in [alo, ahi), every index of
+        # b holding a[i]: its cost is known before it runs, from these running sums.
+        cost = [0]
+        for item in a:
+            cost.append(cost[-1] + 1 + len(b2j.get(item, ())))
+        found: list[tuple[int, int, int]] = []
+        # Breadth first, so that a spent budget leaves coarse stretches all along the
+        # text rather than a fine start and one long unmatched end.
+        queue = deque([(0, len(a), 0, len(self.b))])
+        while queue:
+            alo, ahi, blo, bhi = queue.popleft()
+            if not self._budget.take(cost[ahi] - cost[alo] + (bhi - blo)):
+                continue
+            i, j, k = self.find_longest_match(alo, ahi, blo, bhi)
+            if k:
+                found.append((i, j, k))
+                if alo < i and blo < j:
+                    queue.append((alo, i, blo, j))
+                if i + k < ahi and j + k < bhi:
+                    queue.append((i + k, ahi, j + k, bhi))
+        found.sort()
+        # Adjacent blocks are merged, as difflib does, so equal runs come out whole.
+        merged: list[difflib.Match] = []
+        i1 = j1 = k1 = 0
+        for i2, j2, k2 in found:
+            if i1 + k1 == i2 and j1 + k1 == j2:
+                k1 += k2
+                continue
+            if k1:
+                merged.append(difflib.Match(i1, j1, k1))
+            i1, j1, k1 = i2, j2, k2
+        if k1:
+            merged.append(difflib.Match(i1, j1, k1))
+        merged.append(difflib.Match(len(a), len(self.b), 0))
+        self._blocks = merged
+        return merged
+
+
+# Items of the common start and end left for the matcher to see, so that it still chooses
+# where a change begins: "End now." -> "End all now." is "End" + " all" + " now.", not
+# "End " + "all " + "now.".
+_MARGIN = 2
+
+
+def _affixes(a: Sequence[_Item], b: Sequence[_Item]) -> tuple[int, int]:
+    """Lengths of the common start and the common end (not overlapping) of a and b."""
+    shortest = min(len(a), len(b))
+    start = 0
+    while start < shortest and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < shortest - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    return max(start - _MARGIN, 0), max(end - _MARGIN, 0)
+
+
+def opcodes(
+    a: Sequence[_Item], b: Sequence[_Item], budget: Budget, *, autojunk: bool = True
+) -> list[Opcode]:
+    """difflib-style opcodes turning a into b, found within the budget."""
+    # A shared start and end cost one pass to find and nothing from the budget: a small
+    # edit of a long text leaves little in the middle to compare.
+    start, end = _affixes(a, b)
+    middle = _BoundedMatcher(
+        a[start : len(a) - end], b[start : len(b) - end], budget, autojunk=autojunk
+    )
+    codes: list[Opcode] = [("equal", 0, start, 0, start)] if start else []
+    codes.extend(
+        (tag, i1 + start, i2 + start, j1 + start, j2 + start)
+        for tag, i1, i2, j1, j2 in middle.get_opcodes()
+    )
+    if end:
+        codes.append(("equal", len(a) - end, len(a), len(b) - end, len(b)))
+    return codes
+
+
+def matched(
+    a: Sequence[_Item], b: Sequence[_Item], budget: Budget, *, enough: int | None = None
+) -> int:
+    """How many items of a and b match, as far as the budget lets difflib look.
+
+    With `enough`, a common start and end that reach it are the answer, found for free.
+    """
+    start, end = _affixes(a, b)
+    if enough is not None and start + end >= enough:
+        return start + end
+    middle = _BoundedMatcher(
+        a[start : len(a) - end], b[start : len(b) - end], budget, autojunk=False
+    )
+    return start + end + sum(block.size for block in middle.get_matching_blocks())
+
+
+def word_diff(old: str, new: str, budget: Budget | None = None) -> list[Piece]:
     """Word-level diff of old and new; whitespace and newlines survive in the pieces.
 
-    Lines are matched first; words are then compared only within changed blocks of lines,
-    which keeps the cost bounded on long drafts.
+    Lines are matched first; words are then compared only within changed blocks of lines.
+    Both passes spend one budget, so the work stays bounded however long the texts.
     """
+    budget = budget if budget is not None else Budget()
     old_lines = old.splitlines(keepends=True)
     new_lines = new.splitlines(keepends=True)
-    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
     pieces: list[Piece] = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    # autojunk: lines that fill more than one in a hundred of the text (blank lines,
+    # rules) anchor nothing, or a draft of many short paragraphs would cost n squared.
+    for tag, i1, i2, j1, j2 in opcodes(old_lines, new_lines, budget, autojunk=True):
         if tag == "equal":
             pieces.append(Piece("same", "".join(old_lines[i1:i2])))
         else:
-            pieces.extend(_token_diff("".join(old_lines[i1:i2]), "".join(new_lines[j1:j2])))
+            pieces.extend(_token_diff("".join(old_lines[i1:i2]), "".join(new_lines[j1:j2]), budget))
     return _merge(_fold_spaces(pieces))
 
 
-def _token_diff(old: str, new: str) -> list[Piece]:
-    """Word-level diff of one changed block."""
+def _token_diff(old: str, new: str, budget: Budget) -> list[Piece]:
+    """Word-level diff of one changed block; shown replaced whole once the budget is spent."""
     old_tokens = _TOKENS.findall(old)
     new_tokens = _TOKENS.findall(new)
-    if len(old_tokens) + len(new_tokens) > MAX_BLOCK_TOKENS:
-        whole = [Piece("deleted", old)] if old else []
-        return whole + ([Piece("inserted", new)] if new else [])
-    matcher = difflib.SequenceMatcher(None, old_tokens, new_tokens, autojunk=False)
     pieces: list[Piece] = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    # Not autojunk: the spaces between words are the commonest tokens, and a matcher
+    # that ignored them could only pair single words, not runs of them.
+    for tag, i1, i2, j1, j2 in opcodes(old_tokens, new_tokens, budget, autojunk=False):
         if tag == "equal":
             pieces.append(Piece("same", "".join(old_tokens[i1:i2])))
             continue

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from flask_babel import LazyString
+from flask_babel import LazyString, format_decimal
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, Field, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from statements.drafting.markdown import split_sections
 from statements.drafting.service import (
     LANGUAGES,
     MAX_CONTRIBUTION,
     MAX_DRAFT,
     MAX_INVITATION_USES,
     MAX_NOTE,
+    MAX_SECTION,
     MAX_SUMMARY,
     MAX_TITLE,
     REJECT_REASONS,
+    draft_length,
+    normalise_text,
 )
 from statements.forms import Form
 
@@ -44,6 +49,56 @@ REASON_LABELS: dict[str, LazyString] = {
 }
 
 
+def draft_too_long_message() -> str:
+    """Why a draft was refused for its length, naming the limit."""
+    message: str = _(
+        "The draft is longer than %(max)s characters. Nothing was saved: your text is "
+        "still here, shorten it and try again.",
+        max=format_decimal(MAX_DRAFT),
+    )
+    return message
+
+
+def section_too_long_message(number: int | None = None) -> str:
+    """Why a draft was refused for one long section, naming the limit (and the section)."""
+    if number is None:
+        message: str = _(
+            "A section is longer than %(max)s characters. Split it with blank lines or "
+            "headings. Nothing was saved: your text is still here.",
+            max=format_decimal(MAX_SECTION),
+        )
+    else:
+        message = _(
+            "Section %(number)s is longer than %(max)s characters. Split it with blank "
+            "lines or headings. Nothing was saved: your text is still here.",
+            number=number,
+            max=format_decimal(MAX_SECTION),
+        )
+    return message
+
+
+class DraftLimits:
+    """A draft within MAX_DRAFT characters and each section within MAX_SECTION.
+
+    Measured as the service stores it (one kind of newline, NFC), so a browser's CRLF
+    newlines do not count twice; the service checks the same limits again.
+    """
+
+    def __call__(self, form: Form, field: Field) -> None:
+        """Raise ValidationError, with a message that names the limit, if over it."""
+        raw = field.data or ""
+        # Far over the limit is refused before any work on it.
+        if len(raw) > 2 * MAX_DRAFT or len(text := normalise_text(raw)) > MAX_DRAFT:
+            raise ValidationError(draft_too_long_message())
+        blocks = split_sections(text)
+        for number, block in enumerate(blocks, start=1):
+            if len(block) > MAX_SECTION:
+                raise ValidationError(section_too_long_message(number))
+        # As stored, blocks are one blank line apart, which can add a little.
+        if draft_length(blocks) > MAX_DRAFT:
+            raise ValidationError(draft_too_long_message())
+
+
 class RoomForm(Form):
     """Open a drafting room."""
 
@@ -56,7 +111,7 @@ class RoomForm(Form):
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=MAX_SUMMARY)])
     markdown = TextAreaField(
         _l("Initial draft (Markdown)"),
-        validators=[Optional(), Length(max=MAX_DRAFT)],
+        validators=[Optional(), DraftLimits()],
         description=_l("Headings start with #; leave a blank line between paragraphs."),
     )
     upload = FileField(
@@ -86,7 +141,7 @@ class EditDraftForm(Form):
     """A coordinator's direct edit of the draft."""
 
     markdown = TextAreaField(
-        _l("The draft (Markdown)"), validators=[InputRequired(), Length(max=MAX_DRAFT)]
+        _l("The draft (Markdown)"), validators=[InputRequired(), DraftLimits()]
     )
     note = StringField(_l("What changed"), validators=[InputRequired(), Length(max=MAX_NOTE)])
     expected_version = IntegerField(validators=[InputRequired()])
@@ -109,9 +164,7 @@ class RejectForm(Form):
 class MergeForm(Form):
     """The coordinator's hand-merged text on the conflict screen."""
 
-    merged_text = TextAreaField(
-        _l("Merged text"), validators=[InputRequired(), Length(max=MAX_DRAFT)]
-    )
+    merged_text = TextAreaField(_l("Merged text"), validators=[InputRequired(), DraftLimits()])
     expected_version = IntegerField(validators=[InputRequired()])
 
 

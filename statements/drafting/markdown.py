@@ -11,8 +11,10 @@ import difflib
 import json
 import re
 import secrets
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from math import ceil
 
 # bleach ships no type information, and the dev dependencies do not list types-bleach.
 import bleach  # type: ignore[import-untyped]
@@ -22,6 +24,8 @@ from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
+
+from statements.drafting.diff import Budget, matched, opcodes
 
 # \Z rather than $: "$" also matches before a trailing newline, which would let
 # "s-0123abcd\n" through wherever the pattern is used with .match().
@@ -158,18 +162,35 @@ def _fresh_anchor(taken: set[str]) -> str:
             return anchor
 
 
-def _similar(old: str, new: str) -> bool:
+def _similar(old: str, new: str, budget: Budget) -> bool:
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    # The quick upper bounds save the quadratic comparison for blocks that cannot pass.
-    return (
-        matcher.real_quick_ratio() >= SIMILAR_ENOUGH
-        and matcher.quick_ratio() >= SIMILAR_ENOUGH
-        and matcher.ratio() >= SIMILAR_ENOUGH
-    )
+    # The quick upper bounds save the costly comparison for blocks that cannot pass.
+    if matcher.real_quick_ratio() < SIMILAR_ENOUGH or matcher.quick_ratio() < SIMILAR_ENOUGH:
+        return False
+    # Letter by letter while the shared budget allows; a long block, whose letters repeat
+    # thousands of times, word by word, which costs far less; else it is not the same.
+    old_items: Sequence[str] = old
+    new_items: Sequence[str] = new
+    for _attempt in range(2):
+        refused = budget.refused
+        total = len(old_items) + len(new_items)
+        enough = ceil(SIMILAR_ENOUGH * total / 2)
+        same = matched(old_items, new_items, budget, enough=enough)
+        if budget.refused == refused:
+            return 2 * same >= SIMILAR_ENOUGH * total
+        old_items, new_items = old.split(), new.split()
+    return False
 
 
-def assign_anchors(previous: Sequence[Section], new_blocks: Sequence[str]) -> list[Section]:
-    """Anchor each new block, keeping the anchor of its match in the previous version."""
+def assign_anchors(
+    previous: Sequence[Section], new_blocks: Sequence[str], budget: Budget | None = None
+) -> list[Section]:
+    """Anchor each new block, keeping the anchor of its match in the previous version.
+
+    The comparisons share one budget (diff.Budget): past it, a block that changed keeps
+    its anchor only if it is unchanged at its start and end, or moved whole.
+    """
+    budget = budget if budget is not None else Budget()
     old_texts = [section.markdown for section in previous]
     taken = {section.anchor for section in previous}
     used: set[str] = set()
@@ -181,32 +202,33 @@ def assign_anchors(previous: Sequence[Section], new_blocks: Sequence[str]) -> li
             used.add(anchor)
             anchors[j] = anchor
 
-    matcher = difflib.SequenceMatcher(None, old_texts, list(new_blocks), autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in opcodes(old_texts, list(new_blocks), budget, autojunk=False):
         if tag == "equal":
             for offset in range(i2 - i1):
                 keep(j1 + offset, previous[i1 + offset].anchor)
         elif tag == "replace":
             for offset in range(min(i2 - i1, j2 - j1)):
-                if _similar(old_texts[i1 + offset], new_blocks[j1 + offset]):
+                if _similar(old_texts[i1 + offset], new_blocks[j1 + offset], budget):
                     keep(j1 + offset, previous[i1 + offset].anchor)
 
     # A block moved elsewhere shows up as a deletion plus an insertion; give it back
     # its anchor so what pointed at it still does.
-    unclaimed: dict[str, list[str]] = {}
+    unclaimed: dict[str, deque[str]] = {}
     for section in previous:
         if section.anchor not in used:
-            unclaimed.setdefault(section.markdown, []).append(section.anchor)
+            unclaimed.setdefault(section.markdown, deque()).append(section.anchor)
     for j, block in enumerate(new_blocks):
         candidates = unclaimed.get(block)
         while anchors[j] is None and candidates:
-            keep(j, candidates.pop(0))
+            keep(j, candidates.popleft())
 
+    # Every anchor kept came from the previous version, so `taken` holds them all, and
+    # _fresh_anchor adds each new one to it: one set, not a copy per block.
     sections = []
     for j, block in enumerate(new_blocks):
         anchor = anchors[j]
         if anchor is None:
-            anchor = _fresh_anchor(taken | used)
+            anchor = _fresh_anchor(taken)
             used.add(anchor)
         sections.append(Section(anchor=anchor, markdown=block))
     return sections

@@ -103,7 +103,10 @@ LANGUAGES = {
 }
 MAX_TITLE = 200
 MAX_SUMMARY = 4_000
+# A joint statement is a few thousand words. These leave room for long ones while keeping
+# every comparison of two versions, and every page that shows one, cheap (see diff.py).
 MAX_DRAFT = 200_000
+MAX_SECTION = 20_000
 MAX_CONTRIBUTION = 10_000
 MAX_NOTE = 2_000
 PAGE_SIZE = 25
@@ -305,14 +308,32 @@ class RoomInput:
     signon_deadline: date
 
 
+def normalise_text(value: str) -> str:
+    """Typed text as it will be stored (and measured): NFC, one kind of newline, trimmed."""
+    return unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
 def clean_text(value: str, field_name: str, maximum: int, *, required: bool = True) -> str:
     """Typed text as stored: NFC, one kind of newline, trimmed; InvalidInput if empty or long."""
-    text = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    text = normalise_text(value)
     if required and not text:
         raise InvalidInput(field_name, "required")
     if len(text) > maximum:
         raise InvalidInput(field_name, "too_long")
     return text
+
+
+def draft_length(blocks: Sequence[str]) -> int:
+    """Characters of a draft as stored: its blocks, one blank line between each two."""
+    return sum(len(block) for block in blocks) + 2 * max(len(blocks) - 1, 0)
+
+
+def check_draft_size(sections: Sequence[Section], field_name: str = "markdown") -> None:
+    """InvalidInput unless the draft and each of its sections are within the limits."""
+    if any(len(section.markdown) > MAX_SECTION for section in sections):
+        raise InvalidInput(field_name, "section_too_long")
+    if draft_length([section.markdown for section in sections]) > MAX_DRAFT:
+        raise InvalidInput(field_name, "too_long")
 
 
 def create_room(db: Session, identity: Identity, data: RoomInput, today: date) -> Room:
@@ -345,6 +366,7 @@ def create_room(db: Session, identity: Identity, data: RoomInput, today: date) -
     sections = sections_from_markdown(markdown)
     if not sections:
         raise InvalidInput("markdown", "required")
+    check_draft_size(sections)
     _add_version(db, room, keyring, 1, sections, "First draft", today)
     db.flush()
     return room
@@ -843,6 +865,7 @@ def edit_draft(
     if expected != current.number:
         raise VersionConflict(current.number)
     sections = sections_from_markdown(text, current.sections)
+    check_draft_size(sections)
     number = _commit_version(db, access, expected, sections, note, today)
     _log(db, access, today, "edited", version=number)
     return number
@@ -1401,6 +1424,9 @@ def accept(
         else:
             new_sections.append(existing)
             new_sections.extend(_reanchor(text, None, current.sections))
+    # Accepted additions add up: every version stays within the limits, or it could not
+    # be edited again.
+    check_draft_size(new_sections, "text")
     note = f"Accepted a proposed {contribution.kind}"
     number = _commit_version(db, access, expected, new_sections, note, today)
     _decide(db, access, contribution, ContributionStatus.ACCEPTED, today)

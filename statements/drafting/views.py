@@ -49,6 +49,8 @@ from statements.drafting.forms import (
     RejectForm,
     RoomForm,
     SealForm,
+    draft_too_long_message,
+    section_too_long_message,
 )
 from statements.drafting.markdown import render
 from statements.languages import direction
@@ -235,6 +237,15 @@ ROOM_FIELD_ERRORS: dict[str, LazyString] = {
 }
 
 
+def _draft_error(exc: InvalidInput) -> str | None:
+    """The message, naming the limit, for a draft the service found too long."""
+    if exc.field in ("markdown", "upload") and exc.reason == "too_long":
+        return draft_too_long_message()
+    if exc.reason == "section_too_long":
+        return section_too_long_message()
+    return None
+
+
 @blueprint.route("/rooms/new", methods=["GET", "POST"])
 @login_required
 def new_room() -> Any:
@@ -256,7 +267,7 @@ def new_room() -> Any:
     except InvalidInput as exc:
         target = {"upload": form.upload, "markdown": form.markdown}.get(exc.field)
         target = target or getattr(form, exc.field, form.title)
-        error = ROOM_FIELD_ERRORS.get(exc.reason)
+        error = _draft_error(exc) or ROOM_FIELD_ERRORS.get(exc.reason)
         target.errors = [str(error) if error is not None else _("This is not valid.")]
         return render_template("drafting/new_room.html", form=form), 400
     flash(_("The room is open. Invite members from its Invitations page."), "notice")
@@ -519,7 +530,9 @@ def edit_draft(room_id: str) -> Any:
             conflict = service.version(get_session(), access, exc.current_version)
             form.expected_version.data = exc.current_version
         except InvalidInput as exc:
-            getattr(form, exc.field, form.markdown).errors = [_("This is required, within limits.")]
+            getattr(form, exc.field, form.markdown).errors = [
+                _draft_error(exc) or _("This is required, within limits.")
+            ]
         else:
             flash(_("Version %(number)s is saved.", number=number), "notice")
             return redirect(url_for("drafting.room", room_id=room_id))

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import io
 import json
 import re
+import threading
 import zipfile
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, cast
 
@@ -135,9 +138,55 @@ def statement_html(text: str) -> Markup:
     return Markup(html)  # noqa: S704
 
 
+class DiffCache:
+    """Diffs of published texts, kept per process and looked up by the texts' hashes.
+
+    A published version never changes (the database refuses to alter one), so neither
+    does its diff from the version before, and a statement page would otherwise compute
+    every one of them on every view. Kept in memory rather than in a table: it is cheap to
+    compute once (diff.py bounds the work), needs no schema, and holds only what the
+    public page shows anyway. Bounded by the characters it holds, least recently used
+    out first; the pieces, not the HTML, so one entry serves every interface language.
+    """
+
+    def __init__(self, max_chars: int) -> None:
+        self.max_chars = max_chars
+        self._entries: OrderedDict[tuple[bytes, bytes], tuple[diffs.Piece, ...]] = OrderedDict()
+        self._chars = 0
+        self._lock = threading.Lock()
+
+    def pieces(self, old: str, new: str) -> tuple[diffs.Piece, ...]:
+        """The word diff of old and new, computed once while it stays in the cache."""
+        key = (hashlib.sha256(old.encode()).digest(), hashlib.sha256(new.encode()).digest())
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found
+        # Outside the lock: two workers' threads may both compute a diff, never wait.
+        pieces = tuple(diffs.word_diff(old, new))
+        size = sum(len(piece.text) for piece in pieces)
+        with self._lock:
+            if key not in self._entries and size <= self.max_chars:
+                self._entries[key] = pieces
+                self._chars += size
+                while self._chars > self.max_chars:
+                    _, dropped = self._entries.popitem(last=False)
+                    self._chars -= sum(len(piece.text) for piece in dropped)
+        return pieces
+
+
+# Room for twenty diffs of the longest drafts, or hundreds of real statements'.
+PUBLISHED_DIFFS = DiffCache(max_chars=8_000_000)
+
+
 def safe_diff(old: str, new: str) -> Markup:
-    """A word diff as HTML; diff_html escapes every piece of text itself."""
-    return Markup(diffs.diff_html(old, new, **diff_labels()))  # noqa: S704
+    """A word diff of two published texts as HTML; pieces_html escapes every piece itself."""
+    old = old.replace("\r\n", "\n").replace("\r", "\n")
+    new = new.replace("\r\n", "\n").replace("\r", "\n")
+    return Markup(  # noqa: S704
+        diffs.pieces_html(PUBLISHED_DIFFS.pieces(old, new), **diff_labels())
+    )
 
 
 # --- pages ----------------------------------------------------------------------------

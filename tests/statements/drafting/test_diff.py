@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import difflib
 import itertools
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from statements.drafting.diff import Piece, counts, diff_html, word_diff
+from statements.drafting.diff import (
+    MAX_STEPS,
+    Budget,
+    Piece,
+    counts,
+    diff_html,
+    opcodes,
+    word_diff,
+)
 
 
 def _old(pieces: list[Piece]) -> str:
@@ -206,3 +215,96 @@ def test_unchanged_lines_around_a_long_draft_stay_shared() -> None:
     pieces = word_diff(old, new)
     assert [p.text for p in pieces if p.kind == "inserted"] == ["longer"]
     assert [p.text for p in pieces if p.kind == "deleted"] == ["long"]
+
+
+# --- bounded work ---------------------------------------------------------------------
+# These assert on the work the matcher was allowed to do (Budget.spent, Budget.refused),
+# never on time: the same input spends the same budget on every machine.
+
+
+def _round_trips(old: str, new: str, pieces: list[Piece]) -> bool:
+    return (_old(pieces), _new(pieces)) == (old, new)
+
+
+def test_one_letter_changed_in_a_huge_paragraph_is_found_for_almost_nothing() -> None:
+    words = " ".join(f"w{n % 97}" for n in range(40_000))
+    old = words[:100_000] + "a" + words[100_001:]
+    new = words[:100_000] + "b" + words[100_001:]
+    budget = Budget()
+
+    pieces = word_diff(old, new, budget)
+
+    assert _round_trips(old, new, pieces)
+    assert [p.kind for p in pieces] == ["same", "deleted", "inserted", "same"]
+    assert budget.spent < 100
+    assert budget.refused == 0
+
+
+def test_repetitive_text_changed_at_both_ends_is_shown_coarsely_within_the_budget() -> None:
+    # Every token repeats thousands of times: difflib alone would compare each with each.
+    middle = " ".join(["a"] * 30_000)
+    old, new = f"x {middle} y", f"z {middle} w"
+    budget = Budget()
+
+    pieces = word_diff(old, new, budget)
+
+    assert _round_trips(old, new, pieces)
+    assert budget.refused >= 1
+    assert budget.spent <= MAX_STEPS
+
+
+def test_many_repeated_lines_changed_at_both_ends_stay_within_the_budget() -> None:
+    body = "\n\n".join(["Same paragraph."] * 20_000)
+    old, new = f"First.\n\n{body}\n\nLast.", f"Opening.\n\n{body}\n\nClosing."
+    budget = Budget()
+
+    pieces = word_diff(old, new, budget)
+
+    assert _round_trips(old, new, pieces)
+    assert budget.spent <= MAX_STEPS
+    # autojunk: the repeated lines anchor nothing, so the line pass cost stays linear.
+    assert budget.spent < 10 * 40_000
+
+
+def test_a_spent_budget_shows_the_rest_replaced_whole_never_nothing() -> None:
+    old = "We call on the authorities to end detention.\n\nSecond paragraph here."
+    new = "We call upon the government to end detention now.\n\nSecond paragraph there."
+    budget = Budget(0)
+
+    pieces = word_diff(old, new, budget)
+
+    assert _round_trips(old, new, pieces)
+    assert budget.spent == 0
+    assert budget.refused >= 1
+    # Only the shared start was found (for free); the rest is one replaced stretch,
+    # across the paragraph break, that no comparison was spent on.
+    deleted = [p.text for p in pieces if p.kind == "deleted"]
+    assert len(deleted) == 1
+    assert "authorities to end detention.\n\nSecond paragraph here." in deleted[0]
+
+
+def test_within_the_budget_the_diff_is_the_same_as_without_one() -> None:
+    old = "We call on the authorities.\nEnd pushbacks now.\n"
+    new = "We call on the government.\nEnd all violent pushbacks now.\n"
+
+    assert word_diff(old, new, Budget(10**9)) == word_diff(old, new)
+
+
+def test_opcodes_match_difflib_when_the_budget_suffices() -> None:
+    a = list("the quick brown fox jumps over the lazy dog" * 3)
+    b = list("a quick brown cat jumps over a lazy dog" * 3)
+
+    ours = opcodes(a, b, Budget(10**9), autojunk=False)
+    theirs = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+
+    assert _apply(a, b, ours) == b
+    assert sum(i2 - i1 for tag, i1, i2, _, _ in ours if tag == "equal") == sum(
+        i2 - i1 for tag, i1, i2, _, _ in theirs if tag == "equal"
+    )
+
+
+def _apply(a: list[str], b: list[str], codes: list[tuple[str, int, int, int, int]]) -> list[str]:
+    result: list[str] = []
+    for tag, i1, i2, j1, j2 in codes:
+        result.extend(a[i1:i2] if tag == "equal" else b[j1:j2])
+    return result

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from statements.drafting.diff import MAX_STEPS, Budget
 from statements.drafting.markdown import (
     ANCHOR_PATTERN,
     Section,
@@ -413,3 +414,49 @@ def test_sections_to_json_is_a_list_of_objects() -> None:
     assert json.loads(sections_to_json([Section("s-0123abcd", "# Hi")])) == [
         {"anchor": "s-0123abcd", "markdown": "# Hi"}
     ]
+
+
+# --- bounded work ---------------------------------------------------------------------
+
+
+def _long_paragraph(length: int) -> str:
+    words = ("we", "call", "on", "the", "government", "to", "end", "detention", "of", "refugees")
+    return " ".join(words[n % len(words)] + str(n % 7) for n in range(length // 8))[:length]
+
+
+def test_a_long_paragraph_edited_at_both_ends_keeps_its_anchor_within_the_budget() -> None:
+    paragraph = _long_paragraph(20_000)
+    previous = sections_from_markdown(f"# Title\n\n{paragraph}\n")
+    edited = "Today " + paragraph[6:-6] + " today"
+    budget = Budget()
+
+    sections = assign_anchors(previous, ["# Title", edited], budget)
+
+    assert [s.anchor for s in sections] == [s.anchor for s in previous]
+    # Letter by letter was too costly and was refused; word by word decided it.
+    assert budget.refused >= 1
+    assert budget.spent <= MAX_STEPS
+
+
+def test_a_one_letter_edit_of_a_long_paragraph_costs_next_to_nothing() -> None:
+    paragraph = _long_paragraph(20_000)
+    previous = sections_from_markdown(paragraph)
+    budget = Budget()
+
+    sections = assign_anchors(previous, [paragraph[:9_000] + "X" + paragraph[9_001:]], budget)
+
+    assert sections[0].anchor == previous[0].anchor
+    # One look at the one pair of blocks; the letters were never compared.
+    assert budget.spent < 10
+
+
+def test_thousands_of_identical_paragraphs_are_anchored_within_the_budget() -> None:
+    blocks = ["Same paragraph."] * 5_000
+    previous = assign_anchors([], blocks)
+    budget = Budget()
+
+    sections = assign_anchors(previous, ["New start.", *blocks, "New end."], budget)
+
+    assert budget.spent <= MAX_STEPS
+    assert {s.anchor for s in sections[1:-1]} == {s.anchor for s in previous}
+    assert len({s.anchor for s in sections}) == len(sections)
