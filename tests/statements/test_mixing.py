@@ -553,3 +553,12 @@ def test_an_edit_never_brings_back_a_contribution_withdrawn_before_it(
     )
     apply_write(session, edit)
     assert _count(session, Contribution) == 0
+
+
+@pytest.mark.skipif(not TEST_REDIS_URL, reason="Redis's own encoding")
+def test_redis_keeps_queued_writes_in_no_order_of_arrival(queue: SpoolQueue | RedisQueue) -> None:
+    """A small Redis hash is a listpack, which keeps fields in the order they came; even
+    the smallest write (a +1) is over the listpack's limits, so Redis hashes them."""
+    assert isinstance(queue, RedisQueue)
+    queue.put(_write(1))
+    assert queue.client.object("encoding", queue.writes) == b"hashtable"
