@@ -157,9 +157,14 @@ def _is_malformed() -> bool:
             parse_qsl(body, keep_blank_values=True, encoding="utf-8", errors="strict")
     except UnicodeDecodeError:
         return True
-    values = [request.path, *request.args.values()]
+    values = [request.path, *request.args.keys(), *request.args.values()]
     if request.method == "POST":
-        values += request.form.values()
+        # A multipart part without a name comes out of werkzeug under the key None, which
+        # CSRF protection and the forms then trip over.
+        names = [*request.form.keys(), *request.files.keys()]
+        if not all(isinstance(name, str) for name in names):
+            return True
+        values += [*names, *request.form.values()]
     # Werkzeug turns undecodable bytes (path, multipart) into U+FFFD; NUL breaks
     # PostgreSQL text, and can reach it through a path parameter as well as a form.
     return any("\x00" in value or "\ufffd" in value for value in values)
