@@ -135,6 +135,10 @@ class RequestBody:
     def __iter__(self) -> Iterator[bytes]:
         return iter(self.readline, b"")
 
+    def close(self) -> None:
+        """Close the server's stream, for whoever closes wsgi.input."""
+        self._stream.close()
+
 
 def guard_request_body(wsgi_app: Callable[[dict[str, Any], Any], Iterable[bytes]]) -> Any:
     """Wrap a WSGI app so that its request body is read through RequestBody."""
