@@ -486,8 +486,8 @@ def _read_log(log: object) -> _Log:
     proof = _list(_field(entry, "inclusion_proof", "log"), "log.inclusion_proof")
     return _Log(
         origin=_string(_field(entry, "origin", "log"), "log.origin"),
-        index=_integer(_field(entry, "index", "log"), "log.index"),
-        tree_size=_integer(_field(entry, "tree_size", "log"), "log.tree_size"),
+        index=_integer(_field(entry, "index", "log"), "log.index", minimum=0),
+        tree_size=_integer(_field(entry, "tree_size", "log"), "log.tree_size", minimum=1),
         inclusion_proof=tuple(
             _string(element, f"log.inclusion_proof[{position}]")
             for position, element in enumerate(proof)
@@ -548,11 +548,12 @@ def _string(value: object, where: str, *, nonempty: bool = False) -> str:
     return value
 
 
-def _integer(value: object, where: str, *, minimum: int | None = None) -> int:
-    # bool is an int subclass in Python; JSON true is not a number.
+def _integer(value: object, where: str, *, minimum: int) -> int:
+    # bool is an int subclass in Python; JSON true is not a number. Every number is held
+    # to a range: one past 2**63 once reached the database and the proofs unchecked.
     if isinstance(value, bool) or not isinstance(value, int):
         raise MalformedBundle(f"{where} is not an integer")
-    if minimum is not None and not minimum <= value <= _MAX_JSON_INT:
+    if not minimum <= value <= _MAX_JSON_INT:
         raise MalformedBundle(f"{where} is not an integer from {minimum} to {_MAX_JSON_INT}")
     return value
 

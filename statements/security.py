@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any
 from urllib.parse import parse_qsl
 
 import redis
@@ -12,6 +14,7 @@ from flask import Flask, Response, abort, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from statements.i18n import TRANSLATED_TYPES
@@ -97,6 +100,58 @@ def make_limiter(app: Flask, settings: Settings) -> Limiter:
     return limiter
 
 
+class RequestBody:
+    """wsgi.input, where a body the server cannot read (a broken chunk) is the client's 400.
+
+    Servers report such a body in their own ways: werkzeug's with OSError, which werkzeug
+    already turns into 400, gunicorn's with its own ParseException (InvalidChunkSize, ...),
+    which reached the app as a 500. Whatever the server raises while reading what the
+    client sent, the request could not be understood; nothing was read, nothing is saved.
+    """
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+
+    def _reading(self, method: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return method(*args)
+        except HTTPException:
+            raise
+        except Exception as error:
+            raise BadRequest from error
+
+    def read(self, *args: Any) -> bytes:
+        """Read as the server's stream does."""
+        return bytes(self._reading(self._stream.read, *args))
+
+    def readline(self, *args: Any) -> bytes:
+        """Read a line as the server's stream does."""
+        return bytes(self._reading(self._stream.readline, *args))
+
+    def readlines(self, *args: Any) -> list[bytes]:
+        """Read lines as the server's stream does."""
+        return list(self._reading(self._stream.readlines, *args))
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.readline, b"")
+
+    def close(self) -> None:
+        """Close the server's stream, for whoever closes wsgi.input."""
+        self._stream.close()
+
+
+def guard_request_body(wsgi_app: Callable[[dict[str, Any], Any], Iterable[bytes]]) -> Any:
+    """Wrap a WSGI app so that its request body is read through RequestBody."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        stream = environ.get("wsgi.input")
+        if stream is not None:
+            environ["wsgi.input"] = RequestBody(stream)
+        return wsgi_app(environ, start_response)
+
+    return app
+
+
 def _is_malformed() -> bool:
     """True when the query string or form is not valid UTF-8 or carries NUL characters."""
     try:
@@ -106,9 +161,14 @@ def _is_malformed() -> bool:
             parse_qsl(body, keep_blank_values=True, encoding="utf-8", errors="strict")
     except UnicodeDecodeError:
         return True
-    values = [request.path, *request.args.values()]
+    values = [request.path, *request.args.keys(), *request.args.values()]
     if request.method == "POST":
-        values += request.form.values()
+        # A multipart part without a name comes out of werkzeug under the key None, which
+        # CSRF protection and the forms then trip over.
+        names = [*request.form.keys(), *request.files.keys()]
+        if not all(isinstance(name, str) for name in names):
+            return True
+        values += [*names, *request.form.values()]
     # Werkzeug turns undecodable bytes (path, multipart) into U+FFFD; NUL breaks
     # PostgreSQL text, and can reach it through a path parameter as well as a form.
     return any("\x00" in value or "\ufffd" in value for value in values)
@@ -135,6 +195,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     )
     if settings.trusted_hosts:
         app.config["TRUSTED_HOSTS"] = list(settings.trusted_hosts)
+    app.wsgi_app = guard_request_body(app.wsgi_app)  # type: ignore[method-assign]
     if settings.proxy_hops:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app,

@@ -336,11 +336,35 @@ def check_draft_size(sections: Sequence[Section], field_name: str = "markdown") 
         raise InvalidInput(field_name, "too_long")
 
 
+# Format characters a title may hold: the joiners that Farsi, Arabic, Burmese and Bengali
+# spelling needs (ZWNJ, ZWJ) and the direction marks (LRM, RLM, ALM), which only place
+# neutral characters. Every other one is refused: an override or an isolate reorders what
+# readers see (U+202E makes "evil" read "live"), and the rest is invisible.
+_TITLE_FORMAT_CHARACTERS = frozenset("\u200c\u200d\u200e\u200f\u061c")
+
+
+def clean_line(value: str, field_name: str, maximum: int, *, required: bool = True) -> str:
+    """A title or a name as stored and signed: clean_text, on one line, nothing invisible.
+
+    The one rule for every title (room, publication, correction) and every signatory's
+    name and country: InvalidInput "one_line" for a line break or other control
+    character, "invisible" for a direction override or other hidden format character.
+    """
+    text = clean_text(value, field_name, maximum, required=required)
+    for char in text:
+        category = unicodedata.category(char)
+        if category in ("Cc", "Cs", "Zl", "Zp"):
+            raise InvalidInput(field_name, "one_line")
+        if category in ("Cf", "Co") and char not in _TITLE_FORMAT_CHARACTERS:
+            raise InvalidInput(field_name, "invisible")
+    return text
+
+
 def create_room(db: Session, identity: Identity, data: RoomInput, today: date) -> Room:
     """Open a drafting room with its first draft version; the creator coordinates it."""
     if identity.account.role not in (Role.COORDINATOR, Role.ADMIN):
         raise NotEligible
-    title = clean_text(data.title, "title", MAX_TITLE)
+    title = clean_line(data.title, "title", MAX_TITLE)
     summary = clean_text(data.summary, "summary", MAX_SUMMARY, required=False)
     markdown = clean_text(data.markdown, "markdown", MAX_DRAFT)
     if data.language not in LANGUAGES:

@@ -227,9 +227,14 @@ TEXT_ERRORS: dict[str, LazyString] = {
         "HTML and scripts are not allowed: write plain text or Markdown. Nothing was saved."
     ),
 }
+INVISIBLE_CHARACTERS = _l(
+    "Remove the invisible formatting characters, such as text-direction controls, from this."
+)
 ROOM_FIELD_ERRORS: dict[str, LazyString] = {
     "required": _l("This is required."),
     "too_long": _l("This is too long."),
+    "one_line": _l("Write this on one line."),
+    "invisible": INVISIBLE_CHARACTERS,
     "unknown": _l("Choose a language from the list."),
     "past": _l("Choose today or a later date."),
     "before_contribution_deadline": _l("Sign-on cannot close before contributions do."),

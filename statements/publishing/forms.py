@@ -67,6 +67,8 @@ class ReceivedForm(Form):
 class PublishForm(Form):
     """Publish the frozen text."""
 
+    # The signed, permanent title: the room's working title unless changed here.
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=MAX_TITLE)])
     slug = StringField(
         _l("Web address of the statement"),
         validators=[InputRequired(), Length(max=SLUG_MAX)],

@@ -16,6 +16,9 @@ from statements.publishing.errors import LogRangeError
 
 STATEMENT = "statement"
 KEY_ROTATION = "key-rotation"
+# Positions and sizes are 32-bit integer columns (as the routes' int(max=...) say): a number
+# from outside, such as a pasted bundle's, is refused here before PostgreSQL refuses it.
+MAX_POSITION = 2**31 - 1
 
 
 def size(db: Session) -> int:
@@ -49,6 +52,8 @@ def append(
 def checkpoint(db: Session, tree_size: int | None = None) -> str:
     """The signed checkpoint at a size (the latest by default)."""
     query = select(LogCheckpoint.signed_note)
+    if tree_size is not None and not 0 < tree_size <= MAX_POSITION:
+        raise LogRangeError
     if tree_size is None:
         query = query.order_by(LogCheckpoint.tree_size.desc()).limit(1)
     else:
@@ -61,6 +66,8 @@ def checkpoint(db: Session, tree_size: int | None = None) -> str:
 
 def entry(db: Session, position: int) -> bytes:
     """The canonical bytes of the leaf at a position."""
+    if not 0 <= position <= MAX_POSITION:
+        raise LogRangeError
     leaf = db.scalar(select(LogEntry.leaf).where(LogEntry.position == position))
     if leaf is None:
         raise LogRangeError

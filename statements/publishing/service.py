@@ -34,6 +34,7 @@ from statements.auth.service import Identity
 from statements.drafting.service import (
     ENDORSEMENT_TAG,
     RoomAccess,
+    clean_line,
     clean_text,
     lock_room,
     version,
@@ -87,10 +88,7 @@ _ENDORSEMENT_RECORD = "endorsement"
 
 
 def _one_line(value: str, field_name: str, maximum: int, *, required: bool = True) -> str:
-    text = clean_text(value, field_name, maximum, required=required)
-    if any(unicodedata.category(char).startswith("C") for char in text):
-        raise InvalidInput(field_name, "one_line")
-    return text
+    return clean_line(value, field_name, maximum, required=required)
 
 
 # --- sign-on --------------------------------------------------------------------------
@@ -566,22 +564,24 @@ def publish(
     origin: str,
     today: date,
     translation_of: str | None = None,
+    title: str | None = None,
 ) -> PublishedStatement:
     """Sign and publish the room's frozen text with its signatories, as version 1.
 
-    A translation names the published original it translates; each language is a
-    statement of its own, signed on its own.
+    The title is the room's working title unless another is given; either way it meets
+    the one rule for titles before it is signed. A translation names the published
+    original it translates; each language is a statement of its own, signed on its own.
     """
     _require_signon(db, access)
     # Under the room's lock, nothing of the room may still wait in the mixer's queue:
     # what is signed must hold every endorsement made before (the page flushes first).
     if access.anonymous(db).pending(access.room.id):
         raise QueueBusy
+    title = _one_line(access.details()["title"] if title is None else title, "title", MAX_TITLE)
     slug = _check_slug(db, slug)
     root = _family_root(db, translation_of, access.room.language)
     record, key = unlock_signing_key(db, access.identity, origin, today, create=True)
     signon = sign_on(db, access, today)
-    title = access.details()["title"]
     statement = _statement(
         slug=slug,
         title=title,

@@ -26,7 +26,7 @@ from statements.db import destroyed_keys, get_session
 from statements.drafting import service as drafting
 from statements.drafting.errors import DraftingError
 from statements.drafting.forms import LANGUAGE_NAMES
-from statements.drafting.views import STATE_NAMES, today
+from statements.drafting.views import INVISIBLE_CHARACTERS, STATE_NAMES, today
 from statements.drafting.views import problem as drafting_problem
 from statements.languages import direction
 from statements.mixing import flush_queued_writes, request_writes
@@ -76,6 +76,7 @@ FIELD_ERRORS: dict[str, LazyString] = {
     "required": _l("This is required."),
     "too_long": _l("This is too long."),
     "one_line": _l("Write this on one line."),
+    "invisible": INVISIBLE_CHARACTERS,
     "format": _l("Use 3 to 80 lower-case letters, digits and single hyphens."),
     "too_many": _l("That is too many lines."),
     "range": _l("That number is out of range."),
@@ -245,6 +246,7 @@ def publish(room_id: str) -> Any:
     ]
     details = access.details()
     if not form.is_submitted():
+        form.title.data = details["title"]
         form.slug.data = service.suggest_slug(details["title"], today())
     elif form.validate():
         # Endorsements still queued by the mixer must be in what is signed. Only here,
@@ -266,6 +268,8 @@ def publish(room_id: str) -> Any:
                 _origin(),
                 today(),
                 translation_of=form.translation_of.data or None,
+                # Absent (None) from a form without the field: the working title.
+                title=form.title.data,
             )
             # The endorsements' tags and sealed names were deleted: out of SQLite's log too.
             destroyed_keys()

@@ -433,7 +433,6 @@ MUTATIONS = [
     pytest.param(_set("log.tree_size", 7), "checkpoint_signature", id="tree-size-down"),
     pytest.param(_set("log.index", 6), "log_inclusion", id="index-down"),
     pytest.param(_set("log.index", 8), "log_inclusion", id="index-past-the-end"),
-    pytest.param(_set("log.index", -1), "log_inclusion", id="index-negative"),
     *[
         pytest.param(_proof_element(position), "log_inclusion", id=f"proof-element-{position}")
         for position in range(3)
@@ -888,6 +887,14 @@ def test_make_log_entry_refuses_an_unsigned_checkpoint(world: World) -> None:
         pytest.param(_set("minisig", None), id="minisig-null"),
         pytest.param(_set("log.index", "7"), id="index-string"),
         pytest.param(_set("log.tree_size", 8.0), id="tree-size-float"),
+        pytest.param(_set("log.index", True), id="index-bool"),
+        pytest.param(_set("log.index", -1), id="index-negative"),
+        pytest.param(_set("log.index", 2**63), id="index-past-int64"),
+        pytest.param(_set("log.index", 2**53), id="index-past-json"),
+        pytest.param(_set("log.tree_size", 0), id="tree-size-zero"),
+        pytest.param(_set("log.tree_size", 2**63), id="tree-size-past-int64"),
+        pytest.param(_set("log.tree_size", -(2**64)), id="tree-size-hugely-negative"),
+        pytest.param(_set("statement.version", 2**63), id="version-past-int64"),
         pytest.param(_set("log.inclusion_proof", "abc"), id="proof-not-a-list"),
         pytest.param(_set("log.inclusion_proof.0", None), id="proof-element-null"),
         pytest.param(_set("log.checkpoint", b"bytes"), id="checkpoint-bytes"),

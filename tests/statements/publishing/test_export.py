@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from statements.publishing import PDF_RATE_LIMIT
 from statements.publishing import service as publishing
 from tests.support import published_statement
 
@@ -108,3 +109,47 @@ def test_a_bad_base_url_is_refused(app: Flask, tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "--base-url" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_a_site_of_more_versions_than_a_reader_s_pdf_budget_exports(
+    app: Flask, session: Session, tmp_path: Path
+) -> None:
+    coordinator, slug = published_statement(app, session)
+    first = publishing.latest(session, slug).statement
+    versions = int(PDF_RATE_LIMIT.split()[0]) + 2
+    for number in range(2, versions + 1):
+        publishing.correct(
+            session,
+            coordinator,
+            slug,
+            date.today(),
+            title=first["title"],
+            body=f"{first['body_markdown']}\n\nCorrection {number}.",
+            signatories="Refugee Rights Network | Thailand",
+            anonymous=1,
+        )
+    session.commit()
+    assert app.extensions["limiter"].enabled
+
+    out = tmp_path / "mirror"
+    result = app.test_cli_runner().invoke(args=["export-site", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"{versions} signed versions" in result.output
+    for number in range(1, versions + 1):
+        assert (out / f"statements/{slug}/v/{number}/statement.pdf").read_bytes()[:5] == b"%PDF-"
+
+    # A reader still has a budget: the exporter's pass around it is not theirs.
+    reader = app.test_client()
+    statuses = [
+        reader.get(f"/statements/{slug}/v/1/statement.pdf").status_code for _ in range(versions)
+    ]
+    assert statuses.count(200) == versions - 2
+    assert statuses[-1] == 429
+    # Nor can a reader claim to be the exporter with a header.
+    assert (
+        reader.get(
+            f"/statements/{slug}/v/1/statement.pdf",
+            headers={"Statements-Exporter": "1", "X-Statements-Exporter": "True"},
+        ).status_code
+        == 429
+    )

@@ -594,6 +594,53 @@ def test_verify_page_names_every_check(app: Flask, signon_room: SignOnRoom) -> N
         assert message in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("index", 2**63),
+        ("index", 2**64 + 1),
+        ("index", -1),
+        ("index", 1.5),
+        ("index", True),
+        ("index", "0"),
+        ("tree_size", 2**63),
+        ("tree_size", 0),
+        ("tree_size", -(2**63)),
+        ("tree_size", 1e300),
+        ("tree_size", False),
+    ],
+)
+def test_verify_refuses_numbers_out_of_range(
+    app: Flask, signon_room: SignOnRoom, field: str, value: object
+) -> None:
+    slug = _published(signon_room)
+    reader = app.test_client()
+    bundle = reader.get(f"/statements/{slug}/v/1/bundle.json").get_json()
+    bundle["log"][field] = value
+    response = reader.post("/verify", data={"bundle_text": json.dumps(bundle)})
+    assert response.status_code == 400
+    assert "This is not a valid bundle" in response.get_data(as_text=True)
+    assert f"log.{field} is not an integer" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value", [2**31, 2**31 - 1, 2**53 - 1])
+def test_verify_answers_numbers_past_the_log_s_columns(
+    app: Flask, signon_room: SignOnRoom, value: int
+) -> None:
+    # Well-formed JSON numbers, yet past what the log's 32-bit columns hold: the checks
+    # fail, and the site's log says it has no such entry, rather than the database erring.
+    slug = _published(signon_room)
+    reader = app.test_client()
+    bundle = reader.get(f"/statements/{slug}/v/1/bundle.json").get_json()
+    bundle["log"]["index"] = value
+    bundle["log"]["tree_size"] = value
+    response = reader.post("/verify", data={"bundle_text": json.dumps(bundle)})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "<strong>Not valid.</strong>" in page
+    assert "this site&#39;s log has no such entry or tree size" in page
+
+
 def test_nothing_published_yet(client: FlaskClient) -> None:
     assert "Nothing has been published yet." in client.get("/").get_data(as_text=True)
     assert client.get("/statements/none-here").status_code == 404
