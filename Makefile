@@ -83,7 +83,8 @@ check: lint typecheck test
 # mutants to test (mutmut names or globs, e.g. MUTANTS='crypto.merkle.*'), each again on
 # every run: by default crypto/, security.py, the auth service, and the access checks of
 # the drafting and publishing services. Always on SQLite: the workers run side by side,
-# each on files of its own, where they would share (and reset) one PostgreSQL database.
+# each on files of its own, where they would share (and reset) one PostgreSQL database;
+# TEST_REDIS_URL, when set, is used (each test keeps its own prefix there).
 MUTANTS ?= crypto.* statements.security.* statements.auth.service.* \
 	statements.drafting.service.x_open_room__mutmut_* \
 	statements.drafting.service.x__keyring__mutmut_* \
@@ -99,7 +100,7 @@ MUTANTS ?= crypto.* statements.security.* statements.auth.service.* \
 	statements.publishing.service.x__unwrap__mutmut_* \
 	statements.publishing.service.x__coordinated__mutmut_*
 mutate: $(VENV)/.installed-dev
-	TEST_DATABASE_URL= TEST_REDIS_URL= $(BIN)/mutmut run $(foreach m,$(MUTANTS),'$(m)')
+	TEST_DATABASE_URL= $(BIN)/mutmut run $(foreach m,$(MUTANTS),'$(m)')
 	@$(BIN)/mutmut results | grep -v ': not checked$$' > mutants/survivors.txt || true
 	@echo; echo "Survivors ($$(wc -l < mutants/survivors.txt)), in mutants/survivors.txt;" \
 		"see one with: $(BIN)/mutmut show NAME"
