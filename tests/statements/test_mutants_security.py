@@ -38,3 +38,21 @@ def test_the_key_shared_through_redis_lapses_after_a_day() -> None:
     finally:
         store.delete(f"{prefix}:throttle-secret")
         store.close()
+
+
+def test_a_malformed_key_in_redis_is_not_used() -> None:
+    # Whatever else wrote there (an older version, an operator), a key of the wrong
+    # length must not become the throttle's key.
+    if not TEST_REDIS_URL:
+        pytest.skip("needs Redis: set TEST_REDIS_URL")
+    prefix = f"test-{secrets.token_hex(8)}"
+    store = redis.Redis.from_url(TEST_REDIS_URL)
+    try:
+        store.set(f"{prefix}:throttle-secret", b"short", ex=60)
+        secret = ThrottleSecret(TEST_REDIS_URL, prefix)
+        key = secret.current()
+        assert len(key) == 32
+        assert key == secret.current()
+    finally:
+        store.delete(f"{prefix}:throttle-secret")
+        store.close()
