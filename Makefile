@@ -77,6 +77,35 @@ typecheck: $(VENV)/.installed-dev
 
 check: lint typecheck test
 
+# Mutation testing of the security-critical code ([tool.mutmut] in pyproject.toml), a
+# developer's tool that CI does not run: each survivor is a change to that code which no
+# test notices; they are printed and left in mutants/survivors.txt. MUTANTS names the
+# mutants to test (mutmut names or globs, e.g. MUTANTS='crypto.merkle.*'), each again on
+# every run: by default crypto/, security.py, the auth service, and the access checks of
+# the drafting and publishing services. Always on SQLite: the workers run side by side,
+# each on files of its own, where they would share (and reset) one PostgreSQL database;
+# TEST_REDIS_URL, when set, is used (each test keeps its own prefix there).
+MUTANTS ?= crypto.* statements.security.* statements.auth.service.* \
+	statements.drafting.service.x_open_room__mutmut_* \
+	statements.drafting.service.x__keyring__mutmut_* \
+	statements.drafting.service.xǁRoomAccessǁ* \
+	statements.drafting.service.x__invitation__mutmut_* \
+	statements.drafting.service.x__writable__mutmut_* \
+	statements.drafting.service.x__own__mutmut_* \
+	statements.drafting.service.x__contribution__mutmut_* \
+	statements.drafting.service.x__moderatable__mutmut_* \
+	statements.publishing.service.x_signon_open__mutmut_* \
+	statements.publishing.service.x__require_* \
+	statements.publishing.service.x__staff__mutmut_* \
+	statements.publishing.service.x__unwrap__mutmut_* \
+	statements.publishing.service.x__coordinated__mutmut_*
+mutate: $(VENV)/.installed-dev
+	TEST_DATABASE_URL= $(BIN)/mutmut run $(foreach m,$(MUTANTS),'$(m)')
+	@$(BIN)/mutmut results | grep -v ': not checked$$' > mutants/survivors.txt || true
+	@echo; echo "Survivors ($$(wc -l < mutants/survivors.txt)), in mutants/survivors.txt;" \
+		"see one with: $(BIN)/mutmut show NAME"
+	@cat mutants/survivors.txt
+
 # After changing any user-facing text: extract it, merge it into each language's
 # catalogue (new messages come out empty, for translators), and compile.
 TRANSLATIONS := statements/translations
