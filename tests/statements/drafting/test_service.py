@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from statements.auth.service import Identity
+from statements.drafting import contributions
 from statements.drafting import service as drafting
 from statements.drafting.errors import (
     ContributionNotFound,
@@ -17,7 +18,9 @@ from statements.drafting.errors import (
     EditConflict,
     InvalidInput,
     InvitationInvalid,
+    LastCoordinator,
     NotCoordinator,
+    NotEligible,
     NotPending,
     PendingCapReached,
     RoomNotFound,
@@ -78,7 +81,7 @@ def test_a_room_opens_with_its_first_version(
 
 
 def test_members_cannot_open_rooms(app: Flask, session: Session) -> None:
-    with pytest.raises(drafting.NotEligible):
+    with pytest.raises(NotEligible):
         make_room(session, member_identity(app, session))
 
 
@@ -488,7 +491,7 @@ def test_a_leaver_cannot_read_what_follows_and_their_invitations_close(
 def test_the_last_coordinator_cannot_leave(
     session: Session, coordinator: Identity, room_id: str
 ) -> None:
-    with pytest.raises(drafting.LastCoordinator):
+    with pytest.raises(LastCoordinator):
         drafting.leave_room(session, drafting.open_room(session, room_id, coordinator))
 
 
@@ -521,7 +524,7 @@ def test_a_decision_already_taken_cannot_be_taken_again(
     try:
         # A second coordinator's request read the contribution while it was pending...
         racing_access = drafting.open_room(racing, room_id, coordinator)
-        stale = drafting._contribution(racing, racing_access, contribution.id)
+        stale = contributions.find_contribution(racing, racing_access, contribution.id)
         assert stale.status == ContributionStatus.PENDING
         # ...then the first one hid it.
         drafting.hide(
