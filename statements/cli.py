@@ -142,12 +142,12 @@ def export_site(outdir: Path, base_url: str | None) -> None:
 def purge_sessions() -> None:
     """Delete login sessions past their idle expiry and destroy the keys of expired
     invitations (run from cron)."""
-    from statements.drafting import service as drafting
+    from statements.drafting.invitations import purge_expired_invitations
 
     moment = now()
     with _session() as session:
         count = service.purge_expired_sessions(session, moment)
-        invitations = drafting.purge_expired_invitations(session, moment.date())
+        invitations = purge_expired_invitations(session, moment.date())
         session.commit()
     # Deleted sessions and destroyed keys must not linger in SQLite's -wal file.
     database.checkpoint(_engine())

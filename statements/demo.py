@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from statements.auth import codename as codenames
 from statements.auth import service as auth
-from statements.drafting import service as drafting
+from statements.drafting import contributions, invitations, moderation, rooms, versions
+from statements.drafting.access import open_room
 from statements.models import Account, Role
 from statements.publishing import service as publishing
 
@@ -99,10 +100,10 @@ def seed(db: Session, config: auth.AuthConfig, now: datetime, origin: str) -> De
         result.codenames.append(codename)
         members.append(auth.Identity(account, keys, b"", b""))
 
-    room = drafting.create_room(
+    room = rooms.create_room(
         db,
         coordinator,
-        drafting.RoomInput(
+        rooms.RoomInput(
             title="Right to work for refugees",
             language="en",
             summary="A joint call to governments in the region on refugees' right to work.",
@@ -113,16 +114,16 @@ def seed(db: Session, config: auth.AuthConfig, now: datetime, origin: str) -> De
         today,
     )
     result.room_id = room.id
-    access = drafting.open_room(db, room.id, coordinator)
+    access = open_room(db, room.id, coordinator)
     for member in members:
-        _invitation, token = drafting.create_invitation(
+        _invitation, token = invitations.create_invitation(
             db, access, 1, today + timedelta(days=7), today
         )
-        drafting.accept_invitation(db, token, member, today)
+        invitations.accept_invitation(db, token, member, today)
 
-    first, second, third = (drafting.open_room(db, room.id, m) for m in members)
-    anchors = [s.anchor for s in drafting.version(db, first).sections]
-    submit = drafting.submit_contribution
+    first, second, third = (open_room(db, room.id, m) for m in members)
+    anchors = [s.anchor for s in versions.version(db, first).sections]
+    submit = contributions.submit_contribution
     accepted = submit(
         db,
         first,
@@ -145,14 +146,14 @@ def seed(db: Session, config: auth.AuthConfig, now: datetime, origin: str) -> De
     incorporated = submit(
         db, first, "addition", anchors[4], "- Let refugees' children attend school.", today
     )
-    drafting.support(db, second, accepted.id, True)
-    drafting.support(db, third, accepted.id, True)
-    drafting.support(db, first, pending_change.id, True)
+    contributions.support(db, second, accepted.id, True)
+    contributions.support(db, third, accepted.id, True)
+    contributions.support(db, first, pending_change.id, True)
 
-    drafting.accept(db, access, accepted.id, 1, today)
-    drafting.reject(db, access, rejected.id, "unsafe", "This could identify you.", today)
-    drafting.hide(db, access, hidden.id, today)
-    drafting.mark_incorporated(db, access, incorporated.id, today)
+    moderation.accept(db, access, accepted.id, 1, today)
+    moderation.reject(db, access, rejected.id, "unsafe", "This could identify you.", today)
+    moderation.hide(db, access, hidden.id, today)
+    moderation.mark_incorporated(db, access, incorporated.id, today)
     db.flush()
     result.published_slug = _published(db, coordinator, members, today, origin)
     return result
@@ -166,10 +167,10 @@ def _published(
     origin: str,
 ) -> str:
     """A second room taken through sign-on to publication, then corrected."""
-    room = drafting.create_room(
+    room = rooms.create_room(
         db,
         coordinator,
-        drafting.RoomInput(
+        rooms.RoomInput(
             title="End the detention of refugee children",
             language="en",
             summary="A joint call to end the immigration detention of children.",
@@ -179,15 +180,15 @@ def _published(
         ),
         today,
     )
-    access = drafting.open_room(db, room.id, coordinator)
+    access = open_room(db, room.id, coordinator)
     for member in members:
-        _invitation, token = drafting.create_invitation(
+        _invitation, token = invitations.create_invitation(
             db, access, 1, today + timedelta(days=7), today
         )
-        drafting.accept_invitation(db, token, member, today)
-    drafting.change_state(db, access, "consolidating", today)
-    drafting.change_state(db, access, "sign-on", today)
-    first, second, third = (drafting.open_room(db, room.id, m) for m in members)
+        invitations.accept_invitation(db, token, member, today)
+    rooms.change_state(db, access, "consolidating", today)
+    rooms.change_state(db, access, "sign-on", today)
+    first, second, third = (open_room(db, room.id, m) for m in members)
     publishing.endorse(
         db, first, "public", "Refugee Rights Network Asia Pacific", "Thailand", today
     )

@@ -1,4 +1,5 @@
-"""The layering the design promises: crypto/ is pure, services know nothing of the web."""
+"""The layering the design promises: crypto/ is pure, services know nothing of the web,
+and the drafting service's modules are layered, none importing one that imports it."""
 
 from __future__ import annotations
 
@@ -33,3 +34,73 @@ def test_services_do_not_import_flask(path: Path) -> None:
 
 def test_there_are_services_to_check() -> None:
     assert list((ROOT / "statements").rglob("service.py"))
+
+
+DRAFTING = ROOT / "statements" / "drafting"
+# The web side of the drafting package; every other module of it is the service.
+DRAFTING_WEB = {"__init__.py", "views.py", "forms.py"}
+DRAFTING_SERVICE = sorted(p for p in DRAFTING.glob("*.py") if p.name not in DRAFTING_WEB)
+
+
+@pytest.mark.parametrize("path", DRAFTING_SERVICE, ids=lambda p: p.name)
+def test_drafting_service_modules_do_not_import_flask(path: Path) -> None:
+    assert not {name for name in _imports(path) if name.startswith("flask")}
+
+
+def _drafting_imports(path: Path) -> set[str]:
+    """The modules of the drafting package that a module imports, wherever it does so."""
+    package = "statements.drafting"
+    modules = {p.stem for p in DRAFTING.glob("*.py")}
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package if node.level else ""
+            module = ".".join(part for part in (base, node.module or "") if part)
+            # "from statements.drafting import rooms" imports the module rooms.
+            targets = [module] + [f"{module}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for target in targets:
+            parts = target.split(".")
+            if parts[:2] == ["statements", "drafting"] and len(parts) > 2 and parts[2] in modules:
+                found.add(parts[2])
+    found.discard(path.stem)
+    return found
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle in graph, as the modules along it, or None."""
+    done: set[str] = set()
+
+    def visit(module: str, trail: list[str]) -> list[str] | None:
+        if module in trail:
+            return [*trail[trail.index(module) :], module]
+        if module in done:
+            return None
+        for imported in sorted(graph.get(module, ())):
+            cycle = visit(imported, [*trail, module])
+            if cycle:
+                return cycle
+        done.add(module)
+        return None
+
+    for module in sorted(graph):
+        cycle = visit(module, [])
+        if cycle:
+            return cycle
+    return None
+
+
+def test_drafting_service_modules_import_each_other_without_a_cycle() -> None:
+    graph = {path.stem: _drafting_imports(path) for path in DRAFTING_SERVICE}
+    # The check sees the imports: moderation builds on contributions, which build on access.
+    assert "contributions" in graph["moderation"]
+    assert "access" in graph["contributions"]
+    assert _cycle(graph) is None, " -> ".join(_cycle(graph) or [])
+
+
+def test_the_cycle_check_finds_a_cycle() -> None:
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set(), "c": {"a", "b"}}) is None

@@ -10,23 +10,16 @@ from wtforms import DateField, Field, IntegerField, SelectField, StringField, Te
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from statements.drafting.contributions import MAX_CONTRIBUTION
+from statements.drafting.invitations import MAX_INVITATION_USES
 from statements.drafting.markdown import split_sections
-from statements.drafting.service import (
-    LANGUAGES,
-    MAX_CONTRIBUTION,
-    MAX_DRAFT,
-    MAX_INVITATION_USES,
-    MAX_NOTE,
-    MAX_SECTION,
-    MAX_SUMMARY,
-    MAX_TITLE,
-    REJECT_REASONS,
-    draft_length,
-    normalise_text,
-)
+from statements.drafting.moderation import REJECT_REASONS
+from statements.drafting.rooms import LANGUAGES, MAX_SUMMARY, MAX_TITLE
+from statements.drafting.text import MAX_NOTE, normalise_text
+from statements.drafting.versions import MAX_DRAFT, MAX_SECTION, draft_length
 from statements.forms import Form
 
-# The statement languages of service.LANGUAGES, by the same codes, named in the reader's
+# The statement languages of rooms.LANGUAGES, by the same codes, named in the reader's
 # language (the service keeps its plain English names: it cannot use Flask-Babel).
 LANGUAGE_NAMES: dict[str, LazyString] = {
     "en": _l("English"),

@@ -16,8 +16,15 @@ from markupsafe import Markup
 from statements.auth import auth_config, now
 from statements.auth.forms import ButtonForm
 from statements.db import Database, checkpoint, destroyed_keys, get_session
+from statements.drafting import access as access_service
+from statements.drafting import contributions as contribution_service
 from statements.drafting import diff as diffs
-from statements.drafting import service
+from statements.drafting import invitations as invitation_service
+from statements.drafting import log as log_service
+from statements.drafting import moderation as moderation_service
+from statements.drafting import rooms as room_service
+from statements.drafting import versions as version_service
+from statements.drafting.access import PAGE_SIZE, RoomAccess
 from statements.drafting.errors import (
     ContributionNotFound,
     DeadlinePassed,
@@ -53,6 +60,8 @@ from statements.drafting.forms import (
     section_too_long_message,
 )
 from statements.drafting.markdown import render
+from statements.drafting.rooms import FEW_MEMBERS, RoomInput
+from statements.drafting.versions import MAX_DRAFT
 from statements.languages import direction
 from statements.mixing import request_writes
 from statements.models import ContributionKind, RoomState
@@ -83,7 +92,7 @@ ROLE_NAMES: dict[str, LazyString] = {
     "member": _l("member"),
     "coordinator": _l("coordinator"),
 }
-# What a moderation-log entry records (the action service._log was given).
+# What a moderation-log entry records (the action log.log_action was given).
 LOG_ACTIONS: dict[str, LazyString] = {
     "state": _l("state"),
     "member_removed": _l("member removed"),
@@ -145,11 +154,11 @@ def _page() -> int:
     return int(raw) if re.fullmatch(r"[1-9][0-9]{0,4}", raw) else 1
 
 
-def _open(room_id: str) -> service.RoomAccess:
-    return service.open_room(get_session(), room_id, current_user.identity, request_writes())
+def _open(room_id: str) -> RoomAccess:
+    return access_service.open_room(get_session(), room_id, current_user.identity, request_writes())
 
 
-def _room_context(access: service.RoomAccess) -> dict[str, Any]:
+def _room_context(access: RoomAccess) -> dict[str, Any]:
     return {
         "access": access,
         "room": access.room,
@@ -160,7 +169,7 @@ def _room_context(access: service.RoomAccess) -> dict[str, Any]:
         "role_names": ROLE_NAMES,
         "log_actions": LOG_ACTIONS,
         "reason_labels": REASON_LABELS,
-        "member_number": service.member_number(access.room.id, current_user.account.id),
+        "member_number": room_service.member_number(access.room.id, current_user.account.id),
         "button": ButtonForm(),
         # The draft is in the room's language, whatever the reader's interface is in.
         "text_dir": direction(access.room.language),
@@ -196,21 +205,21 @@ def rooms() -> Any:
     """The rooms this account belongs to."""
     return render_template(
         "drafting/rooms.html",
-        rooms=service.my_rooms(get_session(), current_user.identity),
+        rooms=room_service.my_rooms(get_session(), current_user.identity),
         state_names=STATE_NAMES,
     )
 
 
-def _room_form_input(form: RoomForm) -> service.RoomInput:
+def _room_form_input(form: RoomForm) -> RoomInput:
     markdown = form.markdown.data or ""
     upload = form.upload.data
     if upload and getattr(upload, "filename", ""):
-        raw = upload.read(service.MAX_DRAFT * 4 + 1)
+        raw = upload.read(MAX_DRAFT * 4 + 1)
         try:
             markdown = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise InvalidInput("upload", "encoding") from None
-    return service.RoomInput(
+    return RoomInput(
         title=form.title.data or "",
         language=form.language.data or "",
         summary=form.summary.data or "",
@@ -266,7 +275,7 @@ def new_room() -> Any:
             400 if form.is_submitted() else 200
         )
     try:
-        room = service.create_room(
+        room = room_service.create_room(
             get_session(), current_user.identity, _room_form_input(form), today()
         )
     except InvalidInput as exc:
@@ -284,12 +293,12 @@ def new_room() -> Any:
 def room(room_id: str) -> Any:
     """The current draft, as numbered sections."""
     access = _open(room_id)
-    current = service.version(get_session(), access)
+    current = version_service.version(get_session(), access)
     return render_template(
         "drafting/room.html",
         current=current,
-        members=service.member_count(get_session(), room_id),
-        few_members=service.FEW_MEMBERS,
+        members=room_service.member_count(get_session(), room_id),
+        few_members=FEW_MEMBERS,
         **_room_context(access),
     )
 
@@ -304,7 +313,7 @@ def change_state(room_id: str) -> Any:
     target = request.form.get("target", "")
     if target not in set(RoomState):
         raise WrongState(access.room.state)
-    service.change_state(get_session(), access, target, today())
+    room_service.change_state(get_session(), access, target, today())
     flash(_("The room is now at: %(stage)s.", stage=STATE_NAMES[target]), "notice")
     return redirect(url_for("drafting.room", room_id=room_id))
 
@@ -313,7 +322,7 @@ def change_state(room_id: str) -> Any:
 @login_required
 def leave(room_id: str) -> Any:
     """Leave the room."""
-    service.leave_room(get_session(), _open(room_id))
+    room_service.leave_room(get_session(), _open(room_id))
     flash(_("You have left the room."), "notice")
     return redirect(url_for("drafting.rooms"))
 
@@ -327,7 +336,7 @@ def seal(room_id: str) -> Any:
     form = SealForm()
     if form.validate_on_submit():
         try:
-            service.seal_room(get_session(), access, form.title.data or "")
+            room_service.seal_room(get_session(), access, form.title.data or "")
             destroyed_keys()
         except TitleMismatch:
             form.title.errors = [_("That is not the room's working title. Nothing was sealed.")]
@@ -350,7 +359,7 @@ def contribute(room_id: str) -> Any:
     anchor = request.values.get("section") or None
     if kind not in set(ContributionKind):
         raise UnknownSection
-    current = service.version(get_session(), access)
+    current = version_service.version(get_session(), access)
     section = current.section(anchor) if anchor else None
     form = ContributionForm()
     preview = None
@@ -359,7 +368,7 @@ def contribute(room_id: str) -> Any:
             preview = form.text.data or ""
         else:
             try:
-                service.submit_contribution(
+                contribution_service.submit_contribution(
                     get_session(), access, kind, anchor, form.text.data or "", today()
                 )
             except InvalidInput as exc:
@@ -387,20 +396,22 @@ def contributions(room_id: str) -> Any:
     access = _open(room_id)
     page = _page()
     section = request.args.get("section") or None
-    views, total = service.contributions_page(get_session(), access, page, anchor=section)
+    views, total = contribution_service.contributions_page(
+        get_session(), access, page, anchor=section
+    )
     return render_template(
         "drafting/contributions.html",
         views=views,
         total=total,
         page=page,
-        page_size=service.PAGE_SIZE,
+        page_size=PAGE_SIZE,
         numbers=_section_numbers(access),
         **_room_context(access),
     )
 
 
-def _section_numbers(access: service.RoomAccess) -> dict[str, int]:
-    current = service.version(get_session(), access)
+def _section_numbers(access: RoomAccess) -> dict[str, int]:
+    current = version_service.version(get_session(), access)
     return {section.anchor: index for index, section in enumerate(current.sections, start=1)}
 
 
@@ -409,7 +420,7 @@ def _section_numbers(access: service.RoomAccess) -> dict[str, int]:
 def mine(room_id: str) -> Any:
     """This member's own contributions, their status, and reasons for rejections."""
     access = _open(room_id)
-    views = service.my_contributions(get_session(), access)
+    views = contribution_service.my_contributions(get_session(), access)
     return render_template(
         "drafting/mine.html",
         views=views,
@@ -423,7 +434,9 @@ def mine(room_id: str) -> Any:
 def support(room_id: str, contribution_id: str) -> Any:
     """Add or withdraw an anonymous +1."""
     access = _open(room_id)
-    service.support(get_session(), access, contribution_id, request.form.get("supported") == "1")
+    contribution_service.support(
+        get_session(), access, contribution_id, request.form.get("supported") == "1"
+    )
     return redirect(url_for("drafting.contributions", room_id=room_id))
 
 
@@ -432,14 +445,14 @@ def support(room_id: str, contribution_id: str) -> Any:
 def edit_contribution(room_id: str, contribution_id: str) -> Any:
     """Change one's own pending contribution."""
     access = _open(room_id)
-    own = {view.id: view for view in service.my_contributions(get_session(), access)}
+    own = {view.id: view for view in contribution_service.my_contributions(get_session(), access)}
     view = own.get(contribution_id)
     if view is None:
         raise ContributionNotFound
     form = ContributionForm()
     if form.validate_on_submit():
         try:
-            service.edit_contribution(
+            contribution_service.edit_contribution(
                 get_session(), access, contribution_id, form.text.data or "", today()
             )
         except InvalidInput as exc:
@@ -459,7 +472,7 @@ def edit_contribution(room_id: str, contribution_id: str) -> Any:
 @login_required
 def withdraw(room_id: str, contribution_id: str) -> Any:
     """Withdraw one's own pending contribution."""
-    service.withdraw_contribution(get_session(), _open(room_id), contribution_id)
+    contribution_service.withdraw_contribution(get_session(), _open(room_id), contribution_id)
     flash(_("Your contribution is withdrawn and deleted."), "notice")
     return redirect(url_for("drafting.mine", room_id=room_id))
 
@@ -480,8 +493,8 @@ def versions(room_id: str) -> Any:
     second = _version_arg("to", newest)
     if not (first <= newest and second <= newest):
         raise VersionNotFound
-    old = service.version(session, access, first)
-    new = old if second == first else service.version(session, access, second)
+    old = version_service.version(session, access, first)
+    new = old if second == first else version_service.version(session, access, second)
     page = _page()
     pieces = diffs.word_diff(old.markdown, new.markdown)
     inserted, deleted = diffs.counts(pieces)
@@ -490,9 +503,9 @@ def versions(room_id: str) -> Any:
     return render_template(
         "drafting/versions.html",
         numbers=range(newest, 0, -1),
-        versions=service.versions(session, access, page),
+        versions=version_service.versions(session, access, page),
         page=page,
-        page_size=service.PAGE_SIZE,
+        page_size=PAGE_SIZE,
         total=newest,
         old=old,
         new=new,
@@ -514,7 +527,7 @@ def edit_draft(room_id: str) -> Any:
     """A coordinator edits the draft directly; a new version with a change note."""
     access = _open(room_id)
     access.require_coordinator()
-    current = service.version(get_session(), access)
+    current = version_service.version(get_session(), access)
     form = EditDraftForm()
     if not form.is_submitted():
         form.markdown.data = current.markdown
@@ -522,7 +535,7 @@ def edit_draft(room_id: str) -> Any:
     conflict = None
     if form.validate_on_submit():
         try:
-            number = service.edit_draft(
+            number = version_service.edit_draft(
                 get_session(),
                 access,
                 form.markdown.data or "",
@@ -532,7 +545,7 @@ def edit_draft(room_id: str) -> Any:
             )
         except VersionConflict as exc:
             # Their text stays in the form; the newer version is shown beside it.
-            conflict = service.version(get_session(), access, exc.current_version)
+            conflict = version_service.version(get_session(), access, exc.current_version)
             form.expected_version.data = exc.current_version
         except InvalidInput as exc:
             getattr(form, exc.field, form.markdown).errors = [
@@ -565,22 +578,22 @@ def moderation(room_id: str) -> Any:
     kind = request.args.get("kind") or None
     if kind is not None and kind not in set(ContributionKind):
         kind = None
-    views, total = service.contributions_page(
+    views, total = contribution_service.contributions_page(
         get_session(), access, page, statuses=["pending"], anchor=section, kind=kind
     )
-    current = service.version(get_session(), access)
+    current = version_service.version(get_session(), access)
     return render_template(
         "drafting/moderation.html",
         views=views,
         total=total,
         page=page,
-        page_size=service.PAGE_SIZE,
+        page_size=PAGE_SIZE,
         current=current,
         numbers=_section_numbers(access),
         section=section,
         kind=kind,
         reject_form=RejectForm(formdata=None),
-        log=service.moderation_log(get_session(), access, 1),
+        log=log_service.moderation_log(get_session(), access, 1),
         **_room_context(access),
     )
 
@@ -599,7 +612,9 @@ def moderate(room_id: str, contribution_id: str) -> Any:
         expected_raw = request.form.get("expected_version", "")
         expected = int(expected_raw) if re.fullmatch(r"[0-9]{1,6}", expected_raw) else 0
         try:
-            number = service.accept(db, access, contribution_id, expected, today(), merged)
+            number = moderation_service.accept(
+                db, access, contribution_id, expected, today(), merged
+            )
         except (EditConflict, VersionConflict) as exc:
             return _conflict(access, contribution_id, exc, merged), 409
         except InvalidInput:
@@ -615,13 +630,15 @@ def moderate(room_id: str, contribution_id: str) -> Any:
         if not form.validate():
             message = _("Choose a reason to reject a contribution. Nothing was changed.")
             return render_template("drafting/problem.html", message=message, status=400), 400
-        service.reject(db, access, contribution_id, form.reason.data, form.note.data or "", today())
+        moderation_service.reject(
+            db, access, contribution_id, form.reason.data, form.note.data or "", today()
+        )
         flash(_("Rejected. The author will see the reason."), "notice")
     elif action == "hide":
-        service.hide(db, access, contribution_id, today())
+        moderation_service.hide(db, access, contribution_id, today())
         flash(_("Hidden. Members no longer see its text."), "notice")
     elif action == "incorporate":
-        service.mark_incorporated(db, access, contribution_id, today())
+        moderation_service.mark_incorporated(db, access, contribution_id, today())
         flash(_("Marked as incorporated by hand."), "notice")
     else:
         raise NotPending
@@ -629,15 +646,17 @@ def moderate(room_id: str, contribution_id: str) -> Any:
 
 
 def _conflict(
-    access: service.RoomAccess,
+    access: RoomAccess,
     contribution_id: str,
     exc: EditConflict | VersionConflict | None,
     merged: str | None,
 ) -> str:
-    current = service.version(get_session(), access)
+    current = version_service.version(get_session(), access)
     own = {
         view.id: view
-        for view in service.contributions_page(get_session(), access, 1, statuses=["pending"])[0]
+        for view in contribution_service.contributions_page(
+            get_session(), access, 1, statuses=["pending"]
+        )[0]
     }
     proposed = exc.proposed_text if isinstance(exc, EditConflict) else ""
     section_text = exc.current_text if isinstance(exc, EditConflict) else ""
@@ -672,7 +691,7 @@ def invitations(room_id: str) -> Any:
         form.expires_on.data = today() + timedelta(days=7)
     elif form.validate_on_submit():
         try:
-            _invitation, token = service.create_invitation(
+            _invitation, token = invitation_service.create_invitation(
                 get_session(), access, form.uses.data or 1, form.expires_on.data, today()
             )
         except InvalidInput:
@@ -688,7 +707,7 @@ def invitations(room_id: str) -> Any:
         "drafting/invitations.html",
         form=form,
         created=created,
-        invitations=service.invitations(get_session(), access),
+        invitations=invitation_service.invitations(get_session(), access),
         today=today(),
         **_room_context(access),
     ), status
@@ -705,7 +724,7 @@ def _qr(link: str) -> Markup:
 @login_required
 def revoke(room_id: str, invitation_id: str) -> Any:
     """Revoke an invitation."""
-    service.revoke_invitation(get_session(), _open(room_id), invitation_id)
+    invitation_service.revoke_invitation(get_session(), _open(room_id), invitation_id)
     destroyed_keys()
     flash(_("The invitation no longer works."), "notice")
     return redirect(url_for("drafting.invitations", room_id=room_id))
@@ -720,7 +739,7 @@ def members(room_id: str) -> Any:
     status = 200
     if form.validate_on_submit():
         try:
-            service.add_coordinator(get_session(), access, form.username.data or "")
+            room_service.add_coordinator(get_session(), access, form.username.data or "")
         except NotEligible:
             form.username.errors = [
                 _("There is no active coordinator or admin with that username.")
@@ -734,7 +753,7 @@ def members(room_id: str) -> Any:
     return render_template(
         "drafting/members.html",
         form=form,
-        members=service.members(get_session(), access),
+        members=room_service.members(get_session(), access),
         **_room_context(access),
     ), status
 
@@ -746,7 +765,7 @@ def remove_member(room_id: str, number: str) -> Any:
     access = _open(room_id)
     # Checked here as well as in the service: a member's request stops before any work.
     access.require_coordinator()
-    service.remove_member(get_session(), access, number, today())
+    room_service.remove_member(get_session(), access, number, today())
     flash(_("The member is removed and the room's key has been changed."), "notice")
     return redirect(url_for("drafting.members", room_id=room_id))
 
@@ -763,19 +782,19 @@ def invitation(token: str) -> Any:
     day = today()
     _purge_expired_invitations(day)
     db = get_session()
-    title = service.invitation_room_title(db, token, day)
+    title = invitation_service.invitation_room_title(db, token, day)
     form = ButtonForm()
     if not form.validate_on_submit():
         return render_template("drafting/invitation.html", title=title, form=form, token=token)
     # The last use of an invitation destroys its keys.
     destroyed_keys()
     if current_user.is_authenticated:
-        room = service.accept_invitation(db, token, current_user.identity, day)
+        room = invitation_service.accept_invitation(db, token, current_user.identity, day)
         flash(_("Welcome to the drafting room."), "notice")
         return redirect(url_for("drafting.room", room_id=room.id))
     account, codename, keys = auth_service.create_member(db, auth_config())
     identity = auth_service.Identity(account, keys, session_id_hash=b"", session_key=b"")
-    room = service.accept_invitation(db, token, identity, day)
+    room = invitation_service.accept_invitation(db, token, identity, day)
     return open_session_response(
         account,
         keys,
@@ -796,6 +815,6 @@ def _purge_expired_invitations(day: date) -> None:
     """
     database: Database = current_app.extensions["db"]
     with database.sessionmaker() as purge:
-        if service.purge_expired_invitations(purge, day):
+        if invitation_service.purge_expired_invitations(purge, day):
             purge.commit()
             checkpoint(database.engine)

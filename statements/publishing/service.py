@@ -31,14 +31,9 @@ from crypto.errors import CryptoError
 from crypto.keys import open_sealed, seal_to_public_key
 from crypto.signing import SigningKey, generate_signing_key, key_id
 from statements.auth.service import Identity
-from statements.drafting.service import (
-    ENDORSEMENT_TAG,
-    RoomAccess,
-    clean_line,
-    clean_text,
-    lock_room,
-    version,
-)
+from statements.drafting.access import ENDORSEMENT_TAG, RoomAccess, lock_room
+from statements.drafting.text import clean_line, clean_text
+from statements.drafting.versions import version
 from statements.models import (
     Account,
     Endorsement,

@@ -23,9 +23,10 @@ from wtforms.fields.choices import SelectChoice
 from statements.auth import roles_required
 from statements.auth.forms import ButtonForm
 from statements.db import destroyed_keys, get_session
-from statements.drafting import service as drafting
+from statements.drafting.access import RoomAccess, open_room
 from statements.drafting.errors import DraftingError
 from statements.drafting.forms import LANGUAGE_NAMES
+from statements.drafting.versions import version
 from statements.drafting.views import INVISIBLE_CHARACTERS, STATE_NAMES, today
 from statements.drafting.views import problem as drafting_problem
 from statements.languages import direction
@@ -114,7 +115,7 @@ def _field_error(form: Any, error: InvalidInput, fallback: str) -> None:
 
 
 def _signon_page(
-    access: drafting.RoomAccess,
+    access: RoomAccess,
     form: EndorseForm,
     received: ReceivedForm,
     status: int = 200,
@@ -129,7 +130,7 @@ def _signon_page(
         text_dir=direction(access.room.language),
         details=access.details(),
         state_names=STATE_NAMES,
-        current=drafting.version(session, access),
+        current=version(session, access),
         signon=signon,
         form=form,
         received=received,
@@ -138,8 +139,8 @@ def _signon_page(
     ), status
 
 
-def _open(room_id: str) -> drafting.RoomAccess:
-    return drafting.open_room(get_session(), room_id, current_user.identity, request_writes())
+def _open(room_id: str) -> RoomAccess:
+    return open_room(get_session(), room_id, current_user.identity, request_writes())
 
 
 @blueprint.route("/rooms/<room_id>/sign-on", methods=["GET", "POST"])
@@ -288,7 +289,7 @@ def publish(room_id: str) -> Any:
         room=access.room,
         text_dir=direction(access.room.language),
         details=details,
-        current=drafting.version(session, access),
+        current=version(session, access),
         signon=service.sign_on(session, access, today()),
         key=service.key_status(session, current_user.identity),
         form=form,

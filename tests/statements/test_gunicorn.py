@@ -37,10 +37,10 @@ HANGING_APP = """
 import time
 
 from statements import create_app
-from statements.drafting import service
+from statements.drafting import invitations
 
 app = create_app()
-_real = service.invitation_room_title
+_real = invitations.invitation_room_title
 
 
 def _slow(*args, **kwargs):
@@ -49,7 +49,7 @@ def _slow(*args, **kwargs):
     return title
 
 
-service.invitation_room_title = _slow
+invitations.invitation_room_title = _slow
 """
 
 

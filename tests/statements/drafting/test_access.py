@@ -12,6 +12,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from statements.drafting import rooms
 from statements.drafting import service as drafting
 from statements.drafting.errors import NotCoordinator
 from statements.models import Room, RoomKey, RoomMember
@@ -21,15 +22,15 @@ REFUSED = "Only the room&#39;s coordinators can do that."
 
 
 def _spy(monkeypatch: pytest.MonkeyPatch, name: str) -> list[tuple[Any, ...]]:
-    """Record every call of a drafting service function; the real function still runs."""
+    """Record every call of a room service function; the real function still runs."""
     calls: list[tuple[Any, ...]] = []
-    real: Callable[..., Any] = getattr(drafting, name)
+    real: Callable[..., Any] = getattr(rooms, name)
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         calls.append(args)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(drafting, name, spy)
+    monkeypatch.setattr(rooms, name, spy)
     return calls
 
 

@@ -1,4 +1,6 @@
-"""Invitations that end destroy their keys at once, and say no more than an unknown link.
+"""Invitations: joining by one, who may invite, and invitations that end.
+
+Invitations that end destroy their keys at once, and say no more than an unknown link.
 
 An expired, withdrawn or used-up invitation is answered exactly as a link that never
 existed, and its wrapped room keys are gone from the database (and, on SQLite, from the
@@ -8,7 +10,7 @@ file and its write-ahead log) as soon as it ends: on its next use, or by the pur
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,9 +19,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from statements.auth.service import Identity
 from statements.db import Database
+from statements.drafting import service as drafting
+from statements.drafting.errors import InvitationInvalid, NotCoordinator
 from tests.conftest import Clock
-from tests.support import DRAFT, csrf_token, login_staff, make_staff
+from tests.support import DRAFT, csrf_token, login_staff, make_staff, member_identity
+
+TODAY = date.today()
 
 
 def _open_room(app: Flask, session: Session, client: FlaskClient, today: str) -> str:
@@ -177,3 +184,50 @@ def test_a_used_up_invitation_is_destroyed_and_answered_as_unknown(
     status, page = _page(app, token)
     assert status == 404
     assert (status, page) == _unknown_page(app, token)
+
+
+def test_invitations(app: Flask, session: Session, coordinator: Identity, room_id: str) -> None:
+    access = drafting.open_room(session, room_id, coordinator)
+    _invitation, token = drafting.create_invitation(
+        session, access, 2, TODAY + timedelta(days=1), TODAY
+    )
+    assert drafting.invitation_room_title(session, token, TODAY) == "Right to work"
+    first, second, third = (member_identity(app, session) for _ in range(3))
+    drafting.accept_invitation(session, token, first, TODAY)
+    drafting.accept_invitation(session, token, first, TODAY)  # joining twice uses nothing
+    drafting.accept_invitation(session, token, second, TODAY)
+    with pytest.raises(InvitationInvalid) as used_up:
+        drafting.accept_invitation(session, token, third, TODAY)
+    assert used_up.value.reason == "closed"
+    assert drafting.open_room(session, room_id, second).details()["title"] == "Right to work"
+
+    _inv, expiring = drafting.create_invitation(session, access, 5, TODAY, TODAY)
+    with pytest.raises(InvitationInvalid) as expired:
+        drafting.accept_invitation(session, expiring, third, TODAY + timedelta(days=1))
+    assert expired.value.reason == "closed"
+
+    revoked_invitation, revoked = drafting.create_invitation(session, access, 5, TODAY, TODAY)
+    drafting.revoke_invitation(session, access, revoked_invitation.id)
+    with pytest.raises(InvitationInvalid) as was_revoked:
+        drafting.accept_invitation(session, revoked, third, TODAY)
+    assert was_revoked.value.reason == "closed"
+    assert revoked_invitation.wrapped_keys is None
+
+    # The expired invitation lost its keys when it was tried; mistype a live one.
+    _live, live = drafting.create_invitation(session, access, 5, TODAY, TODAY)
+    invitation_id, secret = live.split(".")
+    for mistyped in (
+        f"{invitation_id}.{secret[:-2]}AA",
+        f"{'f' * 32}.{secret}",
+        "nonsense",
+        "a.b.c",
+    ):
+        with pytest.raises(InvitationInvalid) as unknown:
+            drafting.accept_invitation(session, mistyped, third, TODAY)
+        assert unknown.value.reason == "unknown"
+
+
+def test_members_cannot_invite(session: Session, member: Identity, room_id: str) -> None:
+    access = drafting.open_room(session, room_id, member)
+    with pytest.raises(NotCoordinator):
+        drafting.create_invitation(session, access, 1, TODAY, TODAY)

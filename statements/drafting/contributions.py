@@ -1,0 +1,444 @@
+"""Contributions and supports: proposing, editing, withdrawing, +1s, and the pages that list them.
+
+Contributions and supports carry author tags only their author can recompute, never an
+account id, and go through the member's anonymous channel; what a member has queued shows
+to them at once (the overlays), to others once its batch is in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from crypto.tags import tags_equal
+from statements.drafting.access import CONTRIBUTION_TAG, PAGE_SIZE, SUPPORT_TAG, RoomAccess
+from statements.drafting.errors import (
+    ContributionNotFound,
+    DeadlinePassed,
+    InvalidInput,
+    NotPending,
+    PendingCapReached,
+    SupportRefused,
+    UnknownSection,
+    WrongState,
+)
+from statements.drafting.text import clean_text
+from statements.drafting.versions import Version, version
+from statements.models import (
+    Contribution,
+    ContributionKind,
+    ContributionStatus,
+    RoomState,
+    Support,
+    random_id,
+)
+from statements.writes import (
+    CONTRIBUTION_DELETE,
+    CONTRIBUTION_EDIT,
+    CONTRIBUTION_PUT,
+    SUPPORT_DELETE,
+    SUPPORT_PUT,
+    Write,
+    contribution_key,
+    support_key,
+)
+
+MAX_CONTRIBUTION = 10_000
+
+
+@dataclass(frozen=True)
+class ContributionView:
+    """A contribution as a page shows it: never who wrote it, nor when beyond the day."""
+
+    id: str
+    anchor: str | None
+    kind: str
+    status: str
+    text: str
+    created_on: date
+    supports: int
+    mine: bool
+    supported: bool
+    reason: str | None = None
+    note: str | None = None
+
+
+# Markdown never passes HTML through, but a contribution that tries to carry markup or
+# script is refused outright, so the author learns it will not work and nothing is kept.
+_MARKUP = re.compile(
+    r"<\s*/?\s*(script|iframe|object|embed|style|svg|img|form|input|link|meta|base)\b"
+    r"|javascript\s*:|\bon[a-z]+\s*=",
+    re.IGNORECASE,
+)
+
+
+def contribution_record(row: Contribution) -> str:
+    """What a contribution's ciphertexts are bound to: its row, kind and section, so a
+    database writer cannot turn a comment into an amendment or move it to another section."""
+    return f"{row.id}:{row.kind}:{row.anchor or ''}"
+
+
+def _validate_contribution(
+    access: RoomAccess, current: Version, kind: str, anchor: str | None, text: str, today: date
+) -> tuple[str, str]:
+    room = access.room
+    if room.state != RoomState.DRAFTING:
+        raise WrongState(room.state)
+    if today > room.contribution_deadline:
+        raise DeadlinePassed
+    if kind not in set(ContributionKind):
+        raise InvalidInput("kind", "unknown")
+    if anchor is None and kind != ContributionKind.COMMENT:
+        raise UnknownSection
+    base = current.section(anchor).markdown if anchor is not None else ""
+    clean = clean_text(text, "text", MAX_CONTRIBUTION)
+    if _MARKUP.search(clean):
+        raise InvalidInput("text", "markup")
+    return clean, base
+
+
+_QUEUED_WORDING = (CONTRIBUTION_PUT, CONTRIBUTION_EDIT)
+
+
+def _queued_wording(access: RoomAccess, db: Session) -> list[Write]:
+    """This room's queued contributions and edits."""
+    return [w for w in access.anonymous(db).pending(access.room.id) if w.action in _QUEUED_WORDING]
+
+
+def _from_write(write: Write) -> Contribution:
+    """A queued contribution as a (transient) row."""
+    return Contribution(status=ContributionStatus.PENDING, decision=None, **write.row)
+
+
+def _contribution_write(row: Contribution, action: str = CONTRIBUTION_PUT) -> Write:
+    return Write(
+        key=contribution_key(row.id),
+        room_id=row.room_id,
+        action=action,
+        row={
+            "id": row.id,
+            "room_id": row.room_id,
+            "anchor": row.anchor,
+            "kind": row.kind,
+            "author_tag": row.author_tag,
+            "key_version": row.key_version,
+            "content": row.content,
+            "created_on": row.created_on,
+        },
+    )
+
+
+def submit_contribution(
+    db: Session,
+    access: RoomAccess,
+    kind: str,
+    anchor: str | None,
+    text: str,
+    today: date,
+) -> Contribution:
+    """Propose an amendment or an addition to a section, or comment on it or the draft.
+
+    The contribution goes through the member's anonymous channel (see
+    statements/writes.py): in a request it is queued and committed later in a batch.
+    """
+    current = version(db, access)
+    clean, base = _validate_contribution(access, current, kind, anchor, text, today)
+    if _pending_count(db, access) >= access.room.pending_cap:
+        raise PendingCapReached(access.room.pending_cap)
+    contribution = Contribution(
+        id=random_id(),
+        room_id=access.room.id,
+        anchor=anchor,
+        kind=kind,
+        key_version=access.room.key_version,
+        created_on=today,
+    )
+    contribution.author_tag = access.tag(CONTRIBUTION_TAG, contribution.id)
+    contribution.content = access.keyring.seal(
+        "contribution",
+        contribution_record(contribution),
+        access.room.key_version,
+        {"text": clean, "base": base, "base_version": current.number},
+    )
+    access.anonymous(db).put(_contribution_write(contribution))
+    return db.get(Contribution, contribution.id) or contribution
+
+
+def _own_ids(db: Session, access: RoomAccess, *, pending_only: bool) -> set[str]:
+    """This member's contributions, found by recomputing tags (no author is stored),
+    with what they have queued and not yet withdrawn."""
+    query = select(Contribution.id, Contribution.author_tag).where(
+        Contribution.room_id == access.room.id
+    )
+    if pending_only:
+        query = query.where(Contribution.status == ContributionStatus.PENDING)
+    own = {
+        cid
+        for cid, tag in db.execute(query)
+        if tags_equal(bytes(tag), access.tag(CONTRIBUTION_TAG, cid))
+    }
+    for write in access.anonymous(db).pending(access.room.id):
+        if write.action not in (*_QUEUED_WORDING, CONTRIBUTION_DELETE):
+            continue
+        cid = str(write.row["id"])
+        if not tags_equal(bytes(write.row["author_tag"]), access.tag(CONTRIBUTION_TAG, cid)):
+            continue
+        if write.action in _QUEUED_WORDING:
+            own.add(cid)
+        else:
+            own.discard(cid)
+    return own
+
+
+def _pending_count(db: Session, access: RoomAccess) -> int:
+    """This member's pending contributions, queued ones included."""
+    return len(_own_ids(db, access, pending_only=True))
+
+
+def _own(db: Session, access: RoomAccess, contribution_id: str) -> Contribution:
+    """One of this member's pending contributions, as stored or as queued."""
+    if len(contribution_id) > 32:
+        raise ContributionNotFound
+    contribution = db.get(Contribution, contribution_id)
+    queued = next(
+        (w for w in _queued_wording(access, db) if w.row["id"] == contribution_id),
+        None,
+    )
+    if queued is not None:
+        contribution = _from_write(queued)
+    if contribution is None or contribution.room_id != access.room.id:
+        raise ContributionNotFound
+    if contribution_id not in _own_ids(db, access, pending_only=False):
+        raise ContributionNotFound
+    if contribution.status != ContributionStatus.PENDING:
+        raise NotPending
+    return contribution
+
+
+def find_contribution(db: Session, access: RoomAccess, contribution_id: str) -> Contribution:
+    """A stored contribution of this room; ContributionNotFound otherwise."""
+    contribution = db.get(Contribution, contribution_id) if len(contribution_id) <= 32 else None
+    if contribution is None or contribution.room_id != access.room.id:
+        raise ContributionNotFound
+    return contribution
+
+
+def edit_contribution(
+    db: Session, access: RoomAccess, contribution_id: str, text: str, today: date
+) -> None:
+    """Change one's own pending contribution."""
+    contribution = _own(db, access, contribution_id)
+    current = version(db, access)
+    old = access.keyring.open(
+        "contribution",
+        contribution_record(contribution),
+        contribution.key_version,
+        contribution.content,
+    )
+    clean, _base = _validate_contribution(
+        access, current, contribution.kind, contribution.anchor, text, today
+    )
+    edited = Contribution(
+        id=contribution.id,
+        room_id=contribution.room_id,
+        anchor=contribution.anchor,
+        kind=contribution.kind,
+        author_tag=contribution.author_tag,
+        key_version=access.room.key_version,
+        created_on=contribution.created_on,
+    )
+    edited.content = access.keyring.seal(
+        "contribution",
+        contribution_record(edited),
+        access.room.key_version,
+        {**old, "text": clean},
+    )
+    # Stored already: an edit, which never brings back a contribution withdrawn since.
+    # Still queued: the submission itself, with its new wording.
+    stored = db.get(Contribution, contribution.id) is not None
+    access.anonymous(db).put(
+        _contribution_write(edited, CONTRIBUTION_EDIT if stored else CONTRIBUTION_PUT)
+    )
+
+
+def withdraw_contribution(db: Session, access: RoomAccess, contribution_id: str) -> None:
+    """Withdraw one's own pending contribution: it is deleted with its supports."""
+    contribution = _own(db, access, contribution_id)
+    access.anonymous(db).put(
+        Write(
+            key=contribution_key(contribution.id),
+            room_id=access.room.id,
+            action=CONTRIBUTION_DELETE,
+            row={"id": contribution.id, "author_tag": contribution.author_tag},
+        )
+    )
+
+
+def _queued_supports(db: Session, access: RoomAccess) -> dict[str, bool]:
+    """This member's queued supports: contribution id -> supported."""
+    found: dict[str, bool] = {}
+    for write in access.anonymous(db).pending(access.room.id):
+        if write.action not in (SUPPORT_PUT, SUPPORT_DELETE):
+            continue
+        cid = str(write.row["contribution_id"])
+        if tags_equal(bytes(write.row["tag"]), access.tag(SUPPORT_TAG, cid)):
+            found[cid] = write.action == SUPPORT_PUT
+    return found
+
+
+def support(db: Session, access: RoomAccess, contribution_id: str, supported: bool) -> None:
+    """Add or withdraw this member's anonymous +1."""
+    contribution = find_contribution(db, access, contribution_id)
+    if contribution.status != ContributionStatus.PENDING:
+        raise SupportRefused
+    if tags_equal(contribution.author_tag, access.tag(CONTRIBUTION_TAG, contribution.id)):
+        raise SupportRefused
+    tag = access.tag(SUPPORT_TAG, contribution.id)
+    stored = db.get(Support, (contribution.id, tag)) is not None
+    current = _queued_supports(db, access).get(contribution.id, stored)
+    if supported == current:
+        return
+    access.anonymous(db).put(
+        Write(
+            key=support_key(contribution.id, tag),
+            room_id=access.room.id,
+            action=SUPPORT_PUT if supported else SUPPORT_DELETE,
+            row={"contribution_id": contribution.id, "tag": tag},
+        )
+    )
+
+
+def _section_order(current: Version) -> Any:
+    """An ORDER BY that puts contributions in section order, then by random id."""
+    positions = {section.anchor: index for index, section in enumerate(current.sections)}
+    if not positions:
+        return Contribution.id
+    return case(positions, value=Contribution.anchor, else_=len(positions))
+
+
+def contributions_page(
+    db: Session,
+    access: RoomAccess,
+    page: int,
+    *,
+    statuses: Sequence[str] | None = None,
+    anchor: str | None = None,
+    kind: str | None = None,
+) -> tuple[list[ContributionView], int]:
+    """A page of contributions in section order, decrypted once each, and the total.
+
+    Members see every contribution except hidden ones; the statuses filter serves the
+    moderation queue. The order (section, then random id) does not reveal submission.
+    """
+    current = version(db, access)
+    if statuses is None:
+        statuses = [s for s in ContributionStatus if s != ContributionStatus.HIDDEN]
+    conditions = [Contribution.room_id == access.room.id, Contribution.status.in_(statuses)]
+    if anchor:
+        conditions.append(Contribution.anchor == anchor)
+    if kind:
+        conditions.append(Contribution.kind == kind)
+    total = db.scalar(select(func.count()).select_from(Contribution).where(*conditions)) or 0
+    rows = list(
+        db.scalars(
+            select(Contribution)
+            .where(*conditions)
+            .order_by(_section_order(current), Contribution.id)
+            .limit(PAGE_SIZE)
+            .offset(max(page - 1, 0) * PAGE_SIZE)
+        )
+    )
+    return _views(db, access, rows), int(total)
+
+
+def my_contributions(db: Session, access: RoomAccess) -> list[ContributionView]:
+    """This member's own contributions with their status and any reason, queued ones
+    included: a member sees what they sent at once, others when its batch is in."""
+    own_ids = _own_ids(db, access, pending_only=False)
+    queued = {
+        str(w.row["id"]): _from_write(w)
+        for w in _queued_wording(access, db)
+        if w.row["id"] in own_ids
+    }
+    stored = {
+        row.id: row for row in db.scalars(select(Contribution).where(Contribution.id.in_(own_ids)))
+    }
+    own = []
+    for cid in own_ids:
+        row = stored.get(cid)
+        # A queued submission, or a queued edit of one still pending, shows as queued.
+        if cid in queued and (row is None or row.status == ContributionStatus.PENDING):
+            row = queued[cid]
+        if row is not None:
+            own.append(row)
+    current = version(db, access)
+    positions = {s.anchor: i for i, s in enumerate(current.sections)}
+    result = _views(db, access, own)
+    result.sort(key=lambda view: (positions.get(view.anchor or "", -1), view.id))
+    return result
+
+
+def _views(db: Session, access: RoomAccess, rows: Sequence[Contribution]) -> list[ContributionView]:
+    """Contributions as pages show them: each decrypted once, supports in two queries."""
+    ids = [row.id for row in rows]
+    counts: dict[str, int] = {}
+    supported: set[str] = set()
+    if ids:
+        counts = {
+            cid: int(n)
+            for cid, n in db.execute(
+                select(Support.contribution_id, func.count())
+                .where(Support.contribution_id.in_(ids))
+                .group_by(Support.contribution_id)
+            )
+        }
+        my_tags = [access.tag(SUPPORT_TAG, cid) for cid in ids]
+        supported = set(
+            db.scalars(
+                select(Support.contribution_id).where(
+                    Support.contribution_id.in_(ids), Support.tag.in_(my_tags)
+                )
+            )
+        )
+        # This member's own queued +1s show at once, in their count too.
+        for cid, wanted in _queued_supports(db, access).items():
+            if cid in ids and wanted != (cid in supported):
+                counts[cid] = counts.get(cid, 0) + (1 if wanted else -1)
+                supported.symmetric_difference_update({cid})
+    views = []
+    for row in rows:
+        record = contribution_record(row)
+        data = access.keyring.open("contribution", record, row.key_version, row.content)
+        decision = (
+            access.keyring.open("decision", record, row.decision_key_version or 0, row.decision)
+            if row.decision
+            else {}
+        )
+        own = tags_equal(row.author_tag, access.tag(CONTRIBUTION_TAG, row.id))
+        # A rejection's reason is for its author and the coordinators.
+        told = own or access.is_coordinator
+        views.append(
+            ContributionView(
+                id=row.id,
+                anchor=row.anchor,
+                kind=row.kind,
+                status=row.status,
+                # Hidden text is for the coordinators' eyes only, the author's included.
+                text=str(data["text"])
+                if row.status != ContributionStatus.HIDDEN or access.is_coordinator
+                else "",
+                created_on=row.created_on,
+                supports=counts.get(row.id, 0),
+                mine=own,
+                supported=row.id in supported,
+                reason=decision.get("reason") if told else None,
+                note=decision.get("note") if told else None,
+            )
+        )
+    return views

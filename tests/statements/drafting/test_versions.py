@@ -1,0 +1,33 @@
+"""Draft versions: a coordinator's edit never overwrites another's."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from statements.auth.service import Identity
+from statements.drafting import service as drafting
+from statements.drafting.errors import VersionConflict
+from tests.support import staff_identity
+
+TODAY = date.today()
+
+
+def test_two_coordinators_never_overwrite_each_other(
+    app: Flask, session: Session, coordinator: Identity, room_id: str
+) -> None:
+    second = staff_identity(app, session, "second")
+    drafting.add_coordinator(session, drafting.open_room(session, room_id, coordinator), "second")
+    first_access = drafting.open_room(session, room_id, coordinator)
+    second_access = drafting.open_room(session, room_id, second)
+    base = drafting.version(session, first_access).markdown
+    drafting.edit_draft(session, first_access, base + "\nFirst coordinator.\n", "One", 1, TODAY)
+    with pytest.raises(VersionConflict) as conflict:
+        drafting.edit_draft(
+            session, second_access, base + "\nSecond coordinator.\n", "Two", 1, TODAY
+        )
+    assert conflict.value.current_version == 2
+    assert "First coordinator." in drafting.version(session, second_access).markdown
