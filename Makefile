@@ -81,19 +81,18 @@ check: lint typecheck test
 # developer's tool that CI does not run: each survivor is a change to that code which no
 # test notices; they are printed and left in mutants/survivors.txt. MUTANTS names the
 # mutants to test (mutmut names or globs, e.g. MUTANTS='crypto.merkle.*'), each again on
-# every run: by default crypto/, security.py, the auth service, and the access checks of
-# the drafting and publishing services. Always on SQLite: the workers run side by side,
+# every run: by default crypto/, security.py, the auth service, the mixer of anonymous
+# writes, and the access checks of the drafting and publishing services. Always on SQLite: the workers run side by side,
 # each on files of its own, where they would share (and reset) one PostgreSQL database;
 # TEST_REDIS_URL, when set, is used (each test keeps its own prefix there).
-MUTANTS ?= crypto.* statements.security.* statements.auth.service.* \
-	statements.drafting.service.x_open_room__mutmut_* \
-	statements.drafting.service.x__keyring__mutmut_* \
-	statements.drafting.service.xǁRoomAccessǁ* \
-	statements.drafting.service.x__invitation__mutmut_* \
-	statements.drafting.service.x__writable__mutmut_* \
-	statements.drafting.service.x__own__mutmut_* \
-	statements.drafting.service.x__contribution__mutmut_* \
-	statements.drafting.service.x__moderatable__mutmut_* \
+MUTANTS ?= crypto.* statements.security.* statements.auth.service.* statements.writes.* \
+	statements.drafting.access.* \
+	statements.drafting.invitations.x__invitation__mutmut_* \
+	statements.drafting.versions.x__writable__mutmut_* \
+	statements.drafting.contributions.x__own_ids__mutmut_* \
+	statements.drafting.contributions.x__own__mutmut_* \
+	statements.drafting.contributions.x_find_contribution__mutmut_* \
+	statements.drafting.moderation.x__moderatable__mutmut_* \
 	statements.publishing.service.x_signon_open__mutmut_* \
 	statements.publishing.service.x__require_* \
 	statements.publishing.service.x__staff__mutmut_* \
