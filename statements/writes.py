@@ -141,6 +141,16 @@ class QueueBusy(RuntimeError):
     """The queued writes could not all be committed in time (another worker holds them)."""
 
 
+def endorsement_withdrawal(room_id: str, tag: bytes) -> Write:
+    """The write that takes back one member's endorsement in a room."""
+    return Write(
+        key=endorsement_key(room_id, tag),
+        room_id=room_id,
+        action=ENDORSEMENT_DELETE,
+        row={"tag": tag},
+    )
+
+
 # --- applying -------------------------------------------------------------------------
 
 

@@ -51,7 +51,7 @@ from statements.models import (
     RoomState,
     random_id,
 )
-from statements.writes import ENDORSEMENT_DELETE, Write, endorsement_key
+from statements.writes import endorsement_withdrawal
 
 LANGUAGES = {
     "en": "English",
@@ -290,14 +290,7 @@ def leave_room(db: Session, access: RoomAccess) -> None:
     # in the same transaction as the membership's deletion, it would name its member.
     if access.room.state == RoomState.SIGN_ON:
         tag = access.tag(ENDORSEMENT_TAG, access.room.id)
-        access.anonymous(db).put(
-            Write(
-                key=endorsement_key(access.room.id, tag),
-                room_id=access.room.id,
-                action=ENDORSEMENT_DELETE,
-                row={"tag": tag},
-            )
-        )
+        access.anonymous(db).put(endorsement_withdrawal(access.room.id, tag))
     _drop(db, access.membership)
     # The leaver must not choose the next key, so a remaining member rotates it; every
     # write goes through open_room, which rotates first.

@@ -67,6 +67,7 @@ from statements.writes import (
     QueueBusy,
     Write,
     endorsement_key,
+    endorsement_withdrawal,
 )
 
 MAX_ORGANISATION = 200
@@ -202,14 +203,7 @@ def withdraw_endorsement(db: Session, access: RoomAccess, today: date) -> None:
     if _own_endorsement(db, access) is None:
         raise EndorsementNotFound
     tag = access.tag(ENDORSEMENT_TAG, access.room.id)
-    access.anonymous(db).put(
-        Write(
-            key=endorsement_key(access.room.id, tag),
-            room_id=access.room.id,
-            action=ENDORSEMENT_DELETE,
-            row={"tag": tag},
-        )
-    )
+    access.anonymous(db).put(endorsement_withdrawal(access.room.id, tag))
 
 
 def add_received(db: Session, access: RoomAccess, name: str, country: str) -> None:

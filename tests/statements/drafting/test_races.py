@@ -9,23 +9,21 @@ found the room sealed and left no key behind.
 
 from __future__ import annotations
 
-import secrets
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pyotp
 import pytest
-from sqlalchemy import Engine, event, select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from statements.auth import service as auth
-from statements.db import make_engine, upgrade
 from statements.drafting import service as drafting
 from statements.drafting.errors import InvitationInvalid
 from statements.models import Role, RoomKey, RoomMember
 from tests.conftest import CHEAP_KDF, TEST_DATABASE_URL
-from tests.support import STRONG_PASSPHRASE, make_room
+from tests.support import STRONG_PASSPHRASE, fresh_schema, make_room
 
 pytestmark = pytest.mark.skipif(
     not TEST_DATABASE_URL, reason="needs two connections at once: runs on PostgreSQL"
@@ -39,26 +37,8 @@ WAIT_SECONDS = 30
 def own_schema() -> Iterator[Engine]:
     """An engine whose every connection works in a fresh schema, migrated."""
     assert TEST_DATABASE_URL
-    schema = f"race_{secrets.token_hex(6)}"
-    engine = make_engine(TEST_DATABASE_URL)
-
-    @event.listens_for(engine, "connect")
-    def _search_path(connection: object, _record: object) -> None:
-        cursor = connection.cursor()  # type: ignore[attr-defined]
-        cursor.execute(f"SET search_path TO {schema}")
-        cursor.close()
-
-    with engine.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        upgrade(engine)
+    with fresh_schema(TEST_DATABASE_URL) as engine:
         yield engine
-    finally:
-        engine.dispose()
-        cleanup = make_engine(TEST_DATABASE_URL)
-        with cleanup.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        cleanup.dispose()
 
 
 def _coordinator(db: Session) -> auth.Identity:
