@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from statements.db import Database
 from statements.drafting import service as drafting
-from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, PHONE, LiveApp
-from tests.conftest import tools_required
+from tests.browser.harness import PHONE, LiveApp
 from tests.support import (
     endorse,
     join_room,
@@ -30,24 +27,6 @@ WORD = "Refugee" * 1430  # 10,010 letters, no break opportunity
 # Titles and names are capped (200 letters): as long a word as they may hold.
 SHORT_WORD = "Refugee" * 28
 DRAFT = f"# {WORD}\n\nThe draft says {WORD} once.\n\n- {WORD}\n"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    """Debian's Chromium alone: this check needs no axe-core."""
-    if not os.access(CHROMIUM, os.X_OK):
-        message = f"{CHROMIUM} is required for this browser check"
-        if tools_required():
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def _seed(app: Flask) -> tuple[str, str, str]:
@@ -90,9 +69,11 @@ def _width(page: Page, url: str) -> int:
     return int(page.evaluate("document.documentElement.scrollWidth"))
 
 
-def test_a_long_word_wraps_on_a_phone(chromium: Browser, live_app: LiveApp) -> None:
+def test_a_long_word_wraps_on_a_phone(browser: Browser, live_app: LiveApp) -> None:
+    # The journeys' Chromium: one Playwright per test session (a second one in the same
+    # process refuses to start inside the first one's event loop).
     slug, room_id, codename = _seed(live_app.app)
-    context = chromium.new_context(viewport=PHONE, base_url=live_app.base_url)
+    context = browser.new_context(viewport=PHONE, base_url=live_app.base_url)
     try:
         page = context.new_page()
         widths = {
