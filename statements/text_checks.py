@@ -15,28 +15,97 @@ KINDS = ("phone", "email", "url", "id_number", "date")
 
 # Months in the interface languages (English, Malay, Thai, Burmese, Farsi), Gregorian and,
 # for Farsi, the Solar Hijri months people in Iran and Afghanistan date events by.
-MONTHS = (
+MONTHS: tuple[str, ...] = (
     # English, with the usual abbreviations.
-    "january february march april june july august september october november "
-    "december jan feb mar apr jun jul aug sep sept oct nov dec "
+    "january",
+    "february",
+    "march",
+    "april",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
     # Malay.
-    "januari februari mac mei julai ogos oktober disember "
+    "januari",
+    "februari",
+    "mac",
+    "mei",
+    "julai",
+    "ogos",
+    "oktober",
+    "disember",
     # Thai.
-    "มกราคม กุมภาพันธ์ มีนาคม เมษายน พฤษภาคม มิถุนายน กรกฎาคม สิงหาคม กันยายน "
-    "ตุลาคม พฤศจิกายน ธันวาคม "
+    "มกราคม",
+    "กุมภาพันธ์",
+    "มีนาคม",
+    "เมษายน",
+    "พฤษภาคม",
+    "มิถุนายน",
+    "กรกฎาคม",
+    "สิงหาคม",
+    "กันยายน",
+    "ตุลาคม",
+    "พฤศจิกายน",
+    "ธันวาคม",
     # Burmese.
-    "ဇန်နဝါရီ ဖေဖော်ဝါရီ မတ် ဧပြီ မေ ဇွန် ဇူလိုင် ဩဂုတ် သြဂုတ် စက်တင်ဘာ အောက်တိုဘာ "
-    "နိုဝင်ဘာ ဒီဇင်ဘာ "
+    "ဇန်နဝါရီ",
+    "ဖေဖော်ဝါရီ",
+    "မတ်",
+    "ဧပြီ",
+    "မေ",
+    "ဇွန်",
+    "ဇူလိုင်",
+    "ဩဂုတ်",
+    "သြဂုတ်",
+    "စက်တင်ဘာ",
+    "အောက်တိုဘာ",
+    "နိုဝင်ဘာ",
+    "ဒီဇင်ဘာ",
     # Farsi: Gregorian, then Solar Hijri.
-    "ژانویه فوریه مارس آوریل مه ژوئن ژوئیه اوت سپتامبر اکتبر نوامبر دسامبر "
-    "فروردین اردیبهشت خرداد تیر مرداد شهریور مهر آبان آذر دی بهمن اسفند"
-).split()
+    "ژانویه",
+    "فوریه",
+    "مارس",
+    "آوریل",
+    "مه",
+    "ژوئن",
+    "ژوئیه",
+    "اوت",
+    "سپتامبر",
+    "اکتبر",
+    "نوامبر",
+    "دسامبر",
+    "فروردین",
+    "اردیبهشت",
+    "خرداد",
+    "تیر",
+    "مرداد",
+    "شهریور",
+    "مهر",
+    "آبان",
+    "آذر",
+    "دی",
+    "بهمن",
+    "اسفند",
+)
 
 # "May" only with its capital: "3 may be held" is not a date.
 _MONTH = (
-    "(?:(?-i:May)|"
-    + "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
-    + ")"
+    "(?:(?-i:May)|" + "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True)) + ")"
 )
 # Day numbers, with English ordinals ("12th"); the month may come before or after.
 _DAY = r"(?:[12][0-9]|3[01]|0?[1-9])(?:st|nd|rd|th)?"
@@ -76,7 +145,7 @@ _PHONE = re.compile(
     rf"{_NOT_DIGIT_BEFORE}(?:\+|00)?\(?[0-9]{{1,4}}\)?(?:[ .-]?\(?[0-9]{{1,5}}\)?){{2,6}}"
     rf"{_NOT_DIGIT_AFTER}"
 )
-_YEAR_RANGE = re.compile(r"(?:1[89]|20)[0-9]{2}\s*[-–]\s*(?:1[89]|20)?[0-9]{2}")
+_YEAR_RANGE = re.compile(r"(?:1[89]|20)[0-9]{2}\s*[-\u2013]\s*(?:1[89]|20)?[0-9]{2}")
 # A run of digits, or a code mixing them with letters and hyphens (A1234567, 354-12C01234).
 _CODE = re.compile(r"[a-z0-9][a-z0-9/-]*", re.IGNORECASE)
 MIN_ID_DIGITS = 6
