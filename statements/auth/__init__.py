@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, flash, g, redirect, request, url_for
+from flask import Flask, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_limiter import Limiter
@@ -98,6 +98,51 @@ def derive_key(secret: str, purpose: str) -> bytes:
     return hmac.new(secret.encode(), b"statements-key\x00" + purpose.encode(), "sha256").digest()
 
 
+def carries(*fields: str) -> Callable[[F], F]:
+    """Mark a form view whose typed fields survive a session that ended before it was sent.
+
+    Put it below @login_required: the sign-in page then carries these fields in hidden
+    inputs (in the page, never on the server and never in a URL), and the view must
+    answer a POST with `restore` by showing its form filled in, without acting on it.
+    """
+
+    def decorator(view: F) -> F:
+        view.carried_fields = fields  # type: ignore[attr-defined]
+        return view
+
+    return decorator
+
+
+def carried_fields(endpoint: str | None) -> tuple[str, ...]:
+    """The fields a view's form carries across a new sign-in (see carries), if any."""
+    from flask import current_app
+
+    view = current_app.view_functions.get(endpoint or "")
+    fields: tuple[str, ...] = getattr(view, "carried_fields", ())
+    return fields
+
+
+def carried_form(path: str, values: dict[str, str]) -> tuple[str, dict[str, str]] | None:
+    """A form to carry, checked: the path must be a carrying view's, the fields its own.
+
+    The path comes back from the browser, so it is matched against the routes rather
+    than trusted; fields the view does not carry are dropped.
+    """
+    from flask import current_app
+    from werkzeug.exceptions import HTTPException
+
+    if not path.startswith("/") or len(path) > 2000:
+        return None
+    try:
+        endpoint, _args = current_app.url_map.bind("localhost").match(path, method="POST")
+    except HTTPException:
+        return None
+    fields = carried_fields(str(endpoint))
+    if not fields:
+        return None
+    return path, {name: values[name] for name in fields if name in values}
+
+
 def roles_required(*roles: str) -> Callable[[F], F]:
     """Allow a view only to logged-in accounts with one of these roles."""
 
@@ -115,6 +160,15 @@ def roles_required(*roles: str) -> Callable[[F], F]:
         return cast(F, wrapped)
 
     return decorator
+
+
+def login_page(carry: tuple[str, dict[str, str]] | None = None, form: Any = None) -> str:
+    """The codename sign-in page, carrying a form's typed fields if there are some."""
+    from statements.auth.forms import CodenameLoginForm
+
+    form = form if form is not None else CodenameLoginForm(formdata=None)
+    path, carried = carry if carry else ("", {})
+    return render_template("auth/login.html", form=form, carry_path=path, carried=carried)
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -141,8 +195,9 @@ def init_app(app: Flask, settings: Settings) -> None:
         return CurrentUser(identity) if identity else None
 
     @manager.unauthorized_handler
-    def _unauthorized() -> Response:
-        if g.get("session_ended"):
+    def _unauthorized() -> Response | tuple[str, int]:
+        ended = bool(g.get("session_ended"))
+        if ended:
             flash(
                 ngettext(
                     "Your session ended: you were signed out after %(num)d minute without "
@@ -155,6 +210,13 @@ def init_app(app: Flask, settings: Settings) -> None:
             )
         else:
             flash(_("Please sign in to see that page."), "notice")
+        fields = carried_fields(request.endpoint) if request.method == "POST" else ()
+        if fields:
+            # What they typed comes back in this page's sign-in form, and from there to
+            # theirs: a redirect would lose it, and a URL would put it in history and logs.
+            carry = carried_form(request.path, request.form.to_dict())
+            if carry is not None:
+                return login_page(carry), 401
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
     @app.before_request

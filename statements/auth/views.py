@@ -23,7 +23,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from statements.auth import auth_config, now, roles_required, service, set_login_cookie
+from statements.auth import (
+    auth_config,
+    carried_form,
+    login_page,
+    now,
+    roles_required,
+    service,
+    set_login_cookie,
+)
 from statements.auth.errors import (
     AccountDisabled,
     CodenameMalformed,
@@ -100,25 +108,63 @@ def _signed_in(account_keys: tuple[Account, service.UnlockedKeys], target: str) 
     return response
 
 
+CARRY_PREFIX = "carry-"
+
+
+def _carry() -> tuple[str, dict[str, str]] | None:
+    """The form a session-ended page carried into this sign-in, if any (POST body only)."""
+    if request.method != "POST" or "carry-path" not in request.form:
+        return None
+    values = {
+        name.removeprefix(CARRY_PREFIX): value
+        for name, value in request.form.items()
+        if name.startswith(CARRY_PREFIX)
+    }
+    return carried_form(request.form["carry-path"], values)
+
+
 @blueprint.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     """Sign in with a codename."""
     form = CodenameLoginForm()
+    carry = _carry()
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
-        return render_template("auth/login.html", form=form), status
+        return login_page(carry, form), status
     try:
         account_keys = service.login_member(get_session(), auth_config(), form.codename.data or "")
     except CodenameMalformed:
         form.codename.errors = [_("A codename is made of words: letters, spaces and hyphens only.")]
-        return render_template("auth/login.html", form=form), 400
+        return login_page(carry, form), 400
     except LoginFailed:
         form.codename.errors = [str(LOGIN_FAILED_CODENAME)]
-        return render_template("auth/login.html", form=form), 401
+        return login_page(carry, form), 401
     except AccountDisabled:
         form.codename.errors = [str(DISABLED)]
-        return render_template("auth/login.html", form=form), 403
+        return login_page(carry, form), 403
+    if carry is not None:
+        return _signed_in_with_carry(account_keys, carry)
     return _signed_in(account_keys, _safe_next(request.args.get("next")))
+
+
+def _signed_in_with_carry(
+    account_keys: tuple[Account, service.UnlockedKeys], carry: tuple[str, dict[str, str]]
+) -> Response:
+    """Signed in: a page whose one button brings back the form, filled, to check and send.
+
+    A redirect cannot carry a POST body, and sending the form on their behalf would act
+    on text they have not seen again; so they press Continue. The session opens first,
+    so that the form carries a CSRF token of the new session.
+    """
+    account, keys = account_keys
+    cookie = _open_session(account, keys)
+    # The sign-in form cached a token of the CSRF seed _open_session just cleared.
+    g.pop("csrf_token", None)
+    path, carried = carry
+    page = render_template("auth/carried.html", path=path, carried=carried)
+    response = make_response(page, 200)
+    set_login_cookie(response, cookie)
+    return response
 
 
 @blueprint.route("/join", methods=["GET", "POST"])

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from statements.auth import auth_config, now
+from statements.auth import auth_config, carries, now
 from statements.auth.forms import ButtonForm
 from statements.db import Database, checkpoint, destroyed_keys, get_session
 from statements.drafting import access as access_service
@@ -65,6 +65,7 @@ from statements.drafting.versions import MAX_DRAFT
 from statements.languages import direction
 from statements.mixing import request_writes
 from statements.models import ContributionKind, RoomState
+from statements.text_checks import identifying_details
 
 blueprint = Blueprint("drafting", __name__)
 
@@ -101,6 +102,14 @@ LOG_ACTIONS: dict[str, LazyString] = {
     "rejected": _l("rejected"),
     "hidden": _l("hidden"),
     "incorporated": _l("incorporated"),
+}
+# What the preview names when a text seems to hold a detail that identifies someone.
+IDENTIFYING_DETAILS: dict[str, LazyString] = {
+    "phone": _l("a phone number"),
+    "email": _l("an email address"),
+    "url": _l("a web address"),
+    "id_number": _l("a long number, such as an ID card, case, passport or phone number"),
+    "date": _l("the date of a particular day"),
 }
 # What each named failure means to the person who met it, and its status.
 PROBLEMS: dict[type[DraftingError], tuple[int, LazyString]] = {
@@ -350,8 +359,17 @@ def seal(room_id: str) -> Any:
 # --- contributions --------------------------------------------------------------------
 
 
+def _restoring(form: ContributionForm) -> bool:
+    """Fill the form with text carried over a new sign-in (see carries); True if so."""
+    if request.method != "POST" or "restore" not in request.form:
+        return False
+    form.text.data = request.form.get("text", "")
+    return True
+
+
 @blueprint.route("/rooms/<room_id>/contribute", methods=["GET", "POST"])
 @login_required
+@carries("text", "kind", "section")
 def contribute(room_id: str) -> Any:
     """Propose a change or an addition to a section, or comment; preview first if wished."""
     access = _open(room_id)
@@ -363,9 +381,13 @@ def contribute(room_id: str) -> Any:
     section = current.section(anchor) if anchor else None
     form = ContributionForm()
     preview = None
-    if form.validate_on_submit():
+    found: tuple[str, ...] = ()
+    restored = _restoring(form)
+    if not restored and form.validate_on_submit():
         if "preview" in request.form:
             preview = form.text.data or ""
+            # A warning, never a refusal: only the member knows whether it is safe.
+            found = identifying_details(preview)
         else:
             try:
                 contribution_service.submit_contribution(
@@ -385,6 +407,7 @@ def contribute(room_id: str) -> Any:
         kind=kind,
         section=section,
         preview=preview,
+        identifying=[IDENTIFYING_DETAILS[detail] for detail in found],
         **_room_context(access),
     ), status
 
@@ -442,6 +465,7 @@ def support(room_id: str, contribution_id: str) -> Any:
 
 @blueprint.route("/rooms/<room_id>/contributions/<contribution_id>/edit", methods=["GET", "POST"])
 @login_required
+@carries("text")
 def edit_contribution(room_id: str, contribution_id: str) -> Any:
     """Change one's own pending contribution."""
     access = _open(room_id)
@@ -450,6 +474,10 @@ def edit_contribution(room_id: str, contribution_id: str) -> Any:
     if view is None:
         raise ContributionNotFound
     form = ContributionForm()
+    if _restoring(form):
+        return render_template(
+            "drafting/edit_contribution.html", form=form, view=view, **_room_context(access)
+        )
     if form.validate_on_submit():
         try:
             contribution_service.edit_contribution(
