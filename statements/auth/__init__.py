@@ -24,6 +24,7 @@ from statements.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC_BLUEPRINTS = frozenset({"public"})
+LEAVE_QUICKLY = "auth.leave_quickly"
 
 # Every form that spends a slow key derivation, so guessing and load are both bounded.
 THROTTLED_ENDPOINTS = (
@@ -219,6 +220,10 @@ def init_app(app: Flask, settings: Settings) -> None:
                 return login_page(carry), 401
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
+    @app.context_processor
+    def _session_idle_minutes() -> dict[str, int]:
+        return {"session_idle_minutes": settings.session_idle_minutes}
+
     @app.before_request
     def _resume() -> Any:
         g.identity = None
@@ -231,6 +236,9 @@ def init_app(app: Flask, settings: Settings) -> None:
             g.identity = service.resume_session(get_session(), auth_config(), cookie, now())
         except service.MalformedSessionCookie:
             g.clear_login_cookie = True
+            # Leaving must work whatever state the cookie is in.
+            if request.endpoint == LEAVE_QUICKLY:
+                return None
             return render_error(400, "session_cookie")
         except SessionEnded:
             g.clear_login_cookie = True

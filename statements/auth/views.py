@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import segno
 from flask import (
     Blueprint,
+    current_app,
     flash,
     g,
     make_response,
@@ -49,6 +50,7 @@ from statements.auth.forms import (
 )
 from statements.db import get_session
 from statements.models import Account
+from statements.settings import Settings
 
 blueprint = Blueprint("auth", __name__)
 
@@ -70,6 +72,11 @@ LOGIN_FAILED_PASSPHRASE = _l(
 )
 LOGIN_FAILED_CODENAME = _l("That codename is not right. Check each word and try again.")
 DISABLED = _l("This account has been disabled by an administrator.")
+# Everything this site keeps in the browser. Chromium also drops this site's pages from
+# the back/forward cache with "cache", so Back cannot bring a signed-in page out of memory.
+CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
+# Fetch Metadata values of a request this site's own pages (or the address bar) made.
+OWN_REQUEST = frozenset({"same-origin", "none"})
 
 
 def _safe_next(target: str | None) -> str:
@@ -227,6 +234,29 @@ def logout() -> Any:
     flask_session.clear()
     flash(_("You are signed out."), "notice")
     return redirect(url_for("public.index"))
+
+
+@blueprint.route("/leave", methods=["GET"])
+def leave_quickly() -> Response:
+    """Leave at once: end the session, clear what the browser keeps, open a neutral page.
+
+    A plain link, so it works on every page, public and cached ones included, with no
+    token to expire and no JavaScript. A GET that signs out invites other sites to sign
+    people out; the login cookie is SameSite=Strict, so such a request could not name the
+    session anyway, and a browser that says another site sent it (Sec-Fetch-Site) only
+    gets the neutral page: nothing is ended or cleared for it. Browsers too old to say
+    are believed: leaving must never fail the person who needs it.
+    """
+    settings: Settings = current_app.extensions["settings"]
+    response = redirect(settings.leave_quickly_url, 303)
+    if request.headers.get("Sec-Fetch-Site", "none") not in OWN_REQUEST:
+        return response
+    if current_user.is_authenticated:
+        service.end_session(get_session(), current_user.identity.session_id_hash)
+    g.clear_login_cookie = True
+    flask_session.clear()
+    response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+    return response
 
 
 def qr_svg(data: str, title: str) -> str:

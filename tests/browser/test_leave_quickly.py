@@ -1,0 +1,158 @@
+"""Leave quickly, in the real Chromium with JavaScript off, as a member interrupted would.
+
+The member types into a comment, taps Leave quickly, lands on the neutral page and
+presses Back: neither the signed-in page nor the typed words come back, and the session
+is gone on the server, so the old cookie opens nothing.
+
+Playwright launches Chromium without its back/forward cache; here it is switched back on
+(as every phone has it), so that the test shows the site keeps its pages out of it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, BrowserContext, expect, sync_playwright
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from statements.auth import cookie_name
+from statements.db import Database
+from statements.models import LoginSession
+from statements.settings import Settings
+from tests.browser.conftest import _QuietHandler
+from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, PHONE, TIMEOUT_MS, LiveApp
+from tests.conftest import tools_required
+from tests.support import join_room, make_room, staff_identity
+
+pytestmark = pytest.mark.browser
+
+NEUTRAL_PAGE = b"<!doctype html><title>Weather</title><p>Sunny with light wind.</p>"
+TYPED = "My cousin in Kuala Lumpur detention told me"
+
+
+@pytest.fixture(scope="module")
+def chromium_with_bfcache() -> Iterator[Browser]:
+    """Debian's Chromium with its back/forward cache on, as in everyday use."""
+    if not os.access(CHROMIUM, os.X_OK):
+        message = f"{CHROMIUM} is required for this browser check"
+        if tools_required():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            ignore_default_args=["--disable-back-forward-cache"],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _seed(app: Flask) -> tuple[str, str]:
+    """A drafting room with one member; the room's id and the member's codename."""
+    from statements.auth import service as auth
+
+    database: Database = app.extensions["db"]
+    with database.sessionmaker() as session:
+        coordinator = staff_identity(app, session)
+        room_id = make_room(session, coordinator)
+        account, codename, keys = auth.create_member(session, app.extensions["auth"])
+        join_room(session, coordinator, room_id, auth.Identity(account, keys, b"", b""))
+        session.commit()
+    return room_id, codename
+
+
+def _sessions(app: Flask) -> int:
+    database: Database = app.extensions["db"]
+    with database.sessionmaker() as session:
+        return session.scalar(select(func.count()).select_from(LoginSession)) or 0
+
+
+@pytest.fixture
+def neutral_site() -> Iterator[str]:
+    """Another site on this machine, standing in for the configured neutral page."""
+
+    def page(_environ: dict[str, object], start_response: Callable[..., object]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+        return [NEUTRAL_PAGE]
+
+    server = make_server("127.0.0.1", 0, page, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="neutral-site", daemon=True)
+    thread.start()
+    try:
+        # "localhost", not the app's 127.0.0.1: another origin, as the real one would be.
+        yield f"http://localhost:{server.server_port}/"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+def _phone(browser: Browser, live_app: LiveApp) -> BrowserContext:
+    context = browser.new_context(
+        viewport=PHONE,  # type: ignore[arg-type]
+        base_url=live_app.base_url,
+        java_script_enabled=False,
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    return context
+
+
+def test_back_after_leave_quickly_shows_nothing_typed_and_no_signed_in_page(
+    chromium_with_bfcache: Browser, live_app: LiveApp, neutral_site: str
+) -> None:
+    settings: Settings = live_app.app.extensions["settings"]
+    live_app.app.extensions["settings"] = replace(settings, leave_quickly_url=neutral_site)
+    room_id, codename = _seed(live_app.app)
+    name = cookie_name(settings)
+    context = _phone(chromium_with_bfcache, live_app)
+    try:
+        page = context.new_page()
+        page.goto("/login")
+        page.fill("input[name=codename]", codename)
+        with page.expect_navigation():
+            page.locator("main form button[type=submit]").click()
+        contribute = f"/rooms/{room_id}/contribute?kind=comment"
+        page.goto(contribute)
+        page.fill("textarea[name=text]", TYPED)
+        old_cookie = next(c["value"] for c in context.cookies() if c["name"] == name)
+        assert _sessions(live_app.app) == 1
+        # Something else this site kept in the browser, for Clear-Site-Data to remove.
+        context.add_cookies([{"name": "kept", "value": "1", "url": live_app.base_url}])
+
+        with page.expect_navigation():
+            page.locator("header a.leave").click()
+        assert page.url == neutral_site
+        assert "Sunny" in page.content()
+        # The browser kept nothing of the site, and the server kept no session.
+        assert context.cookies() == []
+        assert _sessions(live_app.app) == 0
+
+        # "commit", not "load": a page restored from the back/forward cache fires no load,
+        # and would time out here rather than fail the checks that say what went wrong.
+        page.go_back(wait_until="commit")
+        assert page.url.split("?")[0] == f"{live_app.base_url}/login", page.url
+        expect(page.locator("input[name=codename]")).to_be_visible()
+        assert TYPED not in page.content()
+        assert page.locator('form[action="/logout"]').count() == 0
+        assert page.locator(".session-note").count() == 0
+        values = [field.input_value() for field in page.locator("textarea, input").all()]
+        assert not any(TYPED in value for value in values), values
+        assert name not in {cookie["name"] for cookie in context.cookies()}
+    finally:
+        context.close()
+
+    with live_app.app.test_client() as client:
+        client.set_cookie(name, old_cookie)
+        response = client.get(contribute)
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/login")
