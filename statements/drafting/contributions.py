@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from crypto.tags import tags_equal
@@ -248,13 +248,14 @@ _flagged = exists(select(Flag.contribution_id).where(Flag.contribution_id == Con
 def visible_condition(db: Session, access: RoomAccess) -> ColumnElement[bool]:
     """Which of the room's contributions this member may see, as an SQL condition.
 
-    Coordinators see all but hidden ones. In a post-moderated room members do too. In a
-    pre-moderated room a member sees their own, the accepted and incorporated ones, and
-    those a coordinator released, except while a member's flag waits for review.
+    Coordinators see every one, and in a post-moderated room members do too (hidden ones
+    are left out by the statuses pages ask for). In a pre-moderated room a member sees
+    their own, the accepted and incorporated ones, and those a coordinator released,
+    except while a member's flag waits for review.
     """
     not_hidden = Contribution.status != ContributionStatus.HIDDEN
     if access.is_coordinator or access.room.moderation != ModerationMode.PRE:
-        return not_hidden
+        return true()
     own = _own_ids(db, access, pending_only=False)
     flagged_by_me = _queued_flags(db, access)
     waiting = and_(Contribution.status == ContributionStatus.PENDING, _flagged)
