@@ -552,7 +552,8 @@ def _views(db: Session, access: RoomAccess, rows: Sequence[Contribution]) -> lis
                 status=row.status,
                 # Hidden text is for the coordinators' eyes only, the author's included.
                 text=""
-                if removed or (row.status == ContributionStatus.HIDDEN and not access.is_coordinator)
+                if removed
+                or (row.status == ContributionStatus.HIDDEN and not access.is_coordinator)
                 else str(data["text"]),
                 created_on=row.created_on,
                 supports=counts.get(row.id, 0),

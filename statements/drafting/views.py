@@ -458,10 +458,7 @@ def flag(room_id: str, contribution_id: str) -> Any:
     access = _open(room_id)
     contribution_service.flag(get_session(), access, contribution_id)
     flash(
-        _(
-            "Thank you. The coordinators will review it for safety. Nobody can see who "
-            "asked."
-        ),
+        _("Thank you. The coordinators will review it for safety. Nobody can see who asked."),
         "notice",
     )
     return redirect(url_for("drafting.contributions", room_id=room_id))
@@ -677,10 +674,7 @@ def moderate(room_id: str, contribution_id: str) -> Any:
             # The old ciphertext must not linger in SQLite's write-ahead log.
             destroyed_keys()
             flash(
-                _(
-                    "Rejected as unsafe. Its words are destroyed; the author will see "
-                    "the reason."
-                ),
+                _("Rejected as unsafe. Its words are destroyed; the author will see the reason."),
                 "notice",
             )
         else:

@@ -157,9 +157,7 @@ def test_rooms_from_before_modes_stay_post_moderated(tmp_path: Path) -> None:
     assert mode == "post"
 
 
-def test_the_room_form_and_the_moderation_page_set_the_mode(
-    app: Flask, session: Session
-) -> None:
+def test_the_room_form_and_the_moderation_page_set_the_mode(app: Flask, session: Session) -> None:
     coordinator, client = signed_in_staff(app, session)
     opened = client.post(
         "/rooms/new",
@@ -247,9 +245,7 @@ def test_pre_moderation_over_http_with_release(app: Flask, session: Session) -> 
         },
     )
     assert released.status_code == 302
-    assert "Words for the coordinators first." in other_client.get(listing).get_data(
-        as_text=True
-    )
+    assert "Words for the coordinators first." in other_client.get(listing).get_data(as_text=True)
 
 
 def _only_pending_id(session: Session, room_id: str) -> str:
