@@ -27,9 +27,9 @@ from statements.drafting.access import (
 from statements.drafting.errors import (
     ContributionNotFound,
     DeadlinePassed,
+    FlagRefused,
     InvalidInput,
     NotPending,
-    FlagRefused,
     PendingCapReached,
     SupportRefused,
     UnknownSection,

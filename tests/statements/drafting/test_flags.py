@@ -164,7 +164,7 @@ def test_post_moderation_keeps_it_visible_and_puts_it_first_for_review(
         session, access, 1, statuses=["pending"], flagged_first=True
     )
     assert total == 5
-    assert [view.id for view in queue][0] == cid
+    assert queue[0].id == cid
     assert [view.flags for view in queue] == [1, 0, 0, 0, 0]
     assert set(others) < {view.id for view in queue}
     # Members are not told how many flagged it.
