@@ -146,6 +146,9 @@ def seed(db: Session, config: auth.AuthConfig, now: datetime, origin: str) -> De
     incorporated = submit(
         db, first, "addition", anchors[4], "- Let refugees' children attend school.", today
     )
+    # The room is pre-moderated (the default): members support what a coordinator released.
+    moderation.release(db, access, accepted.id, today)
+    moderation.release(db, access, pending_change.id, today)
     contributions.support(db, second, accepted.id, True)
     contributions.support(db, third, accepted.id, True)
     contributions.support(db, first, pending_change.id, True)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -172,6 +173,16 @@ class RoomRole(enum.StrEnum):
     COORDINATOR = "coordinator"
 
 
+class ModerationMode(enum.StrEnum):
+    """When members see each other's contributions."""
+
+    # Only the author and the coordinators see a contribution until it is accepted or
+    # released: words that could hurt someone are caught before anyone reads them.
+    PRE = "pre"
+    # Every member sees every contribution at once (the behaviour before modes existed).
+    POST = "post"
+
+
 class Room(Base):
     """A drafting room: its title and summary are a ciphertext under the room key."""
 
@@ -196,6 +207,11 @@ class Room(Base):
     # A member left: the next coordinator to open the room rotates its key.
     rotation_due: Mapped[bool] = mapped_column(default=False)
     sealed: Mapped[bool] = mapped_column(default=False)
+    # New rooms are pre-moderated; rooms opened before modes existed (no value written)
+    # stay post-moderated, since their members have already seen everything.
+    moderation: Mapped[str] = mapped_column(
+        String(16), default=ModerationMode.PRE, server_default=ModerationMode.POST
+    )
     details: Mapped[bytes] = mapped_column(LargeBinary)
 
 
@@ -310,12 +326,27 @@ class Contribution(Base):
     decision: Mapped[bytes | None] = mapped_column(LargeBinary)
     decision_key_version: Mapped[int | None]
     created_on: Mapped[date]
+    # Pre-moderation: a coordinator let members see it while it is still pending.
+    released: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Support(Base):
     """An anonymous +1: the tag dedupes one per member without saying whose."""
 
     __tablename__ = "supports"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    contribution_id: Mapped[str] = mapped_column(
+        ForeignKey("contributions.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+
+
+class Flag(Base):
+    """A member's anonymous request for a safety review: one per member and contribution,
+    deduplicated by a tag like a support, and written through the mixer like one."""
+
+    __tablename__ = "flags"
     __table_args__ = ({"sqlite_with_rowid": False},)
 
     contribution_id: Mapped[str] = mapped_column(

@@ -46,6 +46,7 @@ from statements.models import (
     Contribution,
     ContributionStatus,
     Endorsement,
+    Flag,
     Room,
     RoomState,
     Support,
@@ -65,8 +66,11 @@ SUPPORT_PUT = "support.put"
 SUPPORT_DELETE = "support.delete"
 ENDORSEMENT_PUT = "endorsement.put"
 ENDORSEMENT_DELETE = "endorsement.delete"
+# A member asks the coordinators for a safety review of a pending contribution.
+FLAG_PUT = "flag.put"
 ACTIONS = frozenset(
     {
+        FLAG_PUT,
         CONTRIBUTION_PUT,
         CONTRIBUTION_EDIT,
         CONTRIBUTION_DELETE,
@@ -130,6 +134,11 @@ def contribution_key(contribution_id: str) -> str:
 def support_key(contribution_id: str, tag: bytes) -> str:
     """The queue key of one member's support for a contribution."""
     return f"support:{contribution_id}:{tag.hex()}"
+
+
+def flag_key(contribution_id: str, tag: bytes) -> str:
+    """The queue key of one member's flag on a contribution."""
+    return f"flag:{contribution_id}:{tag.hex()}"
 
 
 def endorsement_key(room_id: str, tag: bytes) -> str:
@@ -197,6 +206,16 @@ def apply_write(db: Session, write: Write) -> None:
                 Support.contribution_id == row["contribution_id"], Support.tag == row["tag"]
             )
         )
+    elif write.action == FLAG_PUT:
+        # Only a pending contribution waits for review; a decided one needs no flag.
+        target = db.get(Contribution, row["contribution_id"])
+        if (
+            target is not None
+            and target.room_id == write.room_id
+            and target.status == ContributionStatus.PENDING
+            and db.get(Flag, (row["contribution_id"], row["tag"])) is None
+        ):
+            db.add(Flag(contribution_id=row["contribution_id"], tag=row["tag"]))
     elif write.action == ENDORSEMENT_PUT:
         if room.state != RoomState.SIGN_ON:
             return
@@ -530,7 +549,12 @@ class Mixer:
 
 # --- rewriting what the batches left ------------------------------------------------------
 
-ANONYMOUS_TABLES = {"contributions": "id", "supports": "tag", "endorsements": "id"}
+ANONYMOUS_TABLES = {
+    "contributions": "id",
+    "supports": "tag",
+    "flags": "tag",
+    "endorsements": "id",
+}
 
 
 def rewrite_anonymous_tables(engine: Engine) -> None:

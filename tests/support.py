@@ -148,8 +148,10 @@ def make_room(
     title: str = "Right to work",
     markdown: str = DRAFT,
     today: date | None = None,
+    moderation: str = "post",
 ) -> str:
-    """A drafting room opened by coordinator; returns its id."""
+    """A drafting room opened by coordinator; returns its id (post-moderated unless
+    asked: most tests are about what members do once they see each other's words)."""
     from statements.drafting import service as drafting
 
     today = today or date.today()
@@ -163,6 +165,7 @@ def make_room(
             markdown=markdown,
             contribution_deadline=today + timedelta(days=14),
             signon_deadline=today + timedelta(days=28),
+            moderation=moderation,
         ),
         today,
     )

@@ -28,6 +28,7 @@ ROOM_KEY = "room-key"
 CONTRIBUTION_TAG = "contribution"
 SUPPORT_TAG = "support"
 ENDORSEMENT_TAG = "endorsement"
+FLAG_TAG = "flag"
 # How many entries one page of a room's lists (versions, contributions, the log) shows.
 PAGE_SIZE = 25
 

@@ -13,14 +13,21 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from crypto.tags import tags_equal
-from statements.drafting.access import CONTRIBUTION_TAG, PAGE_SIZE, SUPPORT_TAG, RoomAccess
+from statements.drafting.access import (
+    CONTRIBUTION_TAG,
+    FLAG_TAG,
+    PAGE_SIZE,
+    SUPPORT_TAG,
+    RoomAccess,
+)
 from statements.drafting.errors import (
     ContributionNotFound,
     DeadlinePassed,
+    FlagRefused,
     InvalidInput,
     NotPending,
     PendingCapReached,
@@ -34,6 +41,8 @@ from statements.models import (
     Contribution,
     ContributionKind,
     ContributionStatus,
+    Flag,
+    ModerationMode,
     RoomState,
     Support,
     random_id,
@@ -42,10 +51,12 @@ from statements.writes import (
     CONTRIBUTION_DELETE,
     CONTRIBUTION_EDIT,
     CONTRIBUTION_PUT,
+    FLAG_PUT,
     SUPPORT_DELETE,
     SUPPORT_PUT,
     Write,
     contribution_key,
+    flag_key,
     support_key,
 )
 
@@ -67,6 +78,13 @@ class ContributionView:
     supported: bool
     reason: str | None = None
     note: str | None = None
+    # Its words were destroyed (rejected as unsafe, or hidden): only a placeholder is left.
+    removed: bool = False
+    released: bool = False
+    # This member has asked for a safety review of it.
+    flagged: bool = False
+    # How many members asked for a safety review: for the coordinators only.
+    flags: int = 0
 
 
 # Markdown never passes HTML through, but a contribution that tries to carry markup or
@@ -221,6 +239,44 @@ def _own(db: Session, access: RoomAccess, contribution_id: str) -> Contribution:
     return contribution
 
 
+# What a contribution's content becomes when its words are destroyed (see moderation.py).
+REMOVED = {"text": "", "base": "", "base_version": 0, "removed": True}
+
+_flagged = exists(select(Flag.contribution_id).where(Flag.contribution_id == Contribution.id))
+
+
+def visible_condition(db: Session, access: RoomAccess) -> ColumnElement[bool]:
+    """Which of the room's contributions this member may see, as an SQL condition.
+
+    Coordinators see every one, and in a post-moderated room members do too (hidden ones
+    are left out by the statuses pages ask for). In a pre-moderated room a member sees
+    their own, the accepted and incorporated ones, and those a coordinator released,
+    except while a member's flag waits for review.
+    """
+    not_hidden = Contribution.status != ContributionStatus.HIDDEN
+    if access.is_coordinator or access.room.moderation != ModerationMode.PRE:
+        return true()
+    own = _own_ids(db, access, pending_only=False)
+    flagged_by_me = _queued_flags(db, access)
+    waiting = and_(Contribution.status == ContributionStatus.PENDING, _flagged)
+    seen = or_(
+        Contribution.status.in_([ContributionStatus.ACCEPTED, ContributionStatus.INCORPORATED]),
+        and_(Contribution.released, ~waiting, ~Contribution.id.in_(flagged_by_me)),
+    )
+    return and_(not_hidden, or_(Contribution.id.in_(own), seen) if own else seen)
+
+
+def _visible(db: Session, access: RoomAccess, contribution: Contribution) -> bool:
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(Contribution)
+            .where(Contribution.id == contribution.id, visible_condition(db, access))
+        )
+        == 1
+    )
+
+
 def find_contribution(db: Session, access: RoomAccess, contribution_id: str) -> Contribution:
     """A stored contribution of this room; ContributionNotFound otherwise."""
     contribution = db.get(Contribution, contribution_id) if len(contribution_id) <= 32 else None
@@ -295,7 +351,7 @@ def _queued_supports(db: Session, access: RoomAccess) -> dict[str, bool]:
 def support(db: Session, access: RoomAccess, contribution_id: str, supported: bool) -> None:
     """Add or withdraw this member's anonymous +1."""
     contribution = find_contribution(db, access, contribution_id)
-    if contribution.status != ContributionStatus.PENDING:
+    if contribution.status != ContributionStatus.PENDING or not _visible(db, access, contribution):
         raise SupportRefused
     if tags_equal(contribution.author_tag, access.tag(CONTRIBUTION_TAG, contribution.id)):
         raise SupportRefused
@@ -309,6 +365,44 @@ def support(db: Session, access: RoomAccess, contribution_id: str, supported: bo
             key=support_key(contribution.id, tag),
             room_id=access.room.id,
             action=SUPPORT_PUT if supported else SUPPORT_DELETE,
+            row={"contribution_id": contribution.id, "tag": tag},
+        )
+    )
+
+
+def _queued_flags(db: Session, access: RoomAccess) -> set[str]:
+    """The contributions this member has flagged in writes not yet committed."""
+    return {
+        str(write.row["contribution_id"])
+        for write in access.anonymous(db).pending(access.room.id)
+        if write.action == FLAG_PUT
+        and tags_equal(
+            bytes(write.row["tag"]), access.tag(FLAG_TAG, str(write.row["contribution_id"]))
+        )
+    }
+
+
+def flag(db: Session, access: RoomAccess, contribution_id: str) -> None:
+    """Ask the coordinators, anonymously, to review a pending contribution for safety.
+
+    One flag per member and contribution (deduplicated by tag); it goes through the
+    anonymous channel like a support. Refused for one's own contribution (withdraw it).
+    """
+    contribution = find_contribution(db, access, contribution_id)
+    if contribution.status != ContributionStatus.PENDING or not _visible(db, access, contribution):
+        raise FlagRefused
+    if tags_equal(contribution.author_tag, access.tag(CONTRIBUTION_TAG, contribution.id)):
+        raise FlagRefused
+    tag = access.tag(FLAG_TAG, contribution.id)
+    if db.get(Flag, (contribution.id, tag)) is not None:
+        return
+    if contribution.id in _queued_flags(db, access):
+        return
+    access.anonymous(db).put(
+        Write(
+            key=flag_key(contribution.id, tag),
+            room_id=access.room.id,
+            action=FLAG_PUT,
             row={"contribution_id": contribution.id, "tag": tag},
         )
     )
@@ -330,26 +424,33 @@ def contributions_page(
     statuses: Sequence[str] | None = None,
     anchor: str | None = None,
     kind: str | None = None,
+    flagged_first: bool = False,
 ) -> tuple[list[ContributionView], int]:
     """A page of contributions in section order, decrypted once each, and the total.
 
-    Members see every contribution except hidden ones; the statuses filter serves the
-    moderation queue. The order (section, then random id) does not reveal submission.
+    Members see what visible_condition lets them; the statuses filter serves the
+    moderation queue, which puts flagged ones first. The order (flags, section, then
+    random id) does not reveal submission.
     """
     current = version(db, access)
     if statuses is None:
         statuses = [s for s in ContributionStatus if s != ContributionStatus.HIDDEN]
-    conditions = [Contribution.room_id == access.room.id, Contribution.status.in_(statuses)]
+    conditions = [
+        Contribution.room_id == access.room.id,
+        Contribution.status.in_(statuses),
+        visible_condition(db, access),
+    ]
     if anchor:
         conditions.append(Contribution.anchor == anchor)
     if kind:
         conditions.append(Contribution.kind == kind)
     total = db.scalar(select(func.count()).select_from(Contribution).where(*conditions)) or 0
+    order = [case((_flagged, 0), else_=1)] if flagged_first else []
     rows = list(
         db.scalars(
             select(Contribution)
             .where(*conditions)
-            .order_by(_section_order(current), Contribution.id)
+            .order_by(*order, _section_order(current), Contribution.id)
             .limit(PAGE_SIZE)
             .offset(max(page - 1, 0) * PAGE_SIZE)
         )
@@ -389,6 +490,8 @@ def _views(db: Session, access: RoomAccess, rows: Sequence[Contribution]) -> lis
     ids = [row.id for row in rows]
     counts: dict[str, int] = {}
     supported: set[str] = set()
+    flag_counts: dict[str, int] = {}
+    flagged: set[str] = set()
     if ids:
         counts = {
             cid: int(n)
@@ -406,6 +509,23 @@ def _views(db: Session, access: RoomAccess, rows: Sequence[Contribution]) -> lis
                 )
             )
         )
+        if access.is_coordinator:
+            flag_counts = {
+                cid: int(n)
+                for cid, n in db.execute(
+                    select(Flag.contribution_id, func.count())
+                    .where(Flag.contribution_id.in_(ids))
+                    .group_by(Flag.contribution_id)
+                )
+            }
+        my_flag_tags = [access.tag(FLAG_TAG, cid) for cid in ids]
+        flagged = set(
+            db.scalars(
+                select(Flag.contribution_id).where(
+                    Flag.contribution_id.in_(ids), Flag.tag.in_(my_flag_tags)
+                )
+            )
+        ) | (_queued_flags(db, access) & set(ids))
         # This member's own queued +1s show at once, in their count too.
         for cid, wanted in _queued_supports(db, access).items():
             if cid in ids and wanted != (cid in supported):
@@ -423,6 +543,7 @@ def _views(db: Session, access: RoomAccess, rows: Sequence[Contribution]) -> lis
         own = tags_equal(row.author_tag, access.tag(CONTRIBUTION_TAG, row.id))
         # A rejection's reason is for its author and the coordinators.
         told = own or access.is_coordinator
+        removed = bool(data.get("removed"))
         views.append(
             ContributionView(
                 id=row.id,
@@ -430,15 +551,20 @@ def _views(db: Session, access: RoomAccess, rows: Sequence[Contribution]) -> lis
                 kind=row.kind,
                 status=row.status,
                 # Hidden text is for the coordinators' eyes only, the author's included.
-                text=str(data["text"])
-                if row.status != ContributionStatus.HIDDEN or access.is_coordinator
-                else "",
+                text=""
+                if removed
+                or (row.status == ContributionStatus.HIDDEN and not access.is_coordinator)
+                else str(data["text"]),
                 created_on=row.created_on,
                 supports=counts.get(row.id, 0),
                 mine=own,
                 supported=row.id in supported,
                 reason=decision.get("reason") if told else None,
                 note=decision.get("note") if told else None,
+                removed=removed,
+                released=bool(row.released),
+                flagged=row.id in flagged,
+                flags=flag_counts.get(row.id, 0),
             )
         )
     return views

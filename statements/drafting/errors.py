@@ -64,6 +64,10 @@ class SupportRefused(DraftingError):
     """A member cannot support their own contribution, nor one that is not pending."""
 
 
+class FlagRefused(DraftingError):
+    """Only other members' pending contributions can be flagged for review."""
+
+
 class VersionNotFound(DraftingError):
     """No draft version with that number."""
 

@@ -42,6 +42,15 @@ REASON_LABELS: dict[str, LazyString] = {
 }
 
 
+MODERATION_MODES: dict[str, LazyString] = {
+    "pre": _l(
+        "Pre-moderation: a contribution is seen only by its author and the coordinators "
+        "until a coordinator accepts or releases it"
+    ),
+    "post": _l("Post-moderation: every member sees every contribution at once"),
+}
+
+
 def draft_too_long_message() -> str:
     """Why a draft was refused for its length, naming the limit."""
     message: str = _(
@@ -113,6 +122,26 @@ class RoomForm(Form):
     )
     contribution_deadline = DateField(_l("Contributions close on"), validators=[InputRequired()])
     signon_deadline = DateField(_l("Sign-on closes on"), validators=[InputRequired()])
+    moderation = SelectField(
+        _l("Moderation"),
+        choices=[SelectChoice(code, label) for code, label in MODERATION_MODES.items()],
+        # Left out of a form (an older page, a script): the mode that protects members.
+        default="pre",
+    )
+
+
+class ModerationModeForm(Form):
+    """A coordinator switches the room's moderation mode, saying why."""
+
+    moderation = SelectField(
+        _l("Moderation"),
+        choices=[SelectChoice(code, label) for code, label in MODERATION_MODES.items()],
+        validators=[InputRequired()],
+    )
+    reason = TextAreaField(
+        _l("Why (for the moderation log)"),
+        validators=[InputRequired(message=_l("Say why.")), Length(max=MAX_NOTE)],
+    )
 
 
 class ContributionForm(Form):

@@ -10,12 +10,12 @@ import secrets
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from statements.drafting.access import RoomAccess
-from statements.drafting.contributions import contribution_record, find_contribution
+from statements.drafting.contributions import REMOVED, contribution_record, find_contribution
 from statements.drafting.errors import (
     EditConflict,
     InvalidInput,
@@ -28,7 +28,13 @@ from statements.drafting.log import log_action
 from statements.drafting.markdown import Section, sections_from_markdown
 from statements.drafting.text import MAX_NOTE, clean_text
 from statements.drafting.versions import MAX_DRAFT, check_draft_size, commit_version, version
-from statements.models import Contribution, ContributionKind, ContributionStatus, RoomState
+from statements.models import (
+    Contribution,
+    ContributionKind,
+    ContributionStatus,
+    Flag,
+    RoomState,
+)
 
 REJECT_REASONS = ("duplicate", "out_of_scope", "offensive", "unsafe", "other")
 
@@ -69,7 +75,27 @@ def _decide(
         contribution.decision = access.keyring.seal(
             "decision", contribution_record(contribution), access.room.key_version, decision
         )
+    # Decided: no longer waiting for a safety review.
+    db.execute(delete(Flag).where(Flag.contribution_id == contribution.id))
     log_action(db, access, today, status, contribution=contribution.id, **decision)
+
+
+def _destroy_words(access: RoomAccess, contribution: Contribution) -> None:
+    """Overwrite the contribution's ciphertext with a fresh one of an empty placeholder.
+
+    Hiding the text is not enough for words that could get someone detained: a copy of
+    the database with any member's keys would still read them. The row keeps its kind,
+    section, status and the decision (reason and note, which the author is shown); the
+    old ciphertext is overwritten in place (secure_delete; the view checkpoints SQLite's
+    write-ahead log after the commit, as after sealing).
+    """
+    # The placeholder says nothing, so the key it was sealed under does not matter; it
+    # keeps the row's own version where this coordinator holds it.
+    if contribution.key_version not in access.keyring.keys:
+        contribution.key_version = access.room.key_version
+    contribution.content = access.keyring.seal(
+        "contribution", contribution_record(contribution), contribution.key_version, REMOVED
+    )
 
 
 def reject(
@@ -81,12 +107,34 @@ def reject(
         raise InvalidInput("reason", "required")
     note = clean_text(note, "note", MAX_NOTE, required=False)
     _decide(db, access, contribution, ContributionStatus.REJECTED, today, reason=reason, note=note)
+    if reason == "unsafe":
+        _destroy_words(access, contribution)
+    db.flush()
+
+
+def destroys_words(action: str, reason: str | None = None) -> bool:
+    """Whether a moderation action destroys the contribution's words at rest."""
+    return action == "hide" or (action == "reject" and reason == "unsafe")
 
 
 def hide(db: Session, access: RoomAccess, contribution_id: str, today: date) -> None:
-    """Hide an abusive contribution: members no longer see its text."""
+    """Hide an abusive contribution: its words are destroyed, for members and at rest."""
     contribution = _moderatable(db, access, contribution_id)
     _decide(db, access, contribution, ContributionStatus.HIDDEN, today)
+    _destroy_words(access, contribution)
+    db.flush()
+
+
+def release(db: Session, access: RoomAccess, contribution_id: str, today: date) -> None:
+    """Let members see a pending contribution without accepting it; its flags are cleared.
+
+    In a pre-moderated room this is how a contribution becomes visible while it is
+    still open for support; in either mode it ends a safety review that found nothing.
+    """
+    contribution = _moderatable(db, access, contribution_id)
+    contribution.released = True
+    db.execute(delete(Flag).where(Flag.contribution_id == contribution.id))
+    log_action(db, access, today, "released", contribution=contribution.id)
 
 
 def mark_incorporated(db: Session, access: RoomAccess, contribution_id: str, today: date) -> None:

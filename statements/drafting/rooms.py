@@ -38,11 +38,12 @@ from statements.drafting.errors import (
 )
 from statements.drafting.log import log_action
 from statements.drafting.markdown import sections_from_markdown
-from statements.drafting.text import clean_line, clean_text
+from statements.drafting.text import MAX_NOTE, clean_line, clean_text
 from statements.drafting.versions import MAX_DRAFT, add_version, check_draft_size
 from statements.models import (
     Account,
     Invitation,
+    ModerationMode,
     Role,
     Room,
     RoomKey,
@@ -79,6 +80,7 @@ class RoomInput:
     markdown: str
     contribution_deadline: date
     signon_deadline: date
+    moderation: str = ModerationMode.PRE
 
 
 def create_room(db: Session, identity: Identity, data: RoomInput, today: date) -> Room:
@@ -94,7 +96,10 @@ def create_room(db: Session, identity: Identity, data: RoomInput, today: date) -
         raise InvalidInput("contribution_deadline", "past")
     if data.signon_deadline < data.contribution_deadline:
         raise InvalidInput("signon_deadline", "before_contribution_deadline")
+    if data.moderation not in set(ModerationMode):
+        raise InvalidInput("moderation", "unknown")
     room = Room(
+        moderation=data.moderation,
         id=random_id(),
         language=data.language,
         contribution_deadline=data.contribution_deadline,
@@ -184,6 +189,22 @@ def change_state(db: Session, access: RoomAccess, target: str, today: date) -> N
         raise WrongState(access.room.state)
     access.room.state = target
     log_action(db, access, today, "state", state=target)
+
+
+def set_moderation_mode(
+    db: Session, access: RoomAccess, mode: str, reason: str, today: date
+) -> None:
+    """Switch between pre- and post-moderation, with a reason for the moderation log."""
+    access.require_coordinator()
+    if access.room.state == RoomState.PUBLISHED:
+        raise WrongState(access.room.state)
+    if mode not in set(ModerationMode):
+        raise InvalidInput("moderation", "unknown")
+    reason = clean_text(reason, "reason", MAX_NOTE)
+    if mode == access.room.moderation:
+        return
+    access.room.moderation = mode
+    log_action(db, access, today, "moderation_mode", mode=mode, note=reason)
 
 
 def seal_room(db: Session, access: RoomAccess, typed_title: str) -> None:

@@ -30,6 +30,7 @@ from statements.drafting.errors import (
     DeadlinePassed,
     DraftingError,
     EditConflict,
+    FlagRefused,
     InvalidInput,
     InvitationInvalid,
     MemberNotFound,
@@ -47,12 +48,14 @@ from statements.drafting.errors import (
     WrongState,
 )
 from statements.drafting.forms import (
+    MODERATION_MODES,
     REASON_LABELS,
     ContributionForm,
     CoordinatorForm,
     EditDraftForm,
     InvitationForm,
     MergeForm,
+    ModerationModeForm,
     RejectForm,
     RoomForm,
     SealForm,
@@ -102,6 +105,8 @@ LOG_ACTIONS: dict[str, LazyString] = {
     "rejected": _l("rejected"),
     "hidden": _l("hidden"),
     "incorporated": _l("incorporated"),
+    "released": _l("released to members"),
+    "moderation_mode": _l("moderation mode changed"),
 }
 # What the preview names when a text seems to hold a detail that identifies someone.
 IDENTIFYING_DETAILS: dict[str, LazyString] = {
@@ -131,6 +136,10 @@ PROBLEMS: dict[type[DraftingError], tuple[int, LazyString]] = {
     ),
     NotPending: (409, _l("That contribution has already been moderated.")),
     SupportRefused: (409, _l("You can support other people's pending contributions only.")),
+    FlagRefused: (
+        409,
+        _l("You can ask for a safety review of other people's pending contributions only."),
+    ),
     MemberNotFound: (404, _l("There is no member with that number in this room.")),
     NotEligible: (400, _l("Only coordinator and administrator accounts can do that.")),
     VersionNotFound: (404, _l("There is no such version of the draft.")),
@@ -178,6 +187,7 @@ def _room_context(access: RoomAccess) -> dict[str, Any]:
         "role_names": ROLE_NAMES,
         "log_actions": LOG_ACTIONS,
         "reason_labels": REASON_LABELS,
+        "moderation_modes": MODERATION_MODES,
         "member_number": room_service.member_number(access.room.id, current_user.account.id),
         "button": ButtonForm(),
         # The draft is in the room's language, whatever the reader's interface is in.
@@ -235,6 +245,7 @@ def _room_form_input(form: RoomForm) -> RoomInput:
         markdown=markdown,
         contribution_deadline=form.contribution_deadline.data,
         signon_deadline=form.signon_deadline.data,
+        moderation=form.moderation.data or "",
     )
 
 
@@ -463,6 +474,19 @@ def support(room_id: str, contribution_id: str) -> Any:
     return redirect(url_for("drafting.contributions", room_id=room_id))
 
 
+@blueprint.route("/rooms/<room_id>/contributions/<contribution_id>/flag", methods=["POST"])
+@login_required
+def flag(room_id: str, contribution_id: str) -> Any:
+    """Ask the coordinators, anonymously, to review a contribution for safety."""
+    access = _open(room_id)
+    contribution_service.flag(get_session(), access, contribution_id)
+    flash(
+        _("Thank you. The coordinators will review it for safety. Nobody can see who asked."),
+        "notice",
+    )
+    return redirect(url_for("drafting.contributions", room_id=room_id))
+
+
 @blueprint.route("/rooms/<room_id>/contributions/<contribution_id>/edit", methods=["GET", "POST"])
 @login_required
 @carries("text")
@@ -601,17 +625,30 @@ def moderation(room_id: str) -> Any:
     """The queue of pending contributions, filterable by section and kind."""
     access = _open(room_id)
     access.require_coordinator()
+    mode_form = ModerationModeForm(formdata=None)
+    mode_form.moderation.data = access.room.moderation
+    return _moderation_page(access, mode_form)
+
+
+def _moderation_page(access: RoomAccess, mode_form: ModerationModeForm, status: int = 200) -> Any:
     page = _page()
     section = request.args.get("section") or None
     kind = request.args.get("kind") or None
     if kind is not None and kind not in set(ContributionKind):
         kind = None
     views, total = contribution_service.contributions_page(
-        get_session(), access, page, statuses=["pending"], anchor=section, kind=kind
+        get_session(),
+        access,
+        page,
+        statuses=["pending"],
+        anchor=section,
+        kind=kind,
+        flagged_first=True,
     )
     current = version_service.version(get_session(), access)
     return render_template(
         "drafting/moderation.html",
+        mode_form=mode_form,
         views=views,
         total=total,
         page=page,
@@ -623,13 +660,13 @@ def moderation(room_id: str) -> Any:
         reject_form=RejectForm(formdata=None),
         log=log_service.moderation_log(get_session(), access, 1),
         **_room_context(access),
-    )
+    ), status
 
 
 @blueprint.route("/rooms/<room_id>/moderation/<contribution_id>", methods=["POST"])
 @login_required
 def moderate(room_id: str, contribution_id: str) -> Any:
-    """Accept, reject, hide, or mark as incorporated."""
+    """Accept, reject, hide, release, or mark as incorporated."""
     access = _open(room_id)
     access.require_coordinator()
     db = get_session()
@@ -661,15 +698,48 @@ def moderate(room_id: str, contribution_id: str) -> Any:
         moderation_service.reject(
             db, access, contribution_id, form.reason.data, form.note.data or "", today()
         )
-        flash(_("Rejected. The author will see the reason."), "notice")
+        if moderation_service.destroys_words("reject", form.reason.data):
+            # The old ciphertext must not linger in SQLite's write-ahead log.
+            destroyed_keys()
+            flash(
+                _("Rejected as unsafe. Its words are destroyed; the author will see the reason."),
+                "notice",
+            )
+        else:
+            flash(_("Rejected. The author will see the reason."), "notice")
     elif action == "hide":
         moderation_service.hide(db, access, contribution_id, today())
-        flash(_("Hidden. Members no longer see its text."), "notice")
+        destroyed_keys()
+        flash(_("Hidden. Its words are destroyed: nobody can read them any more."), "notice")
+    elif action == "release":
+        moderation_service.release(db, access, contribution_id, today())
+        flash(_("Released: members can now see it. It is still pending."), "notice")
     elif action == "incorporate":
         moderation_service.mark_incorporated(db, access, contribution_id, today())
         flash(_("Marked as incorporated by hand."), "notice")
     else:
         raise NotPending
+    return redirect(url_for("drafting.moderation", room_id=room_id))
+
+
+@blueprint.route("/rooms/<room_id>/moderation-mode", methods=["POST"])
+@login_required
+def moderation_mode(room_id: str) -> Any:
+    """Switch between pre- and post-moderation, with a reason for the log."""
+    access = _open(room_id)
+    access.require_coordinator()
+    form = ModerationModeForm()
+    if not form.validate_on_submit():
+        # The page again, with what they typed and the message beside the field.
+        return _moderation_page(access, form, 400)
+    try:
+        room_service.set_moderation_mode(
+            get_session(), access, form.moderation.data or "", form.reason.data or "", today()
+        )
+    except InvalidInput:
+        form.reason.errors = [_("Say why.")]
+        return _moderation_page(access, form, 400)
+    flash(_("The moderation mode is changed."), "notice")
     return redirect(url_for("drafting.moderation", room_id=room_id))
 
 

@@ -193,6 +193,8 @@ def open_room_and_invite(coordinator: Person, words: Words) -> tuple[str, str]:
     form.locator('select[name="language"]').select_option(words.room_language)
     form.locator('[name="summary"]').fill(words.summary)
     form.locator('[name="markdown"]').fill(words.draft)
+    # Post-moderated, so the members can support each other's proposals straight away.
+    form.locator('select[name="moderation"]').select_option("post")
     coordinator.follow(form.locator('[type="submit"]'), "room-opened")
     room_path = coordinator.page.url.removeprefix(coordinator.journey.base_url)
     assert re.fullmatch(r"/rooms/[^/]+", room_path), room_path

@@ -306,6 +306,8 @@ def _open_room(server: Server) -> Drafting:
             "markdown": DRAFT,
             "contribution_deadline": (TODAY + timedelta(days=14)).isoformat(),
             "signon_deadline": (TODAY + timedelta(days=28)).isoformat(),
+            # Members support one another's words as soon as they are written.
+            "moderation": "post",
         },
     )
     assert created.status_code == 302

@@ -42,6 +42,8 @@ def _open_room(
             "markdown": DRAFT,
             "contribution_deadline": (TODAY + timedelta(days=14)).isoformat(),
             "signon_deadline": (TODAY + timedelta(days=28)).isoformat(),
+            # These tests follow members who see each other's words at once.
+            "moderation": "post",
         },
     )
     assert response.status_code == 302, response.get_data(as_text=True)
