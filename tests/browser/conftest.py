@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Playwright, sync_playwright
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from statements import create_app
@@ -49,21 +49,27 @@ def axe_source() -> str:
 
 
 @pytest.fixture(scope="session")
-def browser(axe_source: str) -> Iterator[Browser]:
-    """Debian's Chromium, headless, driven by Playwright. No browser is ever downloaded."""
+def playwright() -> Iterator[Playwright]:
+    """One Playwright for the whole run: a second one in the same process cannot start."""
     _require(
         os.access(CHROMIUM, os.X_OK),
         f"{CHROMIUM} is required for the browser tests: install it "
         "(Debian/Ubuntu: apt-get install chromium); CI does",
     )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser(axe_source: str, playwright: Playwright) -> Iterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright. No browser is ever downloaded."""
+    browser = playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+    )
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 @pytest.fixture(scope="session")

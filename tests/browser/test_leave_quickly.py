@@ -10,14 +10,13 @@ Playwright launches Chromium without its back/forward cache; here it is switched
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Playwright, expect
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
@@ -27,7 +26,6 @@ from statements.models import LoginSession
 from statements.settings import Settings
 from tests.browser.conftest import _QuietHandler
 from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, PHONE, TIMEOUT_MS, LiveApp
-from tests.conftest import tools_required
 from tests.support import join_room, make_room, staff_identity
 
 pytestmark = pytest.mark.browser
@@ -37,24 +35,18 @@ TYPED = "My cousin in Kuala Lumpur detention told me"
 
 
 @pytest.fixture(scope="module")
-def chromium_with_bfcache() -> Iterator[Browser]:
+def chromium_with_bfcache(playwright: Playwright) -> Iterator[Browser]:
     """Debian's Chromium with its back/forward cache on, as in everyday use."""
-    if not os.access(CHROMIUM, os.X_OK):
-        message = f"{CHROMIUM} is required for this browser check"
-        if tools_required():
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            ignore_default_args=["--disable-back-forward-cache"],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    browser = playwright.chromium.launch(
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=CHROMIUM_ARGS,
+        ignore_default_args=["--disable-back-forward-cache"],
+    )
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 def _seed(app: Flask) -> tuple[str, str]:
