@@ -182,6 +182,9 @@ def apply_write(db: Session, write: Write) -> None:
         elif existing.status == ContributionStatus.PENDING and existing.author_tag == bytes(
             row["author_tag"]
         ):
+            if existing.content != row["content"] and write.action == CONTRIBUTION_EDIT:
+                # Its supporters agreed with other words: new words start with none.
+                db.execute(delete(Support).where(Support.contribution_id == existing.id))
             existing.content = row["content"]
             existing.key_version = row["key_version"]
     elif write.action == CONTRIBUTION_DELETE:

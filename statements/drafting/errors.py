@@ -27,6 +27,14 @@ class WrongState(DraftingError):
         self.state = state
 
 
+class UndecidedContributions(DraftingError):
+    """Closing contributions or freezing the text would leave these undecided."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(count)
+        self.count = count
+
+
 class DeadlinePassed(DraftingError):
     """The contribution deadline has passed."""
 

@@ -34,6 +34,7 @@ from statements.drafting.errors import (
     MemberNotFound,
     NotEligible,
     TitleMismatch,
+    UndecidedContributions,
     WrongState,
 )
 from statements.drafting.log import log_action
@@ -42,6 +43,8 @@ from statements.drafting.text import MAX_NOTE, clean_line, clean_text
 from statements.drafting.versions import MAX_DRAFT, add_version, check_draft_size
 from statements.models import (
     Account,
+    Contribution,
+    ContributionStatus,
     Invitation,
     ModerationMode,
     Role,
@@ -181,12 +184,39 @@ TRANSITIONS = {
 }
 
 
-def change_state(db: Session, access: RoomAccess, target: str, today: date) -> None:
-    """Move the room to the next state of the lifecycle."""
+def undecided_count(db: Session, room_id: str) -> int:
+    """Contributions of a room still waiting for a coordinator's decision."""
+    return int(
+        db.scalar(
+            select(func.count())
+            .select_from(Contribution)
+            .where(
+                Contribution.room_id == room_id,
+                Contribution.status == ContributionStatus.PENDING,
+            )
+        )
+        or 0
+    )
+
+
+def change_state(
+    db: Session, access: RoomAccess, target: str, today: date, *, leave_undecided: bool = False
+) -> None:
+    """Move the room to the next state of the lifecycle.
+
+    Closing contributions or freezing the text while some wait for a decision is refused
+    (UndecidedContributions) until the coordinator confirms leaving them undecided: an
+    author must not be left with an eternal "pending" nobody chose.
+    """
     access.require_coordinator()
     allowed = TRANSITIONS.get(RoomState(access.room.state), ())
     if target not in allowed:
         raise WrongState(access.room.state)
+    closing = target in (RoomState.CONSOLIDATING, RoomState.SIGN_ON)
+    if closing and not leave_undecided:
+        count = undecided_count(db, access.room.id)
+        if count:
+            raise UndecidedContributions(count)
     access.room.state = target
     log_action(db, access, today, "state", state=target)
 

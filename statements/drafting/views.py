@@ -42,6 +42,7 @@ from statements.drafting.errors import (
     RoomSealed,
     SupportRefused,
     TitleMismatch,
+    UndecidedContributions,
     UnknownSection,
     VersionConflict,
     VersionNotFound,
@@ -67,7 +68,7 @@ from statements.drafting.rooms import FEW_MEMBERS, RoomInput
 from statements.drafting.versions import MAX_DRAFT
 from statements.languages import direction
 from statements.mixing import request_writes
-from statements.models import ContributionKind, RoomState
+from statements.models import ContributionKind, ContributionStatus, RoomState
 from statements.text_checks import identifying_details
 
 blueprint = Blueprint("drafting", __name__)
@@ -90,6 +91,8 @@ STATUS_NAMES: dict[str, LazyString] = {
     "rejected": _l("rejected"),
     "hidden": _l("hidden"),
     "incorporated": _l("incorporated"),
+    # Still pending once the text is frozen: nobody will decide it now.
+    "undecided": _l("not decided before the text was frozen"),
 }
 # A member's role in the room (RoomRole), as the members page shows it.
 ROLE_NAMES: dict[str, LazyString] = {
@@ -333,7 +336,28 @@ def change_state(room_id: str) -> Any:
     target = request.form.get("target", "")
     if target not in set(RoomState):
         raise WrongState(access.room.state)
-    room_service.change_state(get_session(), access, target, today())
+    try:
+        room_service.change_state(
+            get_session(),
+            access,
+            target,
+            today(),
+            leave_undecided=request.form.get("leave_undecided") == "1",
+        )
+    except UndecidedContributions as error:
+        # Show what still waits, and let the coordinator decide it or confirm.
+        views, _total = contribution_service.contributions_page(
+            get_session(), access, 1, statuses=[ContributionStatus.PENDING]
+        )
+        return render_template(
+            "drafting/undecided.html",
+            target=target,
+            target_name=STATE_NAMES[target],
+            count=error.count,
+            views=views,
+            numbers=_section_numbers(access),
+            **_room_context(access),
+        ), 409
     flash(_("The room is now at: %(stage)s.", stage=STATE_NAMES[target]), "notice")
     return redirect(url_for("drafting.room", room_id=room_id))
 

@@ -283,10 +283,11 @@ class Drafting:
         assert self.post(self.members[name].client, f"{page}/withdraw", page, {}) == 302
 
     def change_state(self, target: str) -> None:
-        """The coordinator moves the room on."""
+        """The coordinator moves the room on, leaving what is pending undecided."""
         path = f"/rooms/{self.room_id}/state"
         page = f"/rooms/{self.room_id}"
-        assert self.post(self.coordinator, path, page, {"target": target}) == 302
+        data = {"target": target, "leave_undecided": "1"}
+        assert self.post(self.coordinator, path, page, data) == 302
 
 
 def _open_room(server: Server) -> Drafting:
