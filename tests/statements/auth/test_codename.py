@@ -196,6 +196,27 @@ def test_unknown_and_wrong_account_codenames_fail_alike(
     assert service.login_member(session, config, codename)[0].id == account.id
 
 
+def test_every_wrong_codename_of_valid_words_spends_one_key_derivation(
+    app: Flask, session: Session, config: service.AuthConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The timing equalisation: no account costs what a wrong account costs.
+    account, _codename = make_member(app, session)
+    real = service.derive_master_key
+    salts: list[bytes] = []
+
+    def counting(secret: bytes, salt: bytes, params: object) -> bytes:
+        salts.append(salt)
+        return real(secret, salt, params)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "derive_master_key", counting)
+    account.lookup_id = lookup_id(config.pepper, SEVEN.encode())
+    session.commit()
+    for typed in (codenames.generate(), SEVEN):
+        with pytest.raises(LoginFailed):
+            service.login_member(session, config, typed)
+    assert len(salts) == 2
+
+
 # --- practising a new codename --------------------------------------------------------
 
 

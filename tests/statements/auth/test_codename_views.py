@@ -155,7 +155,7 @@ def test_practising_the_new_codename(client: FlaskClient) -> None:
     assert "That does not match your codename." in again
     # The codename is not shown again, and the same two words are asked for.
     assert CODENAME.search(again) is None
-    assert words[first - 1] not in again
+    assert right["first"] not in again
     assert _practice(again) == fields
 
     response = post_form(client, "/codename/practice", right, form_page="/account")
@@ -208,6 +208,7 @@ def test_replacing_the_codename(app: Flask, client: FlaskClient, session: Sessio
 
     response = post_signed_in(client, "/account/codename", {"current": old, "kind": "digits"})
     assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
     page = response.get_data(as_text=True)
     assert "the old one no longer works" in page
     found = DIGITS.search(page)
