@@ -150,13 +150,14 @@ def codename_errors(error: CodenameMalformed) -> list[str]:
 def login() -> Any:
     """Sign in with a codename."""
     form = CodenameLoginForm()
-    if not form.validate_on_submit():
-        status = 400 if form.is_submitted() else 200
-        return render_template("auth/login.html", form=form), status
+    valid = form.validate_on_submit()
     typed = form.codename.data or ""
     # The codename is not written back into the page, unless it was refused for its
     # words: then the person needs to see the word they are told to correct.
     form.codename.data = ""
+    if not valid:
+        status = 400 if form.is_submitted() else 200
+        return render_template("auth/login.html", form=form), status
     try:
         account_keys = service.login_member(get_session(), auth_config(), typed)
     except CodenameMalformed as error:
@@ -371,9 +372,11 @@ def account() -> Any:
 def replace_codename() -> Any:
     """Replace the member's codename with a new one, shown once; other sessions end."""
     form = ReplaceCodenameForm()
-    if form.validate_on_submit():
-        typed = form.current.data or ""
-        form.current.data = ""
+    valid = form.validate_on_submit()
+    typed = form.current.data or ""
+    # Never written back into the page: the codename is refused or replaced.
+    form.current.data = ""
+    if valid:
         try:
             codename = service.replace_codename(
                 get_session(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -256,3 +257,36 @@ def test_staff_have_no_codename_to_replace(
     assert "Replace your codename" not in client.get("/account").get_data(as_text=True)
     response = post_signed_in(client, "/account/codename", {"current": UNKNOWN_VALID})
     assert response.status_code == 403
+
+
+def test_replacing_a_codename_is_throttled(
+    app_with: Callable[..., Flask], session: Session
+) -> None:
+    # Each attempt spends a key derivation, and guesses the current codename.
+    app = app_with(login_rate_limit="3 per minute")
+    _account, old = make_member(app, session)
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "192.0.2.1"
+    assert login_member(client, old).status_code == 302
+    client.environ_base["REMOTE_ADDR"] = "192.0.2.2"
+    for _ in range(3):
+        response = post_signed_in(client, "/account/codename", {"current": UNKNOWN_VALID})
+        assert response.status_code == 400
+    throttled = post_signed_in(client, "/account/codename", {"current": old})
+    assert throttled.status_code == 429
+    assert login_member(app.test_client(), old).status_code in (302, 429)
+
+
+def test_a_refused_form_does_not_write_the_codename_back(
+    app: Flask, client: FlaskClient, session: Session
+) -> None:
+    _account, old = make_member(app, session)
+    assert login_member(client, old).status_code == 302
+    bad_kind = post_signed_in(client, "/account/codename", {"current": old, "kind": "emoji"})
+    assert bad_kind.status_code == 400
+    assert old not in bad_kind.get_data(as_text=True)
+    client.delete_cookie("auth")
+    too_long = "apple " * 60
+    refused = login_member(client, too_long)
+    assert refused.status_code == 400
+    assert too_long.strip() not in refused.get_data(as_text=True)
