@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from datetime import date, timedelta
 
 import pytest
 from flask import Flask
@@ -14,8 +15,18 @@ from sqlalchemy.orm import Session
 
 from crypto.tags import lookup_id
 from statements.auth import codename as codenames
+from statements.drafting import service as drafting
 from statements.models import Account
-from tests.support import login_member, make_member, make_staff, post_form, post_signed_in
+from tests.support import (
+    login_member,
+    login_staff,
+    make_member,
+    make_room,
+    make_staff,
+    post_form,
+    post_signed_in,
+    staff_identity,
+)
 
 CODENAME = re.compile(r'<p class="codename"[^>]*>([a-z -]+)</p>')
 DIGITS = re.compile(r'<p class="codename-digits"[^>]*>([^<]+)</p>')
@@ -250,8 +261,6 @@ def test_replacing_needs_the_current_codename(
 def test_staff_have_no_codename_to_replace(
     app: Flask, client: FlaskClient, session: Session
 ) -> None:
-    from tests.support import login_staff
-
     staff = make_staff(app, session)
     assert login_staff(client, app, staff).status_code == 302
     assert "Replace your codename" not in client.get("/account").get_data(as_text=True)
@@ -290,3 +299,30 @@ def test_a_refused_form_does_not_write_the_codename_back(
     refused = login_member(client, too_long)
     assert refused.status_code == 400
     assert too_long.strip() not in refused.get_data(as_text=True)
+
+
+def test_joining_by_invitation_practises_then_goes_to_the_room(
+    app: Flask, client: FlaskClient, session: Session
+) -> None:
+    coordinator = staff_identity(app, session)
+    room_id = make_room(session, coordinator)
+    today = date.today()
+    access = drafting.open_room(session, room_id, coordinator)
+    _invitation, token = drafting.create_invitation(
+        session, access, 1, today + timedelta(days=7), today
+    )
+    session.commit()
+    link = f"/invitation/{token}"
+    joined = post_form(client, link, form_page=link)
+    assert joined.status_code == 201
+    page = joined.get_data(as_text=True)
+    found = CODENAME.search(page)
+    assert found
+    words = found.group(1).split()
+    fields = _practice(page)
+    assert fields["next"] == f"/rooms/{room_id}"
+    first, second = (int(n) for n in fields["positions"].split(","))
+    right = {**fields, "first": words[first - 1], "second": words[second - 1]}
+    response = post_form(client, "/codename/practice", right, form_page="/account")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/rooms/{room_id}"
