@@ -40,12 +40,20 @@ def config(app: Flask) -> service.AuthConfig:
         "apple\u3001banana\u3001grape\uff0czebra\u3002drop-down\u06d4t-shirt yo-yo",
         "apple.banana.grape.zebra.drop-down.t-shirt.yo-yo",
         "apple-banana-grape-zebra-drop-down-t-shirt-yo-yo",
-        "apple\nbanana\r\ngrape\n\nzebra\tdrop down\nt shirt\nyoyo\n",
+        "apple\nbanana\r\ngrape\n\nzebra\tdrop down\nt shirt\nyo yo\n",
         "\uff21\uff30\uff30\uff2c\uff25 banana grape zebra dropdown tshirt yo yo",
+        "apple banana grape zebra drop-down t-shirt yo - yo",
     ],
 )
 def test_any_separators_and_any_case_read_as_one_codename(typed: str) -> None:
     assert codenames.normalize(typed) == SEVEN
+
+
+def test_every_word_of_the_list_reads_as_itself() -> None:
+    # "yoyo" and "yo-yo" are both words: reading one must never turn it into the other.
+    for word in codenames.wordlist():
+        assert codenames.normalize(" ".join([word] * 7)) == " ".join([word] * 7)
+        assert codenames.normalize_part(word.upper(), codenames.WORDS) == word
 
 
 def test_no_hyphenated_word_begins_with_a_word() -> None:
