@@ -56,8 +56,13 @@ def _words() -> frozenset[str]:
 
 @cache
 def _unhyphenated() -> dict[str, str]:
-    """The four hyphenated words (drop-down, felt-tip, t-shirt, yo-yo) typed without it."""
-    return {word.replace("-", ""): word for word in wordlist() if "-" in word}
+    """Hyphenated words (drop-down, felt-tip, t-shirt) typed without the hyphen.
+
+    Not yo-yo: "yoyo" is a word of its own in the list, and stays itself.
+    """
+    words = _words()
+    joined = {word.replace("-", ""): word for word in wordlist() if "-" in word}
+    return {typed: word for typed, word in joined.items() if typed not in words}
 
 
 def generate(words: int = CODENAME_WORDS) -> str:
