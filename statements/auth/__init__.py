@@ -33,6 +33,7 @@ THROTTLED_ENDPOINTS = (
     "auth.staff_login",
     "auth.enrol",
     "auth.change_passphrase",
+    "auth.replace_codename",
 )
 
 
@@ -183,6 +184,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         idle_minutes=settings.session_idle_minutes,
         activity_key=derive_key(settings.secret_key, "session-activity"),
         max_hours=settings.session_max_hours,
+        practice_key=derive_key(settings.secret_key, "codename-practice"),
     )
     name = cookie_name(settings)
 

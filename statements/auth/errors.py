@@ -1,5 +1,9 @@
 """Named failures of the auth service; views turn them into messages."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+
 
 class AuthError(Exception):
     """Base of every auth failure."""
@@ -15,6 +19,31 @@ class AccountDisabled(AuthError):
 
 class CodenameMalformed(AuthError):
     """The text typed cannot be a codename at all (wrong characters, far too long)."""
+
+
+@dataclass(frozen=True)
+class UnknownWord:
+    """A typed word that is not in the word list: its position (from 1) and close words."""
+
+    position: int
+    suggestions: tuple[str, ...]
+
+
+class UnknownWords(CodenameMalformed):
+    """Some typed words are not codename words; no account was looked up."""
+
+    def __init__(self, unknown: list[UnknownWord]) -> None:
+        super().__init__("unknown words")
+        self.unknown = unknown
+
+
+class WrongLength(CodenameMalformed):
+    """Fewer words, or another number of digits, than any codename has."""
+
+    def __init__(self, kind: str, count: int) -> None:
+        super().__init__(f"{count} {kind}")
+        self.kind = kind
+        self.count = count
 
 
 class WeakPassphrase(AuthError):

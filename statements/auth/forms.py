@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, PasswordField, StringField
-from wtforms.validators import EqualTo, InputRequired, Length
+from wtforms import HiddenField, PasswordField, StringField, TextAreaField
+from wtforms.validators import AnyOf, EqualTo, InputRequired, Length, Optional
 
-from statements.auth.codename import MAX_CODENAME_CHARS
+from statements.auth.codename import KINDS, MAX_CODENAME_CHARS
 from statements.auth.service import MAX_PASSPHRASE
 from statements.forms import Form
 
@@ -23,14 +23,53 @@ class ButtonForm(Form):
     """A form that is only a button: it carries the CSRF token."""
 
 
+# A codename is typed into a text area, not a password field: a person told "word 4 is
+# not a codename word" must be able to see word 4, and a codename copied from notes
+# keeps its line breaks (a password field drops them, gluing two words together).
+CODENAME_FIELD = {**SECRET_FIELD, "rows": "3", "dir": "ltr"}
+
+
 class CodenameLoginForm(Form):
     """Sign in with a codename."""
 
-    codename = PasswordField(
+    codename = TextAreaField(
         _l("Codename"),
         validators=[InputRequired(), Length(max=MAX_CODENAME_CHARS)],
-        render_kw=SECRET_FIELD,
+        render_kw=CODENAME_FIELD,
     )
+
+
+def _kind_field() -> StringField:
+    """Which kind of codename: the value of the submit button pressed (words by default)."""
+    return StringField(validators=[Optional(), AnyOf(KINDS)])
+
+
+class JoinForm(Form):
+    """Create an anonymous account, with a codename of words or of digits."""
+
+    kind = _kind_field()
+
+
+class ReplaceCodenameForm(Form):
+    """Replace a member's codename: the current one, and the kind of the new one."""
+
+    current = TextAreaField(
+        _l("Your current codename"),
+        validators=[InputRequired(), Length(max=MAX_CODENAME_CHARS)],
+        render_kw=CODENAME_FIELD,
+    )
+    kind = _kind_field()
+
+
+class PracticeForm(Form):
+    """Type two parts of a new codename; the hidden fields say which and carry a MAC."""
+
+    first = StringField(validators=[Length(max=64)], render_kw=SECRET_FIELD)
+    second = StringField(validators=[Length(max=64)], render_kw=SECRET_FIELD)
+    kind = HiddenField(validators=[InputRequired(), AnyOf(KINDS)])
+    positions = HiddenField(validators=[InputRequired(), Length(max=8)])
+    check = HiddenField(validators=[InputRequired(), Length(max=64)])
+    next = HiddenField(validators=[Length(max=2000)])
 
 
 def _code_field() -> StringField:

@@ -33,23 +33,31 @@ from statements.auth import (
     service,
     set_login_cookie,
 )
+from statements.auth import codename as codenames
 from statements.auth.errors import (
     AccountDisabled,
     CodenameMalformed,
     EnrolmentInvalid,
     LoginFailed,
     TotpInvalid,
+    UnknownWords,
     WeakPassphrase,
+    WrongLength,
 )
 from statements.auth.forms import (
     ButtonForm,
     ChangePassphraseForm,
     CodenameLoginForm,
     EnrolForm,
+    JoinForm,
+    PracticeForm,
+    ReplaceCodenameForm,
     StaffLoginForm,
 )
 from statements.db import get_session
-from statements.models import Account
+from statements.errors import render_error
+from statements.i18n import current_language
+from statements.models import Account, Role
 from statements.settings import Settings
 
 blueprint = Blueprint("auth", __name__)
@@ -71,6 +79,9 @@ LOGIN_FAILED_PASSPHRASE = _l(
     "one, wait for the next."
 )
 LOGIN_FAILED_CODENAME = _l("That codename is not right. Check each word and try again.")
+CODENAME_MALFORMED = _l(
+    "That cannot be a codename. Type its words, or its digits, as you wrote them down."
+)
 DISABLED = _l("This account has been disabled by an administrator.")
 # Everything this site keeps in the browser. Chromium also drops this site's pages from
 # the back/forward cache with "cache", so Back cannot bring a signed-in page out of memory.
@@ -130,18 +141,60 @@ def _carry() -> tuple[str, dict[str, str]] | None:
     return carried_form(request.form["carry-path"], values)
 
 
+def _number(value: int) -> str:
+    """A number written in the digits of the interface language."""
+    return codenames.localize(str(value), current_language())
+
+
+def codename_errors(error: CodenameMalformed) -> list[str]:
+    """What to tell someone whose typed codename was refused before any lookup."""
+    if isinstance(error, UnknownWords):
+        messages = []
+        for word in error.unknown[: codenames.CODENAME_WORDS]:
+            messages.append(
+                _("Word %(number)s is not a codename word.", number=_number(word.position))
+            )
+            if word.suggestions:
+                messages.append(_("Did you mean: %(words)s?", words=", ".join(word.suggestions)))
+        return messages
+    if isinstance(error, WrongLength) and error.kind == codenames.DIGITS:
+        return [
+            _(
+                "You typed %(number)s digits; a codename of digits has %(expected)s.",
+                number=_number(error.count),
+                expected=_number(codenames.CODENAME_DIGITS),
+            )
+        ]
+    if isinstance(error, WrongLength):
+        return [
+            _(
+                "You typed %(number)s words; a codename has %(expected)s.",
+                number=_number(error.count),
+                expected=_number(codenames.CODENAME_WORDS),
+            )
+        ]
+    return [str(CODENAME_MALFORMED)]
+
+
 @blueprint.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     """Sign in with a codename."""
     form = CodenameLoginForm()
     carry = _carry()
-    if not form.validate_on_submit():
+    valid = form.validate_on_submit()
+    typed = form.codename.data or ""
+    # The codename is not written back into the page, unless it was refused for its
+    # words: then the person needs to see the word they are told to correct.
+    form.codename.data = ""
+    if not valid:
         status = 400 if form.is_submitted() else 200
         return login_page(carry, form), status
     try:
-        account_keys = service.login_member(get_session(), auth_config(), form.codename.data or "")
-    except CodenameMalformed:
-        form.codename.errors = [_("A codename is made of words: letters, spaces and hyphens only.")]
+        account_keys = service.login_member(get_session(), auth_config(), typed)
+    except CodenameMalformed as error:
+        if isinstance(error, UnknownWords | WrongLength):
+            form.codename.data = typed
+        form.codename.errors = codename_errors(error)
         return login_page(carry, form), 400
     except LoginFailed:
         form.codename.errors = [str(LOGIN_FAILED_CODENAME)]
@@ -174,17 +227,74 @@ def _signed_in_with_carry(
     return response
 
 
+def codename_page(account: Account, codename: str | None, target: str, **extra: Any) -> str:
+    """The page that shows a new codename once, explains it and asks to practise it.
+
+    With codename None it is the practice form again, after a wrong answer: the
+    codename itself is never shown twice.
+    """
+    form = extra.pop("form", None) or PracticeForm(formdata=None)
+    if codename is not None:
+        drill = service.practice(auth_config(), account.id, codename)
+        form.kind.data = drill.kind
+        form.positions.data = f"{drill.positions[0]},{drill.positions[1]}"
+        form.check.data = drill.check
+        form.next.data = target
+    positions = service.parse_positions(form.positions.data or "") or (1, 2)
+    digits = form.kind.data == codenames.DIGITS
+    label = _("Group %(number)s") if digits else _("Word %(number)s")
+    form.first.label.text = label % {"number": _number(positions[0])}
+    form.second.label.text = label % {"number": _number(positions[1])}
+    shown = None
+    if codename is not None and digits:
+        shown = " ".join(codenames.parts(codename))
+    return render_template(
+        "auth/codename.html",
+        codename=codename,
+        digits=digits,
+        shown=shown,
+        localized=codenames.localize(shown, current_language()) if shown else None,
+        first=_number(positions[0]),
+        second=_number(positions[1]),
+        form=form,
+        **extra,
+    )
+
+
 @blueprint.route("/join", methods=["GET", "POST"])
 def join() -> Any:
     """Create an anonymous account: the codename is shown once, here."""
-    form = ButtonForm()
+    form = JoinForm()
     if not form.validate_on_submit():
         return render_template("auth/join.html", form=form), 400 if form.is_submitted() else 200
-    account, codename, keys = service.create_member(get_session(), auth_config())
-    page = render_template(
-        "auth/codename.html", codename=codename, next=_safe_next(request.args.get("next"))
+    account, codename, keys = service.create_member(
+        get_session(), auth_config(), form.kind.data or codenames.WORDS
     )
+    page = codename_page(account, codename, _safe_next(request.args.get("next")))
     return open_session_response(account, keys, page, 201)
+
+
+@blueprint.route("/codename/practice", methods=["POST"])
+@login_required
+def practice_codename() -> Any:
+    """Check the two parts of a new codename the member typed back."""
+    form = PracticeForm()
+    positions = service.parse_positions(form.positions.data or "")
+    if not form.validate_on_submit() or positions is None:
+        return render_error(400)
+    if service.practice_passes(
+        auth_config(),
+        current_user.account.id,
+        form.kind.data or "",
+        positions,
+        (form.first.data or "", form.second.data or ""),
+        form.check.data or "",
+    ):
+        flash(_("That is right. Keep your codename safe: you need it to sign in."), "notice")
+        return redirect(_safe_next(form.next.data))
+    form.first.data = form.second.data = ""
+    page = codename_page(current_user.account, None, "", form=form, wrong=True)
+    return page, 400
 
 
 def open_session_response(
@@ -320,11 +430,51 @@ def enrol(token: str) -> Any:
     return _signed_in((account, keys), url_for("drafting.rooms"))
 
 
+def _account_page(**forms: Any) -> str:
+    forms.setdefault("form", ChangePassphraseForm())
+    forms.setdefault("codename_form", ReplaceCodenameForm())
+    return render_template("auth/account.html", button=ButtonForm(), **forms)
+
+
 @blueprint.route("/account", methods=["GET"])
 @login_required
 def account() -> Any:
     """The signed-in account's page."""
-    return render_template("auth/account.html", form=ChangePassphraseForm(), button=ButtonForm())
+    return _account_page()
+
+
+@blueprint.route("/account/codename", methods=["POST"])
+@roles_required(Role.MEMBER)
+def replace_codename() -> Any:
+    """Replace the member's codename with a new one, shown once; other sessions end."""
+    form = ReplaceCodenameForm()
+    valid = form.validate_on_submit()
+    typed = form.current.data or ""
+    # Never written back into the page: the codename is refused or replaced.
+    form.current.data = ""
+    if valid:
+        try:
+            codename = service.replace_codename(
+                get_session(),
+                auth_config(),
+                current_user.identity,
+                typed,
+                form.kind.data or codenames.WORDS,
+            )
+        except CodenameMalformed as error:
+            form.current.errors = codename_errors(error)
+        except (LoginFailed, AccountDisabled):
+            form.current.errors = [str(LOGIN_FAILED_CODENAME)]
+        else:
+            flash(
+                _(
+                    "Your codename is replaced: the old one no longer works, and every "
+                    "other session is signed out."
+                ),
+                "notice",
+            )
+            return codename_page(current_user.account, codename, url_for("auth.account"))
+    return _account_page(codename_form=form), 400
 
 
 @blueprint.route("/account/passphrase", methods=["POST"])

@@ -899,7 +899,7 @@ def remove_member(room_id: str, number: str) -> Any:
 def invitation(token: str) -> Any:
     """Follow an invitation: join with this account, or create a codename account and join."""
     from statements.auth import service as auth_service
-    from statements.auth.views import open_session_response
+    from statements.auth.views import codename_page, open_session_response
 
     day = today()
     _purge_expired_invitations(day)
@@ -920,11 +920,7 @@ def invitation(token: str) -> Any:
     return open_session_response(
         account,
         keys,
-        render_template(
-            "auth/codename.html",
-            codename=codename,
-            next=url_for("drafting.room", room_id=room.id),
-        ),
+        codename_page(account, codename, url_for("drafting.room", room_id=room.id)),
         201,
     )
 

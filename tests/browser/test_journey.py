@@ -225,7 +225,13 @@ def join(journey: Journey, invitation: str) -> tuple[Person, Person]:
         member.follow(member.main('form[method="post"] [type="submit"]'), "codename")
         codename = member.main("p.codename").inner_text().strip()
         assert len(codename.split()) == 7, "a codename is seven words"
-        member.follow(member.main('a[href^="/rooms/"]'), "room")
+        # The practice step: type back the two words the page asks for.
+        words = codename.split()
+        form = member.main('form[method="post"]:has([name="first"])')
+        positions = form.locator('[name="positions"]').input_value().split(",")
+        form.locator('[name="first"]').fill(words[int(positions[0]) - 1])
+        form.locator('[name="second"]').fill(words[int(positions[1]) - 1])
+        member.follow(form.locator('button[type="submit"]'), "room")
     return members
 
 

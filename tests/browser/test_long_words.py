@@ -81,7 +81,7 @@ def test_a_long_word_wraps_on_a_phone(browser: Browser, live_app: LiveApp) -> No
             for path in (f"/statements/{slug}", f"/statements/{slug}/v/1", "/")
         }
         page.goto("/login")
-        page.fill("input[name=codename]", codename)
+        page.fill("[name=codename]", codename)
         page.locator("main form button[type=submit]").click()
         page.wait_for_load_state()
         for path in (f"/rooms/{room_id}", f"/rooms/{room_id}/contributions", "/rooms"):

@@ -17,7 +17,6 @@ from statements.auth import codename as codenames
 from statements.auth import service
 from statements.auth.errors import (
     AccountDisabled,
-    CodenameMalformed,
     EnrolmentInvalid,
     InvalidUsername,
     LastAdmin,
@@ -45,23 +44,6 @@ def test_codenames_have_seven_words_from_the_eff_list() -> None:
     assert codenames.generate() != codenames.generate()
 
 
-@pytest.mark.parametrize(
-    ("typed", "expected"),
-    [
-        ("Apple  Banana\tcherry\n", "apple banana cherry"),
-        ("\uff21\uff30\uff30\uff2c\uff25 t-shirt", "apple t-shirt"),  # full-width letters,
-    ],
-)
-def test_codename_normalisation(typed: str, expected: str) -> None:
-    assert codenames.normalize(typed) == expected
-
-
-@pytest.mark.parametrize("typed", ["", "   ", "apple 42", "apple;drop", "a" * 301, "apple--pie"])
-def test_malformed_codenames_are_refused(typed: str) -> None:
-    with pytest.raises(CodenameMalformed):
-        codenames.normalize(typed)
-
-
 def test_member_logs_in_by_codename_alone(
     app: Flask, session: Session, config: service.AuthConfig
 ) -> None:
@@ -78,7 +60,7 @@ def test_unknown_and_mistyped_codenames_fail_alike(
     words = codename.split()
     mistyped = " ".join([*words[:-1], "zebra" if words[-1] != "zebra" else "apple"])
     errors = []
-    for typed in (mistyped, codenames.generate(), " ".join(words[:-1])):
+    for typed in (mistyped, codenames.generate(), " ".join(reversed(words))):
         with pytest.raises(LoginFailed) as caught:
             service.login_member(session, config, typed)
         errors.append((type(caught.value), caught.value.args))
