@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
+from statements.auth import codename as codenames
 from statements.auth.service import Identity
 from statements.models import Contribution
 from tests.conftest import Clock
@@ -131,13 +132,14 @@ def test_text_typed_when_the_session_ended_comes_back_after_signing_in(
     assert carried["carry-path"] == path
     assert carried["carry-text"] == TYPED
     assert carried["carry-kind"] == "comment"
-    assert "codename" in carried
+    # The codename field (a text area, so a word to correct can be seen) is in that form.
+    assert re.search(r'<textarea[^>]*name="codename"', page)
     # The text is in the page, never in an address and never on the server.
     assert not re.search(r'(?:action|href)="[^"]*\?[^"]*"', page.split("<main", 1)[1])
     assert session.scalar(select(func.count()).select_from(Contribution)) == 0
 
-    # A wrong codename keeps it too.
-    wrong = client.post("/login", data={**carried, "codename": "not my codename at all"})
+    # A wrong codename (seven real words, nobody's) keeps it too.
+    wrong = client.post("/login", data={**carried, "codename": codenames.generate()})
     assert wrong.status_code == 401
     assert _inputs(wrong.get_data(as_text=True), "/login")["carry-text"] == TYPED
 
