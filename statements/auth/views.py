@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -270,8 +271,10 @@ def join() -> Any:
     account, codename, keys = service.create_member(
         get_session(), auth_config(), form.kind.data or codenames.WORDS
     )
-    page = codename_page(account, codename, _safe_next(request.args.get("next")))
-    return open_session_response(account, keys, page, 201)
+    target = _safe_next(request.args.get("next"))
+    return open_session_response(
+        account, keys, lambda: codename_page(account, codename, target), 201
+    )
 
 
 @blueprint.route("/codename/practice", methods=["POST"])
@@ -298,11 +301,16 @@ def practice_codename() -> Any:
 
 
 def open_session_response(
-    account: Account, keys: service.UnlockedKeys, body: str, status: int
+    account: Account, keys: service.UnlockedKeys, render: Callable[[], str], status: int
 ) -> Response:
-    """A response that signs this browser in to a new session."""
+    """A response that signs this browser in to a new session, with a page rendered in it.
+
+    The page is rendered only once the session is open: its forms must carry a CSRF token
+    of the new session, not of the one _open_session has just cleared.
+    """
     cookie = _open_session(account, keys)
-    response = make_response(body, status)
+    g.pop("csrf_token", None)
+    response = make_response(render(), status)
     set_login_cookie(response, cookie)
     return response
 

@@ -920,7 +920,7 @@ def invitation(token: str) -> Any:
     return open_session_response(
         account,
         keys,
-        codename_page(account, codename, url_for("drafting.room", room_id=room.id)),
+        lambda: codename_page(account, codename, url_for("drafting.room", room_id=room.id)),
         201,
     )
 

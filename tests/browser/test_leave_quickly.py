@@ -110,7 +110,7 @@ def test_back_after_leave_quickly_shows_nothing_typed_and_no_signed_in_page(
     try:
         page = context.new_page()
         page.goto("/login")
-        page.fill("input[name=codename]", codename)
+        page.fill("[name=codename]", codename)
         with page.expect_navigation():
             page.locator("main form button[type=submit]").click()
         contribute = f"/rooms/{room_id}/contribute?kind=comment"
@@ -133,7 +133,7 @@ def test_back_after_leave_quickly_shows_nothing_typed_and_no_signed_in_page(
         # and would time out here rather than fail the checks that say what went wrong.
         page.go_back(wait_until="commit")
         assert page.url.split("?")[0] == f"{live_app.base_url}/login", page.url
-        expect(page.locator("input[name=codename]")).to_be_visible()
+        expect(page.locator("[name=codename]")).to_be_visible()
         assert TYPED not in page.content()
         assert page.locator('form[action="/logout"]').count() == 0
         assert page.locator(".session-note").count() == 0
