@@ -485,6 +485,29 @@ def my_contributions(db: Session, access: RoomAccess) -> list[ContributionView]:
     return result
 
 
+def _counts(db: Session, model: type[Support] | type[Flag], ids: list[str]) -> dict[str, int]:
+    """How many supports (or flags) each of these contributions has."""
+    rows = db.execute(
+        select(model.contribution_id, func.count())
+        .where(model.contribution_id.in_(ids))
+        .group_by(model.contribution_id)
+    )
+    return {cid: int(n) for cid, n in rows}
+
+
+def _marked_by_me(
+    db: Session, model: type[Support] | type[Flag], ids: list[str], my_tags: list[bytes]
+) -> set[str]:
+    """Which of these contributions this member supported (or flagged), by their tags."""
+    return set(
+        db.scalars(
+            select(model.contribution_id).where(
+                model.contribution_id.in_(ids), model.tag.in_(my_tags)
+            )
+        )
+    )
+
+
 def _views(db: Session, access: RoomAccess, rows: Sequence[Contribution]) -> list[ContributionView]:
     """Contributions as pages show them: each decrypted once, supports in two queries."""
     ids = [row.id for row in rows]
@@ -493,39 +516,13 @@ def _views(db: Session, access: RoomAccess, rows: Sequence[Contribution]) -> lis
     flag_counts: dict[str, int] = {}
     flagged: set[str] = set()
     if ids:
-        counts = {
-            cid: int(n)
-            for cid, n in db.execute(
-                select(Support.contribution_id, func.count())
-                .where(Support.contribution_id.in_(ids))
-                .group_by(Support.contribution_id)
-            )
-        }
-        my_tags = [access.tag(SUPPORT_TAG, cid) for cid in ids]
-        supported = set(
-            db.scalars(
-                select(Support.contribution_id).where(
-                    Support.contribution_id.in_(ids), Support.tag.in_(my_tags)
-                )
-            )
-        )
+        counts = _counts(db, Support, ids)
+        supported = _marked_by_me(db, Support, ids, [access.tag(SUPPORT_TAG, c) for c in ids])
         if access.is_coordinator:
-            flag_counts = {
-                cid: int(n)
-                for cid, n in db.execute(
-                    select(Flag.contribution_id, func.count())
-                    .where(Flag.contribution_id.in_(ids))
-                    .group_by(Flag.contribution_id)
-                )
-            }
-        my_flag_tags = [access.tag(FLAG_TAG, cid) for cid in ids]
-        flagged = set(
-            db.scalars(
-                select(Flag.contribution_id).where(
-                    Flag.contribution_id.in_(ids), Flag.tag.in_(my_flag_tags)
-                )
-            )
-        ) | (_queued_flags(db, access) & set(ids))
+            flag_counts = _counts(db, Flag, ids)
+        flagged = _marked_by_me(db, Flag, ids, [access.tag(FLAG_TAG, c) for c in ids]) | (
+            _queued_flags(db, access) & set(ids)
+        )
         # This member's own queued +1s show at once, in their count too.
         for cid, wanted in _queued_supports(db, access).items():
             if cid in ids and wanted != (cid in supported):
