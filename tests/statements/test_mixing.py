@@ -63,15 +63,6 @@ from tests.support import staff_identity as make_staff_identity
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def batching(app_with: object, settings: Settings) -> Flask:
-    """The app with a real batch interval: writes wait in the queue until a flush."""
-    build = app_with  # type: ignore[assignment]
-    app: Flask = build(mix_interval_seconds=3600)  # type: ignore[operator]
-    app.extensions["mixer"].autostart = False
-    return app
-
-
 def make_staff_identity_in(db: Session, app: Flask) -> auth.Identity:
     """An enrolled coordinator made in a session of the test's own."""
     staff = make_staff(app, db)

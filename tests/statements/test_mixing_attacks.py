@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from statements.auth import service as auth
 from statements.models import Contribution, PublishedStatement
-from statements.settings import Settings
 from statements.writes import Mixer, QueueBusy, RedisQueue, SpoolQueue, Write
 from tests.conftest import TEST_REDIS_URL
 from tests.statements.test_mixing import (
@@ -39,16 +38,6 @@ from tests.support import (
     open_signon,
 )
 from tests.support import staff_identity as make_staff_identity
-
-
-@pytest.fixture
-def batching(app_with: object, settings: Settings) -> Flask:
-    """The app with a real batch interval: writes wait in the queue until a flush."""
-    build = app_with  # type: ignore[assignment]
-    app: Flask = build(mix_interval_seconds=3600)  # type: ignore[operator]
-    app.extensions["mixer"].autostart = False
-    return app
-
 
 # --- a member must not be able to force a batch -----------------------------------------
 
