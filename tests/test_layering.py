@@ -38,7 +38,7 @@ def test_there_are_services_to_check() -> None:
 
 DRAFTING = ROOT / "statements" / "drafting"
 # The web side of the drafting package; every other module of it is the service.
-DRAFTING_WEB = {"__init__.py", "views.py", "forms.py"}
+DRAFTING_WEB = {"__init__.py", "forms.py"}  # and the views/ package, which glob skips
 DRAFTING_SERVICE = sorted(p for p in DRAFTING.glob("*.py") if p.name not in DRAFTING_WEB)
 
 
@@ -104,3 +104,45 @@ def test_drafting_service_modules_import_each_other_without_a_cycle() -> None:
 def test_the_cycle_check_finds_a_cycle() -> None:
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b"}, "b": set(), "c": {"a", "b"}}) is None
+
+
+def _full_imports(path: Path) -> set[str]:
+    """Every module a file imports, by its full dotted name."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+FEATURES = ("auth", "admin", "drafting", "publishing", "main")
+
+
+@pytest.mark.parametrize("feature", FEATURES)
+def test_features_never_import_each_others_views(feature: str) -> None:
+    others = [f"statements.{other}.views" for other in FEATURES if other != feature]
+    for path in sorted((ROOT / "statements" / feature).rglob("*.py")):
+        imported = _full_imports(path)
+        wrong = sorted(name for name in imported for view in others if name.startswith(view))
+        assert not wrong, f"{path.relative_to(ROOT)} imports {wrong}"
+
+
+TEXT_TOOLS = sorted((ROOT / "statements" / "text").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", TEXT_TOOLS, ids=lambda p: p.name)
+def test_the_shared_text_tools_know_no_feature_and_no_web(path: Path) -> None:
+    """Markdown, diffs, cleaning and checks serve every feature, so depend on none."""
+    imported = _full_imports(path)
+    assert not {name for name in imported if name.startswith("flask")}
+    features = tuple(f"statements.{feature}" for feature in FEATURES)
+    assert not {name for name in imported if name.startswith(features)}
+
+
+def test_the_view_checks_see_imports() -> None:
+    imported = _full_imports(ROOT / "statements" / "publishing" / "views.py")
+    assert "statements.pages" in imported
+    assert len(TEXT_TOOLS) >= 4

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-import segno
 from flask import (
     Blueprint,
     current_app,
@@ -55,10 +53,16 @@ from statements.auth.forms import (
     ReplaceCodenameForm,
     StaffLoginForm,
 )
+from statements.auth.signin import (
+    codename_page,
+    localized_number,
+    open_session,
+    open_session_response,
+)
 from statements.db import get_session
 from statements.errors import render_error
-from statements.i18n import current_language
 from statements.models import Account, Role
+from statements.pages import qr_svg
 from statements.settings import Settings
 
 blueprint = Blueprint("auth", __name__)
@@ -108,20 +112,10 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _open_session(account: Account, keys: service.UnlockedKeys) -> str:
-    """Start a login session, replacing any this browser had; return its cookie value."""
-    db = get_session()
-    if current_user.is_authenticated:
-        service.end_session(db, current_user.identity.session_id_hash)
-    # A fresh CSRF seed for the new identity: nothing from before sign-in carries over.
-    flask_session.clear()
-    return service.start_session(db, auth_config(), account, keys, now())
-
-
 def _signed_in(account_keys: tuple[Account, service.UnlockedKeys], target: str) -> Response:
     """Open a session for a login that succeeded and go on to target."""
     account, keys = account_keys
-    cookie = _open_session(account, keys)
+    cookie = open_session(account, keys)
     response = redirect(target)
     set_login_cookie(response, cookie)
     return response
@@ -142,18 +136,13 @@ def _carry() -> tuple[str, dict[str, str]] | None:
     return carried_form(request.form["carry-path"], values)
 
 
-def _number(value: int) -> str:
-    """A number written in the digits of the interface language."""
-    return codenames.localize(str(value), current_language())
-
-
 def codename_errors(error: CodenameMalformed) -> list[str]:
     """What to tell someone whose typed codename was refused before any lookup."""
     if isinstance(error, UnknownWords):
         messages = []
         for word in error.unknown[: codenames.CODENAME_WORDS]:
             messages.append(
-                _("Word %(number)s is not a codename word.", number=_number(word.position))
+                _("Word %(number)s is not a codename word.", number=localized_number(word.position))
             )
             if word.suggestions:
                 messages.append(_("Did you mean: %(words)s?", words=", ".join(word.suggestions)))
@@ -162,16 +151,16 @@ def codename_errors(error: CodenameMalformed) -> list[str]:
         return [
             _(
                 "You typed %(number)s digits; a codename of digits has %(expected)s.",
-                number=_number(error.count),
-                expected=_number(codenames.CODENAME_DIGITS),
+                number=localized_number(error.count),
+                expected=localized_number(codenames.CODENAME_DIGITS),
             )
         ]
     if isinstance(error, WrongLength):
         return [
             _(
                 "You typed %(number)s words; a codename has %(expected)s.",
-                number=_number(error.count),
-                expected=_number(codenames.CODENAME_WORDS),
+                number=localized_number(error.count),
+                expected=localized_number(codenames.CODENAME_WORDS),
             )
         ]
     return [str(CODENAME_MALFORMED)]
@@ -218,48 +207,14 @@ def _signed_in_with_carry(
     so that the form carries a CSRF token of the new session.
     """
     account, keys = account_keys
-    cookie = _open_session(account, keys)
-    # The sign-in form cached a token of the CSRF seed _open_session just cleared.
+    cookie = open_session(account, keys)
+    # The sign-in form cached a token of the CSRF seed open_session just cleared.
     g.pop("csrf_token", None)
     path, carried = carry
     page = render_template("auth/carried.html", path=path, carried=carried)
     response = make_response(page, 200)
     set_login_cookie(response, cookie)
     return response
-
-
-def codename_page(account: Account, codename: str | None, target: str, **extra: Any) -> str:
-    """The page that shows a new codename once, explains it and asks to practise it.
-
-    With codename None it is the practice form again, after a wrong answer: the
-    codename itself is never shown twice.
-    """
-    form = extra.pop("form", None) or PracticeForm(formdata=None)
-    if codename is not None:
-        drill = service.practice(auth_config(), account.id, codename)
-        form.kind.data = drill.kind
-        form.positions.data = f"{drill.positions[0]},{drill.positions[1]}"
-        form.check.data = drill.check
-        form.next.data = target
-    positions = service.parse_positions(form.positions.data or "") or (1, 2)
-    digits = form.kind.data == codenames.DIGITS
-    label = _("Group %(number)s") if digits else _("Word %(number)s")
-    form.first.label.text = label % {"number": _number(positions[0])}
-    form.second.label.text = label % {"number": _number(positions[1])}
-    shown = None
-    if codename is not None and digits:
-        shown = " ".join(codenames.parts(codename))
-    return render_template(
-        "auth/codename.html",
-        codename=codename,
-        digits=digits,
-        shown=shown,
-        localized=codenames.localize(shown, current_language()) if shown else None,
-        first=_number(positions[0]),
-        second=_number(positions[1]),
-        form=form,
-        **extra,
-    )
 
 
 @blueprint.route("/join", methods=["GET", "POST"])
@@ -298,21 +253,6 @@ def practice_codename() -> Any:
     form.first.data = form.second.data = ""
     page = codename_page(current_user.account, None, "", form=form, wrong=True)
     return page, 400
-
-
-def open_session_response(
-    account: Account, keys: service.UnlockedKeys, render: Callable[[], str], status: int
-) -> Response:
-    """A response that signs this browser in to a new session, with a page rendered in it.
-
-    The page is rendered only once the session is open: its forms must carry a CSRF token
-    of the new session, not of the one _open_session has just cleared.
-    """
-    cookie = _open_session(account, keys)
-    g.pop("csrf_token", None)
-    response = make_response(render(), status)
-    set_login_cookie(response, cookie)
-    return response
 
 
 @blueprint.route("/staff/login", methods=["GET", "POST"])
@@ -375,11 +315,6 @@ def leave_quickly() -> Response:
     flask_session.clear()
     response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
     return response
-
-
-def qr_svg(data: str, title: str) -> str:
-    """An inline SVG QR code: no image request, no JavaScript."""
-    return str(segno.make(data, error="m").svg_inline(scale=4, border=4, title=title))
 
 
 @blueprint.route("/enrol/<token>", methods=["GET", "POST"])

@@ -8,7 +8,8 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the drafting blueprint."""
     from statements.auth import throttle
-    from statements.drafting.views import blueprint, markdown_html
+    from statements.drafting.views import blueprint
+    from statements.pages import markdown_html
 
     app.register_blueprint(blueprint)
     app.add_template_filter(markdown_html, "markdown")

@@ -35,7 +35,6 @@ from statements.drafting.errors import (
     UnknownSection,
     WrongState,
 )
-from statements.drafting.text import clean_text
 from statements.drafting.versions import Version, version
 from statements.models import (
     Contribution,
@@ -47,6 +46,7 @@ from statements.models import (
     Support,
     random_id,
 )
+from statements.text.clean import clean_text
 from statements.writes import (
     CONTRIBUTION_DELETE,
     CONTRIBUTION_EDIT,

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+# Typed text is cleaned by the shared text tools, which name a bad field this way too.
+from statements.text.clean import InvalidInput
+
+__all__ = ["InvalidInput"]
+
 
 class DraftingError(Exception):
     """Base of every drafting failure."""
@@ -37,15 +42,6 @@ class UndecidedContributions(DraftingError):
 
 class DeadlinePassed(DraftingError):
     """The contribution deadline has passed."""
-
-
-class InvalidInput(DraftingError):
-    """A field is missing, too long or malformed; `field` names it, `reason` says how."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
 
 
 class UnknownSection(DraftingError):

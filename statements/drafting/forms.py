@@ -12,27 +12,16 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from statements.drafting.contributions import MAX_CONTRIBUTION
 from statements.drafting.invitations import MAX_INVITATION_USES
-from statements.drafting.markdown import split_sections
 from statements.drafting.moderation import REJECT_REASONS
 from statements.drafting.rooms import LANGUAGES, MAX_SUMMARY, MAX_TITLE
-from statements.drafting.text import MAX_NOTE, normalise_text
 from statements.drafting.versions import MAX_DRAFT, MAX_SECTION, draft_length
 from statements.forms import Form
+from statements.pages import LANGUAGE_NAMES
+from statements.text.clean import MAX_NOTE, normalise_text
+from statements.text.markdown import split_sections
 
 # The statement languages of rooms.LANGUAGES, by the same codes, named in the reader's
 # language (the service keeps its plain English names: it cannot use Flask-Babel).
-LANGUAGE_NAMES: dict[str, LazyString] = {
-    "en": _l("English"),
-    "th": _l("Thai"),
-    "my": _l("Burmese"),
-    "ms": _l("Malay"),
-    "fa": _l("Farsi"),
-    "id": _l("Indonesian"),
-    "km": _l("Khmer"),
-    "ar": _l("Arabic"),
-    "bn": _l("Bengali"),
-    "ur": _l("Urdu"),
-}
 REASON_LABELS: dict[str, LazyString] = {
     "duplicate": _l("Duplicate of another contribution"),
     "out_of_scope": _l("Out of scope for this statement"),

@@ -25,8 +25,6 @@ from statements.drafting.errors import (
     WrongState,
 )
 from statements.drafting.log import log_action
-from statements.drafting.markdown import Section, sections_from_markdown
-from statements.drafting.text import MAX_NOTE, clean_text
 from statements.drafting.versions import MAX_DRAFT, check_draft_size, commit_version, version
 from statements.models import (
     Contribution,
@@ -35,6 +33,8 @@ from statements.models import (
     Flag,
     RoomState,
 )
+from statements.text.clean import MAX_NOTE, clean_text
+from statements.text.markdown import Section, sections_from_markdown
 
 REJECT_REASONS = ("duplicate", "out_of_scope", "offensive", "unsafe", "other")
 

@@ -38,8 +38,6 @@ from statements.drafting.errors import (
     WrongState,
 )
 from statements.drafting.log import log_action
-from statements.drafting.markdown import sections_from_markdown
-from statements.drafting.text import MAX_NOTE, clean_line, clean_text
 from statements.drafting.versions import MAX_DRAFT, add_version, check_draft_size
 from statements.models import (
     Account,
@@ -55,6 +53,8 @@ from statements.models import (
     RoomState,
     random_id,
 )
+from statements.text.clean import MAX_NOTE, clean_line, clean_text
+from statements.text.markdown import sections_from_markdown
 from statements.writes import endorsement_withdrawal
 
 LANGUAGES = {

@@ -42,7 +42,6 @@ from statements.drafting.invitations import (
     revoke_invitation,
 )
 from statements.drafting.log import LogLine, moderation_log
-from statements.drafting.markdown import Section
 from statements.drafting.moderation import REJECT_REASONS, accept, hide, mark_incorporated, reject
 from statements.drafting.rooms import (
     FEW_MEMBERS,
@@ -64,7 +63,6 @@ from statements.drafting.rooms import (
     remove_member,
     seal_room,
 )
-from statements.drafting.text import MAX_NOTE, clean_line, clean_text, normalise_text
 from statements.drafting.versions import (
     MAX_DRAFT,
     MAX_SECTION,
@@ -75,6 +73,8 @@ from statements.drafting.versions import (
     version,
     versions,
 )
+from statements.text.clean import MAX_NOTE, clean_line, clean_text, normalise_text
+from statements.text.markdown import Section
 
 __all__ = [
     "CONTRIBUTION_TAG",

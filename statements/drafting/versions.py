@@ -22,9 +22,9 @@ from statements.drafting.errors import (
     WrongState,
 )
 from statements.drafting.log import log_action
-from statements.drafting.markdown import Section, join_sections, sections_from_markdown
-from statements.drafting.text import MAX_NOTE, clean_text
 from statements.models import DraftVersion, Room, RoomState, random_id
+from statements.text.clean import MAX_NOTE, clean_text
+from statements.text.markdown import Section, join_sections, sections_from_markdown
 
 # A joint statement is a few thousand words. These leave room for long ones while keeping
 # every comparison of two versions, and every page that shows one, cheap (see diff.py).

@@ -19,8 +19,8 @@ from fpdf.bidi import BidiParagraph, auto_detect_base_direction
 from fpdf.enums import Align, TextDirection, WrapMode, XPos, YPos
 from fpdf.fonts import TTFFont
 
-from statements.drafting.markdown import render
 from statements.languages import RTL_LANGUAGES
+from statements.text.markdown import render
 
 LOGGER = logging.getLogger(__name__)
 
@@ -223,7 +223,7 @@ class _Block:
 
 
 class _BlockParser(HTMLParser):
-    """Turns the sanitised HTML of statements.drafting.markdown.render into blocks."""
+    """Turns the sanitised HTML of statements.text.markdown.render into blocks."""
 
     BLOCK_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "pre"})
 

@@ -41,17 +41,16 @@ from crypto.bundle import (
 )
 from crypto.signing import minisign_public_key
 from statements.db import get_session
-from statements.drafting import diff as diffs
-from statements.drafting.forms import LANGUAGE_NAMES
-from statements.drafting.markdown import render
-from statements.drafting.views import diff_labels
 from statements.errors import render_error
 from statements.i18n import TRANSLATIONS, current_language
 from statements.languages import direction
 from statements.models import SigningKeyRecord
+from statements.pages import LANGUAGE_NAMES, diff_labels
 from statements.publishing import feed, log, service
 from statements.publishing.errors import LogRangeError, StatementNotFound
 from statements.publishing.forms import VerifyForm
+from statements.text import diff as diffs
+from statements.text.markdown import render
 
 blueprint = Blueprint("public", __name__)
 

@@ -32,7 +32,6 @@ from crypto.keys import open_sealed, seal_to_public_key
 from crypto.signing import SigningKey, generate_signing_key, key_id
 from statements.auth.service import Identity
 from statements.drafting.access import ENDORSEMENT_TAG, RoomAccess, lock_room
-from statements.drafting.text import clean_line, clean_text
 from statements.drafting.versions import version
 from statements.models import (
     Account,
@@ -61,6 +60,7 @@ from statements.publishing.errors import (
     StatementNotFound,
     StatementRetracted,
 )
+from statements.text.clean import clean_line, clean_text
 from statements.writes import (
     ENDORSEMENT_DELETE,
     ENDORSEMENT_PUT,

@@ -24,13 +24,10 @@ from statements.auth import roles_required
 from statements.auth.forms import ButtonForm
 from statements.db import destroyed_keys, get_session
 from statements.drafting.access import RoomAccess, open_room
-from statements.drafting.errors import DraftingError
-from statements.drafting.forms import LANGUAGE_NAMES
 from statements.drafting.versions import version
-from statements.drafting.views import INVISIBLE_CHARACTERS, STATE_NAMES, today
-from statements.drafting.views import problem as drafting_problem
 from statements.languages import direction
 from statements.mixing import flush_queued_writes, request_writes
+from statements.pages import INVISIBLE_CHARACTERS, LANGUAGE_NAMES, STATE_NAMES, today
 from statements.publishing import service
 from statements.publishing.errors import (
     EndorsementNotFound,
@@ -87,7 +84,6 @@ FIELD_ERRORS: dict[str, LazyString] = {
 
 
 # Rooms are opened through the drafting service: its failures read the same here.
-blueprint.register_error_handler(DraftingError, drafting_problem)
 
 
 @blueprint.errorhandler(PublishingError)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from statements import text_checks
 from statements.drafting.contributions import MAX_CONTRIBUTION
-from statements.text_checks import identifying_details
+from statements.text import checks as text_checks
+from statements.text.checks import identifying_details
 
 # Text a member may preview (the form allows MAX_CONTRIBUTION characters) that made the
 # e-mail and URL patterns rescan a run from each of its characters: seconds of CPU each.

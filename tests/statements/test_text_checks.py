@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from statements.text_checks import KINDS, identifying_details, latin_digits
+from statements.text.checks import KINDS, identifying_details, latin_digits
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from statements.drafting.diff import (
+from statements.text.diff import (
     MAX_STEPS,
     Budget,
     Piece,

@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from statements.drafting import diff
 from statements.drafting import service as drafting
 from statements.drafting.errors import InvalidInput
-from statements.drafting.markdown import split_sections
 from statements.models import DraftVersion, Room
+from statements.text import diff
+from statements.text.markdown import split_sections
 from tests.support import csrf_token, login_staff, make_room, make_staff, staff_identity
 
 TODAY = date.today()

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from statements.drafting.diff import MAX_STEPS, Budget
-from statements.drafting.markdown import (
+from statements.text.diff import MAX_STEPS, Budget
+from statements.text.markdown import (
     ANCHOR_PATTERN,
     Section,
     assign_anchors,
@@ -353,7 +353,7 @@ def test_a_previous_version_with_repeated_anchors_does_not_repeat_them() -> None
 def test_fresh_anchors_never_reuse_a_previous_anchor(monkeypatch: pytest.MonkeyPatch) -> None:
     previous = [Section("s-00000001", "Old text that goes away entirely.")]
     draws = iter(["00000001", "00000001", "0000abcd"])
-    monkeypatch.setattr("statements.drafting.markdown.secrets.token_hex", lambda _n: next(draws))
+    monkeypatch.setattr("statements.text.markdown.secrets.token_hex", lambda _n: next(draws))
 
     sections = assign_anchors(previous, ["Nothing alike."])
 

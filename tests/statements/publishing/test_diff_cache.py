@@ -8,9 +8,9 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from statements.drafting import diff
 from statements.publishing import public
 from statements.publishing import service as publishing
+from statements.text import diff
 from tests.support import published_statement
 
 TODAY = date.today()

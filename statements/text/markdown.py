@@ -25,7 +25,7 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
-from statements.drafting.diff import Budget, matched, opcodes
+from statements.text.diff import Budget, matched, opcodes
 
 # \Z rather than $: "$" also matches before a trailing newline, which would let
 # "s-0123abcd\n" through wherever the pattern is used with .match().

@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import unicodedata
 
-from statements.drafting.errors import InvalidInput
-
 MAX_NOTE = 2_000
+
+
+class InvalidInput(ValueError):
+    """A field is missing, too long or malformed; `field` names it, `reason` says how."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
 
 
 def normalise_text(value: str) -> str:

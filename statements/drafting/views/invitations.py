@@ -1,0 +1,167 @@
+"""Invitations and members: links, QR codes, removing members, and joining by a link."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from flask import current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from statements.auth import auth_config
+from statements.auth.forms import ButtonForm
+from statements.db import Database, checkpoint, destroyed_keys, get_session
+from statements.drafting import invitations as invitation_service
+from statements.drafting import rooms as room_service
+from statements.drafting.errors import (
+    InvalidInput,
+    NotEligible,
+)
+from statements.drafting.forms import (
+    CoordinatorForm,
+    InvitationForm,
+)
+from statements.drafting.views.common import blueprint, open_access, room_context
+from statements.pages import today
+
+# --- invitations and members ----------------------------------------------------------
+
+
+@blueprint.route("/rooms/<room_id>/invitations", methods=["GET", "POST"])
+@login_required
+def invitations(room_id: str) -> Any:
+    """Create, list and revoke invitation links."""
+    access = open_access(room_id)
+    access.require_coordinator()
+    form = InvitationForm()
+    created = None
+    status = 200
+    if not form.is_submitted():
+        form.expires_on.data = today() + timedelta(days=7)
+    elif form.validate_on_submit():
+        try:
+            _invitation, token = invitation_service.create_invitation(
+                get_session(), access, form.uses.data or 1, form.expires_on.data, today()
+            )
+        except InvalidInput:
+            form.expires_on.errors = [_("Choose a date between today and a year from now.")]
+            status = 400
+        else:
+            link = url_for("drafting.invitation", token=token, _external=True)
+            created = (link, _qr(link))
+            status = 201
+    else:
+        status = 400
+    return render_template(
+        "drafting/invitations.html",
+        form=form,
+        created=created,
+        invitations=invitation_service.invitations(get_session(), access),
+        today=today(),
+        **room_context(access),
+    ), status
+
+
+def _qr(link: str) -> Markup:
+    from statements.pages import qr_svg
+
+    # segno's SVG holds only paths and the fixed title: no user text.
+    return Markup(qr_svg(link, _("QR code of the invitation link")))  # noqa: S704
+
+
+@blueprint.route("/rooms/<room_id>/invitations/<invitation_id>/revoke", methods=["POST"])
+@login_required
+def revoke(room_id: str, invitation_id: str) -> Any:
+    """Revoke an invitation."""
+    invitation_service.revoke_invitation(get_session(), open_access(room_id), invitation_id)
+    destroyed_keys()
+    flash(_("The invitation no longer works."), "notice")
+    return redirect(url_for("drafting.invitations", room_id=room_id))
+
+
+@blueprint.route("/rooms/<room_id>/members", methods=["GET", "POST"])
+@login_required
+def members(room_id: str) -> Any:
+    """Members by room number; add a coordinator."""
+    access = open_access(room_id)
+    form = CoordinatorForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            room_service.add_coordinator(get_session(), access, form.username.data or "")
+        except NotEligible:
+            form.username.errors = [
+                _("There is no active coordinator or admin with that username.")
+            ]
+            status = 400
+        else:
+            flash(_("They are now a coordinator of this room."), "notice")
+            return redirect(url_for("drafting.members", room_id=room_id))
+    elif form.is_submitted():
+        status = 400
+    return render_template(
+        "drafting/members.html",
+        form=form,
+        members=room_service.members(get_session(), access),
+        **room_context(access),
+    ), status
+
+
+@blueprint.route("/rooms/<room_id>/members/<number>/remove", methods=["POST"])
+@login_required
+def remove_member(room_id: str, number: str) -> Any:
+    """Remove a member; the room key is rotated."""
+    access = open_access(room_id)
+    # Checked here as well as in the service: a member's request stops before any work.
+    access.require_coordinator()
+    room_service.remove_member(get_session(), access, number, today())
+    flash(_("The member is removed and the room's key has been changed."), "notice")
+    return redirect(url_for("drafting.members", room_id=room_id))
+
+
+# --- joining by invitation ------------------------------------------------------------
+
+
+@blueprint.route("/invitation/<token>", methods=["GET", "POST"])
+def invitation(token: str) -> Any:
+    """Follow an invitation: join with this account, or create a codename account and join."""
+    from statements.auth import service as auth_service
+    from statements.auth.signin import codename_page, open_session_response
+
+    day = today()
+    _purge_expired_invitations(day)
+    db = get_session()
+    title = invitation_service.invitation_room_title(db, token, day)
+    form = ButtonForm()
+    if not form.validate_on_submit():
+        return render_template("drafting/invitation.html", title=title, form=form, token=token)
+    # The last use of an invitation destroys its keys.
+    destroyed_keys()
+    if current_user.is_authenticated:
+        room = invitation_service.accept_invitation(db, token, current_user.identity, day)
+        flash(_("Welcome to the drafting room."), "notice")
+        return redirect(url_for("drafting.room", room_id=room.id))
+    account, codename, keys = auth_service.create_member(db, auth_config())
+    identity = auth_service.Identity(account, keys, session_id_hash=b"", session_key=b"")
+    room = invitation_service.accept_invitation(db, token, identity, day)
+    return open_session_response(
+        account,
+        keys,
+        lambda: codename_page(account, codename, url_for("drafting.room", room_id=room.id)),
+        201,
+    )
+
+
+def _purge_expired_invitations(day: date) -> None:
+    """Destroy expired invitations' keys in a transaction of their own, committed now.
+
+    The request that follows may well end in a 404, and a 4xx writes nothing: the keys
+    of the expired link it was asked about must not survive that.
+    """
+    database: Database = current_app.extensions["db"]
+    with database.sessionmaker() as purge:
+        if invitation_service.purge_expired_invitations(purge, day):
+            purge.commit()
+            checkpoint(database.engine)
