@@ -69,6 +69,12 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
 
 
+def one_of(column: str, values: type[enum.StrEnum]) -> CheckConstraint:
+    """A CHECK that column holds one of an enum's values: the enum is the one source."""
+    allowed = ", ".join(f"'{value.value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=column)
+
+
 class Role(enum.StrEnum):
     """What an account may do across the platform."""
 
@@ -87,7 +93,7 @@ class Account(Base):
 
     __tablename__ = "accounts"
     __table_args__ = (
-        CheckConstraint("role IN ('admin', 'coordinator', 'member')", name="role"),
+        one_of("role", Role),
         CheckConstraint(
             "(role = 'member' AND lookup_id IS NOT NULL AND username IS NULL)"
             " OR (role <> 'member' AND username IS NOT NULL AND lookup_id IS NULL)",
@@ -188,9 +194,7 @@ class Room(Base):
 
     __tablename__ = "rooms"
     __table_args__ = (
-        CheckConstraint(
-            "state IN ('drafting', 'consolidating', 'sign-on', 'published')", name="state"
-        ),
+        one_of("state", RoomState),
         {"sqlite_with_rowid": False},
     )
 
@@ -220,7 +224,7 @@ class RoomMember(Base):
 
     __tablename__ = "room_members"
     __table_args__ = (
-        CheckConstraint("role IN ('member', 'coordinator')", name="role"),
+        one_of("role", RoomRole),
         # No rowid: it would record the order in which members joined.
         {"sqlite_with_rowid": False},
     )
@@ -303,11 +307,8 @@ class Contribution(Base):
 
     __tablename__ = "contributions"
     __table_args__ = (
-        CheckConstraint("kind IN ('amendment', 'addition', 'comment')", name="kind"),
-        CheckConstraint(
-            "status IN ('pending', 'accepted', 'rejected', 'hidden', 'incorporated')",
-            name="status",
-        ),
+        one_of("kind", ContributionKind),
+        one_of("status", ContributionStatus),
         Index("ix_contributions_room_status", "room_id", "status"),
         {"sqlite_with_rowid": False},
     )
@@ -392,7 +393,7 @@ class Endorsement(Base):
 
     __tablename__ = "endorsements"
     __table_args__ = (
-        CheckConstraint("kind IN ('public', 'anonymous', 'received')", name="kind"),
+        one_of("kind", EndorsementKind),
         # Members' endorsements are deduplicated by tag; coordinators add received ones.
         CheckConstraint("(kind = 'received') = (tag IS NULL)", name="tag"),
         CheckConstraint("(kind = 'anonymous') = (content IS NULL)", name="content"),
@@ -466,9 +467,7 @@ class PublishedStatement(Base):
     """A published statement: a family of signed versions under one slug."""
 
     __tablename__ = "published_statements"
-    __table_args__ = (
-        CheckConstraint("status IN ('published', 'corrected', 'retracted')", name="status"),
-    )
+    __table_args__ = (one_of("status", StatementStatus),)
 
     slug: Mapped[str] = mapped_column(String(80), primary_key=True)
     # The room it was drafted in: its coordinators may correct or retract it.
