@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export APP_ENV ?= development
 
-.PHONY: run test lint typecheck check clean translations lock mutate
+.PHONY: run test lint typecheck check clean translations lock mutate bench
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -123,3 +123,13 @@ translations: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) .venv-lock .pytest_cache .mypy_cache .ruff_cache .hypothesis tests/browser/node_modules
+
+# The benchmark (bench/): the app under gunicorn with production settings beside a bare
+# Flask app, measured with wrk; ratios and raw figures on one screen, in under 15 minutes.
+# Not part of CI. On PostgreSQL and Redis, with the mixed load: give a database of its own,
+#   make bench BENCH_DATABASE_URL=postgresql+psycopg://... BENCH_REDIS_URL=redis://...
+bench: $(VENV)/.installed-dev
+	@command -v wrk >/dev/null || { \
+		sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && $$sudo apt-get install -y -qq wrk; }
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
