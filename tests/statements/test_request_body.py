@@ -38,7 +38,9 @@ FORMS = ["application/x-www-form-urlencoded", "multipart/form-data; boundary=xx"
 
 def _raw_post(port: int, path: str, content_type: str, body: bytes) -> bytes:
     """Send a chunked POST as raw bytes; return the status line."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+    # A guard against a hang, not a measure: a busy machine may take long over the first
+    # request, which the worker answers only once it has imported the app.
+    with socket.create_connection(("127.0.0.1", port), timeout=120) as connection:
         connection.sendall(
             f"POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\n"
             "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n".encode()
