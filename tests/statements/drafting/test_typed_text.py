@@ -261,9 +261,9 @@ def test_text_typed_when_the_session_and_its_form_token_ended_comes_back(
     assert carried["carry-text"] == TYPED
     assert session.scalar(select(func.count()).select_from(Contribution)) == 0
     # The ended session's cookie is dropped, as when only the session ended.
-    assert any(
-        header.startswith("auth=;") for header in ended.headers.getlist("Set-Cookie")
-    ), ended.headers
+    assert any(header.startswith("auth=;") for header in ended.headers.getlist("Set-Cookie")), (
+        ended.headers
+    )
 
     # The sign-in form on that page carries a token that works: sign in, get the form back.
     signed_in = client.post("/login", data={**carried, "codename": member_client.codename})
