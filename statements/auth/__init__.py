@@ -213,22 +213,19 @@ def init_app(app: Flask, settings: Settings) -> None:
         else:
             flash(_("Please sign in to see that page."), "notice")
 
-    def _carried_sign_in() -> tuple[str, int] | None:
-        """The sign-in page carrying what a form posted here had typed, if it carries any."""
+    def _carry_posted() -> tuple[str, dict[str, str]] | None:
+        """What a form posted here had typed, if its view carries it (see carries)."""
         fields = carried_fields(request.endpoint) if request.method == "POST" else ()
-        if not fields:
-            return None
-        # What they typed comes back in this page's sign-in form, and from there to
-        # theirs: a redirect would lose it, and a URL would put it in history and logs.
-        carry = carried_form(request.path, request.form.to_dict())
-        return (login_page(carry), 401) if carry is not None else None
+        return carried_form(request.path, request.form.to_dict()) if fields else None
 
     @manager.unauthorized_handler
     def _unauthorized() -> Response | tuple[str, int]:
         _sign_in_notice(bool(g.get("session_ended")))
-        carried = _carried_sign_in()
-        if carried is not None:
-            return carried
+        carry = _carry_posted()
+        if carry is not None:
+            # What they typed comes back in this page's sign-in form, and from there to
+            # theirs: a redirect would lose it, and a URL would put it in history and logs.
+            return login_page(carry), 401
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
     @app.errorhandler(CSRFError)
@@ -239,13 +236,13 @@ def init_app(app: Flask, settings: Settings) -> None:
         # the person gets the sign-in page with their words, as when only the session
         # ended. A form another site sent (Sec-Fetch-Site) is never carried, so no site
         # can fill this site's forms; with a live session a stale token is only refused.
-        if request.headers.get("Sec-Fetch-Site", "same-origin") in ("same-origin", "none"):
+        own = request.headers.get("Sec-Fetch-Site", "same-origin") in ("same-origin", "none")
+        carry = _carry_posted() if own else None
+        if carry is not None:
             signed_in, had_session = _session_state()
             if not signed_in:
                 _sign_in_notice(had_session)
-                carried = _carried_sign_in()
-                if carried is not None:
-                    return carried
+                return login_page(carry), 401
         return render_error(400, "csrf")
 
     def _session_state() -> tuple[bool, bool]:
