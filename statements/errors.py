@@ -9,7 +9,6 @@ from flask import Flask, current_app, render_template, request
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
-from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -104,9 +103,8 @@ def render_error(status: int, key: int | str | None = None) -> tuple[str, int]:
 def init_app(app: Flask) -> None:
     """Register the handlers."""
 
-    @app.errorhandler(CSRFError)
-    def _csrf(_error: CSRFError) -> tuple[str, int]:
-        return render_error(400, "csrf")
+    # A CSRF failure is answered by statements.auth, which carries what a form had
+    # typed to the sign-in page when the session ended too (render_error(400, "csrf")).
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> tuple[str, int] | HTTPException:

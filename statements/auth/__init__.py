@@ -13,12 +13,13 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_limiter import Limiter
 from flask_login import AnonymousUserMixin, LoginManager, UserMixin, current_user
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import Forbidden
 from werkzeug.wrappers import Response
 
 from statements.auth import service
 from statements.auth.errors import SessionEnded
-from statements.db import get_session
+from statements.db import Database, get_session
 from statements.errors import render_error
 from statements.settings import Settings
 
@@ -197,9 +198,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         identity: service.Identity | None = g.get("identity")
         return CurrentUser(identity) if identity else None
 
-    @manager.unauthorized_handler
-    def _unauthorized() -> Response | tuple[str, int]:
-        ended = bool(g.get("session_ended"))
+    def _sign_in_notice(ended: bool) -> None:
         if ended:
             flash(
                 ngettext(
@@ -213,14 +212,54 @@ def init_app(app: Flask, settings: Settings) -> None:
             )
         else:
             flash(_("Please sign in to see that page."), "notice")
+
+    def _carry_posted() -> tuple[str, dict[str, str]] | None:
+        """What a form posted here had typed, if its view carries it (see carries)."""
         fields = carried_fields(request.endpoint) if request.method == "POST" else ()
-        if fields:
+        return carried_form(request.path, request.form.to_dict()) if fields else None
+
+    @manager.unauthorized_handler
+    def _unauthorized() -> Response | tuple[str, int]:
+        _sign_in_notice(bool(g.get("session_ended")))
+        carry = _carry_posted()
+        if carry is not None:
             # What they typed comes back in this page's sign-in form, and from there to
             # theirs: a redirect would lose it, and a URL would put it in history and logs.
-            carry = carried_form(request.path, request.form.to_dict())
-            if carry is not None:
-                return login_page(carry), 401
+            return login_page(carry), 401
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    @app.errorhandler(CSRFError)
+    def _csrf_failed(_error: CSRFError) -> tuple[str, int]:
+        # The CSRF check runs before the session is looked at, and a token goes stale
+        # with the session that seeded it (signing in elsewhere, leaving, a restarted
+        # browser). A form sent with both gone is a session that ended while typing:
+        # the person gets the sign-in page with their words, as when only the session
+        # ended. A form another site sent (Sec-Fetch-Site) is never carried, so no site
+        # can fill this site's forms; with a live session a stale token is only refused.
+        own = request.headers.get("Sec-Fetch-Site", "same-origin") in ("same-origin", "none")
+        carry = _carry_posted() if own else None
+        if carry is not None:
+            signed_in, had_session = _session_state()
+            if not signed_in:
+                _sign_in_notice(had_session)
+                return login_page(carry), 401
+        return render_error(400, "csrf")
+
+    def _session_state() -> tuple[bool, bool]:
+        """Whether this request's login cookie opens a session; whether it had one at all."""
+        cookie = request.cookies.get(name)
+        if not cookie:
+            return False, False
+        # The request's own database session is not open yet: the CSRF check came first.
+        # This one only reads, and is never committed.
+        database: Database = app.extensions["db"]
+        with database.sessionmaker() as db:
+            try:
+                service.resume_session(db, auth_config(), cookie, now())
+            except (service.MalformedSessionCookie, SessionEnded):
+                g.clear_login_cookie = True
+                return False, True
+        return True, True
 
     @app.context_processor
     def _session_idle_minutes() -> dict[str, int]:

@@ -237,11 +237,15 @@ class Person:
         self.page.goto(path)
         self.arrived(step)
 
-    def follow(self, target: Locator, step: str) -> None:
-        """Click a link or a submit button and wait for the page it leads to."""
+    def follow(self, target: Locator, step: str, status: int | None = None) -> None:
+        """Click a link or a submit button and wait for the page it leads to.
+
+        status: the one expected, for a page that answers 4xx by design (a sign-in page
+        carrying typed words answers 401); by default any status below 400.
+        """
         with self.page.expect_navigation():
             target.click()
-        self.arrived(step)
+        self.arrived(step, status)
 
     def download(self, link: Locator, directory: Path) -> Path:
         """Click a download link; keep the file under the name the link suggests."""
@@ -267,12 +271,13 @@ class Person:
 
     # --- the checks on every page -----------------------------------------------------
 
-    def arrived(self, step: str) -> None:
+    def arrived(self, step: str, status: int | None = None) -> None:
         """Check the page just reached: status, language, screenshot, size, axe."""
         page = self.page
         last = self.last
         assert last is not None, f"{self.name}/{step}: no page was loaded"
-        assert last.status < 400, f"{self.name}/{step}: {last.method} {page.url} -> {last.status}"
+        good = last.status == status if status is not None else last.status < 400
+        assert good, f"{self.name}/{step}: {last.method} {page.url} -> {last.status}"
         html = page.locator("html")
         language = html.get_attribute("lang")
         direction = html.get_attribute("dir")

@@ -2,7 +2,8 @@
 
 The member types into a comment, taps Leave quickly, lands on the neutral page and
 presses Back: neither the signed-in page nor the typed words come back, and the session
-is gone on the server, so the old cookie opens nothing.
+is gone on the server, so the old cookie opens nothing. In English and in Farsi (right
+to left), with every page of the site on the way checked as the journeys check theirs.
 
 Playwright launches Chromium without its back/forward cache; here it is switched back on
 (as every phone has it), so that the test shows the site keeps its pages out of it.
@@ -16,7 +17,7 @@ from dataclasses import replace
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Playwright, expect
+from playwright.sync_api import Browser, Playwright, expect
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
@@ -25,13 +26,16 @@ from statements.db import Database
 from statements.models import LoginSession
 from statements.settings import Settings
 from tests.browser.conftest import _QuietHandler
-from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, PHONE, TIMEOUT_MS, LiveApp
+from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, PHONE, Journey, LiveApp, Mode
 from tests.support import join_room, make_room, staff_identity
 
 pytestmark = pytest.mark.browser
 
 NEUTRAL_PAGE = b"<!doctype html><title>Weather</title><p>Sunny with light wind.</p>"
-TYPED = "My cousin in Kuala Lumpur detention told me"
+TYPED = {
+    "en": "My cousin in Kuala Lumpur detention told me",
+    "fa": "پسر عمویم در بازداشتگاه کوالالامپور به من گفت",
+}
 
 
 @pytest.fixture(scope="module")
@@ -89,33 +93,30 @@ def neutral_site() -> Iterator[str]:
         server.server_close()
 
 
-def _phone(browser: Browser, live_app: LiveApp) -> BrowserContext:
-    context = browser.new_context(
-        viewport=PHONE,  # type: ignore[arg-type]
-        base_url=live_app.base_url,
-        java_script_enabled=False,
-    )
-    context.set_default_timeout(TIMEOUT_MS)
-    return context
-
-
+@pytest.mark.parametrize("language", ["en", "fa"])
 def test_back_after_leave_quickly_shows_nothing_typed_and_no_signed_in_page(
-    chromium_with_bfcache: Browser, live_app: LiveApp, neutral_site: str
+    chromium_with_bfcache: Browser,
+    axe_source: str,
+    live_app: LiveApp,
+    neutral_site: str,
+    language: str,
 ) -> None:
     settings: Settings = live_app.app.extensions["settings"]
     live_app.app.extensions["settings"] = replace(settings, leave_quickly_url=neutral_site)
     room_id, codename = _seed(live_app.app)
     name = cookie_name(settings)
-    context = _phone(chromium_with_bfcache, live_app)
+    typed = TYPED[language]
+    mode = Mode(f"leave-quickly-{language}", javascript=False, language=language)
+    journey = Journey(chromium_with_bfcache, mode, live_app.base_url, axe_source)
     try:
-        page = context.new_page()
-        page.goto("/login")
+        member = journey.person("member", PHONE, language_by="header")
+        context, page = member.context, member.page
+        member.open("/login", "sign-in")
         page.fill("[name=codename]", codename)
-        with page.expect_navigation():
-            page.locator("main form button[type=submit]").click()
+        member.follow(member.main("form button[type=submit]"), "signed-in")
         contribute = f"/rooms/{room_id}/contribute?kind=comment"
-        page.goto(contribute)
-        page.fill("textarea[name=text]", TYPED)
+        member.open(contribute, "comment")
+        page.fill("textarea[name=text]", typed)
         old_cookie = next(c["value"] for c in context.cookies() if c["name"] == name)
         assert _sessions(live_app.app) == 1
         # Something else this site kept in the browser, for Clear-Site-Data to remove.
@@ -134,14 +135,22 @@ def test_back_after_leave_quickly_shows_nothing_typed_and_no_signed_in_page(
         page.go_back(wait_until="commit")
         assert page.url.split("?")[0] == f"{live_app.base_url}/login", page.url
         expect(page.locator("[name=codename]")).to_be_visible()
-        assert TYPED not in page.content()
+        assert typed not in page.content()
         assert page.locator('form[action="/logout"]').count() == 0
         assert page.locator(".session-note").count() == 0
         values = [field.input_value() for field in page.locator("textarea, input").all()]
-        assert not any(TYPED in value for value in values), values
+        assert not any(typed in value for value in values), values
         assert name not in {cookie["name"] for cookie in context.cookies()}
+        # The sign-in page Back led to, in the member's language.
+        member.arrived("back")
+    except BaseException:
+        journey.capture_failure()
+        raise
     finally:
-        context.close()
+        journey.close()
+    # The neutral page is another site by design; nothing else may be.
+    findings = [found for found in journey.findings if neutral_site not in found]
+    assert not findings, "\n".join(findings)
 
     with live_app.app.test_client() as client:
         client.set_cookie(name, old_cookie)

@@ -11,7 +11,8 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from statements.auth import auth_config
-from statements.auth.forms import ButtonForm
+from statements.auth import codename as codenames
+from statements.auth.forms import JoinForm
 from statements.db import Database, checkpoint, destroyed_keys, get_session
 from statements.drafting import invitations as invitation_service
 from statements.drafting import rooms as room_service
@@ -134,16 +135,21 @@ def invitation(token: str) -> Any:
     _purge_expired_invitations(day)
     db = get_session()
     title = invitation_service.invitation_room_title(db, token, day)
-    form = ButtonForm()
+    # A new member chooses a codename of words or of digits, as on the sign-up page.
+    form = JoinForm()
     if not form.validate_on_submit():
-        return render_template("drafting/invitation.html", title=title, form=form, token=token)
+        status = 400 if form.is_submitted() else 200
+        page = render_template("drafting/invitation.html", title=title, form=form, token=token)
+        return page, status
     # The last use of an invitation destroys its keys.
     destroyed_keys()
     if current_user.is_authenticated:
         room = invitation_service.accept_invitation(db, token, current_user.identity, day)
         flash(_("Welcome to the drafting room."), "notice")
         return redirect(url_for("drafting.room", room_id=room.id))
-    account, codename, keys = auth_service.create_member(db, auth_config())
+    account, codename, keys = auth_service.create_member(
+        db, auth_config(), form.kind.data or codenames.WORDS
+    )
     identity = auth_service.Identity(account, keys, session_id_hash=b"", session_key=b"")
     room = invitation_service.accept_invitation(db, token, identity, day)
     return open_session_response(

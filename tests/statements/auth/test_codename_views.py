@@ -11,6 +11,7 @@ from datetime import date, timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crypto.tags import lookup_id
@@ -329,3 +330,64 @@ def test_joining_by_invitation_practises_then_goes_to_the_room(
     response = client.post("/codename/practice", data={**right, "csrf_token": token.group(1)})
     assert response.status_code == 302
     assert response.headers["Location"] == f"/rooms/{room_id}"
+
+
+def _invitation_link(app: Flask, session: Session, uses: int = 1) -> tuple[str, str]:
+    coordinator = staff_identity(app, session)
+    room_id = make_room(session, coordinator)
+    today = date.today()
+    access = drafting.open_room(session, room_id, coordinator)
+    _invitation, token = drafting.create_invitation(
+        session, access, uses, today + timedelta(days=7), today
+    )
+    session.commit()
+    return room_id, f"/invitation/{token}"
+
+
+def test_joining_by_invitation_offers_a_codename_of_digits_in_persian(
+    app: Flask, client: FlaskClient, session: Session
+) -> None:
+    room_id, link = _invitation_link(app, session)
+    _speaking(client, "fa")
+    offer = client.get(link).get_data(as_text=True)
+    assert 'name="kind" value="digits"' in offer
+    assert 'name="kind" value="words"' in offer
+    assert "28 digits" not in offer  # said in Farsi
+
+    joined = post_form(client, link, {"kind": "digits"}, form_page=link)
+    assert joined.status_code == 201
+    page = joined.get_data(as_text=True)
+    assert CODENAME.search(page) is None
+    found = DIGITS.search(page)
+    assert found
+    groups = found.group(1).split(" ")
+    assert all("\u06f0" <= ch <= "\u06f9" for ch in "".join(groups))
+    fields = _practice(page)
+    assert fields["kind"] == "digits"
+    assert fields["next"] == f"/rooms/{room_id}"
+    first, second = (int(n) for n in fields["positions"].split(","))
+    right = {**fields, "first": groups[first - 1], "second": groups[second - 1]}
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token
+    practised = client.post("/codename/practice", data={**right, "csrf_token": token.group(1)})
+    assert practised.status_code == 302
+    assert practised.headers["Location"] == f"/rooms/{room_id}"
+    # The digits, typed in Persian, open the account, which is in the room.
+    client.delete_cookie("auth")
+    assert login_member(client, found.group(1)).status_code == 302
+    assert client.get(f"/rooms/{room_id}").status_code == 200
+
+
+def test_joining_by_invitation_with_an_unknown_kind_creates_nothing(
+    app: Flask, client: FlaskClient, session: Session
+) -> None:
+    _room_id, link = _invitation_link(app, session)
+    count = select(func.count()).select_from(Account)
+    before = session.scalar(count)
+    refused = post_form(client, link, {"kind": "emoji"}, form_page=link)
+    assert refused.status_code == 400
+    assert 'name="kind" value="digits"' in refused.get_data(as_text=True)
+    session.expire_all()
+    assert session.scalar(count) == before
+    # The link still works: nothing of it was used.
+    assert post_form(client, link, {"kind": "words"}, form_page=link).status_code == 201

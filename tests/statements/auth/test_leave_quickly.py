@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 import statements
+from statements.auth.views import CLEAR_SITE_DATA as SENT_CLEAR_SITE_DATA
 from statements.models import LoginSession
 from statements.settings import Settings
 from tests.support import auth_cookie, login_member, make_member
@@ -183,3 +184,27 @@ def test_no_template_writes_a_text_field_without_autocomplete() -> None:
             found.append(path.name)
             assert 'autocomplete="off"' in tag.group(0), f"{path.name}: {tag.group(0)}"
     assert found  # the moderation note, written by hand
+
+
+@pytest.mark.parametrize("language", ["en", "fa", "th", "my", "ms"])
+def test_the_safety_page_says_what_leave_quickly_does_and_cannot(
+    client: FlaskClient, language: str
+) -> None:
+    page = client.get("/safety", headers={"Accept-Language": language}).get_data(as_text=True)
+    section = page.split('id="leave-quickly"', 1)[1].split("<h2", 1)[0]
+    # Three things it does, then what it cannot do, then what to do as well.
+    assert section.count("<li>") >= 11
+    english = (
+        "Your session ends on the server at once.",
+        "Your browser is asked to delete everything this site keeps in it",
+        "It cannot delete your browsing history.",
+        "It cannot delete screenshots",
+        "may ignore the request to delete this site's data",
+        "someone who watched you",
+    )
+    for sentence in english:
+        assert (sentence in section) == (language == "en"), (language, sentence)
+    if language == "en":
+        # What the page says it clears is what the response asks the browser to clear.
+        assert "its cookies, its storage and the pages it kept in memory" in section
+        assert SENT_CLEAR_SITE_DATA == '"cache", "cookies", "storage"'

@@ -225,3 +225,86 @@ def test_a_carried_form_goes_only_to_a_view_that_carries_it(
         # An ordinary sign-in: nothing is posted onward, the text goes nowhere.
         assert signed_in.status_code == 302
         assert TYPED not in html.unescape(signed_in.get_data(as_text=True))
+
+
+def _stale_token(member: Member, path: str) -> str:
+    """The token of a form whose seed the browser then lost (restarted, or signed in
+    elsewhere): the CSRF check, which runs before the session is looked at, fails."""
+    token = csrf_token(member.client, path)
+    member.client.delete_cookie("csrf")
+    return token
+
+
+def _post_stale(member: Member, path: str, token: str, **headers: str) -> TestResponse:
+    """Send a comment with a stale CSRF token."""
+    return member.client.post(
+        path,
+        data={"csrf_token": token, "kind": "comment", "text": TYPED, "submit": "1"},
+        headers=headers,
+    )
+
+
+def test_text_typed_when_the_session_and_its_form_token_ended_comes_back(
+    app: Flask, session: Session, clock: Clock, member_client: Member
+) -> None:
+    client, room_id = member_client.client, member_client.room_id
+    path = f"/rooms/{room_id}/contribute"
+    token = _stale_token(member_client, path)
+    _expire(app, clock)
+    ended = _post_stale(member_client, path, token, **{"Sec-Fetch-Site": "same-origin"})
+    assert ended.status_code == 401
+    page = ended.get_data(as_text=True)
+    assert "This form has expired" not in page
+    assert "Your session ended" in page
+    carried = _inputs(page, "/login")
+    assert carried["carry-path"] == path
+    assert carried["carry-text"] == TYPED
+    assert session.scalar(select(func.count()).select_from(Contribution)) == 0
+    # The ended session's cookie is dropped, as when only the session ended.
+    assert any(header.startswith("auth=;") for header in ended.headers.getlist("Set-Cookie")), (
+        ended.headers
+    )
+
+    # The sign-in form on that page carries a token that works: sign in, get the form back.
+    signed_in = client.post("/login", data={**carried, "codename": member_client.codename})
+    assert signed_in.status_code == 200
+    onward = _inputs(signed_in.get_data(as_text=True), path)
+    assert onward["text"] == TYPED
+    restored = client.post(path, data=onward)
+    assert restored.status_code == 200
+    assert _textarea(restored.get_data(as_text=True)) == TYPED
+    assert session.scalar(select(func.count()).select_from(Contribution)) == 0
+
+
+def test_a_form_sent_with_no_session_at_all_and_a_stale_token_is_carried(
+    member_client: Member,
+) -> None:
+    # A restarted browser: both cookies are gone, the page it restored is not.
+    path = f"/rooms/{member_client.room_id}/contribute"
+    token = _stale_token(member_client, path)
+    member_client.client.delete_cookie("auth")
+    answer = _post_stale(member_client, path, token)
+    assert answer.status_code == 401
+    page = answer.get_data(as_text=True)
+    assert "Please sign in to see that page." in page
+    assert _inputs(page, "/login")["carry-text"] == TYPED
+
+
+def test_a_stale_token_from_another_site_or_with_a_live_session_carries_nothing(
+    app: Flask, clock: Clock, member_client: Member
+) -> None:
+    path = f"/rooms/{member_client.room_id}/contribute"
+    token = _stale_token(member_client, path)
+    # Signed in still: the token alone is stale, and the form is only refused.
+    live = _post_stale(member_client, path, token)
+    assert live.status_code == 400
+    assert "This form has expired" in live.get_data(as_text=True)
+    assert "guards" not in live.get_data(as_text=True)
+    # Another site posting this site's form gets no page filled with its words.
+    _expire(app, clock)
+    foreign = _post_stale(member_client, path, token, **{"Sec-Fetch-Site": "cross-site"})
+    assert foreign.status_code == 400
+    page = foreign.get_data(as_text=True)
+    assert "This form has expired" in page
+    assert "guards" not in page
+    assert "carry-" not in page
