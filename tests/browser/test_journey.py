@@ -222,7 +222,8 @@ def join(journey: Journey, invitation: str) -> tuple[Person, Person]:
     for member in members:
         member.open(invitation, "invitation")
         member.choose_language()
-        member.follow(member.main('form[method="post"] [type="submit"]'), "codename")
+        # Words, the first choice; the digits button is the other.
+        member.follow(member.main('form[method="post"] [name="kind"][value="words"]'), "codename")
         codename = member.main("p.codename").inner_text().strip()
         assert len(codename.split()) == 7, "a codename is seven words"
         # The practice step: type back the two words the page asks for.
