@@ -28,7 +28,7 @@ from sqlalchemy.orm import sessionmaker
 from crypto.bundle import parse_keys, verify_bundle
 from statements import backup, create_app, demo
 from statements.db import Database, make_engine, upgrade
-from statements.settings import Settings
+from statements.settings import Settings, SettingsError
 from tests.conftest import TEST_DATABASE_URL, Clock, tools_required
 from tests.support import Staff, fresh_schema, login_member, login_staff
 
@@ -399,3 +399,14 @@ def test_a_wrong_identity_file_is_refused(
     other.write_text("not a key\n")
     assert "not an age private key" in refused(app, "restore", str(archive), "-i", str(other))
     assert is_empty(site)
+
+
+def test_the_backup_key_setting_takes_age_public_keys(tmp_path: Path) -> None:
+    first = str(pyrage.x25519.Identity.generate().to_public())
+    second = str(pyrage.x25519.Identity.generate().to_public())
+    environ = {"APP_ENV": "development", "BACKUP_PUBLIC_KEY": f"{first}, {second}"}
+    assert Settings.from_env(environ, tmp_path).backup_public_keys == (first, second)
+    assert Settings.from_env({"APP_ENV": "development"}, tmp_path).backup_public_keys == ()
+    for bad in ("age1notakey", "AGE-SECRET-KEY-1QQQ", f"{first};{second}"):
+        with pytest.raises(SettingsError, match="BACKUP_PUBLIC_KEY"):
+            Settings.from_env({"APP_ENV": "development", "BACKUP_PUBLIC_KEY": bad}, tmp_path)
