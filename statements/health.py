@@ -62,4 +62,4 @@ def middleware(wrapped: WSGIApp, database: Database) -> WSGIApp:
 def init_app(app: Flask) -> None:
     """Put the health check in front of the app (after every other middleware)."""
     database: Database = app.extensions["db"]
-    app.wsgi_app = middleware(app.wsgi_app, database)  # type: ignore[method-assign]
+    app.wsgi_app = middleware(app.wsgi_app, database)  # type: ignore[method-assign,assignment]
