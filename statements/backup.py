@@ -307,7 +307,9 @@ def _sqlite_backup(source: Path, target: Path) -> None:
     """Copy a live SQLite database through its online backup API: a consistent copy,
     taken while the app keeps running."""
     with (
-        contextlib.closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src,
+        contextlib.closing(
+            sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+        ) as src,
         contextlib.closing(sqlite3.connect(target)) as dst,
     ):
         src.backup(dst)
@@ -318,7 +320,7 @@ def _sqlite_backup(source: Path, target: Path) -> None:
 def _sqlite_tables(path: Path) -> list[str]:
     if not path.exists() or path.stat().st_size == 0:
         return []
-    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+    with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
         rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
     return [str(row[0]) for row in rows]
 
