@@ -417,9 +417,13 @@ def _pg_restore(engine: Engine, dump: Path, work: Path) -> None:
     conninfo, env = _libpq(engine.url)
     tool = _tool("pg_restore")
     listing = _run([tool, "--list", str(dump)], env, "pg_restore --list").stdout
-    # The schema itself already exists (an empty database has its public schema); every
-    # object in it is restored, in one transaction.
-    wanted = [line for line in listing.splitlines() if " SCHEMA - " not in line]
+    # The schema itself already exists (an empty database has its public schema), with
+    # its owner, comment and rights: every object in it is restored, in one transaction.
+    wanted = [
+        line
+        for line in listing.splitlines()
+        if " SCHEMA - " not in line and " - SCHEMA " not in line
+    ]
     (work / "restore.list").write_text("\n".join(wanted) + "\n", encoding="utf-8")
     _run(
         [

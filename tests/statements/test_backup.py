@@ -22,7 +22,7 @@ from pathlib import Path
 import pyrage
 import pytest
 from flask import Flask
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import sessionmaker
 
 from crypto.bundle import parse_keys, verify_bundle
@@ -410,3 +410,13 @@ def test_the_backup_key_setting_takes_age_public_keys(tmp_path: Path) -> None:
     for bad in ("age1notakey", "AGE-SECRET-KEY-1QQQ", f"{first};{second}"):
         with pytest.raises(SettingsError, match="BACKUP_PUBLIC_KEY"):
             Settings.from_env({"APP_ENV": "development", "BACKUP_PUBLIC_KEY": bad}, tmp_path)
+
+
+def test_the_postgresql_password_stays_off_the_command_line() -> None:
+    """pg_dump and pg_restore get it through their environment, not the process list."""
+    url = make_url("postgresql+psycopg://statements:s3cret@db.internal:5433/st?sslmode=require")
+    conninfo, env = backup._libpq(url)
+    assert "s3cret" not in conninfo
+    assert env["PGPASSWORD"] == "s3cret"
+    for part in ("host=db.internal", "port=5433", "user=statements", "dbname=st", "sslmode="):
+        assert part in conninfo
