@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         db,
         drafting,
         errors,
+        health,
         i18n,
         logs,
         main,
@@ -56,4 +57,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     publishing.init_app(app)
     main.init_app(app)
     cli.init_app(app)
+    # Last: the health check answers in front of every other middleware.
+    health.init_app(app)
     return app

@@ -11,6 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from statements import backup_cli
 from statements import db as database
 from statements.auth import now, service
 from statements.auth.errors import InvalidUsername, TotpInvalid, UsernameTaken, WeakPassphrase
@@ -181,3 +182,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(export_site)
     app.cli.add_command(flush_writes)
     app.cli.add_command(rewrite_anonymous)
+    backup_cli.init_app(app)

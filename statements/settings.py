@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+import pyrage
 from limits import parse_many
 
 from crypto.kdf import KdfParams
@@ -65,6 +66,9 @@ class Settings:
     # Tests set this to keep one random prefix per test in a shared Redis.
     rate_limit_prefix: str = "statements"
     rate_limit_enabled: bool = True
+    # The age public keys ("age1...") backups are encrypted to. Only their private halves,
+    # kept away from this server, can read a backup: a seized server cannot.
+    backup_public_keys: tuple[str, ...] = ()
 
     @property
     def development(self) -> bool:
@@ -138,6 +142,15 @@ class Settings:
         if any(not _HOST.fullmatch(host) for host in trusted_hosts):
             raise SettingsError("TRUSTED_HOSTS", "must be host names separated by commas")
 
+        backup_public_keys = tuple(
+            key.strip() for key in environ.get("BACKUP_PUBLIC_KEY", "").split(",") if key.strip()
+        )
+        if any(not _is_age_recipient(key) for key in backup_public_keys):
+            raise SettingsError(
+                "BACKUP_PUBLIC_KEY",
+                "must be age public keys (age1..., as age-keygen prints), separated by commas",
+            )
+
         return cls(
             environment=environment,
             secret_key=secret_key,
@@ -157,7 +170,16 @@ class Settings:
             ),
             log_origin=log_origin,
             trusted_hosts=trusted_hosts,
+            backup_public_keys=backup_public_keys,
         )
+
+
+def _is_age_recipient(key: str) -> bool:
+    try:
+        pyrage.x25519.Recipient.from_str(key)
+    except pyrage.RecipientError:
+        return False
+    return True
 
 
 def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

@@ -283,6 +283,9 @@ def fresh_schema(url: str) -> Iterator[Engine]:
         cursor = connection.cursor()
         cursor.execute(f"SET search_path TO {schema}")
         cursor.close()
+        # Committed, or the pool's rollback on check-in would undo it on every connection
+        # but the first (whose transaction the dialect's first-connect setup commits).
+        connection.commit()
 
     with engine.begin() as connection:
         connection.execute(text(f"CREATE SCHEMA {schema}"))
