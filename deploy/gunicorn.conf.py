@@ -31,3 +31,11 @@ forwarded_allow_ips = "127.0.0.1"
 # Workers are replaced now and then, so no process lives (and holds memory) for months.
 max_requests = 2000
 max_requests_jitter = 200
+
+
+def child_exit(server: object, worker: object) -> None:
+    """With METRICS_TOKEN and PROMETHEUS_MULTIPROC_DIR set, forget a dead worker's gauges."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

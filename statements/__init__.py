@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         i18n,
         logs,
         main,
+        metrics,
         mixing,
         publishing,
         security,
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     publishing.init_app(app)
     main.init_app(app)
     cli.init_app(app)
+    metrics.init_app(app, settings)
     # Last: the health check answers in front of every other middleware.
     health.init_app(app)
     return app

@@ -25,6 +25,7 @@ MIN_PRODUCTION_KDF = KdfParams(memory_kib=19 * 1024, iterations=2, lanes=1)
 # A schema-less URL, as the C2SP checkpoint format asks of a log's origin; it is also the
 # name checkpoints are signed under, which may hold no space or "+".
 _HOST = re.compile(r"\.?[a-z0-9.-]+(:[0-9]{1,5})?")
+_METRICS_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,256}")
 _LOG_ORIGIN = re.compile(r"[a-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?")
 
 
@@ -69,6 +70,8 @@ class Settings:
     # The age public keys ("age1...") backups are encrypted to. Only their private halves,
     # kept away from this server, can read a backup: a seized server cannot.
     backup_public_keys: tuple[str, ...] = ()
+    # The bearer token a Prometheus scraper presents at /metrics; None turns metrics off.
+    metrics_token: str | None = None
 
     @property
     def development(self) -> bool:
@@ -151,6 +154,14 @@ class Settings:
                 "must be age public keys (age1..., as age-keygen prints), separated by commas",
             )
 
+        metrics_token = environ.get("METRICS_TOKEN", "").strip() or None
+        if metrics_token is not None and not _METRICS_TOKEN.fullmatch(metrics_token):
+            raise SettingsError(
+                "METRICS_TOKEN",
+                "must be at least 32 letters, digits, '-' or '_' (python3 -c "
+                "'import secrets; print(secrets.token_urlsafe(32))')",
+            )
+
         return cls(
             environment=environment,
             secret_key=secret_key,
@@ -171,6 +182,7 @@ class Settings:
             log_origin=log_origin,
             trusted_hosts=trusted_hosts,
             backup_public_keys=backup_public_keys,
+            metrics_token=metrics_token,
         )
 
 
