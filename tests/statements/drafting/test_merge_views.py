@@ -23,7 +23,7 @@ from tests.statements.drafting.test_views import (
     _second_coordinator,
     drafting_round,
 )
-from tests.support import DRAFT, csrf_token
+from tests.support import DRAFT, csrf_token, dump_database
 
 __all__ = ["drafting_round"]
 
@@ -188,6 +188,11 @@ def test_a_comment_is_addressed_not_accepted(session: Session, drafting_round: R
     assert "comment addressed" in coordinator.get(f"/rooms/{room_id}/moderation").get_data(
         as_text=True
     )
+    # The note is sealed like a decision's: not readable at rest.
+    session.expire_all()
+    blob = b"\x00".join(dump_database(session))
+    assert b"Cited in the second" not in blob
+    assert b"addressed" in blob  # positive control: the status itself is plain
 
 
 def test_two_coordinators_edits_merge_or_come_back_merged(
