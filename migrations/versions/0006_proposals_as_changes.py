@@ -23,8 +23,10 @@ AFTER = (*BEFORE, "addressed")
 
 def _status_check(values: tuple[str, ...]) -> None:
     allowed = ", ".join(f"'{value}'" for value in values)
+    # SQLite cannot alter a CHECK: the table is rebuilt (still WITHOUT ROWID). PostgreSQL
+    # alters it in place; rebuilding there would drop the key the supports and flags use.
     with op.batch_alter_table(
-        "contributions", recreate="always", table_kwargs={"sqlite_with_rowid": False}
+        "contributions", recreate="auto", table_kwargs={"sqlite_with_rowid": False}
     ) as batch:
         batch.drop_constraint(op.f("ck_contributions_status"), type_="check")
         batch.create_check_constraint(op.f("ck_contributions_status"), f"status IN ({allowed})")
