@@ -215,7 +215,7 @@ def accept_with_edits(coordinator: Person, room_path: str, words: Words) -> None
     coordinator.open(f"{room_path}/moderation", "moderation")
     _diff_is_announced(coordinator, "article.contribution")
     first = coordinator.main("article.contribution").filter(
-        has=coordinator.page.locator("details .contribution-text", has_text=words.first)
+        has=coordinator.page.locator(".contribution-text", has_text=words.first)
     )
     assert first.count() == 1
     coordinator.follow(first.locator('a[href$="/accept"]'), "accept-with-edits")
@@ -235,7 +235,7 @@ def merge_the_second_change(coordinator: Person, room_path: str, words: Words) -
     """The second change meets the first: the box holds the three-way merge, its conflict
     marked and the accepted edit kept; the coordinator resolves it and accepts."""
     second = coordinator.main("article.contribution").filter(
-        has=coordinator.page.locator("details .contribution-text", has_text=words.second)
+        has=coordinator.page.locator(".contribution-text", has_text=words.second)
     )
     # The section changed since it was written: a second diff, against today's text.
     assert second.locator(".rendered-diff").count() == 2
