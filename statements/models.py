@@ -300,6 +300,8 @@ class ContributionStatus(enum.StrEnum):
     REJECTED = "rejected"
     HIDDEN = "hidden"
     INCORPORATED = "incorporated"
+    # A comment a coordinator has dealt with (comments are not accepted: they change no text).
+    ADDRESSED = "addressed"
 
 
 class Contribution(Base):

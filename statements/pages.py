@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from statements.auth import now
 from statements.text import diff as diffs
+from statements.text.changes import rendered_diff_html
 from statements.text.markdown import render
 
 LANGUAGE_NAMES: dict[str, LazyString] = {
@@ -54,6 +55,12 @@ def diff_labels() -> dict[str, str]:
 def safe_diff(old: str, new: str) -> Markup:
     """A word diff as HTML; diff_html escapes every piece of text itself."""
     return Markup(diffs.diff_html(old, new, **diff_labels()))  # noqa: S704
+
+
+def rendered_diff(old: str, new: str) -> Markup:
+    """A word diff of two Markdown texts, formatted, changes announced (|rendered_diff)."""
+    # rendered_diff_html renders through the sanitiser and escapes every piece of text.
+    return Markup(rendered_diff_html(old, new, **diff_labels()))  # noqa: S704
 
 
 def today() -> date:

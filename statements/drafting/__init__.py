@@ -9,10 +9,11 @@ def init_app(app: Flask) -> None:
     """Register the drafting blueprint."""
     from statements.auth import throttle
     from statements.drafting.views import blueprint
-    from statements.pages import markdown_html
+    from statements.pages import markdown_html, rendered_diff
 
     app.register_blueprint(blueprint)
     app.add_template_filter(markdown_html, "markdown")
+    app.add_template_filter(rendered_diff, "rendered_diff")
     # Following an invitation can create an account (a slow key derivation): it shares
     # the sign-in budget.
     throttle(app, "drafting.invitation")

@@ -85,6 +85,27 @@ class ContributionView:
     flagged: bool = False
     # How many members asked for a safety review: for the coordinators only.
     flags: int = 0
+    # A proposed change: the section text it was written against (and that version's
+    # number), and the section's text now (None once the section is gone).
+    base: str = ""
+    base_version: int = 0
+    section_now: str | None = None
+
+    @property
+    def is_change(self) -> bool:
+        """An amendment or addition whose words can be shown as a change to its section."""
+        return self.kind != ContributionKind.COMMENT and self.anchor is not None and bool(self.text)
+
+    def applied_to(self, section: str) -> str:
+        """The section as this change would leave it: replaced, or followed by the addition."""
+        if self.kind == ContributionKind.ADDITION:
+            return f"{section}\n\n{self.text}"
+        return self.text
+
+    @property
+    def section_changed(self) -> bool:
+        """The section is no longer the text this change was written against."""
+        return self.section_now is not None and self.section_now != self.base
 
 
 # Markdown never passes HTML through, but a contribution that tries to carry markup or
@@ -455,7 +476,7 @@ def contributions_page(
             .offset(max(page - 1, 0) * PAGE_SIZE)
         )
     )
-    return _views(db, access, rows), int(total)
+    return _views(db, access, rows, current), int(total)
 
 
 def my_contributions(db: Session, access: RoomAccess) -> list[ContributionView]:
@@ -480,7 +501,7 @@ def my_contributions(db: Session, access: RoomAccess) -> list[ContributionView]:
             own.append(row)
     current = version(db, access)
     positions = {s.anchor: i for i, s in enumerate(current.sections)}
-    result = _views(db, access, own)
+    result = _views(db, access, own, current)
     result.sort(key=lambda view: (positions.get(view.anchor or "", -1), view.id))
     return result
 
@@ -508,8 +529,12 @@ def _marked_by_me(
     )
 
 
-def _views(db: Session, access: RoomAccess, rows: Sequence[Contribution]) -> list[ContributionView]:
-    """Contributions as pages show them: each decrypted once, supports in two queries."""
+def _views(
+    db: Session, access: RoomAccess, rows: Sequence[Contribution], current: Version
+) -> list[ContributionView]:
+    """Contributions as pages show them: each decrypted once, supports in two queries,
+    each change beside its section as written then and as it is now (no query more)."""
+    sections = {section.anchor: section.markdown for section in current.sections}
     ids = [row.id for row in rows]
     counts: dict[str, int] = {}
     supported: set[str] = set()
@@ -562,6 +587,9 @@ def _views(db: Session, access: RoomAccess, rows: Sequence[Contribution]) -> lis
                 released=bool(row.released),
                 flagged=row.id in flagged,
                 flags=flag_counts.get(row.id, 0),
+                base="" if removed else str(data.get("base", "")),
+                base_version=int(data.get("base_version", 0)),
+                section_now=sections.get(row.anchor) if row.anchor else None,
             )
         )
     return views

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 # Typed text is cleaned by the shared text tools, which name a bad field this way too.
 from statements.text.clean import InvalidInput
+from statements.text.merge import ThreeWay
 
 __all__ = ["InvalidInput"]
 
@@ -116,3 +117,25 @@ class MemberNotFound(DraftingError):
 
 class NotEligible(DraftingError):
     """Only coordinator or admin accounts can coordinate a room."""
+
+
+# --- proposals as changes -------------------------------------------------------------
+
+
+class NotAChange(DraftingError):
+    """A comment changes no text: it is addressed (or left open), never accepted."""
+
+
+class NotAComment(DraftingError):
+    """Only comments are addressed; a proposed change is accepted or rejected."""
+
+
+class MergeNeeded(EditConflict):
+    """Two changes to the same text met: here is their three-way merge, for a coordinator
+    to check (and to resolve where conflicts are marked) before anything is saved."""
+
+    def __init__(self, merge: ThreeWay, number: int) -> None:
+        super().__init__(merge.current, merge.proposed, merge.base)
+        self.merge = merge
+        # The version the merge was made against: the one a save must replace.
+        self.number = number

@@ -179,6 +179,14 @@ class MergeForm(Form):
     expected_version = IntegerField(validators=[InputRequired()])
 
 
+class AddressForm(Form):
+    """Mark a comment as addressed, with an optional note."""
+
+    note = TextAreaField(
+        _l("Note (optional): how it was addressed"), validators=[Optional(), Length(max=MAX_NOTE)]
+    )
+
+
 class InvitationForm(Form):
     """Create an invitation link."""
 

@@ -1,4 +1,5 @@
-"""Moderation: accepting (merging into a new version), rejecting, hiding, incorporating.
+"""Moderation: accepting changes (merged three ways into a new version), rejecting,
+hiding, incorporating, and addressing comments.
 
 Each decision is a compare-and-swap on the contribution's status, sealed under the current
 key, and logged without saying who wrote what was decided on.
@@ -17,11 +18,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 from statements.drafting.access import RoomAccess
 from statements.drafting.contributions import REMOVED, contribution_record, find_contribution
 from statements.drafting.errors import (
-    EditConflict,
     InvalidInput,
+    MergeNeeded,
+    NotAChange,
+    NotAComment,
     NotPending,
     UnknownSection,
     VersionConflict,
+    VersionNotFound,
     WrongState,
 )
 from statements.drafting.log import log_action
@@ -35,6 +39,7 @@ from statements.models import (
 )
 from statements.text.clean import MAX_NOTE, clean_text
 from statements.text.markdown import Section, sections_from_markdown
+from statements.text.merge import Labels, Merged, ThreeWay, has_conflict_markers, merge_texts
 
 REJECT_REASONS = ("duplicate", "out_of_scope", "offensive", "unsafe", "other")
 
@@ -143,6 +148,73 @@ def mark_incorporated(db: Session, access: RoomAccess, contribution_id: str, tod
     _decide(db, access, contribution, ContributionStatus.INCORPORATED, today)
 
 
+def _proposal(access: RoomAccess, contribution: Contribution) -> tuple[str, str]:
+    """A proposed change's text and the section text it was written against."""
+    data = access.keyring.open(
+        "contribution",
+        contribution_record(contribution),
+        contribution.key_version,
+        contribution.content,
+    )
+    if data.get("removed"):
+        raise NotPending
+    return str(data["text"]), str(data["base"])
+
+
+def _section_then(db: Session, access: RoomAccess, number: int, anchor: str) -> str:
+    """A section's text in an earlier version; "" if that version or section is unknown,
+    so that a merge against it marks everything both sides hold as a conflict."""
+    if not 0 < number <= access.room.current_version:
+        return ""
+    try:
+        return version(db, access, number).section(anchor).markdown
+    except (VersionNotFound, UnknownSection):
+        return ""
+
+
+def proposal_merge(
+    db: Session,
+    access: RoomAccess,
+    contribution_id: str,
+    labels: Labels | None = None,
+    *,
+    edited: str | None = None,
+    edited_against: int | None = None,
+) -> MergeNeeded:
+    """What accepting a proposed change would write, for the coordinator to check first.
+
+    An amendment is merged three ways: the section it was written against, the section
+    now, and the proposal; parts that do not conflict are merged, conflicts are marked.
+    A coordinator's own edited text, made against an older version, is merged the same
+    way against that version. Never just the proposal over a section changed since: that
+    would undo what was accepted in between.
+    """
+    contribution = _moderatable(db, access, contribution_id)
+    if contribution.kind == ContributionKind.COMMENT:
+        raise NotAChange
+    if contribution.anchor is None:
+        raise UnknownSection
+    current = version(db, access)
+    section = current.section(contribution.anchor).markdown
+    proposed, base = _proposal(access, contribution)
+    if contribution.kind == ContributionKind.ADDITION:
+        # An addition is new text after the section: nothing in the section to merge with.
+        text = proposed if edited is None else edited
+        return MergeNeeded(ThreeWay(base, section, proposed, text, 0), current.number)
+    if edited is not None and edited_against != current.number:
+        earlier = _section_then(db, access, edited_against or 0, contribution.anchor)
+        merged = merge_texts(earlier, section, edited, labels)
+    elif edited is not None:
+        merged = Merged(edited, 0)
+    elif base == section:
+        merged = Merged(proposed, 0)
+    else:
+        merged = merge_texts(base, section, proposed, labels)
+    return MergeNeeded(
+        ThreeWay(base, section, proposed, merged.text, merged.conflicts), current.number
+    )
+
+
 def accept(
     db: Session,
     access: RoomAccess,
@@ -150,35 +222,36 @@ def accept(
     expected: int,
     today: date,
     merged_text: str | None = None,
-) -> int | None:
-    """Accept a contribution; an amendment or addition becomes a new draft version.
+    labels: Labels | None = None,
+) -> int:
+    """Accept a proposed change, as proposed or with the coordinator's edits: a new version.
 
-    When the section changed after the contribution was written, and no hand-merged
-    text is given, raises EditConflict: never a silent overwrite. Returns the new
-    version number, or None for a comment.
+    Comments are not accepted (NotAChange): they are addressed. When the section changed
+    after the amendment was written, or the draft changed since the coordinator's text
+    was made, raises MergeNeeded with the three-way merge: never a silent overwrite.
+    Text that still holds conflict markers is refused. Returns the new version number.
     """
     contribution = _moderatable(db, access, contribution_id)
-    current = version(db, access)
-    if expected != current.number:
-        raise VersionConflict(current.number)
-    data = access.keyring.open(
-        "contribution",
-        contribution_record(contribution),
-        contribution.key_version,
-        contribution.content,
-    )
     if contribution.kind == ContributionKind.COMMENT:
-        _decide(db, access, contribution, ContributionStatus.ACCEPTED, today)
-        return None
+        raise NotAChange
     if contribution.anchor is None:
         raise UnknownSection
+    current = version(db, access)
     section = current.section(contribution.anchor)
-    proposed = str(data["text"])
     if merged_text is not None:
         text = clean_text(merged_text, "text", MAX_DRAFT)
-    elif section.markdown != data["base"]:
-        raise EditConflict(section.markdown, proposed, str(data["base"]))
+        if has_conflict_markers(text):
+            raise InvalidInput("text", "conflict_markers")
+        if expected != current.number and contribution.kind == ContributionKind.AMENDMENT:
+            raise proposal_merge(
+                db, access, contribution_id, labels, edited=text, edited_against=expected
+            )
     else:
+        proposed, base = _proposal(access, contribution)
+        if expected != current.number:
+            raise VersionConflict(current.number)
+        if contribution.kind == ContributionKind.AMENDMENT and section.markdown != base:
+            raise proposal_merge(db, access, contribution_id, labels)
         text = proposed
     new_sections: list[Section] = []
     for existing in current.sections:
@@ -193,9 +266,22 @@ def accept(
     # be edited again.
     check_draft_size(new_sections, "text")
     note = f"Accepted a proposed {contribution.kind}"
-    number = commit_version(db, access, expected, new_sections, note, today)
+    number = commit_version(db, access, current.number, new_sections, note, today)
     _decide(db, access, contribution, ContributionStatus.ACCEPTED, today)
     return number
+
+
+def address(db: Session, access: RoomAccess, contribution_id: str, note: str, today: date) -> None:
+    """Mark a comment as addressed, with an optional note sealed like a decision's."""
+    contribution = _moderatable(db, access, contribution_id)
+    if contribution.kind != ContributionKind.COMMENT:
+        raise NotAComment
+    note = clean_text(note, "note", MAX_NOTE, required=False)
+    if note:
+        _decide(db, access, contribution, ContributionStatus.ADDRESSED, today, note=note)
+    else:
+        _decide(db, access, contribution, ContributionStatus.ADDRESSED, today)
+    db.flush()
 
 
 def _reanchor(text: str, keep: Section | None, existing: Sequence[Section]) -> list[Section]:

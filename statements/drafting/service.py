@@ -42,7 +42,15 @@ from statements.drafting.invitations import (
     revoke_invitation,
 )
 from statements.drafting.log import LogLine, moderation_log
-from statements.drafting.moderation import REJECT_REASONS, accept, hide, mark_incorporated, reject
+from statements.drafting.moderation import (
+    REJECT_REASONS,
+    accept,
+    address,
+    hide,
+    mark_incorporated,
+    proposal_merge,
+    reject,
+)
 from statements.drafting.rooms import (
     FEW_MEMBERS,
     LANGUAGES,
@@ -106,6 +114,7 @@ __all__ = [
     "accept",
     "accept_invitation",
     "add_coordinator",
+    "address",
     "change_state",
     "check_draft_size",
     "clean_line",
@@ -130,6 +139,7 @@ __all__ = [
     "my_rooms",
     "normalise_text",
     "open_room",
+    "proposal_merge",
     "purge_expired_invitations",
     "reject",
     "remove_member",

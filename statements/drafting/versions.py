@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from statements.drafting.access import PAGE_SIZE, Keyring, RoomAccess
 from statements.drafting.errors import (
     InvalidInput,
+    MergeNeeded,
     UnknownSection,
     VersionConflict,
     VersionNotFound,
@@ -25,6 +26,7 @@ from statements.drafting.log import log_action
 from statements.models import DraftVersion, Room, RoomState, random_id
 from statements.text.clean import MAX_NOTE, clean_text
 from statements.text.markdown import Section, join_sections, sections_from_markdown
+from statements.text.merge import Labels, ThreeWay, has_conflict_markers, merge_drafts
 
 # A joint statement is a few thousand words. These leave room for long ones while keeping
 # every comparison of two versions, and every page that shows one, cheap (see diff.py).
@@ -163,21 +165,64 @@ def commit_version(
 
 
 def edit_draft(
-    db: Session, access: RoomAccess, markdown: str, note: str, expected: int, today: date
+    db: Session,
+    access: RoomAccess,
+    markdown: str,
+    note: str,
+    expected: int,
+    today: date,
+    labels: Labels | None = None,
 ) -> int:
-    """A coordinator's direct edit of the whole draft: a new version with a change note."""
+    """A coordinator's direct edit of the whole draft: a new version with a change note.
+
+    If another coordinator saved a version since this editor started from `expected`, the
+    two edits are merged three ways against `expected`: when they changed different
+    sections the merge is saved; when they touched the same one, MergeNeeded carries the
+    merge (conflicts marked) for the editor to check. Their stale text is never saved
+    over the newer version, and text still holding conflict markers is refused.
+    """
     access.require_coordinator()
     _writable(access.room)
     text = clean_text(markdown, "markdown", MAX_DRAFT)
     note = clean_text(note, "note", MAX_NOTE)
+    if has_conflict_markers(text):
+        raise InvalidInput("markdown", "conflict_markers")
     current = version(db, access)
     if expected != current.number:
-        raise VersionConflict(current.number)
+        text = _merged_draft(db, access, expected, current, text, labels)
     sections = sections_from_markdown(text, current.sections)
     check_draft_size(sections)
-    number = commit_version(db, access, expected, sections, note, today)
+    try:
+        number = commit_version(db, access, current.number, sections, note, today)
+    except VersionConflict:
+        # Saved by someone else between reading the draft and saving it: merge again.
+        newer = version(db, access)
+        text = _merged_draft(db, access, current.number, newer, text, labels)
+        sections = sections_from_markdown(text, newer.sections)
+        check_draft_size(sections)
+        number = commit_version(db, access, newer.number, sections, note, today)
     log_action(db, access, today, "edited", version=number)
     return number
+
+
+def _merged_draft(
+    db: Session,
+    access: RoomAccess,
+    started_from: int,
+    current: Version,
+    text: str,
+    labels: Labels | None,
+) -> str:
+    """An editor's text merged with the versions saved since the one they started from."""
+    base = ""
+    if 0 < started_from < current.number:
+        base = version(db, access, started_from).markdown
+    merged = merge_drafts(base, current.markdown, text, labels)
+    if merged.overlapping:
+        raise MergeNeeded(
+            ThreeWay(base, current.markdown, text, merged.text, merged.conflicts), current.number
+        )
+    return merged.text
 
 
 def _writable(room: Room) -> None:

@@ -15,7 +15,7 @@ import re
 from collections import deque
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from markupsafe import escape
 
@@ -114,6 +114,22 @@ class _BoundedMatcher(difflib.SequenceMatcher[_Item]):
         merged.append(difflib.Match(len(a), len(self.b), 0))
         self._blocks = merged
         return merged
+
+
+def bounded_matcher(budget: Budget) -> Any:
+    """A matcher class, called as difflib's (isjunk, a, b), that spends this budget.
+
+    For merge3, which takes the class of its matcher: every comparison one merge makes
+    shares the one budget. Not autojunk: a merge must not ignore any word.
+    """
+
+    class Matcher(_BoundedMatcher[Any]):
+        def __init__(
+            self, isjunk: object = None, a: Sequence[Any] = (), b: Sequence[Any] = ()
+        ) -> None:
+            super().__init__(a, b, budget, autojunk=False)
+
+    return Matcher
 
 
 # Items of the common start and end left for the matcher to see, so that it still chooses

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 from flask_babel import LazyString, ngettext
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -25,6 +26,8 @@ from statements.drafting.errors import (
     InvalidInput,
     InvitationInvalid,
     MemberNotFound,
+    NotAChange,
+    NotAComment,
     NotCoordinator,
     NotEligible,
     NotPending,
@@ -45,6 +48,7 @@ from statements.drafting.forms import (
 from statements.languages import direction
 from statements.mixing import request_writes
 from statements.pages import STATE_NAMES
+from statements.text.merge import Labels
 
 blueprint = Blueprint("drafting", __name__)
 
@@ -60,6 +64,7 @@ STATUS_NAMES: dict[str, LazyString] = {
     "rejected": _l("rejected"),
     "hidden": _l("hidden"),
     "incorporated": _l("incorporated"),
+    "addressed": _l("addressed"),
     # Still pending once the text is frozen: nobody will decide it now.
     "undecided": _l("not decided before the text was frozen"),
 }
@@ -79,6 +84,7 @@ LOG_ACTIONS: dict[str, LazyString] = {
     "incorporated": _l("incorporated"),
     "released": _l("released to members"),
     "moderation_mode": _l("moderation mode changed"),
+    "addressed": _l("comment addressed"),
 }
 # What the preview names when a text seems to hold a detail that identifies someone.
 TEXT_ERRORS: dict[str, LazyString] = {
@@ -122,6 +128,11 @@ PROBLEMS: dict[type[DraftingError], tuple[int, LazyString]] = {
     MemberNotFound: (404, _l("There is no member with that number in this room.")),
     NotEligible: (400, _l("Only coordinator and administrator accounts can do that.")),
     VersionNotFound: (404, _l("There is no such version of the draft.")),
+    NotAChange: (
+        409,
+        _l("A comment is not accepted: mark it as addressed, or leave it open."),
+    ),
+    NotAComment: (409, _l("Only comments are marked as addressed. Nothing was changed.")),
 }
 
 
@@ -187,3 +198,30 @@ def draft_error(exc: InvalidInput) -> str | None:
     if exc.reason == "section_too_long":
         return section_too_long_message()
     return None
+
+
+# --- three-way merges -----------------------------------------------------------------
+
+
+def merge_labels() -> Labels:
+    """What a conflict's markers say, in the coordinator's language."""
+    return Labels(current=_("the text now"), proposed=_("the proposal"))
+
+
+def draft_merge_labels() -> Labels:
+    """What a conflict's markers say when two edits of the whole draft meet."""
+    return Labels(current=_("the draft now"), proposed=_("your text"))
+
+
+def merge_error(exc: InvalidInput) -> str:
+    """Why a merged text was refused; the text stays in the box."""
+    if exc.reason == "conflict_markers":
+        message: str = _(
+            "The text still holds a conflict marked with <<<<<<< and >>>>>>>. Choose the "
+            "words to keep, delete the marker lines, and try again. Nothing was saved."
+        )
+        return message
+    if exc.reason == "required":
+        required: str = _("Write the text to accept. Nothing was saved.")
+        return required
+    return draft_error(exc) or draft_too_long_message()

@@ -1,4 +1,5 @@
-"""Moderation: deciding contributions, merging by hand, and the moderation mode."""
+"""Moderation: deciding contributions, accepting changes with edits (three-way merges),
+addressing comments, and the moderation mode."""
 
 from __future__ import annotations
 
@@ -17,18 +18,21 @@ from statements.drafting import rooms as room_service
 from statements.drafting import versions as version_service
 from statements.drafting.access import PAGE_SIZE, RoomAccess
 from statements.drafting.errors import (
-    EditConflict,
     InvalidInput,
+    MergeNeeded,
     NotPending,
     VersionConflict,
 )
 from statements.drafting.forms import (
+    AddressForm,
     MergeForm,
     ModerationModeForm,
     RejectForm,
 )
 from statements.drafting.views.common import (
     blueprint,
+    merge_error,
+    merge_labels,
     open_access,
     page_number,
     room_context,
@@ -87,30 +91,43 @@ def _moderation_page(access: RoomAccess, mode_form: ModerationModeForm, status: 
 @blueprint.route("/rooms/<room_id>/moderation/<contribution_id>", methods=["POST"])
 @login_required
 def moderate(room_id: str, contribution_id: str) -> Any:
-    """Accept, reject, hide, release, or mark as incorporated."""
+    """Accept (as proposed or with edits), reject, hide, release, mark as incorporated,
+    or mark a comment as addressed."""
     access = open_access(room_id)
     access.require_coordinator()
     db = get_session()
     action = request.form.get("action", "")
     if action == "accept":
-        merge = MergeForm()
-        merged = merge.merged_text.data if "merged_text" in request.form else None
+        merged = request.form.get("merged_text") if "merged_text" in request.form else None
         expected_raw = request.form.get("expected_version", "")
         expected = int(expected_raw) if re.fullmatch(r"[0-9]{1,6}", expected_raw) else 0
         try:
             number = moderation_service.accept(
-                db, access, contribution_id, expected, today(), merged
+                db, access, contribution_id, expected, today(), merged, merge_labels()
             )
-        except (EditConflict, VersionConflict) as exc:
-            return _conflict(access, contribution_id, exc, merged), 409
-        except InvalidInput:
-            return _conflict(access, contribution_id, None, merged), 400
-        flash(
-            _("Accepted; version %(number)s of the draft is saved.", number=number)
-            if number
-            else _("Accepted."),
-            "notice",
-        )
+        except MergeNeeded as exc:
+            return _merge_page(access, contribution_id, exc, changed=True), 409
+        except VersionConflict:
+            merge = moderation_service.proposal_merge(db, access, contribution_id, merge_labels())
+            return _merge_page(access, contribution_id, merge, changed=True), 409
+        except InvalidInput as exc:
+            merge = moderation_service.proposal_merge(db, access, contribution_id, merge_labels())
+            return _merge_page(
+                access,
+                contribution_id,
+                merge,
+                text=merged if merged is not None else merge.merge.merged,
+                expected=expected,
+                error=merge_error(exc),
+            ), 400
+        flash(_("Accepted; version %(number)s of the draft is saved.", number=number), "notice")
+    elif action == "address":
+        address = AddressForm()
+        if not address.validate():
+            message = _("The note is too long. Nothing was changed.")
+            return render_template("drafting/problem.html", message=message, status=400), 400
+        moderation_service.address(db, access, contribution_id, address.note.data or "", today())
+        flash(_("Marked as addressed."), "notice")
     elif action == "reject":
         form = RejectForm()
         if not form.validate():
@@ -143,6 +160,18 @@ def moderate(room_id: str, contribution_id: str) -> Any:
     return redirect(url_for("drafting.moderation", room_id=room_id))
 
 
+@blueprint.route("/rooms/<room_id>/moderation/<contribution_id>/accept")
+@login_required
+def accept_with_edits(room_id: str, contribution_id: str) -> Any:
+    """The proposed change, merged with the section as it is now, in a box to edit first."""
+    access = open_access(room_id)
+    access.require_coordinator()
+    merge = moderation_service.proposal_merge(
+        get_session(), access, contribution_id, merge_labels()
+    )
+    return _merge_page(access, contribution_id, merge)
+
+
 @blueprint.route("/rooms/<room_id>/moderation-mode", methods=["POST"])
 @login_required
 def moderation_mode(room_id: str) -> Any:
@@ -164,31 +193,33 @@ def moderation_mode(room_id: str) -> Any:
     return redirect(url_for("drafting.moderation", room_id=room_id))
 
 
-def _conflict(
+def _merge_page(
     access: RoomAccess,
     contribution_id: str,
-    exc: EditConflict | VersionConflict | None,
-    merged: str | None,
+    merge: MergeNeeded,
+    *,
+    changed: bool = False,
+    text: str | None = None,
+    expected: int | None = None,
+    error: str | None = None,
 ) -> str:
-    current = version_service.version(get_session(), access)
-    own = {
-        view.id: view
-        for view in contribution_service.contributions_page(
-            get_session(), access, 1, statuses=["pending"]
-        )[0]
-    }
-    proposed = exc.proposed_text if isinstance(exc, EditConflict) else ""
-    section_text = exc.current_text if isinstance(exc, EditConflict) else ""
+    """The page where a change is accepted with edits: what it changes, what changed in the
+    section since, and the three-way merge in a box (conflicts marked), with Cancel and
+    Reject instead. `text` and `expected` keep what the coordinator sent when it is refused."""
+    contribution = contribution_service.find_contribution(get_session(), access, contribution_id)
     form = MergeForm(formdata=None)
-    form.merged_text.data = merged if merged is not None else proposed
-    form.expected_version.data = current.number
+    form.merged_text.data = merge.merge.merged if text is None else text
+    form.expected_version.data = merge.number if expected is None else expected
+    if error:
+        form.merged_text.errors = [error]
     return render_template(
         "drafting/conflict.html",
         form=form,
         contribution_id=contribution_id,
-        view=own.get(contribution_id),
-        proposed=proposed,
-        section_text=section_text,
-        version_changed=isinstance(exc, VersionConflict),
+        kind=contribution.kind,
+        section_number=section_numbers(access).get(contribution.anchor or "", "?"),
+        merge=merge.merge,
+        changed=changed,
+        reject_form=RejectForm(formdata=None),
         **room_context(access),
     )

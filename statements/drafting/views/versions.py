@@ -15,7 +15,7 @@ from statements.drafting import versions as version_service
 from statements.drafting.access import PAGE_SIZE
 from statements.drafting.errors import (
     InvalidInput,
-    VersionConflict,
+    MergeNeeded,
     VersionNotFound,
 )
 from statements.drafting.forms import (
@@ -24,11 +24,13 @@ from statements.drafting.forms import (
 from statements.drafting.views.common import (
     blueprint,
     draft_error,
+    draft_merge_labels,
+    merge_error,
     open_access,
     page_number,
     room_context,
 )
-from statements.pages import diff_labels, safe_diff, today
+from statements.pages import diff_labels, today
 from statements.text import diff as diffs
 
 # --- versions -------------------------------------------------------------------------
@@ -78,7 +80,10 @@ def _version_arg(name: str, default: int) -> int:
 @blueprint.route("/rooms/<room_id>/draft", methods=["GET", "POST"])
 @login_required
 def edit_draft(room_id: str) -> Any:
-    """A coordinator edits the draft directly; a new version with a change note."""
+    """A coordinator edits the draft directly; a new version with a change note.
+
+    If another coordinator saved meanwhile, edits of different sections are merged and
+    saved; edits of the same section come back merged three ways, conflicts marked."""
     access = open_access(room_id)
     access.require_coordinator()
     current = version_service.version(get_session(), access)
@@ -86,33 +91,49 @@ def edit_draft(room_id: str) -> Any:
     if not form.is_submitted():
         form.markdown.data = current.markdown
         form.expected_version.data = current.number
-    conflict = None
+    merge = None
     if form.validate_on_submit():
+        started_from = form.expected_version.data or 0
         try:
             number = version_service.edit_draft(
                 get_session(),
                 access,
                 form.markdown.data or "",
                 form.note.data or "",
-                form.expected_version.data or 0,
+                started_from,
                 today(),
+                draft_merge_labels(),
             )
-        except VersionConflict as exc:
-            # Their text stays in the form; the newer version is shown beside it.
-            conflict = version_service.version(get_session(), access, exc.current_version)
-            form.expected_version.data = exc.current_version
+        except MergeNeeded as exc:
+            # The box gets the merge, never their stale text: saving it as offered keeps
+            # the other coordinator's edit.
+            merge = exc.merge
+            form.markdown.data = exc.merge.merged
+            form.expected_version.data = exc.number
         except InvalidInput as exc:
             getattr(form, exc.field, form.markdown).errors = [
-                draft_error(exc) or _("This is required, within limits.")
+                merge_error(exc)
+                if exc.reason == "conflict_markers"
+                else draft_error(exc) or _("This is required, within limits.")
             ]
         else:
-            flash(_("Version %(number)s is saved.", number=number), "notice")
+            if number > started_from + 1:
+                flash(
+                    _(
+                        "Someone else saved a version while you were editing; your changes "
+                        "were to other sections and are merged with theirs. Version "
+                        "%(number)s is saved.",
+                        number=number,
+                    ),
+                    "notice",
+                )
+            else:
+                flash(_("Version %(number)s is saved.", number=number), "notice")
             return redirect(url_for("drafting.room", room_id=room_id))
-    status = 409 if conflict else (400 if form.is_submitted() else 200)
+    status = 409 if merge else (400 if form.is_submitted() else 200)
     return render_template(
         "drafting/edit_draft.html",
         form=form,
-        conflict=conflict,
-        conflict_diff=safe_diff(conflict.markdown, form.markdown.data or "") if conflict else None,
+        merge=merge,
         **room_context(access),
     ), status

@@ -91,13 +91,24 @@ def test_pre_moderation_shows_accepted_ones_and_keeps_rejected_ones_unseen(
     author, other = member_identity(app, session), member_identity(app, session)
     for who in (author, other):
         join_room(session, coordinator, room_id, who)
-    accepted = _comment(session, author, room_id, "Accepted words.")
+    author_access = drafting.open_room(session, room_id, author)
+    anchor = drafting.version(session, author_access).sections[0].anchor
+    accepted = drafting.submit_contribution(
+        session, author_access, "addition", anchor, "Accepted words.", TODAY
+    ).id
     rejected = _comment(session, author, room_id, "Off-topic words.")
+    addressed = _comment(session, author, room_id, "Addressed words.")
     access = drafting.open_room(session, room_id, coordinator)
     drafting.accept(session, access, accepted, 1, TODAY)
     drafting.reject(session, access, rejected, "out_of_scope", "", TODAY)
+    # Addressing a comment is not releasing it: other members still do not see it.
+    drafting.address(session, access, addressed, "", TODAY)
     assert _texts(session, other, room_id) == ["Accepted words."]
-    assert sorted(_texts(session, author, room_id)) == ["Accepted words.", "Off-topic words."]
+    assert sorted(_texts(session, author, room_id)) == [
+        "Accepted words.",
+        "Addressed words.",
+        "Off-topic words.",
+    ]
 
 
 def test_post_moderation_shows_every_contribution_at_once(

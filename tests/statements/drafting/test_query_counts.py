@@ -51,11 +51,22 @@ def _room(
     access.room.pending_cap = contributions + 1
     anchors = [s.anchor for s in drafting.version(session, access).sections]
     chooser = random.Random(contributions)
-    for n in range(contributions):
+    # Comments, and changes each shown as a diff of its section (two, once it changed).
+    made = [
         drafting.submit_contribution(
-            session, access, "comment", chooser.choice(anchors), f"Contribution {n}.", TODAY
+            session,
+            access,
+            chooser.choice(["comment", "amendment", "addition"]),
+            chooser.choice(anchors),
+            f"Contribution {n}, with **emphasis**.",
+            TODAY,
         )
+        for n in range(contributions)
+    ]
     coordinating = drafting.open_room(session, room_id, coordinator)
+    # Some comments are addressed, with a note.
+    for contribution in [c for c in made if c.kind == "comment"][: contributions // 10]:
+        drafting.address(session, coordinating, contribution.id, "Done.", TODAY)
     for n in range(1, versions):
         text = drafting.version(session, coordinating).markdown + f"\nParagraph {n}.\n"
         drafting.edit_draft(session, coordinating, text, f"Edit {n}", n, TODAY)
@@ -76,7 +87,7 @@ def test_page_statement_counts_do_not_grow_with_the_room(app: Flask, session: Se
     _, member_keys = auth.login_member(session, config, codename)
     member = auth.Identity(member_account, member_keys, b"", b"")
 
-    small = _room(app, session, coordinator, member, contributions=60, versions=2)
+    small = _room(app, session, coordinator, member, contributions=150, versions=2)
     large = _room(app, session, coordinator, member, contributions=1000, versions=100)
 
     member_client: FlaskClient = app.test_client()

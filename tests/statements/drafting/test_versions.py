@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from statements.auth.service import Identity
 from statements.drafting import service as drafting
-from statements.drafting.errors import VersionConflict
+from statements.drafting.errors import MergeNeeded
 from tests.support import staff_identity
 
 TODAY = date.today()
@@ -25,9 +25,12 @@ def test_two_coordinators_never_overwrite_each_other(
     second_access = drafting.open_room(session, room_id, second)
     base = drafting.version(session, first_access).markdown
     drafting.edit_draft(session, first_access, base + "\nFirst coordinator.\n", "One", 1, TODAY)
-    with pytest.raises(VersionConflict) as conflict:
+    # Both added a paragraph at the same place: the merge is shown, never saved unseen.
+    with pytest.raises(MergeNeeded) as conflict:
         drafting.edit_draft(
             session, second_access, base + "\nSecond coordinator.\n", "Two", 1, TODAY
         )
-    assert conflict.value.current_version == 2
+    assert conflict.value.number == 2
+    assert "First coordinator." in conflict.value.merge.merged
+    assert "Second coordinator." in conflict.value.merge.merged
     assert "First coordinator." in drafting.version(session, second_access).markdown

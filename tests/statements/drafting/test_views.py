@@ -147,14 +147,15 @@ def test_a_drafting_round_leaves_nothing_readable_or_linkable_at_rest(
     assert _contribute(first, room_id, "addition", anchors[2], typed[3]).status_code == 302
 
     queue = coordinator.get(f"/rooms/{room_id}/moderation").get_data(as_text=True)
-    ids = dict(
-        re.findall(
-            r'<div class="contribution-text" dir="auto"><p>(.*?)</p>\s*</div>\s*'
-            r'<form method="post" action="/rooms/[0-9a-f]+/moderation/([0-9a-f]{32})"',
+    ids = {
+        text: cid
+        for cid, text in re.findall(
+            r'id="contribution-([0-9a-f]{32})".*?<div class="contribution-text" dir="auto">'
+            r"<p>(.*?)</p>",
             queue,
             re.S,
         )
-    )
+    }
     assert set(ids) == set(typed)
     # Support from the other member, then moderation of every kind.
     assert (
