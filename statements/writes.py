@@ -82,7 +82,10 @@ OBJECTION_PUT = "objection.put"
 OBJECTION_DELETE = "objection.delete"
 # A member's answer to a consent check (sealed answer and reason), changeable while open.
 CONSENT_ANSWER_PUT = "consent.answer.put"
-AGREEMENT_ACTIONS = frozenset({OBJECTION_PUT, OBJECTION_DELETE, CONSENT_ANSWER_PUT})
+# A closed check's answers are deleted by the mixer, not by the coordinator's request: an
+# anonymous row's deletion must not share a transaction with a login session's write.
+CONSENT_PURGE = "consent.purge"
+AGREEMENT_ACTIONS = frozenset({OBJECTION_PUT, OBJECTION_DELETE, CONSENT_ANSWER_PUT, CONSENT_PURGE})
 # --- end of agreement -------------------------------------------------------------------
 
 ACTIONS = frozenset(
@@ -162,6 +165,11 @@ def flag_key(contribution_id: str, tag: bytes) -> str:
 def consent_answer_key(check_id: str, tag: bytes) -> str:
     """The queue key of one member's answer to a consent check."""
     return f"consent:{check_id}:{tag.hex()}"
+
+
+def consent_purge_key(check_id: str) -> str:
+    """The queue key of the deletion of a closed check's answers."""
+    return f"consent-purge:{check_id}"
 
 
 def endorsement_key(room_id: str, tag: bytes) -> str:
@@ -343,6 +351,11 @@ def _apply_agreement(db: Session, write: Write) -> None:
         else:
             answer.key_version = row["key_version"]
             answer.content = row["content"]
+    elif write.action == CONSENT_PURGE:
+        check = db.get(ConsentCheck, row["check_id"])
+        # Only a closed check's: its results are sealed, the answers are no longer needed.
+        if check is not None and check.status == ConsentStatus.CLOSED:
+            db.execute(delete(ConsentAnswer).where(ConsentAnswer.check_id == check.id))
 
 
 def apply_batch(db: Session, writes: Iterable[Write], rng: random.Random) -> int:

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crypto.errors import CryptoError
@@ -63,11 +63,13 @@ from statements.models import (
 from statements.text.clean import clean_text
 from statements.writes import (
     CONSENT_ANSWER_PUT,
+    CONSENT_PURGE,
     OBJECTION_DELETE,
     OBJECTION_PUT,
     SUPPORT_PUT,
     Write,
     consent_answer_key,
+    consent_purge_key,
     support_key,
 )
 
@@ -460,9 +462,17 @@ def _close(db: Session, access: RoomAccess, check: ConsentCheck, today: date) ->
         access.room.key_version,
         {**{answer: tally[answer] for answer in CONSENT_ANSWERS}, "reasons": sorted(reasons)},
     )
-    # The tally is all that is kept: no tag outlives the check.
-    db.execute(delete(ConsentAnswer).where(ConsentAnswer.check_id == check.id))
     db.flush()
+    # The tally is all that is kept: no tag outlives the check. The answers are deleted
+    # in a batch of anonymous writes, not in this request's transaction (writes.py).
+    access.anonymous(db).put(
+        Write(
+            key=consent_purge_key(check.id),
+            room_id=access.room.id,
+            action=CONSENT_PURGE,
+            row={"check_id": check.id},
+        )
+    )
     log_action(db, access, today, "consent_closed", check=check.id)
 
 
