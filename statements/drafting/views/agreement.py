@@ -259,7 +259,7 @@ def close_check(room_id: str, check_id: str) -> Any:
     access = commit_queued_answers(access)
     agreement_service.close_check(get_session(), access, check_id, today())
     flash(_("The consent check is closed. Its results are shown below."), "notice")
-    return redirect(url_for("drafting.agreement", room_id=room_id, _anchor=f"check-{check_id}"))
+    return redirect(url_for("drafting.agreement", room_id=room_id))
 
 
 @blueprint.route("/rooms/<room_id>/agreement/reasons", methods=["POST"])
