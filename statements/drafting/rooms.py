@@ -28,7 +28,7 @@ from statements.drafting.access import (
     lock_room,
     rotate_room_key,
 )
-from statements.drafting.agreement import CHECK_STATES, close_open_checks
+from statements.drafting.consent import CHECK_STATES, close_open_checks
 from statements.drafting.errors import (
     InvalidInput,
     LastCoordinator,

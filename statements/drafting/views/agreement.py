@@ -11,22 +11,23 @@ from flask_login import login_required
 
 from statements.db import get_session
 from statements.drafting import agreement as agreement_service
+from statements.drafting import consent as consent_service
 from statements.drafting import versions as version_service
 from statements.drafting.access import RoomAccess
-from statements.drafting.agreement_forms import (
-    CONSENT_ANSWER_NAMES,
-    REASON_TOO_LONG,
-    ConsentAnswerForm,
-    ObjectionForm,
-    OpenCheckForm,
-    ShowReasonsForm,
-)
 from statements.drafting.errors import (
     AnswersQueued,
     ConsentCheckClosed,
     ConsentCheckNotFound,
     InvalidInput,
     ObjectionRefused,
+)
+from statements.drafting.views.agreement_forms import (
+    CONSENT_ANSWER_NAMES,
+    REASON_TOO_LONG,
+    ConsentAnswerForm,
+    ObjectionForm,
+    OpenCheckForm,
+    ShowReasonsForm,
 )
 from statements.drafting.views.common import (
     LOG_ACTIONS,
@@ -141,7 +142,7 @@ def _agreement_page(
     status: int = 200,
 ) -> Any:
     db = get_session()
-    checks = agreement_service.consent_checks(db, access)
+    checks = consent_service.consent_checks(db, access)
     current = version_service.version(db, access)
     numbers = {section.anchor: index for index, section in enumerate(current.sections, start=1)}
     forms = {}
@@ -173,7 +174,7 @@ def _agreement_page(
         reasons_form=reasons_form,
         numbers=numbers,
         answer_names=CONSENT_ANSWER_NAMES,
-        can_open=access.room.state in agreement_service.CHECK_STATES,
+        can_open=access.room.state in consent_service.CHECK_STATES,
         **room_context(access),
     ), status
 
@@ -196,9 +197,7 @@ def open_check(room_id: str) -> Any:
         return _agreement_page(access, open_form=form, status=400)
     anchor = form.section.data if form.section.data != WHOLE_TEXT else None
     try:
-        agreement_service.open_check(
-            get_session(), access, anchor, form.question.data or "", today()
-        )
+        consent_service.open_check(get_session(), access, anchor, form.question.data or "", today())
     except InvalidInput as exc:
         form.question.errors = [
             str(REASON_TOO_LONG) if exc.reason == "too_long" else _("This is not valid.")
@@ -214,12 +213,12 @@ def answer_check(room_id: str, check_id: str) -> Any:
     """Agree, abstain, or object with a reason; changeable until the check closes."""
     access = open_access(room_id)
     db = get_session()
-    agreement_service.find_check(db, access, check_id)
+    consent_service.find_check(db, access, check_id)
     form = _answer_form(check_id, formdata=True)
     if not form.validate_on_submit():
         return _agreement_page(access, answering=(check_id, form), status=400)
     try:
-        agreement_service.answer_check(
+        consent_service.answer_check(
             db, access, check_id, form.answer.data or "", form.reason.data or ""
         )
     except InvalidInput as exc:
@@ -240,7 +239,7 @@ def commit_queued_answers(access: RoomAccess) -> RoomAccess:
     Only when some wait: a coordinator must not be able to commit one request's writes
     alone at will (see statements/mixing.py). Returns the room opened again.
     """
-    if not agreement_service.queued_answers(get_session(), access):
+    if not consent_service.queued_answers(get_session(), access):
         return access
     try:
         flush_queued_writes(access.room.id)
@@ -255,9 +254,9 @@ def close_check(room_id: str, check_id: str) -> Any:
     """A coordinator closes a check: its results are shown to everyone."""
     access = open_access(room_id)
     access.require_coordinator()
-    agreement_service.find_check(get_session(), access, check_id)
+    consent_service.find_check(get_session(), access, check_id)
     access = commit_queued_answers(access)
-    agreement_service.close_check(get_session(), access, check_id, today())
+    consent_service.close_check(get_session(), access, check_id, today())
     flash(_("The consent check is closed. Its results are shown below."), "notice")
     return redirect(url_for("drafting.agreement", room_id=room_id))
 

@@ -15,7 +15,7 @@ from statements.db import destroyed_keys, get_session
 from statements.drafting import contributions as contribution_service
 from statements.drafting import rooms as room_service
 from statements.drafting import versions as version_service
-from statements.drafting.agreement import CHECK_STATES, queued_answers
+from statements.drafting.consent import CHECK_STATES, queued_answers
 from statements.drafting.errors import (
     AnswersQueued,
     InvalidInput,

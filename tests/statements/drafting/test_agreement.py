@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from crypto.tags import author_tag
 from statements.auth.service import Identity
-from statements.drafting import agreement, contributions, moderation
+from statements.drafting import agreement, consent, contributions, moderation
 from statements.drafting import service as drafting
 from statements.drafting.access import CONSENT_TAG, OBJECTION_TAG, SUPPORT_TAG
 from statements.drafting.errors import (
@@ -253,9 +253,9 @@ def _answers(session: Session, check_id: str) -> list[ConsentAnswer]:
     return list(session.scalars(select(ConsentAnswer).where(ConsentAnswer.check_id == check_id)))
 
 
-def _check(session: Session, room_id: str, who: Identity, check_id: str) -> agreement.CheckView:
+def _check(session: Session, room_id: str, who: Identity, check_id: str) -> consent.CheckView:
     access = drafting.open_room(session, room_id, who)
-    [view] = [v for v in agreement.consent_checks(session, access) if v.id == check_id]
+    [view] = [v for v in consent.consent_checks(session, access) if v.id == check_id]
     return view
 
 
@@ -265,10 +265,10 @@ def test_a_consent_check_is_answered_once_per_member_and_hidden_until_it_closes(
     room_id, (first, second, third), _cid = _room(app, session, coordinator)
     coordinating = drafting.open_room(session, room_id, coordinator)
     anchor = drafting.version(session, coordinating).sections[2].anchor
-    check = agreement.open_check(session, coordinating, anchor, "Can we live with §3?", TODAY)
+    check = consent.open_check(session, coordinating, anchor, "Can we live with §3?", TODAY)
 
     def answer(who: Identity, what: str, reason: str = "") -> None:
-        agreement.answer_check(
+        consent.answer_check(
             session, drafting.open_room(session, room_id, who), check.id, what, reason
         )
 
@@ -295,7 +295,7 @@ def test_a_consent_check_is_answered_once_per_member_and_hidden_until_it_closes(
     assert _check(session, room_id, second, check.id).my_reason == "Too weak on permits."
     assert _check(session, room_id, coordinator, check.id).my_answer is None
 
-    agreement.close_check(session, coordinating, check.id, TODAY)
+    consent.close_check(session, coordinating, check.id, TODAY)
     # Closed: counts and reasons, and no tag outlives the check.
     assert _answers(session, check.id) == []
     for who in (coordinator, first, third):
@@ -321,8 +321,8 @@ def test_consent_tags_are_unlinkable_across_checks_and_rooms(
     checks = []
     for room in (room_id, room_id, other_room):
         coordinating = drafting.open_room(session, room, coordinator)
-        check = agreement.open_check(session, coordinating, None, "", TODAY)
-        agreement.answer_check(
+        check = consent.open_check(session, coordinating, None, "", TODAY)
+        consent.answer_check(
             session, drafting.open_room(session, room, member), check.id, "agree", ""
         )
         checks.append(check.id)
@@ -340,41 +340,41 @@ def test_bad_consent_inputs_are_refused(
     room_id, (member, _second, _third), _cid = _room(app, session, coordinator)
     member_access = drafting.open_room(session, room_id, member)
     with pytest.raises(NotCoordinator):
-        agreement.open_check(session, member_access, None, "", TODAY)
+        consent.open_check(session, member_access, None, "", TODAY)
     coordinating = drafting.open_room(session, room_id, coordinator)
     with pytest.raises(UnknownSection):
-        agreement.open_check(session, coordinating, "s-00000000", "", TODAY)
+        consent.open_check(session, coordinating, "s-00000000", "", TODAY)
     with pytest.raises(InvalidInput):
-        agreement.open_check(session, coordinating, None, "q" * 501, TODAY)
-    check = agreement.open_check(session, coordinating, None, "", TODAY)
+        consent.open_check(session, coordinating, None, "q" * 501, TODAY)
+    check = consent.open_check(session, coordinating, None, "", TODAY)
 
     with pytest.raises(InvalidInput) as no_reason:
-        agreement.answer_check(session, member_access, check.id, "object", " ")
+        consent.answer_check(session, member_access, check.id, "object", " ")
     assert no_reason.value.field == "reason"
     with pytest.raises(InvalidInput) as too_long:
-        agreement.answer_check(session, member_access, check.id, "object", "x" * 501)
+        consent.answer_check(session, member_access, check.id, "object", "x" * 501)
     assert too_long.value.reason == "too_long"
     with pytest.raises(InvalidInput):
-        agreement.answer_check(session, member_access, check.id, "maybe", "")
+        consent.answer_check(session, member_access, check.id, "maybe", "")
     with pytest.raises(NotCoordinator):
-        agreement.close_check(session, member_access, check.id, TODAY)
+        consent.close_check(session, member_access, check.id, TODAY)
     assert _answers(session, check.id) == []
 
     # Another room's check is not found from this room.
     other_room = make_room(session, coordinator, title="Healthcare")
-    other = agreement.open_check(
+    other = consent.open_check(
         session, drafting.open_room(session, other_room, coordinator), None, "", TODAY
     )
     with pytest.raises(ConsentCheckNotFound):
-        agreement.answer_check(session, member_access, other.id, "agree", "")
+        consent.answer_check(session, member_access, other.id, "agree", "")
     with pytest.raises(ConsentCheckNotFound):
-        agreement.close_check(session, coordinating, other.id, TODAY)
+        consent.close_check(session, coordinating, other.id, TODAY)
 
-    agreement.close_check(session, coordinating, check.id, TODAY)
+    consent.close_check(session, coordinating, check.id, TODAY)
     with pytest.raises(ConsentCheckClosed):
-        agreement.answer_check(session, member_access, check.id, "agree", "")
+        consent.answer_check(session, member_access, check.id, "agree", "")
     with pytest.raises(ConsentCheckClosed):
-        agreement.close_check(session, coordinating, check.id, TODAY)
+        consent.close_check(session, coordinating, check.id, TODAY)
 
 
 def test_an_answer_queued_when_its_check_closed_is_not_counted_later(
@@ -382,17 +382,17 @@ def test_an_answer_queued_when_its_check_closed_is_not_counted_later(
 ) -> None:
     room_id, (member, _second, _third), _cid = _room(app, session, coordinator)
     coordinating = drafting.open_room(session, room_id, coordinator)
-    check = agreement.open_check(session, coordinating, None, "", TODAY)
+    check = consent.open_check(session, coordinating, None, "", TODAY)
     recorder = Recorder()
     access = drafting.open_room(session, room_id, member, recorder)
-    agreement.answer_check(session, access, check.id, "object", "No.")
+    consent.answer_check(session, access, check.id, "object", "No.")
     [write] = recorder.pending(room_id)
     assert write.action == CONSENT_ANSWER_PUT
     assert member.account.id not in write.to_bytes().decode()
-    assert agreement.queued_answers(session, access)
+    assert consent.queued_answers(session, access)
     assert _check(session, room_id, member, check.id).my_answer is None
-    assert agreement.consent_checks(session, access)[0].my_answer == "object"
-    agreement.close_check(session, coordinating, check.id, TODAY)
+    assert consent.consent_checks(session, access)[0].my_answer == "object"
+    consent.close_check(session, coordinating, check.id, TODAY)
     apply_write(session, write)
     assert _answers(session, check.id) == []
     results = _check(session, room_id, coordinator, check.id).results
@@ -405,8 +405,8 @@ def test_leaving_drafting_closes_the_checks_and_no_new_one_opens(
 ) -> None:
     room_id, (member, _second, _third), _cid = _room(app, session, coordinator)
     coordinating = drafting.open_room(session, room_id, coordinator)
-    check = agreement.open_check(session, coordinating, None, "", TODAY)
-    agreement.answer_check(
+    check = consent.open_check(session, coordinating, None, "", TODAY)
+    consent.answer_check(
         session, drafting.open_room(session, room_id, member), check.id, "agree", ""
     )
     drafting.change_state(session, coordinating, "consolidating", TODAY, leave_undecided=True)
@@ -417,4 +417,4 @@ def test_leaving_drafting_closes_the_checks_and_no_new_one_opens(
     assert view.results is not None
     assert view.results.agree == 1
     with pytest.raises(WrongState):
-        agreement.open_check(session, coordinating, None, "", TODAY)
+        consent.open_check(session, coordinating, None, "", TODAY)

@@ -14,7 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from statements.auth import service as auth
-from statements.drafting import agreement
+from statements.drafting import agreement, consent
 from statements.drafting import service as drafting
 from tests.support import join_room, login_member, login_staff, make_member, make_room, make_staff
 
@@ -67,10 +67,10 @@ def _room(
         ).id
         agreement.object_to(session, coordinating, cid, f"Reason {n}.")
     for n in range(proposals // 3):
-        check = agreement.open_check(session, coordinating, None, f"Check {n}?", TODAY)
-        agreement.answer_check(session, access, check.id, "object", f"Answer {n}.")
+        check = consent.open_check(session, coordinating, None, f"Check {n}?", TODAY)
+        consent.answer_check(session, access, check.id, "object", f"Answer {n}.")
         if n % 2:
-            agreement.close_check(session, coordinating, check.id, TODAY)
+            consent.close_check(session, coordinating, check.id, TODAY)
     for n in range(1, versions):
         text = drafting.version(session, coordinating).markdown + f"\nParagraph {n}.\n"
         drafting.edit_draft(session, coordinating, text, f"Edit {n}", n, TODAY)

@@ -13,7 +13,7 @@ from statements.forms import Form
 
 REASON_TOO_LONG = _l("Keep the reason within 500 characters. Nothing was saved.")
 
-# The answers to a consent check (agreement.CONSENT_ANSWERS), in the reader's language.
+# The answers to a consent check (consent.CONSENT_ANSWERS), in the reader's language.
 CONSENT_ANSWER_NAMES: dict[str, LazyString] = {
     "agree": _l("I agree"),
     "abstain": _l("I abstain"),
