@@ -35,6 +35,7 @@ from statements.drafting.views.common import (
     blueprint,
     open_access,
     room_context,
+    section_numbers,
 )
 from statements.mixing import flush_queued_writes
 from statements.pages import today
@@ -102,7 +103,7 @@ def object_to(room_id: str, contribution_id: str) -> Any:
         "drafting/object.html",
         form=form,
         proposal=proposal,
-        numbers=_numbers(access),
+        numbers=section_numbers(access),
         **room_context(access),
     ), status
 
@@ -122,11 +123,6 @@ def withdraw_objection(room_id: str, contribution_id: str) -> Any:
 # --- consent checks -----------------------------------------------------------------------
 
 
-def _numbers(access: RoomAccess) -> dict[str, int]:
-    current = version_service.version(get_session(), access)
-    return {section.anchor: index for index, section in enumerate(current.sections, start=1)}
-
-
 def _answer_form(check_id: str, formdata: bool = False) -> ConsentAnswerForm:
     # One form per open check on one page: the prefix keeps their fields' ids apart.
     if formdata:
@@ -144,7 +140,6 @@ def _agreement_page(
     db = get_session()
     checks = consent_service.consent_checks(db, access)
     current = version_service.version(db, access)
-    numbers = {section.anchor: index for index, section in enumerate(current.sections, start=1)}
     forms = {}
     for check in checks:
         if not check.is_open:
@@ -160,9 +155,7 @@ def _agreement_page(
         open_form = OpenCheckForm(formdata=None)
     open_form.section.choices = [(WHOLE_TEXT, _("The whole text"))] + [
         (section.anchor, _("Section %(number)s", number=number))
-        for section, number in zip(
-            current.sections, range(1, len(current.sections) + 1), strict=True
-        )
+        for number, section in enumerate(current.sections, start=1)
     ]
     reasons_form = ShowReasonsForm(formdata=None)
     reasons_form.shown.data = "1" if access.room.show_reasons else "0"
@@ -172,7 +165,7 @@ def _agreement_page(
         forms=forms,
         open_form=open_form,
         reasons_form=reasons_form,
-        numbers=numbers,
+        numbers={section.anchor: n for n, section in enumerate(current.sections, start=1)},
         answer_names=CONSENT_ANSWER_NAMES,
         can_open=access.room.state in consent_service.CHECK_STATES,
         **room_context(access),
