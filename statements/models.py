@@ -216,6 +216,8 @@ class Room(Base):
     moderation: Mapped[str] = mapped_column(
         String(16), default=ModerationMode.PRE, server_default=ModerationMode.POST
     )
+    # Members see the reasons of each other's objections (coordinators always do).
+    show_reasons: Mapped[bool] = mapped_column(default=False, server_default=false())
     details: Mapped[bytes] = mapped_column(LargeBinary)
 
 
@@ -356,6 +358,77 @@ class Flag(Base):
         ForeignKey("contributions.id", ondelete="CASCADE"), primary_key=True
     )
     tag: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+
+
+# --- agreement: objections and consent checks ---------------------------------------------
+#
+# An objection is a member's stance against a proposal, deduplicated like a support by a tag
+# (its own purpose, bound to the room and the proposal) and written through the mixer; its
+# reason is a ciphertext under the room key. A consent check is opened by a coordinator;
+# its answers carry only a tag of the member for that check, and their content (answer and
+# reason) is sealed, so a copy of the database cannot count them before the check closes.
+# Closing tallies the answers into the check's sealed results and deletes them.
+
+
+class Objection(Base):
+    """An anonymous objection to a proposal: a tag and a sealed reason, nothing else."""
+
+    __tablename__ = "objections"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    contribution_id: Mapped[str] = mapped_column(
+        ForeignKey("contributions.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    key_version: Mapped[int]
+    reason: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ConsentStatus(enum.StrEnum):
+    """Whether a consent check still takes answers."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class ConsentCheck(Base):
+    """A coordinator's question to the room about a section or the whole text.
+
+    `content` holds, sealed, the question and the text asked about; `results` the counts
+    and reasons, sealed when the check closes (None while it is open).
+    """
+
+    __tablename__ = "consent_checks"
+    __table_args__ = (
+        one_of("status", ConsentStatus),
+        Index("ix_consent_checks_room", "room_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    # None: the whole text.
+    anchor: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=ConsentStatus.OPEN)
+    key_version: Mapped[int]
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    results_key_version: Mapped[int | None]
+    results: Mapped[bytes | None] = mapped_column(LargeBinary)
+    opened_on: Mapped[date]
+
+
+class ConsentAnswer(Base):
+    """One member's answer to a consent check: the member's tag for that check, sealed."""
+
+    __tablename__ = "consent_answers"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    check_id: Mapped[str] = mapped_column(
+        ForeignKey("consent_checks.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    key_version: Mapped[int]
+    content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ModerationEntry(Base):

@@ -43,10 +43,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from statements.models import (
+    ConsentAnswer,
+    ConsentCheck,
+    ConsentStatus,
     Contribution,
     ContributionStatus,
     Endorsement,
     Flag,
+    Objection,
     Room,
     RoomState,
     Support,
@@ -68,8 +72,25 @@ ENDORSEMENT_PUT = "endorsement.put"
 ENDORSEMENT_DELETE = "endorsement.delete"
 # A member asks the coordinators for a safety review of a pending contribution.
 FLAG_PUT = "flag.put"
+
+# --- agreement (statements/drafting/agreement.py) ---------------------------------------
+# A member's objection to a proposal, with its sealed reason. It shares the queue key of
+# the member's support of that proposal (support_key), so a later support replaces a
+# queued objection and the other way round; applying one removes the other (support XOR
+# objection), which is why each write carries the member's tag of the other kind.
+OBJECTION_PUT = "objection.put"
+OBJECTION_DELETE = "objection.delete"
+# A member's answer to a consent check (sealed answer and reason), changeable while open.
+CONSENT_ANSWER_PUT = "consent.answer.put"
+# A closed check's answers are deleted by the mixer, not by the coordinator's request: an
+# anonymous row's deletion must not share a transaction with a login session's write.
+CONSENT_PURGE = "consent.purge"
+AGREEMENT_ACTIONS = frozenset({OBJECTION_PUT, OBJECTION_DELETE, CONSENT_ANSWER_PUT, CONSENT_PURGE})
+# --- end of agreement -------------------------------------------------------------------
+
 ACTIONS = frozenset(
     {
+        *AGREEMENT_ACTIONS,
         FLAG_PUT,
         CONTRIBUTION_PUT,
         CONTRIBUTION_EDIT,
@@ -141,6 +162,16 @@ def flag_key(contribution_id: str, tag: bytes) -> str:
     return f"flag:{contribution_id}:{tag.hex()}"
 
 
+def consent_answer_key(check_id: str, tag: bytes) -> str:
+    """The queue key of one member's answer to a consent check."""
+    return f"consent:{check_id}:{tag.hex()}"
+
+
+def consent_purge_key(check_id: str) -> str:
+    """The queue key of the deletion of a closed check's answers."""
+    return f"consent-purge:{check_id}"
+
+
 def endorsement_key(room_id: str, tag: bytes) -> str:
     """The queue key of one member's endorsement in a room."""
     return f"endorsement:{room_id}:{tag.hex()}"
@@ -185,6 +216,8 @@ def apply_write(db: Session, write: Write) -> None:
             if existing.content != row["content"] and write.action == CONTRIBUTION_EDIT:
                 # Its supporters agreed with other words: new words start with none.
                 db.execute(delete(Support).where(Support.contribution_id == existing.id))
+                # Nor do objections to other words stand against these.
+                db.execute(delete(Objection).where(Objection.contribution_id == existing.id))
             existing.content = row["content"]
             existing.key_version = row["key_version"]
     elif write.action == CONTRIBUTION_DELETE:
@@ -197,12 +230,12 @@ def apply_write(db: Session, write: Write) -> None:
             db.delete(existing)
     elif write.action == SUPPORT_PUT:
         target = db.get(Contribution, row["contribution_id"])
-        if (
-            target is not None
-            and target.status == ContributionStatus.PENDING
-            and db.get(Support, (row["contribution_id"], row["tag"])) is None
-        ):
-            db.add(Support(contribution_id=row["contribution_id"], tag=row["tag"]))
+        if target is not None and target.status == ContributionStatus.PENDING:
+            if "objection_tag" in row:
+                # One stance per member: supporting takes back their objection.
+                _delete_objection(db, row["contribution_id"], row["objection_tag"])
+            if db.get(Support, (row["contribution_id"], row["tag"])) is None:
+                db.add(Support(contribution_id=row["contribution_id"], tag=row["tag"]))
     elif write.action == SUPPORT_DELETE:
         db.execute(
             delete(Support).where(
@@ -245,9 +278,84 @@ def apply_write(db: Session, write: Write) -> None:
                 Endorsement.room_id == write.room_id, Endorsement.tag == row["tag"]
             )
         )
+    elif write.action in AGREEMENT_ACTIONS:
+        _apply_agreement(db, write)
     else:
         raise ValueError("unknown write")
     db.flush()
+
+
+def _delete_objection(db: Session, contribution_id: str, tag: bytes) -> None:
+    db.execute(
+        delete(Objection).where(
+            Objection.contribution_id == contribution_id, Objection.tag == bytes(tag)
+        )
+    )
+
+
+def _apply_agreement(db: Session, write: Write) -> None:
+    """Objections and consent answers (see AGREEMENT_ACTIONS)."""
+    row = write.row
+    if write.action == OBJECTION_PUT:
+        target = db.get(Contribution, row["contribution_id"])
+        if (
+            target is None
+            or target.room_id != write.room_id
+            or target.status != ContributionStatus.PENDING
+        ):
+            return
+        # One stance per member: objecting takes back their support.
+        db.execute(
+            delete(Support).where(
+                Support.contribution_id == target.id, Support.tag == bytes(row["support_tag"])
+            )
+        )
+        existing = db.get(Objection, (target.id, bytes(row["tag"])))
+        if existing is None:
+            db.add(
+                Objection(
+                    contribution_id=target.id,
+                    tag=bytes(row["tag"]),
+                    key_version=row["key_version"],
+                    reason=row["reason"],
+                )
+            )
+        else:
+            existing.key_version = row["key_version"]
+            existing.reason = row["reason"]
+    elif write.action == OBJECTION_DELETE:
+        _delete_objection(db, row["contribution_id"], row["tag"])
+    elif write.action == CONSENT_ANSWER_PUT:
+        room = db.get(Room, write.room_id)
+        check = db.get(ConsentCheck, row["check_id"])
+        # An answer that arrives after its check closed is not counted: the results
+        # were sealed when it closed (the closing request commits queued answers first).
+        if (
+            room is None
+            or room.state not in (RoomState.DRAFTING, RoomState.CONSOLIDATING)
+            or check is None
+            or check.room_id != write.room_id
+            or check.status != ConsentStatus.OPEN
+        ):
+            return
+        answer = db.get(ConsentAnswer, (check.id, bytes(row["tag"])))
+        if answer is None:
+            db.add(
+                ConsentAnswer(
+                    check_id=check.id,
+                    tag=bytes(row["tag"]),
+                    key_version=row["key_version"],
+                    content=row["content"],
+                )
+            )
+        else:
+            answer.key_version = row["key_version"]
+            answer.content = row["content"]
+    elif write.action == CONSENT_PURGE:
+        check = db.get(ConsentCheck, row["check_id"])
+        # Only a closed check's: its results are sealed, the answers are no longer needed.
+        if check is not None and check.status == ConsentStatus.CLOSED:
+            db.execute(delete(ConsentAnswer).where(ConsentAnswer.check_id == check.id))
 
 
 def apply_batch(db: Session, writes: Iterable[Write], rng: random.Random) -> int:
@@ -557,6 +665,8 @@ ANONYMOUS_TABLES = {
     "supports": "tag",
     "flags": "tag",
     "endorsements": "id",
+    "objections": "tag",
+    "consent_answers": "tag",
 }
 
 

@@ -29,6 +29,9 @@ CONTRIBUTION_TAG = "contribution"
 SUPPORT_TAG = "support"
 ENDORSEMENT_TAG = "endorsement"
 FLAG_TAG = "flag"
+# Agreement (agreement.py): bound to the room as well as the target (see RoomAccess.room_tag).
+OBJECTION_TAG = "objection"
+CONSENT_TAG = "consent"
 # How many entries one page of a room's lists (versions, contributions, the log) shows.
 PAGE_SIZE = 25
 
@@ -135,6 +138,10 @@ class RoomAccess:
     def tag(self, purpose: str, target_id: str) -> bytes:
         """This member's author tag for a target."""
         return author_tag(self.identity.keys.author_secret, purpose, target_id)
+
+    def room_tag(self, purpose: str, target_id: str) -> bytes:
+        """This member's author tag for a target, bound to this room too."""
+        return self.tag(purpose, f"{self.room.id}:{target_id}")
 
 
 def lock_room(db: Session, room_id: str) -> Room:

@@ -20,6 +20,7 @@ from crypto.tags import tags_equal
 from statements.drafting.access import (
     CONTRIBUTION_TAG,
     FLAG_TAG,
+    OBJECTION_TAG,
     PAGE_SIZE,
     SUPPORT_TAG,
     RoomAccess,
@@ -52,6 +53,7 @@ from statements.writes import (
     CONTRIBUTION_EDIT,
     CONTRIBUTION_PUT,
     FLAG_PUT,
+    OBJECTION_PUT,
     SUPPORT_DELETE,
     SUPPORT_PUT,
     Write,
@@ -361,10 +363,12 @@ def _queued_supports(db: Session, access: RoomAccess) -> dict[str, bool]:
     """This member's queued supports: contribution id -> supported."""
     found: dict[str, bool] = {}
     for write in access.anonymous(db).pending(access.room.id):
-        if write.action not in (SUPPORT_PUT, SUPPORT_DELETE):
+        if write.action not in (SUPPORT_PUT, SUPPORT_DELETE, OBJECTION_PUT):
             continue
         cid = str(write.row["contribution_id"])
-        if tags_equal(bytes(write.row["tag"]), access.tag(SUPPORT_TAG, cid)):
+        # A queued objection carries the support it takes back (agreement.py).
+        tag = write.row["support_tag" if write.action == OBJECTION_PUT else "tag"]
+        if tags_equal(bytes(tag), access.tag(SUPPORT_TAG, cid)):
             found[cid] = write.action == SUPPORT_PUT
     return found
 
@@ -381,12 +385,16 @@ def support(db: Session, access: RoomAccess, contribution_id: str, supported: bo
     current = _queued_supports(db, access).get(contribution.id, stored)
     if supported == current:
         return
+    row = {"contribution_id": contribution.id, "tag": tag}
+    if supported:
+        # One stance per member: a support takes back their objection (agreement.py).
+        row["objection_tag"] = access.room_tag(OBJECTION_TAG, contribution.id)
     access.anonymous(db).put(
         Write(
             key=support_key(contribution.id, tag),
             room_id=access.room.id,
             action=SUPPORT_PUT if supported else SUPPORT_DELETE,
-            row={"contribution_id": contribution.id, "tag": tag},
+            row=row,
         )
     )
 

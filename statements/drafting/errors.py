@@ -139,3 +139,22 @@ class MergeNeeded(EditConflict):
         self.merge = merge
         # The version the merge was made against: the one a save must replace.
         self.number = number
+
+
+# --- agreement (agreement.py) -----------------------------------------------------------
+
+
+class ObjectionRefused(DraftingError):
+    """Only other members' pending proposals (not comments) can be objected to."""
+
+
+class ConsentCheckNotFound(DraftingError):
+    """No such consent check in this room."""
+
+
+class ConsentCheckClosed(DraftingError):
+    """The consent check is closed: it takes no more answers, and cannot close again."""
+
+
+class AnswersQueued(DraftingError):
+    """Answers to a check still wait to be saved (another worker holds them): try again."""

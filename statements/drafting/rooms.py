@@ -28,6 +28,7 @@ from statements.drafting.access import (
     lock_room,
     rotate_room_key,
 )
+from statements.drafting.consent import CHECK_STATES, close_open_checks
 from statements.drafting.errors import (
     InvalidInput,
     LastCoordinator,
@@ -219,6 +220,9 @@ def change_state(
             raise UndecidedContributions(count)
     access.room.state = target
     log_action(db, access, today, "state", state=target)
+    if target not in CHECK_STATES:
+        # Consent checks belong to drafting: the frozen text closes them with their results.
+        close_open_checks(db, access, today)
 
 
 def set_moderation_mode(

@@ -14,16 +14,27 @@ from sqlalchemy.orm import Session
 
 from crypto.kdf import KdfParams, derive_master_key
 from statements.auth import service
-from statements.models import Account, Role
+from statements.models import (
+    Account,
+    ConsentAnswer,
+    ConsentCheck,
+    ModerationMode,
+    Objection,
+    Role,
+)
 from statements.settings import Settings
 from tests.conftest import Clock
 from tests.support import (
     STRONG_PASSPHRASE,
+    csrf_token,
     dump_database,
     login_member,
     login_staff,
+    make_room,
     make_staff,
     post_form,
+    signed_in_member,
+    signed_in_staff,
 )
 
 
@@ -135,3 +146,112 @@ def test_login_sessions_do_not_say_whose_they_are(
         for account_id in accounts:
             assert account_id.encode() not in bytes(row.sealed)
             assert account_id.encode() not in bytes(row.id_hash)
+
+
+# --- agreement: objections, consent checks and their answers -------------------------------
+
+OBJECTION_WORDS = "Omits the Mae Sot clinic"
+QUESTION_WORDS = "Can the room accept the list of camps"
+ANSWER_WORDS = "Names Umpiem Mai camp"
+
+
+def test_objections_and_consent_answers_are_unreadable_and_name_no_one(
+    app: Flask, session: Session, settings: Settings
+) -> None:
+    """Every new table of agreement: its words are ciphertexts, its rows name no account,
+    carry no time, and a closed check keeps only its sealed tally."""
+    coordinator, coordinator_client = signed_in_staff(app, session)
+    room_id = make_room(session, coordinator, moderation=ModerationMode.POST)
+    session.commit()
+    author, author_client = signed_in_member(app, session, coordinator, room_id)
+    objector, objector_client = signed_in_member(app, session, coordinator, room_id)
+    page = f"/rooms/{room_id}/contribute?kind=addition"
+    anchor = re.findall(
+        r'<li id="(s-[0-9a-f]{8})" class="section">',
+        author_client.get(f"/rooms/{room_id}").get_data(as_text=True),
+    )[0]
+    page = f"/rooms/{room_id}/contribute?kind=addition&section={anchor}"
+    sent = author_client.post(
+        page, data={"csrf_token": csrf_token(author_client, page), "text": "Add clinics."}
+    )
+    assert sent.status_code == 302
+    listing = objector_client.get(f"/rooms/{room_id}/contributions").get_data(as_text=True)
+    [cid] = re.findall(r"/contributions/([0-9a-f]{32})/object", listing)
+    form = f"/rooms/{room_id}/contributions/{cid}/object"
+    objected = objector_client.post(
+        form, data={"csrf_token": csrf_token(objector_client, form), "reason": OBJECTION_WORDS}
+    )
+    assert objected.status_code == 302
+
+    agreement_page = f"/rooms/{room_id}/agreement"
+    opened = coordinator_client.post(
+        f"{agreement_page}/open",
+        data={
+            "csrf_token": csrf_token(coordinator_client, agreement_page),
+            "section": "whole",
+            "question": QUESTION_WORDS,
+        },
+    )
+    assert opened.status_code == 302
+    session.expire_all()
+    check_id = str(session.scalar(select(ConsentCheck.id)))
+    for client, answer in ((author_client, "object"), (objector_client, "abstain")):
+        answered = client.post(
+            f"{agreement_page}/{check_id}/answer",
+            data={
+                "csrf_token": csrf_token(client, agreement_page),
+                f"c{check_id}-answer": answer,
+                f"c{check_id}-reason": ANSWER_WORDS,
+            },
+        )
+        assert answered.status_code == 302
+
+    def readable() -> bytes:
+        session.expire_all()
+        return b"\x00".join(dump_database(session))
+
+    # Positive control: the rows are there, and the pages read them.
+    assert len(session.scalars(select(Objection)).all()) == 1
+    assert len(session.scalars(select(ConsentAnswer)).all()) == 2
+    assert OBJECTION_WORDS in coordinator_client.get(f"/rooms/{room_id}/moderation").get_data(
+        as_text=True
+    )
+    blob = readable()
+    for words in (OBJECTION_WORDS, QUESTION_WORDS, ANSWER_WORDS):
+        assert words.encode() not in blob
+    # The answers themselves are sealed: the words an answer could be are not stored.
+    for row in session.scalars(select(ConsentAnswer)):
+        for word in (b"object", b"abstain", b"agree"):
+            assert word not in bytes(row.content)
+    # No row of these tables names an account, or says when it was written.
+    accounts = [author.account.id, objector.account.id, coordinator.account.id]
+    metadata = MetaData()
+    metadata.reflect(bind=session.connection())
+    for name in ("objections", "consent_answers"):
+        table = metadata.tables[name]
+        assert not any(key.column.table.name == "accounts" for key in table.foreign_keys)
+        assert not {"created_on", "created_at", "account_id"} & set(table.columns.keys())
+        for row in session.execute(select(table)):
+            for value in row:
+                for account_id in accounts:
+                    assert account_id.encode() not in str(value).encode()
+                    if isinstance(value, bytes):
+                        assert account_id.encode() not in value
+
+    closed = coordinator_client.post(
+        f"{agreement_page}/{check_id}/close",
+        data={"csrf_token": csrf_token(coordinator_client, agreement_page)},
+    )
+    assert closed.status_code == 302
+    results = author_client.get(agreement_page).get_data(as_text=True)
+    assert ANSWER_WORDS in results
+    blob = readable()
+    # Closed: no answer and no tag is kept, only the sealed tally.
+    assert session.scalars(select(ConsentAnswer)).all() == []
+    assert ANSWER_WORDS.encode() not in blob
+    if settings.database_url.startswith("sqlite:///"):
+        session.close()
+        path = Path(settings.database_url.removeprefix("sqlite:///"))
+        raw = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+        for words in (OBJECTION_WORDS, QUESTION_WORDS, ANSWER_WORDS):
+            assert words.encode() not in raw

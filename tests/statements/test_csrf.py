@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from statements.auth import service as auth
+from statements.drafting import consent
 from statements.drafting import service as drafting
 from statements.models import Endorsement, Role, Room, RoomMember
 from statements.publishing import service as publishing
@@ -66,6 +67,10 @@ def test_every_changing_route_refuses_a_request_without_a_token(
     contribution = drafting.submit_contribution(
         session, drafting.open_room(session, room_id, member), "comment", None, "Yes.", today
     )
+    # A consent check open in it (agreement).
+    check = consent.open_check(
+        session, drafting.open_room(session, room_id, admin), None, "", today
+    )
     invitation, invitation_token = drafting.create_invitation(
         session, drafting.open_room(session, room_id, admin), 3, today + timedelta(days=7), today
     )
@@ -92,6 +97,7 @@ def test_every_changing_route_refuses_a_request_without_a_token(
         "endorsement_id": endorsement.id,
         "slug": slug,
         "account_id": pending.id,
+        "check_id": check.id,
     }
     per_endpoint = {
         ("auth.enrol", "token"): enrolment_token,

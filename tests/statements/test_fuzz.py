@@ -34,6 +34,7 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 from wtforms.fields.core import UnboundField
 
 from statements.auth import service as auth
+from statements.drafting import consent
 from statements.drafting import service as drafting
 from statements.forms import Form
 from tests.conftest import Clock
@@ -168,6 +169,7 @@ def world(app: Flask, session: Session, clock: Clock) -> World:
     invitation, token = drafting.create_invitation(
         session, coordinating, 5, TODAY + timedelta(days=7), TODAY
     )
+    check = consent.open_check(session, coordinating, None, "", TODAY)
     _publisher, slug = published_statement(app, session, coordinator=coordinator)
     session.commit()
 
@@ -199,6 +201,7 @@ def world(app: Flask, session: Session, clock: Clock) -> World:
             "endorsement_id": "0" * 32,
             "account_id": member_account.id,
             "filename": "style.css",
+            "check_id": check.id,
         },
         _form_field_names(),
         list(metadata.sorted_tables),

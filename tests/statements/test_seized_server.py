@@ -42,8 +42,17 @@ from crypto.tags import author_tag
 from statements import create_app
 from statements.auth import service as auth
 from statements.db import Database, make_engine, upgrade
+from statements.drafting.access import CONSENT_TAG, OBJECTION_TAG
 from statements.drafting.service import CONTRIBUTION_TAG, ENDORSEMENT_TAG, SUPPORT_TAG
-from statements.models import Base, Contribution, Endorsement, LoginSession, Support
+from statements.models import (
+    Base,
+    ConsentAnswer,
+    Contribution,
+    Endorsement,
+    LoginSession,
+    Objection,
+    Support,
+)
 from statements.settings import Settings
 from tests import seizure
 from tests.conftest import TEST_DATABASE_URL, Clock
@@ -282,6 +291,35 @@ class Drafting:
         page = f"/rooms/{self.room_id}/sign-on"
         assert self.post(self.members[name].client, f"{page}/withdraw", page, {}) == 302
 
+    # --- agreement: objections and consent checks ---
+
+    def object_to(self, name: str, whose: str, reason: str) -> None:
+        """Object to the first contribution (a proposal) of another member."""
+        target = self.members[whose].own[0]
+        path = f"/rooms/{self.room_id}/contributions/{target}/object"
+        assert self.post(self.members[name].client, path, path, {"reason": reason}) == 302
+
+    def open_check(self) -> str:
+        """The coordinator opens a consent check on the whole text; returns its id."""
+        page = f"/rooms/{self.room_id}/agreement"
+        data = {"section": "whole", "question": "Can we all live with this text?"}
+        assert self.post(self.coordinator, f"{page}/open", page, data) == 302
+        found = re.findall(r'id="check-([0-9a-f]{32})"', self.coordinator.get(page).text)
+        assert len(found) == 1
+        return found[0]
+
+    def answer(self, name: str, check_id: str, answer: str, reason: str = "") -> None:
+        """Answer (or change one's answer to) a consent check."""
+        page = f"/rooms/{self.room_id}/agreement"
+        data = {f"c{check_id}-answer": answer, f"c{check_id}-reason": reason}
+        client = self.members[name].client
+        assert self.post(client, f"{page}/{check_id}/answer", page, data) == 302
+
+    def close_check(self, check_id: str) -> None:
+        """The coordinator closes the check; its results are shown."""
+        page = f"/rooms/{self.room_id}/agreement"
+        assert self.post(self.coordinator, f"{page}/{check_id}/close", page, {}) == 302
+
     def change_state(self, target: str) -> None:
         """The coordinator moves the room on, leaving what is pending undecided."""
         path = f"/rooms/{self.room_id}/state"
@@ -369,6 +407,23 @@ def _workload(drafting: Drafting) -> None:
     d.support("m3", "m2")
     d.flush()
     d.learn_own()
+    # Objections, and a consent check answered, changed and closed (its answers purged).
+    d.object_to("m1", "m0", "Lawful is said twice.")
+    d.object_to("m3", "m4", "Clinics are not workplaces.")
+    check = d.open_check()
+    d.answer("m2", check, "object", "The text forgets families.")
+    d.flush()
+    d.answer("m0", check, "agree")
+    d.object_to("m2", "m4", "Checkpoints need a section of their own.")
+    d.answer("m4", check, "abstain")
+    d.support("m3", "m4")  # takes back m3's objection
+    d.flush()
+    d.answer("m1", check, "object", "Too weak on permits.")
+    d.answer("m3", check, "agree")
+    d.answer("m2", check, "agree")  # changed
+    d.flush()
+    d.close_check(check)
+    d.flush()
     d.change_state("consolidating")
     d.change_state("sign-on")
     d.endorse("m0", "public", "Refugee Rights Network")
@@ -397,11 +452,20 @@ def _schema() -> seizure.Schema:
                 account_columns[table.name] = key.parent.name
     return seizure.Schema(
         anonymous=frozenset(
-            {Contribution.__tablename__, Support.__tablename__, Endorsement.__tablename__}
+            {
+                Contribution.__tablename__,
+                Support.__tablename__,
+                Endorsement.__tablename__,
+                Objection.__tablename__,
+                ConsentAnswer.__tablename__,
+            }
         ),
         account_columns=account_columns,
         sessions=frozenset({LoginSession.__tablename__}),
-        cascades={(Support.__tablename__, "contribution_id"): Contribution.__tablename__},
+        cascades={
+            (Support.__tablename__, "contribution_id"): Contribution.__tablename__,
+            (Objection.__tablename__, "contribution_id"): Contribution.__tablename__,
+        },
     )
 
 
@@ -418,7 +482,9 @@ def _author_secrets(drafting: Drafting) -> dict[str, bytes]:
     return secrets_by_account
 
 
-def _owner(secrets_by_account: dict[str, bytes]) -> Callable[[seizure.RowWrite], str | None]:
+def _owner(
+    secrets_by_account: dict[str, bytes], room_id: str
+) -> Callable[[seizure.RowWrite], str | None]:
     """Whose author secret made a row's tag: the truth, from the row alone."""
 
     def owner(write: seizure.RowWrite) -> str | None:
@@ -429,6 +495,12 @@ def _owner(secrets_by_account: dict[str, bytes]) -> Callable[[seizure.RowWrite],
             purpose, target, tag = SUPPORT_TAG, values.get("contribution_id"), values.get("tag")
         elif write.table == Endorsement.__tablename__:
             purpose, target, tag = ENDORSEMENT_TAG, values.get("room_id"), values.get("tag")
+        elif write.table == Objection.__tablename__:
+            cid = values.get("contribution_id")
+            purpose, target, tag = OBJECTION_TAG, cid and f"{room_id}:{cid}", values.get("tag")
+        elif write.table == ConsentAnswer.__tablename__:
+            check = values.get("check_id")
+            purpose, target, tag = CONSENT_TAG, check and f"{room_id}:{check}", values.get("tag")
         else:
             return None
         if not target or not tag:
@@ -449,7 +521,7 @@ def test_a_copy_of_a_running_server_links_no_member_to_their_words(server: Serve
     seized = server.seize()
 
     secrets_by_account = _author_secrets(drafting)
-    owner = _owner(secrets_by_account)
+    owner = _owner(secrets_by_account, drafting.room_id)
     schema = _schema()
     final = _final_state(drafting)
     anonymous_writes = [

@@ -1,6 +1,7 @@
 """The drafting room's pages. One blueprint; each module holds the pages of one capability."""
 
 from statements.drafting.views import (  # noqa: F401 - importing registers the routes
+    agreement,
     contributions,
     invitations,
     moderation,

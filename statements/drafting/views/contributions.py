@@ -10,6 +10,7 @@ from flask_login import login_required
 
 from statements.auth import carries
 from statements.db import get_session
+from statements.drafting import agreement as agreement_service
 from statements.drafting import contributions as contribution_service
 from statements.drafting import versions as version_service
 from statements.drafting.access import PAGE_SIZE
@@ -107,6 +108,7 @@ def contributions(room_id: str) -> Any:
         page=page,
         page_size=PAGE_SIZE,
         numbers=section_numbers(access),
+        objections=agreement_service.objections(get_session(), access, [v.id for v in views]),
         **room_context(access),
     )
 
@@ -121,6 +123,7 @@ def mine(room_id: str) -> Any:
         "drafting/mine.html",
         views=views,
         numbers=section_numbers(access),
+        objections=agreement_service.objections(get_session(), access, [v.id for v in views]),
         **room_context(access),
     )
 

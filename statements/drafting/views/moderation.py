@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from statements.db import destroyed_keys, get_session
+from statements.drafting import agreement as agreement_service
 from statements.drafting import contributions as contribution_service
 from statements.drafting import log as log_service
 from statements.drafting import moderation as moderation_service
@@ -80,6 +81,7 @@ def _moderation_page(access: RoomAccess, mode_form: ModerationModeForm, status: 
         page_size=PAGE_SIZE,
         current=current,
         numbers=section_numbers(access),
+        objections=agreement_service.objections(get_session(), access, [v.id for v in views]),
         section=section,
         kind=kind,
         reject_form=RejectForm(formdata=None),

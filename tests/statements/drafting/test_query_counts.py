@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from statements.auth import service as auth
+from statements.drafting import agreement, consent
 from statements.drafting import service as drafting
 from tests.support import join_room, login_member, login_staff, make_member, make_room, make_staff
 
@@ -48,7 +49,8 @@ def _room(
     room_id = make_room(session, coordinator, title=f"Room with {contributions}")
     join_room(session, coordinator, room_id, member)
     access = drafting.open_room(session, room_id, member)
-    access.room.pending_cap = contributions + 1
+    proposals = contributions // 10
+    access.room.pending_cap = contributions + proposals + 1
     anchors = [s.anchor for s in drafting.version(session, access).sections]
     chooser = random.Random(contributions)
     # Comments, and changes each shown as a diff of its section (two, once it changed).
@@ -67,6 +69,19 @@ def _room(
     # Some comments are addressed, with a note.
     for contribution in [c for c in made if c.kind == "comment"][: contributions // 10]:
         drafting.address(session, coordinating, contribution.id, "Done.", TODAY)
+    # Proposals with objections and their reasons, which members read here; consent checks.
+    agreement.show_reasons(session, coordinating, True, TODAY)
+    for n in range(proposals):
+        anchor = anchors[n % len(anchors)]
+        cid = drafting.submit_contribution(
+            session, access, "amendment", anchor, f"Proposal {n}.", TODAY
+        ).id
+        agreement.object_to(session, coordinating, cid, f"Reason {n}.")
+    for n in range(proposals // 3):
+        check = consent.open_check(session, coordinating, None, f"Check {n}?", TODAY)
+        consent.answer_check(session, access, check.id, "object", f"Answer {n}.")
+        if n % 2:
+            consent.close_check(session, coordinating, check.id, TODAY)
     for n in range(1, versions):
         text = drafting.version(session, coordinating).markdown + f"\nParagraph {n}.\n"
         drafting.edit_draft(session, coordinating, text, f"Edit {n}", n, TODAY)
@@ -100,6 +115,9 @@ def test_page_statement_counts_do_not_grow_with_the_room(app: Flask, session: Se
         (member_client, "/rooms/{}/contributions"),
         (member_client, "/rooms/{}/contributions?page=3"),
         (member_client, "/rooms/{}/mine"),
+        (member_client, "/rooms/{}/agreement"),
+        (coordinator_client, "/rooms/{}/agreement"),
+        (coordinator_client, "/rooms/{}/contributions"),
         (member_client, "/rooms/{}/versions"),
         (member_client, "/rooms/{}/versions?page=2&from=1&to=2"),
         (coordinator_client, "/rooms/{}/moderation"),

@@ -1,0 +1,335 @@
+"""Consent checks: does the room consent to a section, or to the whole text?
+
+A coordinator opens a check; each member agrees, abstains, or objects with a reason, once
+(and may change it while it is open), deduplicated by their tag for that check, bound to
+the room: tags of two checks, or of two rooms, cannot be told to be one member's. Answers
+are sealed and go through the member's anonymous channel (statements/writes.py). Nobody,
+coordinators included, sees them while the check is open; closing it tallies them into
+the check's sealed results, counts and reasons without identities, and the answers are
+then deleted. Leaving drafting closes every open check (rooms.change_state).
+Takes a Session, never commits, never imports flask.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crypto.errors import CryptoError
+from statements.drafting.access import CONSENT_TAG, RoomAccess
+from statements.drafting.agreement import MAX_REASON
+from statements.drafting.errors import (
+    ConsentCheckClosed,
+    ConsentCheckNotFound,
+    InvalidInput,
+    WrongState,
+)
+from statements.drafting.log import log_action
+from statements.drafting.versions import version
+from statements.models import (
+    ConsentAnswer,
+    ConsentCheck,
+    ConsentStatus,
+    RoomState,
+    random_id,
+)
+from statements.text.clean import clean_text
+from statements.writes import (
+    CONSENT_ANSWER_PUT,
+    CONSENT_PURGE,
+    Write,
+    consent_answer_key,
+    consent_purge_key,
+)
+
+# What a member may answer to a consent check.
+CONSENT_ANSWERS = ("agree", "abstain", "object")
+# Consent checks belong to drafting and consolidating: once the text is frozen they close.
+CHECK_STATES = (RoomState.DRAFTING, RoomState.CONSOLIDATING)
+
+
+@dataclass(frozen=True)
+class ConsentResults:
+    """A closed check's tally: counts and reasons, nobody's identity."""
+
+    agree: int
+    abstain: int
+    object: int
+    reasons: tuple[str, ...]
+
+    @property
+    def total(self) -> int:
+        """How many members answered."""
+        return self.agree + self.abstain + self.object
+
+
+@dataclass(frozen=True)
+class CheckView:
+    """A consent check as a page shows it."""
+
+    id: str
+    anchor: str | None
+    status: str
+    question: str
+    # The text asked about, as it read when the check opened.
+    text: str
+    version: int
+    opened_on: date
+    # This member's own answer while the check is open (only they see it).
+    my_answer: str | None = None
+    my_reason: str = ""
+    results: ConsentResults | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """Still taking answers."""
+        return self.status == ConsentStatus.OPEN
+
+
+def check_record(check: ConsentCheck) -> str:
+    """What a check's ciphertexts are bound to: its row and the section asked about."""
+    return f"{check.id}:{check.anchor or ''}"
+
+
+def answer_record(check_id: str, tag: bytes) -> str:
+    """What an answer is bound to: its check and its tag."""
+    return f"{check_id}:{tag.hex()}"
+
+
+def open_check(
+    db: Session, access: RoomAccess, anchor: str | None, question: str, today: date
+) -> ConsentCheck:
+    """Open a consent check on a section (anchor) or on the whole text (None)."""
+    access.require_coordinator()
+    if access.room.state not in CHECK_STATES:
+        raise WrongState(access.room.state)
+    current = version(db, access)
+    text = current.section(anchor).markdown if anchor is not None else current.markdown
+    clean = clean_text(question, "question", MAX_REASON, required=False)
+    check = ConsentCheck(
+        id=random_id(),
+        room_id=access.room.id,
+        anchor=anchor,
+        status=ConsentStatus.OPEN,
+        key_version=access.room.key_version,
+        opened_on=today,
+    )
+    check.content = access.keyring.seal(
+        "consent_check",
+        check_record(check),
+        access.room.key_version,
+        {"question": clean, "text": text, "version": current.number},
+    )
+    db.add(check)
+    db.flush()
+    log_action(db, access, today, "consent_opened", check=check.id)
+    return check
+
+
+def find_check(db: Session, access: RoomAccess, check_id: str) -> ConsentCheck:
+    """A consent check of this room; ConsentCheckNotFound otherwise."""
+    check = db.get(ConsentCheck, check_id) if 0 < len(check_id) <= 32 else None
+    if check is None or check.room_id != access.room.id:
+        raise ConsentCheckNotFound
+    return check
+
+
+def answer_check(db: Session, access: RoomAccess, check_id: str, answer: str, reason: str) -> None:
+    """Agree, abstain, or object with a reason; a later answer replaces an earlier one."""
+    check = find_check(db, access, check_id)
+    if check.status != ConsentStatus.OPEN or access.room.state not in CHECK_STATES:
+        raise ConsentCheckClosed
+    if answer not in CONSENT_ANSWERS:
+        raise InvalidInput("answer", "required")
+    # Only an objection needs a reason; a reason typed with another answer is kept too,
+    # and shown as the member's own, but the results list the reasons of objections.
+    clean = clean_text(reason, "reason", MAX_REASON, required=answer == "object")
+    tag = access.room_tag(CONSENT_TAG, check.id)
+    content = access.keyring.seal(
+        "consent_answer",
+        answer_record(check.id, tag),
+        access.room.key_version,
+        {"answer": answer, "reason": clean},
+    )
+    access.anonymous(db).put(
+        Write(
+            key=consent_answer_key(check.id, tag),
+            room_id=access.room.id,
+            action=CONSENT_ANSWER_PUT,
+            row={
+                "check_id": check.id,
+                "tag": tag,
+                "key_version": access.room.key_version,
+                "content": content,
+            },
+        )
+    )
+
+
+def queued_answers(db: Session, access: RoomAccess) -> bool:
+    """Whether answers to this room's open checks still wait in the anonymous queue."""
+    return any(
+        write.action == CONSENT_ANSWER_PUT for write in access.anonymous(db).pending(access.room.id)
+    )
+
+
+def _close(db: Session, access: RoomAccess, check: ConsentCheck, today: date) -> None:
+    """Tally the answers into sealed results, delete the answers, log the closing."""
+    tally: Counter[str] = Counter()
+    reasons: list[str] = []
+    for row in db.scalars(select(ConsentAnswer).where(ConsentAnswer.check_id == check.id)):
+        try:
+            data = access.keyring.open(
+                "consent_answer",
+                answer_record(check.id, bytes(row.tag)),
+                row.key_version,
+                row.content,
+            )
+        except CryptoError:
+            # Sealed under a key this coordinator does not hold; counted as nothing.
+            continue
+        answer = str(data.get("answer"))
+        if answer not in CONSENT_ANSWERS:
+            continue
+        tally[answer] += 1
+        if answer == "object" and data.get("reason"):
+            reasons.append(str(data["reason"]))
+    check.status = ConsentStatus.CLOSED
+    check.results_key_version = access.room.key_version
+    check.results = access.keyring.seal(
+        "consent_results",
+        check_record(check),
+        access.room.key_version,
+        {**{answer: tally[answer] for answer in CONSENT_ANSWERS}, "reasons": sorted(reasons)},
+    )
+    db.flush()
+    # The tally is all that is kept: no tag outlives the check. The answers are deleted
+    # in a batch of anonymous writes, not in this request's transaction (writes.py).
+    access.anonymous(db).put(
+        Write(
+            key=consent_purge_key(check.id),
+            room_id=access.room.id,
+            action=CONSENT_PURGE,
+            row={"check_id": check.id},
+        )
+    )
+    log_action(db, access, today, "consent_closed", check=check.id)
+
+
+def close_check(db: Session, access: RoomAccess, check_id: str, today: date) -> None:
+    """Close a consent check: its results are counted and shown to the room."""
+    access.require_coordinator()
+    check = find_check(db, access, check_id)
+    if check.status != ConsentStatus.OPEN:
+        raise ConsentCheckClosed
+    _close(db, access, check, today)
+
+
+def close_open_checks(db: Session, access: RoomAccess, today: date) -> int:
+    """Close every open check of the room (it is leaving drafting); returns how many."""
+    checks = list(
+        db.scalars(
+            select(ConsentCheck).where(
+                ConsentCheck.room_id == access.room.id,
+                ConsentCheck.status == ConsentStatus.OPEN,
+            )
+        )
+    )
+    for check in checks:
+        _close(db, access, check, today)
+    return len(checks)
+
+
+def _my_answers(
+    db: Session, access: RoomAccess, checks: Sequence[ConsentCheck]
+) -> dict[str, dict[str, str]]:
+    """This member's answers to these open checks, queued ones over stored ones."""
+    tags = {access.room_tag(CONSENT_TAG, check.id): check.id for check in checks}
+    found: dict[str, dict[str, str]] = {}
+    rows: list[tuple[str, bytes, int, bytes]] = (
+        [
+            (str(row.check_id), bytes(row.tag), row.key_version, bytes(row.content))
+            for row in db.scalars(
+                select(ConsentAnswer).where(
+                    ConsentAnswer.check_id.in_(list(tags.values())),
+                    ConsentAnswer.tag.in_(list(tags)),
+                )
+            )
+        ]
+        if tags
+        else []
+    )
+    for write in access.anonymous(db).pending(access.room.id):
+        if write.action == CONSENT_ANSWER_PUT and bytes(write.row["tag"]) in tags:
+            rows.append(
+                (
+                    str(write.row["check_id"]),
+                    bytes(write.row["tag"]),
+                    int(write.row["key_version"]),
+                    bytes(write.row["content"]),
+                )
+            )
+    for check_id, tag, key_version, blob in rows:
+        if tags.get(tag) != check_id:
+            continue
+        try:
+            data = access.keyring.open(
+                "consent_answer", answer_record(check_id, tag), key_version, blob
+            )
+        except CryptoError:
+            continue
+        found[check_id] = {"answer": str(data["answer"]), "reason": str(data.get("reason", ""))}
+    return found
+
+
+def consent_checks(db: Session, access: RoomAccess) -> list[CheckView]:
+    """The room's consent checks, open ones first: questions, this member's own answers,
+    and the results of the closed ones."""
+    checks = list(
+        db.scalars(
+            select(ConsentCheck)
+            .where(ConsentCheck.room_id == access.room.id)
+            .order_by(ConsentCheck.status.desc(), ConsentCheck.opened_on.desc(), ConsentCheck.id)
+        )
+    )
+    open_checks = [check for check in checks if check.status == ConsentStatus.OPEN]
+    mine = _my_answers(db, access, open_checks)
+    views = []
+    for check in checks:
+        record = check_record(check)
+        try:
+            data = access.keyring.open("consent_check", record, check.key_version, check.content)
+        except CryptoError:
+            continue
+        results = None
+        if check.status == ConsentStatus.CLOSED and check.results is not None:
+            tally = access.keyring.open(
+                "consent_results", record, check.results_key_version or 0, check.results
+            )
+            results = ConsentResults(
+                agree=int(tally["agree"]),
+                abstain=int(tally["abstain"]),
+                object=int(tally["object"]),
+                reasons=tuple(str(reason) for reason in tally["reasons"]),
+            )
+        own = mine.get(check.id, {})
+        views.append(
+            CheckView(
+                id=check.id,
+                anchor=check.anchor,
+                status=check.status,
+                question=str(data.get("question", "")),
+                text=str(data.get("text", "")),
+                version=int(data.get("version", 0)),
+                opened_on=check.opened_on,
+                my_answer=own.get("answer"),
+                my_reason=own.get("reason", ""),
+                results=results,
+            )
+        )
+    return views
