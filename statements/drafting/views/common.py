@@ -79,6 +79,7 @@ LOG_ACTIONS: dict[str, LazyString] = {
     "incorporated": _l("incorporated"),
     "released": _l("released to members"),
     "moderation_mode": _l("moderation mode changed"),
+    "deadlines": _l("deadlines moved"),
 }
 # What the preview names when a text seems to hold a detail that identifies someone.
 TEXT_ERRORS: dict[str, LazyString] = {

@@ -15,6 +15,7 @@ from statements.db import destroyed_keys, get_session
 from statements.drafting import contributions as contribution_service
 from statements.drafting import rooms as room_service
 from statements.drafting import versions as version_service
+from statements.drafting.deadlines import deadline_notice
 from statements.drafting.errors import (
     InvalidInput,
     NotEligible,
@@ -123,6 +124,7 @@ def room(room_id: str) -> Any:
         current=current,
         members=room_service.member_count(get_session(), room_id),
         few_members=FEW_MEMBERS,
+        deadline_notice=deadline_notice(access),
         **room_context(access),
     )
 
