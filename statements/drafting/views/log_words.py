@@ -34,6 +34,11 @@ def _say(translated: str, **values: Any) -> Markup:
     return escape(translated) % values
 
 
+def _typed(value: Any) -> Markup:
+    """A coordinator's own words, isolated: they keep their direction in any sentence."""
+    return Markup("<bdi>{}</bdi>").format(str(value or ""))
+
+
 def _stage(value: Any) -> str:
     return str(STAGE_WORDS.get(str(value), str(value)))
 
@@ -123,14 +128,14 @@ def _released(details: dict[str, Any], contribution: str | None) -> Markup:
 
 
 def _moderation_mode(details: dict[str, Any], contribution: str | None) -> Markup:
-    note = str(details.get("note") or "")
+    note = _typed(details.get("note"))
     if details.get("mode") == "pre":
         return _say(_("A coordinator switched the room to pre-moderation: %(reason)s"), reason=note)
     return _say(_("A coordinator switched the room to post-moderation: %(reason)s"), reason=note)
 
 
 def _deadlines(details: dict[str, Any], contribution: str | None) -> Markup:
-    note = str(details.get("note") or "")
+    note = _typed(details.get("note"))
     contributions = details.get("contribution_deadline")
     signon = details.get("signon_deadline")
     before_contributions = details.get("previous_contribution_deadline") or ""

@@ -205,7 +205,7 @@ def test_the_log_says_what_each_stage_change_was_and_what_coordinators_did(
     assert "Stage changed from drafting to consolidating." in page
     assert "Stage changed from consolidating to drafting." in page
     assert "A coordinator moved the deadlines: contributions close on" in page
-    assert "Why: The consultation was postponed." in page
+    assert "Why: <bdi>The consultation was postponed.</bdi>" in page
     # Dates are whole and isolated inside the sentence.
     assert (
         f'<time class="date" datetime="{(clock().date() + timedelta(days=20)).isoformat()}">'
@@ -307,7 +307,7 @@ def test_moving_deadlines_through_the_page(app: Flask, session: Session, clock: 
     shown = member_client.get(f"/rooms/{room_id}").get_data(as_text=True)
     assert "contributions now close on" in shown
     assert (today + timedelta(days=20)).isoformat() in shown
-    assert "Why: The ministry delayed its hearing." in shown
+    assert "Why: <bdi>The ministry delayed its hearing.</bdi>" in shown
 
 
 # --- the overview -----------------------------------------------------------------------
