@@ -219,6 +219,10 @@ class Room(Base):
     # Members see the reasons of each other's objections (coordinators always do).
     show_reasons: Mapped[bool] = mapped_column(default=False, server_default=false())
     details: Mapped[bytes] = mapped_column(LargeBinary)
+    # The last change of the deadlines, as members read it on the room page: the new
+    # dates and the coordinator's reason, sealed under the key version beside it.
+    deadline_notice: Mapped[bytes | None] = mapped_column(LargeBinary)
+    deadline_notice_key_version: Mapped[int | None]
 
 
 class RoomMember(Base):
@@ -270,6 +274,20 @@ class Invitation(Base):
     uses_left: Mapped[int]
     expires_on: Mapped[date]
     revoked: Mapped[bool] = mapped_column(default=False)
+    # Invitations made since migration 0009 carry the room's keys sealed to a keypair of
+    # their own: wrapped_keys then holds only its private half (under the link secret),
+    # and sealed_keys each key version sealed to public_key. A key rotation seals the
+    # new version to public_key without knowing the link, so the invitation lives on.
+    # Older invitations (public_key None) hold the keys in wrapped_keys and are withdrawn.
+    public_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    sealed_keys: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The coordinators' own note of whom it is for, sealed under the room key version
+    # beside it: members never see it.
+    label: Mapped[bytes | None] = mapped_column(LargeBinary)
+    label_key_version: Mapped[int | None]
+    # The link, until the page after its creation has shown it once: sealed under the
+    # creating login session's key, which only that browser's cookie holds.
+    link_once: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class DraftVersion(Base):

@@ -300,6 +300,33 @@ def fresh_schema(url: str) -> Iterator[Engine]:
         cleanup.dispose()
 
 
+_INVITATION_LINK = re.compile(r"http://localhost(/invitation/[A-Za-z0-9_.-]+)")
+
+
+def invitation_link(
+    client: FlaskClient, room_id: str, expires_on: date, uses: int = 5, label: str = ""
+) -> str:
+    """Create an invitation through the page, as a coordinator's browser does: the POST
+    answers with a redirect, and the page it leads to shows the link once. Returns the
+    link's path (/invitation/<token>)."""
+    page = f"/rooms/{room_id}/invitations"
+    response = client.post(
+        page,
+        data={
+            "csrf_token": csrf_token(client, page),
+            "uses": str(uses),
+            "expires_on": expires_on.isoformat(),
+            "label": label,
+        },
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    shown = client.get(response.headers["Location"])
+    assert shown.status_code == 200
+    found = _INVITATION_LINK.search(shown.get_data(as_text=True))
+    assert found, "the page after the redirect shows the new link"
+    return found.group(1)
+
+
 def post_signed_in(
     client: FlaskClient, path: str, data: dict[str, Any] | None = None
 ) -> TestResponse:

@@ -20,10 +20,13 @@ from crypto.records import RecordContext, decrypt_record, encrypt_record
 from crypto.tags import author_tag
 from statements.auth.service import Identity
 from statements.drafting.errors import NotCoordinator, NotEligible, RoomNotFound, RoomSealed
+from statements.encoding import b64url, unb64url
 from statements.models import Account, Invitation, Room, RoomKey, RoomMember, RoomRole
 from statements.writes import AnonymousWrites, DirectWrites
 
 ROOM_KEY = "room-key"
+# A room key sealed to an invitation's own public key (see Invitation.sealed_keys).
+INVITATION_KEY = "invitation-room-key"
 # Purposes of author tags: one per kind of thing tagged, so tags never collide.
 CONTRIBUTION_TAG = "contribution"
 SUPPORT_TAG = "support"
@@ -188,10 +191,12 @@ def open_room(
 
 
 def rotate_room_key(db: Session, access: RoomAccess) -> None:
-    """A new key version for the remaining members; open invitations stop working.
+    """A new key version for the remaining members and the room's open invitations.
 
     Older records stay readable through their own version, which remaining members
-    keep; whoever left has lost every wrap, and never receives the new key.
+    keep; whoever left has lost every wrap, and never receives the new key. Open
+    invitations receive it sealed to their own public key, whose private half only the
+    link unlocks: the new key reaches whoever holds a link, never whoever held an old key.
     """
     room = lock_room(db, access.room.id)
     version = room.key_version + 1
@@ -206,8 +211,67 @@ def rotate_room_key(db: Session, access: RoomAccess) -> None:
         grant_keys(db, room.id, fresh, account)
     room.key_version = version
     room.rotation_due = False
-    close_invitations(db, room.id)
+    rewrap_invitations(db, room.id, version, access.keyring.keys[version])
     db.flush()
+
+
+def invitation_key_owner(invitation_id: str, room_id: str, version: int) -> str:
+    """What a room key sealed to an invitation is bound to."""
+    return f"{invitation_id}:{room_id}:{version}"
+
+
+def seal_for_invitation(invitation: Invitation, keys: dict[int, bytes]) -> None:
+    """Add key versions to an invitation, sealed to its public key (no link needed)."""
+    if invitation.public_key is None:
+        raise ValueError("an invitation from before migration 0009 has no public key")
+    sealed: dict[str, str] = json.loads(invitation.sealed_keys or b"{}")
+    for version, key in keys.items():
+        sealed[str(version)] = b64url(
+            seal_to_public_key(
+                invitation.public_key,
+                key,
+                purpose=INVITATION_KEY,
+                owner=invitation_key_owner(invitation.id, invitation.room_id, version),
+            )
+        )
+    invitation.sealed_keys = json.dumps(sealed, sort_keys=True).encode()
+
+
+def open_invitation_keys(invitation: Invitation, private_key: bytes) -> dict[int, bytes]:
+    """Every key version sealed to an invitation; CryptoError with the wrong private key."""
+    sealed: dict[str, str] = json.loads(invitation.sealed_keys or b"{}")
+    return {
+        int(version): open_sealed(
+            private_key,
+            unb64url(blob),
+            purpose=INVITATION_KEY,
+            owner=invitation_key_owner(invitation.id, invitation.room_id, int(version)),
+        )
+        for version, blob in sealed.items()
+    }
+
+
+def rewrap_invitations(db: Session, room_id: str, version: int, key: bytes) -> None:
+    """Seal a new key version to every open invitation of a room.
+
+    Invitations made before they had keypairs of their own cannot receive it: they
+    are withdrawn, as every invitation used to be on a rotation.
+    """
+    open_invitations = db.scalars(
+        select(Invitation).where(
+            Invitation.room_id == room_id,
+            Invitation.wrapped_keys.is_not(None),
+            Invitation.revoked.is_(False),
+        )
+    )
+    for invitation in open_invitations:
+        if invitation.public_key is None:
+            invitation.wrapped_keys = None
+            invitation.sealed_keys = None
+            invitation.link_once = None
+            invitation.revoked = True
+        else:
+            seal_for_invitation(invitation, {version: key})
 
 
 def close_invitations(db: Session, room_id: str) -> None:
@@ -215,5 +279,5 @@ def close_invitations(db: Session, room_id: str) -> None:
     db.execute(
         update(Invitation)
         .where(Invitation.room_id == room_id, Invitation.wrapped_keys.is_not(None))
-        .values(wrapped_keys=None, revoked=True)
+        .values(wrapped_keys=None, sealed_keys=None, link_once=None, revoked=True)
     )

@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from statements.drafting.contributions import MAX_CONTRIBUTION
-from statements.drafting.invitations import MAX_INVITATION_USES
+from statements.drafting.invitations import MAX_INVITATION_USES, MAX_LABEL
 from statements.drafting.moderation import REJECT_REASONS
 from statements.drafting.rooms import LANGUAGES, MAX_SUMMARY, MAX_TITLE
 from statements.drafting.versions import MAX_DRAFT, MAX_SECTION, draft_length
@@ -196,6 +196,28 @@ class InvitationForm(Form):
         validators=[InputRequired(), NumberRange(min=1, max=MAX_INVITATION_USES)],
     )
     expires_on = DateField(_l("Valid until"), validators=[InputRequired()])
+    label = StringField(
+        _l("Label (optional, only coordinators see it)"),
+        description=_l("Whom it is for, such as “for the women's group”."),
+        validators=[
+            Optional(),
+            Length(max=MAX_LABEL, message=_l("Keep the label within 120 characters.")),
+        ],
+    )
+
+
+class DeadlineForm(Form):
+    """A coordinator moves the deadlines, saying why."""
+
+    contribution_deadline = DateField(_l("Contributions close on"), validators=[InputRequired()])
+    signon_deadline = DateField(_l("Sign-on closes on"), validators=[InputRequired()])
+    reason = TextAreaField(
+        _l("Why (every member of the room reads it)"),
+        validators=[
+            InputRequired(message=_l("Say why the deadlines move.")),
+            Length(max=MAX_NOTE, message=_l("Keep the reason within 2,000 characters.")),
+        ],
+    )
 
 
 class CoordinatorForm(Form):

@@ -218,8 +218,9 @@ def change_state(
         count = undecided_count(db, access.room.id)
         if count:
             raise UndecidedContributions(count)
+    previous = access.room.state
     access.room.state = target
-    log_action(db, access, today, "state", state=target)
+    log_action(db, access, today, "state", state=target, previous=previous)
     if target not in CHECK_STATES:
         # Consent checks belong to drafting: the frozen text closes them with their results.
         close_open_checks(db, access, today)
@@ -253,7 +254,7 @@ def seal_room(db: Session, access: RoomAccess, typed_title: str) -> None:
     db.execute(
         update(Invitation)
         .where(Invitation.room_id == room_id)
-        .values(wrapped_keys=None, revoked=True)
+        .values(wrapped_keys=None, sealed_keys=None, link_once=None, revoked=True)
     )
     access.room.sealed = True
     access.keyring.keys.clear()
@@ -313,20 +314,30 @@ def _member_by_number(db: Session, room_id: str, number: str) -> RoomMember:
     raise MemberNotFound
 
 
-def remove_member(db: Session, access: RoomAccess, number: str, today: date) -> None:
-    """Remove a member and rotate the room key, so they cannot read what follows."""
+def remove_member(db: Session, access: RoomAccess, number: str, today: date) -> bool:
+    """Remove a member and rotate the room key, so they cannot read what follows.
+
+    Open invitations receive the new key and keep working, unless the one removed is a
+    coordinator: they may know the links, so every open invitation is withdrawn.
+    Returns True when the open invitations were kept.
+    """
     access.require_coordinator()
     membership = _member_by_number(db, access.room.id, number)
     if membership.account_id == access.identity.account.id:
         raise MemberNotFound
+    keep = membership.role != RoomRole.COORDINATOR
     _drop(db, membership)
+    if not keep:
+        close_invitations(db, access.room.id)
     rotate_room_key(db, access)
-    log_action(db, access, today, "member_removed")
+    log_action(db, access, today, "member_removed", invitations="kept" if keep else "withdrawn")
+    return keep
 
 
 def leave_room(db: Session, access: RoomAccess) -> None:
-    """Leave a room. Its invitations stop working now; the next member to open it
-    rotates its key, so nothing written after the leaver goes is readable to them."""
+    """Leave a room. The next member to open it rotates its key, so nothing written
+    after the leaver goes is readable to them; open invitations receive the new key then,
+    unless the leaver coordinated the room and may know their links."""
     if access.is_coordinator:
         others = db.scalar(
             select(func.count())
@@ -350,7 +361,8 @@ def leave_room(db: Session, access: RoomAccess) -> None:
     # The leaver must not choose the next key, so a remaining member rotates it; every
     # write goes through open_room, which rotates first.
     access.room.rotation_due = True
-    close_invitations(db, access.room.id)
+    if access.is_coordinator:
+        close_invitations(db, access.room.id)
     db.flush()
 
 

@@ -255,3 +255,71 @@ def test_objections_and_consent_answers_are_unreadable_and_name_no_one(
         raw = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
         for words in (OBJECTION_WORDS, QUESTION_WORDS, ANSWER_WORDS):
             assert words.encode() not in raw
+
+
+def test_invitation_labels_links_and_deadline_reasons_are_not_readable_at_rest(
+    app: Flask, session: Session, settings: Settings, clock: Clock
+) -> None:
+    """A label, a link waiting to be shown, and a deadline's reason are ciphertexts only."""
+    from statements.models import Invitation, Room
+    from tests.support import csrf_token, make_room, signed_in_staff
+
+    coordinator, client = signed_in_staff(app, session)
+    room_id = make_room(session, coordinator, today=clock().date())
+    session.commit()
+    label = "for the Chin women's group in Kuala Lumpur"
+    reason = "The hearing at the ministry moved to March"
+    page = f"/rooms/{room_id}/invitations"
+    created = client.post(
+        page,
+        data={
+            "csrf_token": csrf_token(client, page),
+            "uses": "3",
+            "expires_on": clock().date().isoformat(),
+            "label": label,
+        },
+    )
+    assert created.status_code == 303
+    moved = post_form(
+        client,
+        f"/rooms/{room_id}/deadlines",
+        {
+            "contribution_deadline": clock().date().isoformat(),
+            "signon_deadline": clock().date().isoformat(),
+            "reason": reason,
+        },
+        form_page="/account",
+    )
+    assert moved.status_code == 302
+    session.expire_all()
+    invitation = session.scalars(select(Invitation).where(Invitation.room_id == room_id)).one()
+    room = session.get(Room, room_id)
+    assert room is not None
+    # Positive control: what is stored in the clear is found.
+    assert invitation.link_once is not None
+    assert invitation.public_key is not None
+    # The link has not been shown yet: it waits, sealed under the session's key.
+    shown = client.get(created.headers["Location"]).get_data(as_text=True)
+    found = re.search(r"/invitation/([0-9a-f]{32})\.([A-Za-z0-9_-]+)", shown)
+    assert found
+    secret = base64.urlsafe_b64decode(found.group(2) + "=" * (-len(found.group(2)) % 4))
+    session.expire_all()
+    assert session.get(Invitation, invitation.id).link_once is None  # type: ignore[union-attr]
+
+    blob = b"\x00".join(dump_database(session))
+    assert invitation.public_key in blob
+    for words in (label, reason):
+        assert words.encode() not in blob
+        assert words.encode("utf-16-le") not in blob
+    for form in _forms(secret):
+        assert form not in blob
+    assert found.group(2).encode() not in blob
+    if settings.database_url.startswith("sqlite:///"):
+        path = Path(settings.database_url.removeprefix("sqlite:///"))
+        raw = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+        assert invitation.public_key in raw
+        for words in (label, reason):
+            assert words.encode() not in raw
+        for form in _forms(secret):
+            assert form not in raw
+        assert found.group(2).encode() not in raw

@@ -56,7 +56,14 @@ from statements.models import (
 from statements.settings import Settings
 from tests import seizure
 from tests.conftest import TEST_DATABASE_URL, Clock
-from tests.support import DRAFT, csrf_token, login_member, login_staff, make_staff
+from tests.support import (
+    DRAFT,
+    csrf_token,
+    invitation_link,
+    login_member,
+    login_staff,
+    make_staff,
+)
 
 TODAY = date.today()
 CODENAME = re.compile(r'<p class="codename"[^>]*>([a-z -]+)</p>')
@@ -351,18 +358,8 @@ def _open_room(server: Server) -> Drafting:
     )
     assert created.status_code == 302
     room_id = created.headers["Location"].rsplit("/", 1)[-1]
-    invited = coordinator.post(
-        f"/rooms/{room_id}/invitations",
-        data={
-            "csrf_token": csrf_token(coordinator, f"/rooms/{room_id}/invitations"),
-            "uses": "10",
-            "expires_on": (TODAY + timedelta(days=7)).isoformat(),
-        },
-    )
-    assert invited.status_code == 201
-    link = re.search(r"http://localhost(/invitation/[A-Za-z0-9_.-]+)", invited.text)
-    assert link
-    return Drafting(server, room_id, coordinator, link.group(1))
+    link = invitation_link(coordinator, room_id, TODAY + timedelta(days=7), uses=10)
+    return Drafting(server, room_id, coordinator, link)
 
 
 def _workload(drafting: Drafting) -> None:

@@ -4,8 +4,10 @@ from statements.drafting.views import (  # noqa: F401 - importing registers the 
     agreement,
     contributions,
     invitations,
+    log_words,
     moderation,
     rooms,
+    running,
     versions,
 )
 from statements.drafting.views.common import blueprint

@@ -85,6 +85,7 @@ LOG_ACTIONS: dict[str, LazyString] = {
     "released": _l("released to members"),
     "moderation_mode": _l("moderation mode changed"),
     "addressed": _l("comment addressed"),
+    "deadlines": _l("deadlines moved"),
 }
 # What the preview names when a text seems to hold a detail that identifies someone.
 TEXT_ERRORS: dict[str, LazyString] = {

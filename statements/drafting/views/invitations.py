@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import LazyString
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -25,7 +27,13 @@ from statements.drafting.forms import (
     InvitationForm,
 )
 from statements.drafting.views.common import blueprint, open_access, room_context
-from statements.pages import today
+from statements.pages import INVISIBLE_CHARACTERS, today
+
+LABEL_ERRORS: dict[str, LazyString] = {
+    "too_long": _l("Keep the label within 120 characters."),
+    "one_line": _l("Write the label on one line."),
+    "invisible": INVISIBLE_CHARACTERS,
+}
 
 # --- invitations and members ----------------------------------------------------------
 
@@ -33,33 +41,62 @@ from statements.pages import today
 @blueprint.route("/rooms/<room_id>/invitations", methods=["GET", "POST"])
 @login_required
 def invitations(room_id: str) -> Any:
-    """Create, list and revoke invitation links."""
+    """Create, list and revoke invitation links.
+
+    Creating one answers with a redirect (POST/redirect/GET): reloading the page that
+    shows the new link cannot create a second one. That page shows the link once, from
+    the invitation row where it waits sealed under this login session's key; the URL
+    carries only the invitation's id, never its secret.
+    """
     access = open_access(room_id)
     access.require_coordinator()
+    db = get_session()
     form = InvitationForm()
-    created = None
     status = 200
     if not form.is_submitted():
         form.expires_on.data = today() + timedelta(days=7)
     elif form.validate_on_submit():
         try:
-            _invitation, token = invitation_service.create_invitation(
-                get_session(), access, form.uses.data or 1, form.expires_on.data, today()
+            invitation, _token = invitation_service.create_invitation(
+                db,
+                access,
+                form.uses.data or 1,
+                form.expires_on.data,
+                today(),
+                label=form.label.data or "",
             )
-        except InvalidInput:
-            form.expires_on.errors = [_("Choose a date between today and a year from now.")]
+        except InvalidInput as exc:
+            if exc.field == "label":
+                form.label.errors = [str(LABEL_ERRORS.get(exc.reason, LABEL_ERRORS["too_long"]))]
+            else:
+                form.expires_on.errors = [_("Choose a date between today and a year from now.")]
             status = 400
         else:
-            link = url_for("drafting.invitation", token=token, _external=True)
-            created = (link, _qr(link))
-            status = 201
+            return redirect(
+                url_for("drafting.invitations", room_id=room_id, created=invitation.id), 303
+            )
     else:
         status = 400
+    created = None
+    shown_before = False
+    created_id = request.args.get("created", "") if request.method == "GET" else ""
+    if created_id:
+        token = invitation_service.shown_link(db, access, created_id)
+        if token is None:
+            shown_before = True
+        else:
+            # The sealed copy of the link is gone: on SQLite, fold it out of the -wal too.
+            destroyed_keys()
+            link = url_for("drafting.invitation", token=token, _external=True)
+            created = (link, _qr(link))
+    rows = invitation_service.invitations(db, access)
     return render_template(
         "drafting/invitations.html",
         form=form,
         created=created,
-        invitations=invitation_service.invitations(get_session(), access),
+        shown_before=shown_before,
+        invitations=rows,
+        labels=invitation_service.invitation_labels(access, rows),
         today=today(),
         **room_context(access),
     ), status
@@ -117,8 +154,25 @@ def remove_member(room_id: str, number: str) -> Any:
     access = open_access(room_id)
     # Checked here as well as in the service: a member's request stops before any work.
     access.require_coordinator()
-    room_service.remove_member(get_session(), access, number, today())
-    flash(_("The member is removed and the room's key has been changed."), "notice")
+    kept = room_service.remove_member(get_session(), access, number, today())
+    if kept:
+        flash(
+            _(
+                "The member is removed and the room's key has been changed. Open "
+                "invitations still work: they received the new key."
+            ),
+            "notice",
+        )
+    else:
+        # A coordinator may know the links: none of them can be trusted now.
+        destroyed_keys()
+        flash(
+            _(
+                "The coordinator is removed and the room's key has been changed. Open "
+                "invitations were withdrawn, since they may know the links."
+            ),
+            "notice",
+        )
     return redirect(url_for("drafting.members", room_id=room_id))
 
 

@@ -16,6 +16,7 @@ from statements.drafting import contributions as contribution_service
 from statements.drafting import rooms as room_service
 from statements.drafting import versions as version_service
 from statements.drafting.consent import CHECK_STATES, queued_answers
+from statements.drafting.deadlines import deadline_notice
 from statements.drafting.errors import (
     AnswersQueued,
     InvalidInput,
@@ -127,6 +128,7 @@ def room(room_id: str) -> Any:
         current=current,
         members=room_service.member_count(get_session(), room_id),
         few_members=FEW_MEMBERS,
+        deadline_notice=deadline_notice(access),
         **room_context(access),
     )
 

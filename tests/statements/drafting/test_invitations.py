@@ -9,7 +9,6 @@ file and its write-ahead log) as soon as it ends: on its next use, or by the pur
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -24,7 +23,14 @@ from statements.db import Database
 from statements.drafting import service as drafting
 from statements.drafting.errors import InvitationInvalid, NotCoordinator
 from tests.conftest import Clock
-from tests.support import DRAFT, csrf_token, login_staff, make_staff, member_identity
+from tests.support import (
+    DRAFT,
+    csrf_token,
+    invitation_link,
+    login_staff,
+    make_staff,
+    member_identity,
+)
 
 TODAY = date.today()
 
@@ -49,20 +55,8 @@ def _open_room(app: Flask, session: Session, client: FlaskClient, today: str) ->
 
 
 def _invite(client: FlaskClient, room_id: str, expires_on: str, uses: int = 5) -> str:
-    response = client.post(
-        f"/rooms/{room_id}/invitations",
-        data={
-            "csrf_token": csrf_token(client, f"/rooms/{room_id}/invitations"),
-            "uses": str(uses),
-            "expires_on": expires_on,
-        },
-    )
-    assert response.status_code == 201
-    found = re.search(
-        r"http://localhost/invitation/([A-Za-z0-9_.-]+)", response.get_data(as_text=True)
-    )
-    assert found
-    return found.group(1)
+    link = invitation_link(client, room_id, date.fromisoformat(expires_on), uses)
+    return link.removeprefix("/invitation/")
 
 
 def _wrapped(app: Flask, invitation_id: str) -> bytes | None:

@@ -211,7 +211,7 @@ def test_the_room_form_and_the_moderation_page_set_the_mode(app: Flask, session:
     assert changed.status_code == 302
     shown = client.get(page).get_data(as_text=True)
     assert 'selected value="pre"' in shown
-    assert "moderation mode changed" in shown
+    assert "A coordinator switched the room to pre-moderation" in shown
 
     # A member cannot change it.
     _member, member_client = signed_in_member(app, session, coordinator, room_id)

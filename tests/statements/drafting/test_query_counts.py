@@ -16,7 +16,16 @@ from sqlalchemy.orm import Session
 from statements.auth import service as auth
 from statements.drafting import agreement, consent
 from statements.drafting import service as drafting
-from tests.support import join_room, login_member, login_staff, make_member, make_room, make_staff
+from statements.drafting.contributions import flag
+from tests.support import (
+    invitation_link,
+    join_room,
+    login_member,
+    login_staff,
+    make_member,
+    make_room,
+    make_staff,
+)
 
 TODAY = date.today()
 
@@ -146,3 +155,50 @@ def test_page_statement_counts_do_not_grow_with_the_room(app: Flask, session: Se
     assert "<li>Version 1, " in last_page
     assert "Next page" not in last_page
     assert member_client.get(f"/rooms/{large}/versions?from=101").status_code == 404
+
+
+def test_the_overview_and_invitations_pages_do_not_grow_with_the_rooms(
+    app: Flask, session: Session
+) -> None:
+    """The coordinators' overview counts for all their rooms at once; the invitations
+    page reads every label with the keys it already holds."""
+    config: auth.AuthConfig = app.extensions["auth"]
+    clock = app.extensions["clock"]
+    staff = make_staff(app, session)
+    account, keys = auth.login_staff(
+        session, config, staff.username, staff.passphrase, staff.code(clock()), clock()
+    )
+    clock.advance(seconds=30)
+    coordinator = auth.Identity(account, keys, b"", b"")
+    member_account, codename = make_member(app, session)
+    _, member_keys = auth.login_member(session, config, codename)
+    member = auth.Identity(member_account, member_keys, b"", b"")
+    client: FlaskClient = app.test_client()
+    assert login_staff(client, app, staff).status_code == 302
+
+    def add_rooms(count: int) -> str:
+        room_id = ""
+        for n in range(count):
+            room_id = _room(app, session, coordinator, member, contributions=n % 3, versions=1)
+            access = drafting.open_room(session, room_id, coordinator)
+            for view in drafting.contributions_page(session, access, 1)[0][:1]:
+                flag(session, access, view.id)
+            session.commit()
+        return room_id
+
+    def statements_for(path: str) -> int:
+        client.get(path)
+        with counting(app) as statements:
+            response = client.get(path)
+        assert response.status_code == 200, path
+        return len(statements)
+
+    room = add_rooms(2)
+    invitation_link(client, room, TODAY, label="for the first group")
+    few = (statements_for("/rooms/overview"), statements_for(f"/rooms/{room}/invitations"))
+    add_rooms(10)
+    for n in range(10):
+        invitation_link(client, room, TODAY, label=f"for group {n}")
+    many = (statements_for("/rooms/overview"), statements_for(f"/rooms/{room}/invitations"))
+    assert few == many
+    assert client.get("/rooms/overview").get_data(as_text=True).count("<tr>") == 12 + 1

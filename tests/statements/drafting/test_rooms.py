@@ -95,7 +95,8 @@ def test_removing_a_member_rotates_the_key(
     with pytest.raises(RoomNotFound):
         drafting.open_room(session, room_id, member)
     assert not session.scalars(select(RoomKey).where(RoomKey.account_id == member.account.id)).all()
-    assert session.get(Invitation, invitation.id).wrapped_keys is None  # type: ignore[union-attr]
+    # Open invitations receive the new key (tests/statements/drafting/test_running_room.py).
+    assert session.get(Invitation, invitation.id).wrapped_keys is not None  # type: ignore[union-attr]
     # New records use the new version; old ones stay readable through theirs.
     reopened = drafting.open_room(session, room_id, coordinator)
     drafting.edit_draft(session, reopened, "New text.\n", "After removal", 1, TODAY)
@@ -135,21 +136,24 @@ def test_sealing_destroys_every_key(
             drafting.open_room(session, room_id, who)
 
 
-def test_a_leaver_cannot_read_what_follows_and_their_invitations_close(
+def test_a_leaver_cannot_read_what_follows_and_open_invitations_get_the_new_key(
     app: Flask, session: Session, coordinator: Identity, member: Identity, room_id: str
 ) -> None:
     stayer = member_identity(app, session)
     join_room(session, coordinator, room_id, stayer)
     access = drafting.open_room(session, room_id, coordinator)
-    invitation, _token = drafting.create_invitation(session, access, 3, TODAY, TODAY)
+    _invitation, token = drafting.create_invitation(session, access, 3, TODAY, TODAY)
     leaver_keys = dict(drafting.open_room(session, room_id, member).keyring.keys)
     drafting.leave_room(session, drafting.open_room(session, room_id, member))
-    assert session.get(Invitation, invitation.id).wrapped_keys is None  # type: ignore[union-attr]
     # The next member to come in, not only a coordinator, changes the key first.
     staying = drafting.open_room(session, room_id, stayer)
     assert staying.room.key_version == max(leaver_keys) + 1
     written = drafting.submit_contribution(session, staying, "comment", None, "After.", TODAY)
     assert written.key_version not in leaver_keys
+    # The open invitation lives on, and leads in with the new key.
+    newcomer = member_identity(app, session)
+    drafting.accept_invitation(session, token, newcomer, TODAY)
+    assert written.key_version in drafting.open_room(session, room_id, newcomer).keyring.keys
 
 
 def test_the_last_coordinator_cannot_leave(
