@@ -41,7 +41,12 @@ class CodenameLoginForm(Form):
 
 def _kind_field() -> StringField:
     """Which kind of codename: the value of the submit button pressed (words by default)."""
-    return StringField(validators=[Optional(), AnyOf(KINDS)])
+    # Stripped first: Optional() lets blank text through unchecked, which must mean words.
+    return StringField(filters=[_stripped], validators=[Optional(), AnyOf(KINDS)])
+
+
+def _stripped(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
 
 
 class JoinForm(Form):

@@ -140,6 +140,14 @@ def test_the_join_page_offers_digits(client: FlaskClient) -> None:
     assert 'name="kind" value="words"' in page
 
 
+@pytest.mark.parametrize("kind", [" ", "\t", "  words "])
+def test_a_blank_or_padded_kind_joins_with_words(client: FlaskClient, kind: str) -> None:
+    """Optional() passes blank text unchecked: it must mean words, not a 500."""
+    found = CODENAME.search(_join(client, kind))
+    assert found
+    assert len(found.group(1).split()) == codenames.CODENAME_WORDS
+
+
 @pytest.mark.parametrize("language", ["fa", "my", "th", "ms"])
 def test_the_codename_page_explains_in_each_language(client: FlaskClient, language: str) -> None:
     page = _join(_speaking(client, language))
