@@ -2,6 +2,7 @@
 
 from statements.drafting.views import (  # noqa: F401 - importing registers the routes
     contributions,
+    discussion,
     invitations,
     moderation,
     rooms,
