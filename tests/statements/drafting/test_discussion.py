@@ -287,7 +287,7 @@ def test_threads_close_with_contributions_and_have_a_limit(
 def test_a_coordinator_resolves_a_thread_with_a_sealed_one_line_summary(
     app: Flask, session: Session, coordinator: Identity
 ) -> None:
-    room_id, author, other, cid = _room(app, session, coordinator)
+    room_id, _author, other, cid = _room(app, session, coordinator)
     with pytest.raises(NotCoordinator):
         discussion.resolve_thread(
             session, drafting.open_room(session, room_id, other), cid, "Done.", TODAY
