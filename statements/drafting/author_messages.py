@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from crypto.tags import tags_equal
 from statements.drafting.access import CONTRIBUTION_TAG, PAGE_SIZE, RoomAccess
 from statements.drafting.contributions import contribution_record, find_contribution
-from statements.drafting.discussion import DISCUSSION_STATES
 from statements.drafting.errors import MessageNotFound, ThreadClosed, WrongState
 from statements.drafting.log import log_action
 from statements.models import (
@@ -28,11 +27,14 @@ from statements.models import (
     AuthorMessage,
     Contribution,
     ContributionStatus,
+    RoomState,
     random_id,
 )
 from statements.text.clean import MAX_NOTE, clean_text
 from statements.writes import AUTHOR_ANSWER_PUT, Write
 
+# While contributions can still change, threads take replies and authors are asked.
+DISCUSSION_STATES = (RoomState.DRAFTING, RoomState.CONSOLIDATING)
 MAX_QUESTION = MAX_NOTE
 MAX_ANSWER = MAX_NOTE
 # How a contribution is named to its author and in the log: enough to tell it apart.

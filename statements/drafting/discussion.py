@@ -24,6 +24,12 @@ from sqlalchemy.orm import Session
 
 from crypto.tags import tags_equal
 from statements.drafting.access import CONTRIBUTION_TAG, PAGE_SIZE, RoomAccess
+
+# The coordinators' overview counts unanswered questions to authors through this module.
+from statements.drafting.author_messages import DISCUSSION_STATES
+from statements.drafting.author_messages import (
+    unanswered_author_messages as unanswered_author_messages,
+)
 from statements.drafting.contributions import (
     _MARKUP,
     contribution_record,
@@ -47,7 +53,6 @@ from statements.models import (
     Reply,
     ReplyFlag,
     ReplyStatus,
-    RoomState,
     ThreadResolution,
     random_id,
 )
@@ -64,7 +69,6 @@ MAX_RESOLUTION = 200
 MAX_REPLIES = 200
 # Deeper replies are shown at this depth: a phone screen has no room for more indents.
 MAX_DEPTH = 4
-DISCUSSION_STATES = (RoomState.DRAFTING, RoomState.CONSOLIDATING)
 REMOVED_REPLY = {"text": "", "removed": True}
 
 
@@ -365,13 +369,14 @@ def _find_reply(db: Session, access: RoomAccess, reply_id: str) -> Reply:
     return reply
 
 
-def flag_reply(db: Session, access: RoomAccess, reply_id: str) -> None:
-    """Ask the coordinators, anonymously, to review someone else's reply for safety."""
+def flag_reply(db: Session, access: RoomAccess, reply_id: str) -> str:
+    """Ask the coordinators, anonymously, to review someone else's reply for safety.
+    Returns its contribution's id."""
     reply = _find_reply(db, access, reply_id)
     tag = access.tag(REPLY_FLAG_TAG, reply.id)
     # Flagged already (a flagged reply may no longer show to its flagger): nothing to do.
     if db.get(ReplyFlag, (reply.id, tag)) is not None or reply.id in _queued_flags(db, access):
-        return
+        return reply.contribution_id
     view = next((v for v in _replies(db, access, reply.contribution_id) if v.id == reply.id), None)
     if view is None:
         raise ReplyNotFound
@@ -385,6 +390,7 @@ def flag_reply(db: Session, access: RoomAccess, reply_id: str) -> None:
             row={"reply_id": reply.id, "tag": tag},
         )
     )
+    return reply.contribution_id
 
 
 def release_reply(db: Session, access: RoomAccess, reply_id: str, today: date) -> str:

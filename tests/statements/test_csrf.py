@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from statements.auth import service as auth
+from statements.drafting import author_messages, discussion
 from statements.drafting import service as drafting
 from statements.models import Endorsement, Role, Room, RoomMember
 from statements.publishing import service as publishing
@@ -66,6 +67,13 @@ def test_every_changing_route_refuses_a_request_without_a_token(
     contribution = drafting.submit_contribution(
         session, drafting.open_room(session, room_id, member), "comment", None, "Yes.", today
     )
+    # A reply in its thread, and a question to its author (statements/drafting/discussion.py).
+    reply = discussion.submit_reply(
+        session, drafting.open_room(session, room_id, member), contribution.id, None, "Why?"
+    )
+    question = author_messages.ask_author(
+        session, drafting.open_room(session, room_id, admin), contribution.id, "Which?", today
+    )
     invitation, invitation_token = drafting.create_invitation(
         session, drafting.open_room(session, room_id, admin), 3, today + timedelta(days=7), today
     )
@@ -92,6 +100,8 @@ def test_every_changing_route_refuses_a_request_without_a_token(
         "endorsement_id": endorsement.id,
         "slug": slug,
         "account_id": pending.id,
+        "reply_id": reply.id,
+        "message_id": question.id,
     }
     per_endpoint = {
         ("auth.enrol", "token"): enrolment_token,

@@ -318,7 +318,7 @@ class Drafting:
         found = re.search(r"/replies/([0-9a-f]{32})/flag", client.get(page).text)
         assert found
         path = f"/rooms/{self.room_id}/replies/{found.group(1)}/flag"
-        assert self.post(client, path, page, {"contribution": ""}) == 302
+        assert self.post(client, path, page, {}) == 302
 
     def ask(self, whose: str) -> None:
         """The coordinator asks the author of a member's first contribution a question."""

@@ -234,12 +234,11 @@ def flag_reply(room_id: str, reply_id: str) -> Any:
     """Ask the coordinators, anonymously, to review a reply for safety."""
     access = open_access(room_id)
     db = get_session()
-    discussion_service.flag_reply(db, access, reply_id)
+    contribution_id = discussion_service.flag_reply(db, access, reply_id)
     flash(
         _("Thank you. The coordinators will review it for safety. Nobody can see who asked."),
         "notice",
     )
-    contribution_id = request.form.get("contribution", "")
     return _to_thread(room_id, contribution_id)
 
 

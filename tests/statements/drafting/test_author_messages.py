@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from statements.auth.service import Identity
 from statements.drafting import author_messages as messages
+from statements.drafting import discussion
 from statements.drafting import service as drafting
 from statements.drafting.errors import (
     InvalidInput,
@@ -102,6 +103,8 @@ def test_only_the_author_reads_the_question_and_answers_through_the_mixer(
     assert _read(session, coordinator, room_id) == [("Which permits do you mean?", "Work permits.")]
     assert _read(session, other, room_id) == []
     assert messages.unanswered_author_messages(session, [room_id]) == {room_id: 0}
+    # The coordinators' overview finds the count beside the rest of the discussion.
+    assert discussion.unanswered_author_messages(session, [room_id]) == {room_id: 0}
 
 
 def test_a_forged_answer_is_not_applied(
