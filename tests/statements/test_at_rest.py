@@ -168,14 +168,14 @@ def test_discussion_is_unreadable_at_rest_and_names_nobody(
     post(
         author_client, f"/rooms/{room_id}/contribute?kind=comment", {"text": words["contribution"]}
     )
-    session.rollback()
+    session.commit()
     [cid] = session.scalars(select(Contribution.id).where(Contribution.room_id == room_id))
     base = f"/rooms/{room_id}/contributions/{cid}"
     post(other_client, f"{base}/replies", {"text": words["reply"]})
     post(coordinator_client, f"{base}/replies", {"text": words["secretariat"]})
     post(coordinator_client, f"{base}/resolve", {"summary": words["summary"]})
     post(coordinator_client, f"{base}/ask", {"question": words["question"]})
-    session.rollback()
+    session.commit()
     [message_id] = session.scalars(select(AuthorMessage.id))
     post(
         author_client,
@@ -183,7 +183,7 @@ def test_discussion_is_unreadable_at_rest_and_names_nobody(
         {"answer": words["answer"]},
     )
 
-    session.rollback()
+    session.commit()
     tables = ("replies", "reply_flags", "thread_resolutions", "author_messages", "author_answers")
     metadata = MetaData()
     metadata.reflect(bind=session.connection())
@@ -213,7 +213,7 @@ def test_discussion_is_unreadable_at_rest_and_names_nobody(
     reply = session.scalars(select(Reply).where(Reply.secretariat.is_(False))).one()
     fragment = bytes(reply.content)[:48]
     assert fragment in blob
-    session.rollback()
+    session.commit()
     post(coordinator_client, f"/rooms/{room_id}/replies/{reply.id}/moderate", {"action": "hide"})
     session.expire_all()
     assert fragment not in b"\x00".join(dump_database(session))

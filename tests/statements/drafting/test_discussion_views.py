@@ -26,7 +26,7 @@ TODAY = date.today()
 
 
 def _count(session: Session, model: type) -> int:
-    session.rollback()
+    session.commit()
     return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
@@ -46,7 +46,7 @@ def _setup(
     page = f"/rooms/{room_id}/contribute?kind=comment"
     status, _body = _post(author_client, page, page, {"text": "Name the 2019 law."})
     assert status == 302
-    session.rollback()
+    session.commit()
     [cid] = session.scalars(select(Contribution.id).where(Contribution.room_id == room_id))
     if mode == ModerationMode.PRE:
         _post(
@@ -76,7 +76,7 @@ def test_reply_and_the_secretariats_reply_over_http(app: Flask, session: Session
     assert "A member" in author_page
     # Theirs is the contribution, not the reply: one "yours", on the contribution.
     assert author_page.count('class="yours"') == 1
-    session.rollback()
+    session.commit()
     [reply_id] = session.scalars(select(Reply.id))
     status, _body = _post(
         coordinator_client, replies, thread, {"text": "Article 12.", "parent": reply_id}
@@ -174,7 +174,7 @@ def test_ask_the_author_and_the_author_answers(app: Flask, session: Session) -> 
     assert "Which law exactly?" in author_client.get(thread).get_data(as_text=True)
     assert "Which law exactly?" not in other_client.get(questions).get_data(as_text=True)
     assert "Which law exactly?" not in other_client.get(thread).get_data(as_text=True)
-    session.rollback()
+    session.commit()
     [message_id] = session.scalars(select(AuthorMessage.id))
     answer = f"/rooms/{room_id}/questions/{message_id}/answer"
     # Someone else cannot answer it, and learns nothing from trying.
@@ -210,7 +210,7 @@ def test_replies_wait_for_release_in_a_pre_moderated_room(app: Flask, session: S
     assert "A careful point." not in author_client.get(thread).get_data(as_text=True)
     queue = coordinator_client.get(f"/rooms/{room_id}/discussion").get_data(as_text=True)
     assert "A careful point." in queue
-    session.rollback()
+    session.commit()
     [reply_id] = session.scalars(select(Reply.id))
     status, _body = _post(
         coordinator_client,
