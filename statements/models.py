@@ -619,3 +619,106 @@ class LogCheckpoint(Base):
 
     tree_size: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     signed_note: Mapped[str] = mapped_column(Text)
+
+
+# --- discussion -------------------------------------------------------------------------
+#
+# Replies under a contribution, a coordinator's resolution of its thread, and the private
+# line between the coordinators and a contribution's anonymous author. Replies and answers
+# are members' anonymous writes (through the mixer): random ids, no rowid, no day, no
+# account id, only tags their writer can recompute. Their order in a thread comes from
+# who answered whom (a reply names its parent), never from when anyone wrote.
+
+
+class ReplyStatus(enum.StrEnum):
+    """Where a reply is in moderation."""
+
+    # Pre-moderation: seen by its writer and the coordinators until released.
+    PENDING = "pending"
+    SHOWN = "shown"
+    # Hidden by a coordinator: its words are destroyed.
+    HIDDEN = "hidden"
+
+
+class Reply(Base):
+    """A reply in a contribution's thread: its words are a ciphertext under the room key."""
+
+    __tablename__ = "replies"
+    __table_args__ = (
+        one_of("status", ReplyStatus),
+        Index("ix_replies_contribution", "contribution_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    contribution_id: Mapped[str] = mapped_column(ForeignKey("contributions.id", ondelete="CASCADE"))
+    # None: a reply to the contribution itself.
+    parent_id: Mapped[str | None] = mapped_column(
+        ForeignKey("replies.id", ondelete="CASCADE"), index=True
+    )
+    author_tag: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # Written by a coordinator: shown as the secretariat's, never as a person's.
+    secretariat: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16), default=ReplyStatus.PENDING)
+    key_version: Mapped[int]
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ReplyFlag(Base):
+    """A member's anonymous request for a safety review of a reply (like a Flag)."""
+
+    __tablename__ = "reply_flags"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    reply_id: Mapped[str] = mapped_column(
+        ForeignKey("replies.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+
+
+class ThreadResolution(Base):
+    """A coordinator marked a contribution's thread resolved, with a one-line summary."""
+
+    __tablename__ = "thread_resolutions"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    contribution_id: Mapped[str] = mapped_column(
+        ForeignKey("contributions.id", ondelete="CASCADE"), primary_key=True
+    )
+    key_version: Mapped[int]
+    summary: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AuthorMessage(Base):
+    """A coordinator's private question to the author of a contribution.
+
+    Addressed to the contribution, so to whoever's tag it carries: nothing names an
+    account. The question is a ciphertext under the room key.
+    """
+
+    __tablename__ = "author_messages"
+    __table_args__ = (
+        Index("ix_author_messages_room", "room_id"),
+        Index("ix_author_messages_contribution", "contribution_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    contribution_id: Mapped[str] = mapped_column(ForeignKey("contributions.id", ondelete="CASCADE"))
+    key_version: Mapped[int]
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AuthorAnswer(Base):
+    """The author's answer to a question: an anonymous write, with no tag of its own."""
+
+    __tablename__ = "author_answers"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    message_id: Mapped[str] = mapped_column(
+        ForeignKey("author_messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    key_version: Mapped[int]
+    content: Mapped[bytes] = mapped_column(LargeBinary)

@@ -43,6 +43,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from statements.models import (
+    AuthorAnswer,
+    AuthorMessage,
     ConsentAnswer,
     ConsentCheck,
     ConsentStatus,
@@ -51,6 +53,9 @@ from statements.models import (
     Endorsement,
     Flag,
     Objection,
+    Reply,
+    ReplyFlag,
+    ReplyStatus,
     Room,
     RoomState,
     Support,
@@ -101,6 +106,16 @@ ACTIONS = frozenset(
         ENDORSEMENT_DELETE,
     }
 )
+
+# --- discussion: replies, their flags, and authors' answers (statements/drafting/discussion.py)
+# A reply in a contribution's thread, by a member or (marked as the secretariat's) a coordinator.
+REPLY_PUT = "reply.put"
+# A member asks for a safety review of a reply.
+REPLY_FLAG_PUT = "reply_flag.put"
+# A contribution's author answers a coordinator's private question (or changes the answer).
+AUTHOR_ANSWER_PUT = "author_answer.put"
+DISCUSSION_ACTIONS = frozenset({REPLY_PUT, REPLY_FLAG_PUT, AUTHOR_ANSWER_PUT})
+ACTIONS = ACTIONS | DISCUSSION_ACTIONS
 
 
 def _encode(value: Any) -> Any:
@@ -280,6 +295,8 @@ def apply_write(db: Session, write: Write) -> None:
         )
     elif write.action in AGREEMENT_ACTIONS:
         _apply_agreement(db, write)
+    elif write.action in DISCUSSION_ACTIONS:
+        _apply_discussion(db, room, write)
     else:
         raise ValueError("unknown write")
     db.flush()
@@ -356,6 +373,69 @@ def _apply_agreement(db: Session, write: Write) -> None:
         # Only a closed check's: its results are sealed, the answers are no longer needed.
         if check is not None and check.status == ConsentStatus.CLOSED:
             db.execute(delete(ConsentAnswer).where(ConsentAnswer.check_id == check.id))
+
+
+# --- applying discussion writes ---------------------------------------------------------------
+
+# Replies are written while contributions can still change; later, threads are closed.
+_DISCUSSION_STATES = (RoomState.DRAFTING, RoomState.CONSOLIDATING)
+
+
+def _apply_discussion(db: Session, room: Room, write: Write) -> None:
+    """Apply a reply, a reply's flag or an author's answer; drop what no longer applies.
+
+    The service checked everything when the member asked; here only what may have
+    changed since: the room's stage, a hidden contribution or reply, a withdrawal.
+    """
+    row = write.row
+    if write.action == REPLY_PUT:
+        target = db.get(Contribution, row["contribution_id"])
+        if (
+            room.state not in _DISCUSSION_STATES
+            or target is None
+            or target.room_id != room.id
+            or target.status == ContributionStatus.HIDDEN
+            or db.get(Reply, row["id"]) is not None
+        ):
+            return
+        if row.get("parent_id") is not None:
+            parent = db.get(Reply, row["parent_id"])
+            if (
+                parent is None
+                or parent.contribution_id != target.id
+                or parent.status == ReplyStatus.HIDDEN
+            ):
+                return
+        db.add(Reply(**row))
+    elif write.action == REPLY_FLAG_PUT:
+        reply = db.get(Reply, row["reply_id"])
+        if (
+            reply is not None
+            and reply.room_id == room.id
+            and reply.status != ReplyStatus.HIDDEN
+            and db.get(ReplyFlag, (row["reply_id"], row["tag"])) is None
+        ):
+            db.add(ReplyFlag(reply_id=row["reply_id"], tag=row["tag"]))
+    elif write.action == AUTHOR_ANSWER_PUT:
+        message = db.get(AuthorMessage, row["message_id"])
+        if message is None or message.room_id != room.id:
+            return
+        asked = db.get(Contribution, message.contribution_id)
+        # Only the contribution's author can answer: their tag is its author tag.
+        if asked is None or asked.author_tag != bytes(row["author_tag"]):
+            return
+        answer = db.get(AuthorAnswer, row["message_id"])
+        if answer is None:
+            db.add(
+                AuthorAnswer(
+                    message_id=row["message_id"],
+                    key_version=row["key_version"],
+                    content=row["content"],
+                )
+            )
+        else:
+            answer.key_version = row["key_version"]
+            answer.content = row["content"]
 
 
 def apply_batch(db: Session, writes: Iterable[Write], rng: random.Random) -> int:
@@ -667,6 +747,10 @@ ANONYMOUS_TABLES = {
     "endorsements": "id",
     "objections": "tag",
     "consent_answers": "tag",
+    # discussion
+    "replies": "id",
+    "reply_flags": "tag",
+    "author_answers": "message_id",
 }
 
 

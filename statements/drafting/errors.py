@@ -158,3 +158,27 @@ class ConsentCheckClosed(DraftingError):
 
 class AnswersQueued(DraftingError):
     """Answers to a check still wait to be saved (another worker holds them): try again."""
+
+
+# --- discussion -------------------------------------------------------------------------
+
+
+class ThreadClosed(DraftingError):
+    """The contribution's words were removed (hidden, or rejected as unsafe): its thread
+    takes no more replies or questions."""
+
+
+class ThreadFull(DraftingError):
+    """The thread has reached its maximum number of replies."""
+
+
+class ReplyNotFound(DraftingError):
+    """No such reply in this thread (or not one this member can see)."""
+
+
+class ReplyFlagRefused(DraftingError):
+    """Only other people's replies that are still shown can be flagged for review."""
+
+
+class MessageNotFound(DraftingError):
+    """No such question to an author, or not one addressed to this member."""

@@ -9,7 +9,7 @@ from pathlib import Path
 import pyotp
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import MetaData, select
+from sqlalchemy import MetaData, func, select
 from sqlalchemy.orm import Session
 
 from crypto.kdf import KdfParams, derive_master_key
@@ -323,3 +323,92 @@ def test_invitation_labels_links_and_deadline_reasons_are_not_readable_at_rest(
         for form in _forms(secret):
             assert form not in raw
         assert found.group(2).encode() not in raw
+
+
+def test_discussion_is_unreadable_at_rest_and_names_nobody(
+    app: Flask, session: Session, settings: Settings
+) -> None:
+    """Replies, resolutions, questions to authors and their answers: ciphertexts keyed by
+    random ids, with no account, no day and no time; a hidden reply's words are destroyed."""
+    import glob
+
+    from statements.models import AuthorMessage, Contribution, Reply
+    from tests.support import csrf_token, make_room, signed_in_member, signed_in_staff
+
+    coordinator, coordinator_client = signed_in_staff(app, session)
+    room_id = make_room(session, coordinator)
+    session.commit()
+    author, author_client = signed_in_member(app, session, coordinator, room_id)
+    other, other_client = signed_in_member(app, session, coordinator, room_id)
+
+    def post(client: FlaskClient, path: str, data: dict[str, str]) -> None:
+        token = csrf_token(client, f"/rooms/{room_id}")
+        assert client.post(path, data={"csrf_token": token, **data}).status_code == 302
+
+    words = {
+        "contribution": "Refugees in Mae Sot need permits.",
+        "reply": "My cousin at the Mae Sot clinic says otherwise.",
+        "secretariat": "The secretariat checked the clinic figures.",
+        "summary": "Settled with the clinic figures.",
+        "question": "Which clinic did you mean?",
+        "answer": "The one near the market.",
+    }
+    post(
+        author_client, f"/rooms/{room_id}/contribute?kind=comment", {"text": words["contribution"]}
+    )
+    session.commit()
+    [cid] = session.scalars(select(Contribution.id).where(Contribution.room_id == room_id))
+    base = f"/rooms/{room_id}/contributions/{cid}"
+    post(other_client, f"{base}/replies", {"text": words["reply"]})
+    post(coordinator_client, f"{base}/replies", {"text": words["secretariat"]})
+    post(coordinator_client, f"{base}/resolve", {"summary": words["summary"]})
+    post(coordinator_client, f"{base}/ask", {"question": words["question"]})
+    session.commit()
+    [message_id] = session.scalars(select(AuthorMessage.id))
+    post(
+        author_client,
+        f"/rooms/{room_id}/questions/{message_id}/answer",
+        {"answer": words["answer"]},
+    )
+
+    session.commit()
+    tables = ("replies", "reply_flags", "thread_resolutions", "author_messages", "author_answers")
+    metadata = MetaData()
+    metadata.reflect(bind=session.connection())
+    accounts = [str(a) for a in session.scalars(select(Account.id))]
+    for name in tables:
+        table = metadata.tables[name]
+        # No account, no day, no time: nothing to link a row to a person or a moment.
+        assert not [key for key in table.foreign_keys if key.column.table.name == "accounts"]
+        assert not [c for c in table.columns if "date" in str(c.type).lower()]
+        assert not [c for c in table.columns if "time" in str(c.type).lower()]
+        for row in session.execute(select(table)):
+            for value in row:
+                raw = bytes(value) if isinstance(value, bytes) else str(value).encode()
+                for account_id in accounts:
+                    assert account_id.encode() not in raw
+    assert session.scalar(select(func.count()).select_from(Reply)) == 2
+
+    blob = b"\x00".join(dump_database(session))
+    for text in words.values():
+        assert text.encode() not in blob
+    for who in (author, other, coordinator):
+        for secret in (who.keys.author_secret, who.keys.private_key):
+            for form in _forms(secret):
+                assert form not in blob
+
+    # Hidden: the reply's ciphertext itself is overwritten, in the rows and in the files.
+    reply = session.scalars(select(Reply).where(Reply.secretariat.is_(False))).one()
+    fragment = bytes(reply.content)[:48]
+    assert fragment in blob
+    session.commit()
+    post(coordinator_client, f"/rooms/{room_id}/replies/{reply.id}/moderate", {"action": "hide"})
+    session.expire_all()
+    assert fragment not in b"\x00".join(dump_database(session))
+    if settings.database_url.startswith("sqlite:///"):
+        session.close()
+        path = settings.database_url.removeprefix("sqlite:///")
+        raw = b"".join(Path(name).read_bytes() for name in glob.glob(path + "*"))
+        assert fragment not in raw
+        for text in words.values():
+            assert text.encode() not in raw

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from statements.auth import service as auth
-from statements.drafting import consent
+from statements.drafting import author_messages, consent, discussion
 from statements.drafting import service as drafting
 from statements.models import Endorsement, Role, Room, RoomMember
 from statements.publishing import service as publishing
@@ -71,6 +71,13 @@ def test_every_changing_route_refuses_a_request_without_a_token(
     check = consent.open_check(
         session, drafting.open_room(session, room_id, admin), None, "", today
     )
+    # A reply in its thread, and a question to its author (statements/drafting/discussion.py).
+    reply = discussion.submit_reply(
+        session, drafting.open_room(session, room_id, member), contribution.id, None, "Why?"
+    )
+    question = author_messages.ask_author(
+        session, drafting.open_room(session, room_id, admin), contribution.id, "Which?", today
+    )
     invitation, invitation_token = drafting.create_invitation(
         session, drafting.open_room(session, room_id, admin), 3, today + timedelta(days=7), today
     )
@@ -98,6 +105,8 @@ def test_every_changing_route_refuses_a_request_without_a_token(
         "slug": slug,
         "account_id": pending.id,
         "check_id": check.id,
+        "reply_id": reply.id,
+        "message_id": question.id,
     }
     per_endpoint = {
         ("auth.enrol", "token"): enrolment_token,

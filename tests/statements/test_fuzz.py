@@ -34,7 +34,7 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 from wtforms.fields.core import UnboundField
 
 from statements.auth import service as auth
-from statements.drafting import consent
+from statements.drafting import author_messages, consent, discussion
 from statements.drafting import service as drafting
 from statements.forms import Form
 from tests.conftest import Clock
@@ -166,6 +166,11 @@ def world(app: Flask, session: Session, clock: Clock) -> World:
         session, access, "amendment", anchor, "Better words.", TODAY
     )
     coordinating = drafting.open_room(session, room_id, coordinator)
+    # A reply in the contribution's thread and a question to its author.
+    reply = discussion.submit_reply(session, access, contribution.id, None, "A reply.")
+    question = author_messages.ask_author(
+        session, coordinating, contribution.id, "A question?", TODAY
+    )
     invitation, token = drafting.create_invitation(
         session, coordinating, 5, TODAY + timedelta(days=7), TODAY
     )
@@ -202,6 +207,8 @@ def world(app: Flask, session: Session, clock: Clock) -> World:
             "account_id": member_account.id,
             "filename": "style.css",
             "check_id": check.id,
+            "reply_id": reply.id,
+            "message_id": question.id,
         },
         _form_field_names(),
         list(metadata.sorted_tables),

@@ -43,14 +43,19 @@ from statements import create_app
 from statements.auth import service as auth
 from statements.db import Database, make_engine, upgrade
 from statements.drafting.access import CONSENT_TAG, OBJECTION_TAG
+from statements.drafting.discussion import REPLY_FLAG_TAG, REPLY_TAG
 from statements.drafting.service import CONTRIBUTION_TAG, ENDORSEMENT_TAG, SUPPORT_TAG
 from statements.models import (
+    AuthorAnswer,
+    AuthorMessage,
     Base,
     ConsentAnswer,
     Contribution,
     Endorsement,
     LoginSession,
     Objection,
+    Reply,
+    ReplyFlag,
     Support,
 )
 from statements.settings import Settings
@@ -327,6 +332,48 @@ class Drafting:
         page = f"/rooms/{self.room_id}/agreement"
         assert self.post(self.coordinator, f"{page}/{check_id}/close", page, {}) == 302
 
+    # --- discussion: replies, flags on replies, a question to an author and its answer
+
+    def thread(self, whose: str) -> str:
+        """The thread of another member's first contribution."""
+        return f"/rooms/{self.room_id}/contributions/{self.members[whose].own[0]}/thread"
+
+    def reply(self, name: str, whose: str, nested: bool = False) -> None:
+        """Reply to another member's first contribution, or to the first reply shown."""
+        client = self.members[name].client
+        page = self.thread(whose)
+        data = {"text": f"A reply from {name}."}
+        if nested:
+            found = re.search(r'name="parent" value="([0-9a-f]{32})"', client.get(page).text)
+            assert found
+            data["parent"] = found.group(1)
+        path = page.removesuffix("/thread") + "/replies"
+        assert self.post(client, path, page, data) == 302
+
+    def flag_reply(self, name: str, whose: str) -> None:
+        """Ask for a safety review of the first reply one can flag in a thread."""
+        client = self.members[name].client
+        page = self.thread(whose)
+        found = re.search(r"/replies/([0-9a-f]{32})/flag", client.get(page).text)
+        assert found
+        path = f"/rooms/{self.room_id}/replies/{found.group(1)}/flag"
+        assert self.post(client, path, page, {}) == 302
+
+    def ask(self, whose: str) -> None:
+        """The coordinator asks the author of a member's first contribution a question."""
+        page = self.thread(whose)
+        path = page.removesuffix("/thread") + "/ask"
+        assert self.post(self.coordinator, path, page, {"question": "What do you mean?"}) == 302
+
+    def answer_question(self, name: str) -> None:
+        """The author answers the question waiting for them."""
+        client = self.members[name].client
+        page = f"/rooms/{self.room_id}/questions"
+        found = re.search(r"/questions/([0-9a-f]{32})/answer", client.get(page).text)
+        assert found
+        path = f"{page}/{found.group(1)}/answer"
+        assert self.post(client, path, page, {"answer": f"{name} means this."}) == 302
+
     def change_state(self, target: str) -> None:
         """The coordinator moves the room on, leaving what is pending undecided."""
         path = f"/rooms/{self.room_id}/state"
@@ -420,6 +467,19 @@ def _workload(drafting: Drafting) -> None:
     d.answer("m2", check, "agree")  # changed
     d.flush()
     d.close_check(check)
+    # Discussion: replies, a nested reply, a flag on a reply, a question and its answer.
+    d.reply("m1", "m0")
+    d.reply("m3", "m0")
+    d.ask("m2")
+    d.flush()
+    d.reply("m4", "m0", nested=True)
+    d.flag_reply("m2", "m0")
+    d.answer_question("m2")
+    d.flush()
+    d.sign_in_again("m1")
+    d.reply("m1", "m3")
+    d.answer_question("m2")
+    d.flag_reply("m3", "m0")
     d.flush()
     d.change_state("consolidating")
     d.change_state("sign-on")
@@ -455,6 +515,9 @@ def _schema() -> seizure.Schema:
                 Endorsement.__tablename__,
                 Objection.__tablename__,
                 ConsentAnswer.__tablename__,
+                Reply.__tablename__,
+                ReplyFlag.__tablename__,
+                AuthorAnswer.__tablename__,
             }
         ),
         account_columns=account_columns,
@@ -462,6 +525,10 @@ def _schema() -> seizure.Schema:
         cascades={
             (Support.__tablename__, "contribution_id"): Contribution.__tablename__,
             (Objection.__tablename__, "contribution_id"): Contribution.__tablename__,
+            (Reply.__tablename__, "contribution_id"): Contribution.__tablename__,
+            (Reply.__tablename__, "parent_id"): Reply.__tablename__,
+            (ReplyFlag.__tablename__, "reply_id"): Reply.__tablename__,
+            (AuthorAnswer.__tablename__, "message_id"): AuthorMessage.__tablename__,
         },
     )
 
@@ -479,14 +546,40 @@ def _author_secrets(drafting: Drafting) -> dict[str, bytes]:
     return secrets_by_account
 
 
+def _asked(drafting: Drafting) -> dict[str, tuple[str, bytes]]:
+    """Each question to an author: the contribution it is about and that one's author tag."""
+    database: Database = drafting.app.extensions["db"]
+    with database.sessionmaker() as db:
+        found = {
+            str(message_id): (str(contribution_id), bytes(tag))
+            for message_id, contribution_id, tag in db.execute(
+                select(AuthorMessage.id, Contribution.id, Contribution.author_tag).join(
+                    Contribution, Contribution.id == AuthorMessage.contribution_id
+                )
+            )
+        }
+        db.rollback()
+    return found
+
+
 def _owner(
-    secrets_by_account: dict[str, bytes], room_id: str
+    secrets_by_account: dict[str, bytes], room_id: str, asked: dict[str, tuple[str, bytes]]
 ) -> Callable[[seizure.RowWrite], str | None]:
-    """Whose author secret made a row's tag: the truth, from the row alone."""
+    """Whose author secret made a row's tag: the truth, from the row alone (an answer has
+    no tag: its truth is the author of the contribution its question is about)."""
 
     def owner(write: seizure.RowWrite) -> str | None:
         values = write.values
-        if write.table == Contribution.__tablename__:
+        if write.table == AuthorAnswer.__tablename__:
+            about = asked.get(str(values.get("message_id")))
+            if about is None:
+                return None
+            purpose, target, tag = CONTRIBUTION_TAG, about[0], about[1]
+        elif write.table == Reply.__tablename__:
+            purpose, target, tag = REPLY_TAG, values.get("id"), values.get("author_tag")
+        elif write.table == ReplyFlag.__tablename__:
+            purpose, target, tag = REPLY_FLAG_TAG, values.get("reply_id"), values.get("tag")
+        elif write.table == Contribution.__tablename__:
             purpose, target, tag = CONTRIBUTION_TAG, values.get("id"), values.get("author_tag")
         elif write.table == Support.__tablename__:
             purpose, target, tag = SUPPORT_TAG, values.get("contribution_id"), values.get("tag")
@@ -518,7 +611,7 @@ def test_a_copy_of_a_running_server_links_no_member_to_their_words(server: Serve
     seized = server.seize()
 
     secrets_by_account = _author_secrets(drafting)
-    owner = _owner(secrets_by_account, drafting.room_id)
+    owner = _owner(secrets_by_account, drafting.room_id, _asked(drafting))
     schema = _schema()
     final = _final_state(drafting)
     anonymous_writes = [

@@ -3,6 +3,7 @@
 from statements.drafting.views import (  # noqa: F401 - importing registers the routes
     agreement,
     contributions,
+    discussion,
     invitations,
     log_words,
     moderation,

@@ -162,6 +162,46 @@ def test_the_overview_and_invitations_pages_do_not_grow_with_the_rooms(
 ) -> None:
     """The coordinators' overview counts for all their rooms at once; the invitations
     page reads every label with the keys it already holds."""
+
+
+def _discussed_room(
+    session: Session,
+    coordinator: auth.Identity,
+    member: auth.Identity,
+    others: list[auth.Identity],
+    replies: int,
+) -> tuple[str, str]:
+    """A room whose one contribution (the member's) has a thread of this many replies,
+    nested, flagged and asked about; returns the room and the contribution."""
+    from statements.drafting import author_messages, discussion
+
+    room_id = make_room(session, coordinator, title=f"Thread of {replies}")
+    join_room(session, coordinator, room_id, member)
+    for other in others:
+        join_room(session, coordinator, room_id, other)
+    access = drafting.open_room(session, room_id, member)
+    cid = drafting.submit_contribution(session, access, "comment", None, "Discuss.", TODAY).id
+    coordinating = drafting.open_room(session, room_id, coordinator)
+    parent = None
+    for n in range(replies):
+        writer = others[n % len(others)]
+        reply = discussion.submit_reply(
+            session, drafting.open_room(session, room_id, writer), cid, parent, f"Reply {n}."
+        )
+        parent = reply.id if n % 3 else None
+        if n % 4 == 0:
+            discussion.flag_reply(session, access, reply.id)
+        if n % 5 == 0:
+            author_messages.ask_author(session, coordinating, cid, f"Question {n}?", TODAY)
+    discussion.submit_reply(session, access, cid, None, "My own reply.")
+    discussion.resolve_thread(session, coordinating, cid, "Settled.", TODAY)
+    session.commit()
+    return room_id, cid
+
+
+def test_discussion_statement_counts_do_not_grow_with_the_thread(
+    app: Flask, session: Session
+) -> None:
     config: auth.AuthConfig = app.extensions["auth"]
     clock = app.extensions["clock"]
     staff = make_staff(app, session)
@@ -202,3 +242,42 @@ def test_the_overview_and_invitations_pages_do_not_grow_with_the_rooms(
     many = (statements_for("/rooms/overview"), statements_for(f"/rooms/{room}/invitations"))
     assert few == many
     assert client.get("/rooms/overview").get_data(as_text=True).count("<tr>") == 12 + 1
+    others = []
+    for _ in range(3):
+        other_account, other_codename = make_member(app, session)
+        _, other_keys = auth.login_member(session, config, other_codename)
+        others.append(auth.Identity(other_account, other_keys, b"", b""))
+
+    small = _discussed_room(session, coordinator, member, others, replies=3)
+    large = _discussed_room(session, coordinator, member, others, replies=120)
+
+    member_client: FlaskClient = app.test_client()
+    assert login_member(member_client, codename).status_code == 302
+    coordinator_client: FlaskClient = app.test_client()
+    assert login_staff(coordinator_client, app, staff).status_code == 302
+    pages = [
+        (member_client, "/rooms/{room}"),
+        (member_client, "/rooms/{room}/contributions"),
+        (member_client, "/rooms/{room}/mine"),
+        (member_client, "/rooms/{room}/contributions/{cid}/thread"),
+        (member_client, "/rooms/{room}/questions"),
+        (coordinator_client, "/rooms/{room}/contributions/{cid}/thread"),
+        (coordinator_client, "/rooms/{room}/discussion"),
+        (coordinator_client, "/rooms/{room}/questions"),
+    ]
+    for client, path in pages:
+        counts = []
+        for room_id, cid in (small, large):
+            url = path.format(room=room_id, cid=cid)
+            client.get(url)
+            with counting(app) as statements:
+                response = client.get(url)
+            assert response.status_code == 200, path
+            counts.append(len(statements))
+        assert counts[0] == counts[1], (path, counts)
+    # The large thread is all there for the coordinators, nested, and flagged ones first.
+    thread = coordinator_client.get(f"/rooms/{large[0]}/contributions/{large[1]}/thread")
+    assert thread.get_data(as_text=True).count('class="reply depth-') == 121
+    queue = coordinator_client.get(f"/rooms/{large[0]}/discussion").get_data(as_text=True)
+    assert "Review first" in queue
+    assert "Next page" in queue
