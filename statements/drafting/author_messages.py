@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from crypto.tags import tags_equal
@@ -210,13 +210,21 @@ def unanswered_for_me(db: Session, access: RoomAccess) -> int:
     )
 
 
-def unanswered_author_messages(db: Session, room_ids: Iterable[str]) -> dict[str, int]:
+def unanswered_author_messages(
+    db: Session, room_ids: Iterable[str] | Select[str]
+) -> dict[str, int]:
     """How many questions to authors wait for an answer, per room (every room asked for,
-    with 0 where none wait). One query; reads no ciphertext and needs no key."""
-    wanted = list(room_ids)
-    counts = dict.fromkeys(wanted, 0)
-    if not wanted:
-        return counts
+    with 0 where none wait; only rooms with some when given a query of room ids, as the
+    coordinators' overview does). One query; reads no ciphertext and needs no key."""
+    counts: dict[str, int] = {}
+    wanted: list[str] | Select[str]
+    if isinstance(room_ids, Select):
+        wanted = room_ids
+    else:
+        wanted = list(room_ids)
+        counts = dict.fromkeys(wanted, 0)
+        if not wanted:
+            return counts
     rows = db.execute(
         select(AuthorMessage.room_id, func.count())
         .outerjoin(AuthorAnswer, AuthorAnswer.message_id == AuthorMessage.id)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from crypto.keys import open_sealed
 from statements.auth.service import Identity
 from statements.drafting.access import ROOM_KEY, Keyring, key_owner
+from statements.drafting.author_messages import unanswered_author_messages
 from statements.drafting.errors import NotEligible
 from statements.models import (
     Contribution,
@@ -66,6 +67,7 @@ def _open_flags(db: Session, rooms: CoordinatedRooms) -> dict[str, int]:
 OVERVIEW_COUNTS: dict[str, OverviewCount] = {
     "pending": _pending,
     "flags": _open_flags,
+    "questions": unanswered_author_messages,
 }
 
 

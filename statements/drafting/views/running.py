@@ -31,6 +31,7 @@ DEADLINE_ERRORS: dict[str, LazyString] = {
 OVERVIEW_COLUMNS: dict[str, LazyString] = {
     "pending": _l("Waiting for a decision"),
     "flags": _l("Asked for a safety review"),
+    "questions": _l("Questions to authors not yet answered"),
 }
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from crypto.errors import CryptoError
 from crypto.keys import new_key, open_sealed, wrap_with_link_secret
 from statements.auth.service import Identity
-from statements.drafting import contributions, deadlines, invitations, overview
+from statements.drafting import author_messages, contributions, deadlines, invitations, overview
 from statements.drafting import service as drafting
 from statements.drafting.access import INVITATION_KEY, invitation_key_owner
 from statements.drafting.errors import (
@@ -331,13 +331,18 @@ def test_the_overview_shows_each_coordinated_room_and_what_waits_there(
     flagger = member_identity(app, session)
     join_room(session, coordinator, room_id, flagger)
     contributions.flag(session, drafting.open_room(session, room_id, flagger), flagged.id)
+    # Two questions to the author of one of them; the author answers one.
+    coordinating = drafting.open_room(session, room_id, coordinator)
+    answered = author_messages.ask_author(session, coordinating, flagged.id, "Which?", TODAY)
+    author_messages.ask_author(session, coordinating, flagged.id, "And where?", TODAY)
+    author_messages.answer_author(session, member_access, answered.id, "The clinic.")
 
     lines = overview.overview(session, coordinator, TODAY)
     assert [line.title for line in lines] == ["Right to work", "Detention"]
     first, second = lines
-    assert first.counts == {"pending": 4, "flags": 1}
+    assert first.counts == {"pending": 4, "flags": 1, "questions": 1}
     assert (first.next_deadline, first.days_left) == (TODAY + timedelta(days=14), 14)
-    assert second.counts == {"pending": 0, "flags": 0}
+    assert second.counts == {"pending": 0, "flags": 0, "questions": 0}
     assert (second.next_deadline, second.days_left) == (TODAY + timedelta(days=28), 28)
     # A member's account has no overview; a member of a room sees none of it.
     with pytest.raises(NotEligible):
