@@ -193,6 +193,10 @@ def rotate_room_key(db: Session, access: RoomAccess) -> None:
         select(Account)
         .join(RoomMember, RoomMember.account_id == Account.id)
         .where(RoomMember.room_id == room.id)
+        # A staff account being reset has no public key until it enrols again; the room
+        # goes on without it, and a fellow coordinator restores its keys afterwards
+        # (statements/staff/resets.py).
+        .where(Account.public_key.is_not(None))
     )
     fresh = Keyring(room.id, {version: access.keyring.keys[version]})
     for account in members:
