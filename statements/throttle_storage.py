@@ -112,9 +112,7 @@ class FileStorage(Storage, MovingWindowSupport):
         """A counter's value in its current window."""
         row = (
             self._connection()
-            .execute(
-                "SELECT count FROM counters WHERE key = ? AND expires > ?", (key, time.time())
-            )
+            .execute("SELECT count FROM counters WHERE key = ? AND expires > ?", (key, time.time()))
             .fetchone()
         )
         return int(row[0]) if row else 0
@@ -139,9 +137,10 @@ class FileStorage(Storage, MovingWindowSupport):
     def reset(self) -> int | None:
         """Forget every count."""
         with self._transaction() as db:
-            count = db.execute("DELETE FROM hits").rowcount + db.execute(
-                "DELETE FROM counters"
-            ).rowcount
+            count = (
+                db.execute("DELETE FROM hits").rowcount
+                + db.execute("DELETE FROM counters").rowcount
+            )
         return int(count)
 
     def clear(self, key: str) -> None:

@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from statements.auth import auth_config
+from statements.auth import auth_config, now
 from statements.auth.forms import ButtonForm
 from statements.db import Database, checkpoint, destroyed_keys, get_session
 from statements.drafting import invitations as invitation_service
 from statements.drafting import rooms as room_service
+from statements.drafting import workshops
 from statements.drafting.errors import (
     InvalidInput,
     NotEligible,
@@ -60,6 +62,7 @@ def invitations(room_id: str) -> Any:
         created=created,
         invitations=invitation_service.invitations(get_session(), access),
         today=today(),
+        now=now(),
         **room_context(access),
     ), status
 
@@ -79,6 +82,43 @@ def revoke(room_id: str, invitation_id: str) -> Any:
     destroyed_keys()
     flash(_("The invitation no longer works."), "notice")
     return redirect(url_for("drafting.invitations", room_id=room_id))
+
+
+@blueprint.route("/rooms/<room_id>/invitations/<invitation_id>/workshop", methods=["POST"])
+@login_required
+def workshop(room_id: str, invitation_id: str) -> Any:
+    """Mark an invitation for a workshop: many may join through it from one network."""
+    access = open_access(room_id)
+    access.require_coordinator()
+    if not ButtonForm().validate_on_submit():
+        return redirect(url_for("drafting.invitations", room_id=room_id))
+    try:
+        workshops.start_workshop(get_session(), access, invitation_id, now())
+    except InvalidInput:
+        flash(_("That invitation no longer works, so it cannot be used for a workshop."), "notice")
+    else:
+        flash(
+            ngettext(
+                "For the next %(num)d hours, people joining through this invitation from "
+                "one network (a workshop's Wi-Fi, say) are not stopped after a few.",
+                "For the next %(num)d hours, people joining through this invitation from "
+                "one network (a workshop's Wi-Fi, say) are not stopped after a few.",
+                workshops.WORKSHOP_HOURS,
+            ),
+            "notice",
+        )
+    return redirect(url_for("drafting.invitations", room_id=room_id))
+
+
+def workshop_request() -> str | None:
+    """The invitation this request joins through, if it is marked for a workshop now.
+
+    Asked by the join budgets (statements.auth.throttle_joins) before the view runs.
+    """
+    token = str((request.view_args or {}).get("token", ""))
+    if not token or len(token) > 200:
+        return None
+    return workshops.workshop_invitation(get_session(), token, now())
 
 
 @blueprint.route("/rooms/<room_id>/members", methods=["GET", "POST"])
