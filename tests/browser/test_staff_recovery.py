@@ -95,17 +95,17 @@ def story(journey: Journey, live: LiveApp) -> None:
     people, room_id, codes = seed(live)
 
     # Amina's phone is flat: a recovery code stands in for its code.
-    amina = journey.person("amina", PHONE)
+    amina = journey.person("amina", PHONE, language_by="header")
     sign_in(amina, live, people["amina"], code=codes[0])
 
     # Later she loses phone and codes. One admin proposes a reset...
-    first = journey.person("first-admin", PHONE)
+    first = journey.person("first-admin", PHONE, language_by="header")
     sign_in(first, live, people["first"])
     first.open("/admin/accounts", "accounts")
     reset = f'form[action="/admin/accounts/{people["amina"].account_id}/reset"]'
     first.follow(first.main(reset).locator('[type="submit"]'), "reset-proposed")
     # ...and a second approves it, and passes the new set-up link on.
-    second = journey.person("second-admin", PHONE)
+    second = journey.person("second-admin", PHONE, language_by="header")
     sign_in(second, live, people["second"])
     second.open("/admin/accounts", "accounts")
     approve = f'form[action="/admin/accounts/{people["amina"].account_id}/reset/approve"]'
@@ -126,7 +126,7 @@ def story(journey: Journey, live: LiveApp) -> None:
     amina.follow(amina.main('a[href="/rooms"]'), "rooms")
 
     # Bilal, who coordinates the room with her, signs in: her keys are restored.
-    bilal = journey.person("bilal", PHONE)
+    bilal = journey.person("bilal", PHONE, language_by="header")
     sign_in(bilal, live, people["bilal"])
     amina.open(f"/rooms/{room_id}", "room-regained")
     assert "Right to work" in amina.page.content()
