@@ -118,3 +118,21 @@ def test_only_admins_read_the_log(app: Flask, session: Session) -> None:
     assert client.get("/admin/audit").status_code == 302
     assert login_staff(client, app, coordinator).status_code == 302
     assert client.get("/admin/audit").status_code == 403
+
+
+def test_the_audit_page_costs_the_same_for_a_long_log(app: Flask, session: Session) -> None:
+    from tests.statements.drafting.test_query_counts import counting
+
+    admin = make_staff(app, session, "root", Role.ADMIN)
+    client = app.test_client()
+    assert login_staff(client, app, admin).status_code == 302
+    counts = []
+    for entries in (3, 300):
+        for offset in range(entries):
+            _entry(session, date(2026, 1, 1) + timedelta(days=offset % 90))
+        session.commit()
+        client.get("/admin/audit?page=2")
+        with counting(app) as statements:
+            assert client.get("/admin/audit?page=2").status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
