@@ -11,14 +11,18 @@ keep their limits. Takes a Session, never commits, never imports flask.
 
 from __future__ import annotations
 
+import binascii
 import math
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from crypto.errors import CryptoError
+from crypto.keys import unwrap_with_link_secret
 from statements.drafting.access import RoomAccess
 from statements.drafting.errors import InvalidInput, InvitationInvalid
-from statements.drafting.invitations import _invitation
+from statements.drafting.invitations import INVITATION
+from statements.encoding import unb64url
 from statements.models import Invitation
 
 WORKSHOP_HOURS = 6
@@ -44,11 +48,34 @@ def start_workshop(db: Session, access: RoomAccess, invitation_id: str, now: dat
 
 
 def workshop_invitation(db: Session, token: str, now: datetime) -> str | None:
-    """The id of the invitation a link names, if the link is good and its workshop on."""
+    """The id of the invitation a link names, if the link is good and its workshop on.
+
+    Asked before the view runs (by the join budgets), so it only reads: an expired
+    invitation is destroyed by the view, in a transaction of its own.
+    """
     try:
-        invitation, _room, _keyring = _invitation(db, token, now.date())
-    except InvitationInvalid:
+        invitation_id, secret_text = token.split(".")
+        secret = unb64url(secret_text)
+    except (ValueError, binascii.Error):
         return None
-    if invitation.workshop_until is None or invitation.workshop_until <= now:
+    if len(invitation_id) != 32 or len(secret) != 32:
+        return None
+    invitation = db.get(Invitation, invitation_id)
+    if (
+        invitation is None
+        or invitation.workshop_until is None
+        or invitation.workshop_until <= now
+        or invitation.expires_on < now.date()
+        or invitation.revoked
+        or invitation.uses_left <= 0
+        or invitation.wrapped_keys is None
+    ):
+        return None
+    # Only the link's holder may spend its workshop budget.
+    try:
+        unwrap_with_link_secret(
+            secret, invitation.wrapped_keys, purpose=INVITATION, owner=invitation.id
+        )
+    except CryptoError:
         return None
     return invitation.id

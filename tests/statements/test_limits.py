@@ -16,6 +16,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -126,8 +127,19 @@ def test_a_workshop_mark_lapses_and_needs_a_coordinator(
         post_signed_in(coordinator, f"/rooms/{room_id}/invitations/{'0' * 32}/workshop").status_code
         == 404
     )
+    # A marked invitation that has expired is answered as unknown, like any other.
+    invitation = session.get(Invitation, invitation_id)
+    assert invitation is not None
+    today = app.extensions["clock"]().date()
+    invitation.expires_on = today - timedelta(days=1)
+    session.commit()
+    assert post_form(app.test_client(), link, form_page="/login").status_code == 404
+    session.expire_all()
+    assert session.get(Invitation, invitation_id).wrapped_keys is None  # type: ignore[union-attr]
+    other = _invitation(app, session, coordinator, 10)
     clock = app.extensions["clock"]
     clock.advance(hours=8)
+    link = other
     # Lapsed: the address's ordinary join budget applies again.
     statuses = [_join(link, app.test_client()) for _ in range(6)]
     assert statuses[-1] == 429

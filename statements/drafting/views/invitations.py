@@ -116,7 +116,8 @@ def workshop_request() -> str | None:
     Asked by the join budgets (statements.auth.throttle_joins) before the view runs.
     """
     token = str((request.view_args or {}).get("token", ""))
-    if not token or len(token) > 200:
+    # Only joining (a POST) is budgeted; reading the invitation's page costs nothing.
+    if request.method != "POST" or not token or len(token) > 200:
         return None
     return workshops.workshop_invitation(get_session(), token, now())
 
