@@ -124,6 +124,7 @@ def story(journey: Journey, live: LiveApp) -> None:
     live.clock.advance(seconds=30)
     assert amina.main("ol.recovery-codes code").count() == recovery.CODE_COUNT
     amina.follow(amina.main('a[href="/rooms"]'), "rooms")
+    assert amina.page.locator('form[action="/logout"]').count() == 1, "not signed in"
 
     # Bilal, who coordinates the room with her, signs in: her keys are restored.
     bilal = journey.person("bilal", PHONE, language_by="header")
