@@ -119,7 +119,11 @@ def workshop_request() -> str | None:
     # Only joining (a POST) is budgeted; reading the invitation's page costs nothing.
     if request.method != "POST" or not token or len(token) > 200:
         return None
-    return workshops.workshop_invitation(get_session(), token, now())
+    # A short read of its own: the request's transaction begins in the view, after the
+    # purge of expired invitations has committed (see _purge_expired_invitations).
+    database: Database = current_app.extensions["db"]
+    with database.sessionmaker() as look:
+        return workshops.workshop_invitation(look, token, now())
 
 
 @blueprint.route("/rooms/<room_id>/members", methods=["GET", "POST"])
