@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         mixing,
         publishing,
         security,
+        staff,
     )
 
     app = logs.QuietFlask(
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     admin.init_app(app)
     drafting.init_app(app)
     publishing.init_app(app)
+    staff.init_app(app)
     main.init_app(app)
     cli.init_app(app)
     metrics.init_app(app, settings)

@@ -15,7 +15,10 @@ from statements import backup_cli
 from statements import db as database
 from statements.auth import now, service
 from statements.auth.errors import InvalidUsername, TotpInvalid, UsernameTaken, WeakPassphrase
+from statements.models import AuditAction
 from statements.settings import Settings
+from statements.staff import audit, recovery, resets
+from statements.staff.errors import ResetNotAllowed
 from statements.writes import rewrite_anonymous_tables
 
 
@@ -78,15 +81,50 @@ def create_admin(username: str) -> None:
     code = click.prompt("Enter the 6-digit code the app now shows")
     with _session() as session:
         try:
-            service.create_admin(session, config, username, passphrase, secret, code, now())
+            account = service.create_admin(
+                session, config, username, passphrase, secret, code, now()
+            )
         except TotpInvalid:
             raise click.ClickException(
                 "that code does not match; check the phone's clock and run this again"
             ) from None
         except UsernameTaken:
             raise click.ClickException(f"an account named {username} already exists") from None
+        codes = recovery.issue_codes(session, config, account)
+        audit.record(session, None, AuditAction.ACCOUNT_CREATED, account.username, now().date())
         session.commit()
     click.echo(f"Admin {username} created. Sign in at /staff/login.")
+    click.echo("\nRecovery codes, each usable once in place of the app's code (shown only now):")
+    for recovery_code in codes:
+        click.echo(f"  {recovery_code}")
+
+
+@click.command("reset-staff")
+@with_appcontext
+@click.argument("username")
+def reset_staff(username: str) -> None:
+    """Reset a coordinator or admin who lost their phone and recovery codes.
+
+    For a deployment with a single admin; otherwise two admins do this on the accounts
+    page. The account's keys are thrown away and it gets a new set-up link; its rooms
+    come back when another coordinator of each room next signs in. The reset is written
+    to the audit log, as done on the server.
+    """
+    with _session() as session:
+        try:
+            account, token = resets.reset_on_server(session, username, now())
+        except (InvalidUsername, ResetNotAllowed):
+            raise click.ClickException(
+                f"there is no coordinator or admin named {username}"
+            ) from None
+        session.commit()
+    database.checkpoint(_engine())
+    current_app.logger.warning("a staff account was reset from the command line")
+    click.echo(f"{account.username} is reset; every session of theirs has ended.")
+    click.echo(
+        "Send them this set-up link over a channel you trust (it works once, for seven days):"
+    )
+    click.echo(f"  /enrol/{token}")
 
 
 @click.command("demo")
@@ -177,6 +215,7 @@ def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(db_group)
     app.cli.add_command(create_admin)
+    app.cli.add_command(reset_staff)
     app.cli.add_command(purge_sessions)
     app.cli.add_command(demo)
     app.cli.add_command(export_site)

@@ -15,11 +15,19 @@ rewritten here, and every line then passes the app's last net (statements.logs).
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 from typing import Any
 
 from gunicorn.glogging import Logger  # type: ignore[import-untyped]
 
 from statements.logs import PrivateRecords, private, redact
+
+# Without Redis, every worker must hash client addresses with the same key, so that the
+# rate-limit file they share counts an address once (statements.security.ThrottleSecret).
+# Drawn afresh at every start, here in the master process; the workers inherit it. It is
+# never written anywhere: on restart the short windows simply begin again.
+os.environ["STATEMENTS_THROTTLE_SECRET"] = secrets.token_hex(32)
 
 # No access log, ever: it would hold every path (with its secrets) and every address.
 accesslog = None

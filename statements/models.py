@@ -274,7 +274,7 @@ class Invitation(Base):
     uses_left: Mapped[int]
     expires_on: Mapped[date]
     revoked: Mapped[bool] = mapped_column(default=False)
-    # Invitations made since migration 0009 carry the room's keys sealed to a keypair of
+    # Invitations made since migration 0008 carry the room's keys sealed to a keypair of
     # their own: wrapped_keys then holds only its private half (under the link secret),
     # and sealed_keys each key version sealed to public_key. A key rotation seals the
     # new version to public_key without knowing the link, so the invitation lives on.
@@ -288,6 +288,10 @@ class Invitation(Base):
     # The link, until the page after its creation has shown it once: sealed under the
     # creating login session's key, which only that browser's cookie holds.
     link_once: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # A workshop: until then, joins through this link have a budget of their own, larger
+    # than one address's, so a room of people on one network can all join (see
+    # statements/throttle.py). Nothing else about the link is widened.
+    workshop_until: Mapped[datetime | None]
 
 
 class DraftVersion(Base):
@@ -722,3 +726,85 @@ class AuthorAnswer(Base):
     )
     key_version: Mapped[int]
     content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+# --- staff recovery and the audit trail ---------------------------------------------------
+#
+# Staff only. Nothing here names or points to a member, a contribution or an address.
+
+
+class RecoveryCode(Base):
+    """One unused recovery code of a coordinator or admin, kept only as a slow hash.
+
+    All of an account's codes share one salt, so checking a typed code costs a single
+    derivation; the codes are random (80 bits), so a shared salt gives nothing away.
+    """
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    salt: Mapped[bytes] = mapped_column(LargeBinary(16))
+    kdf_params: Mapped[str] = mapped_column(String(200))
+
+
+class StaffReset(Base):
+    """A reset of a staff account, proposed by one admin and waiting for a second."""
+
+    __tablename__ = "staff_resets"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    proposed_by: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    proposed_on: Mapped[date]
+
+
+class AuditAction(enum.StrEnum):
+    """What a staff member did, as the audit log names it."""
+
+    ACCOUNT_CREATED = "account-created"
+    ACCOUNT_ENROLLED = "account-enrolled"
+    ACCOUNT_DISABLED = "account-disabled"
+    ACCOUNT_ENABLED = "account-enabled"
+    RESET_PROPOSED = "reset-proposed"
+    RESET_APPROVED = "reset-approved"
+    RESET_ON_SERVER = "reset-on-server"
+    RECOVERY_CODES_REPLACED = "recovery-codes-replaced"
+    RECOVERY_CODE_USED = "recovery-code-used"
+    ROOM_KEYS_RESTORED = "room-keys-restored"
+    SIGNING_KEY_SHARED = "signing-key-shared"
+    SIGNING_KEY_REPLACED = "signing-key-replaced"
+    ROOM_OPENED = "room-opened"
+    ROOM_SEALED = "room-sealed"
+    PUBLISHED = "published"
+    CORRECTED = "corrected"
+    RETRACTED = "retracted"
+
+
+class AuditEntry(Base):
+    """One staff action: who (a staff username), what, on which staff account, room,
+    statement or key, and the day. Never the time of day, never a member.
+
+    Append-only: the database refuses UPDATE and DELETE (migration 0010).
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        one_of("action", AuditAction),
+        Index("ix_audit_log_day", "day"),
+        # No rowid: random ids, so rows do not keep the order they were written in.
+        {"sqlite_with_rowid": False},
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    day: Mapped[date]
+    # The staff account's username; None for the server's command line.
+    actor: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    # A staff username, a room id, a statement's slug or a signing key id; never a member.
+    subject: Mapped[str | None] = mapped_column(String(200))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
@@ -19,6 +21,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from statements.i18n import TRANSLATED_TYPES
 from statements.settings import Settings
+from statements.throttle_storage import storage_uri
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -48,9 +51,19 @@ class ThrottleSecret:
     """
 
     LIFETIME_SECONDS = 24 * 60 * 60
+    # Set by gunicorn's master process (statements/gunicorn_conf.py) to a fresh random
+    # value at each start, and inherited by its workers: without Redis, the workers hash
+    # addresses alike, so one shared limit storage counts them together. It lives only in
+    # the processes' memory.
+    SHARED_ENV = "STATEMENTS_THROTTLE_SECRET"
 
     def __init__(self, redis_url: str | None, prefix: str) -> None:
-        self._local = secrets.token_bytes(32)
+        shared = os.environ.get(self.SHARED_ENV, "")
+        self._local = (
+            bytes.fromhex(shared)
+            if re.fullmatch(r"[0-9a-f]{64}", shared)
+            else secrets.token_bytes(32)
+        )
         self._name = f"{prefix}:throttle-secret"
         self._redis = redis.Redis.from_url(redis_url) if redis_url else None
 
@@ -81,14 +94,26 @@ class PublicAwareSessions(SecureCookieSessionInterface):
             response.vary.discard("Cookie")
 
 
+def limiter_storage(settings: Settings) -> str:
+    """Redis when configured; otherwise a file every worker of this host shares.
+
+    Memory would give each worker a budget of its own (see statements.throttle_storage).
+    Several hosts behind one proxy need Redis: a file is shared by one host's workers.
+    """
+    if settings.redis_url:
+        return settings.redis_url
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    return storage_uri(str(settings.instance_path / "throttle.sqlite3"))
+
+
 def make_limiter(app: Flask, settings: Settings) -> Limiter:
-    """A rate limiter on Redis when configured, in memory otherwise."""
+    """A rate limiter on Redis when configured, on a shared file otherwise."""
     secret = ThrottleSecret(settings.redis_url, settings.rate_limit_prefix)
     app.extensions["throttle_secret"] = secret
     limiter = Limiter(
         key_func=lambda: client_key(secret.current(), request.remote_addr or ""),
         app=app,
-        storage_uri=settings.redis_url or "memory://",
+        storage_uri=limiter_storage(settings),
         strategy="moving-window",
         key_prefix=settings.rate_limit_prefix,
         enabled=settings.rate_limit_enabled,

@@ -55,7 +55,18 @@ class Settings:
     # them at the end of each request, for tests only: it gives up the mixing.
     mix_interval_seconds: int = 30
     kdf: KdfParams = field(default_factory=KdfParams)
-    login_rate_limit: str = "10 per minute;60 per hour"
+    # Sign-ins (and everything else that spends a slow key derivation on a secret): per
+    # client address, and in total for the deployment. One address may be a workshop's
+    # Wi-Fi or a Tor exit, so its budget fits a room of people; the total bounds a
+    # guesser spread over many addresses.
+    login_rate_limit: str = "30 per minute;300 per hour"
+    login_rate_limit_total: str = "300 per minute;3000 per hour"
+    # New accounts (joining, with or without an invitation): per address and in total.
+    join_rate_limit: str = "5 per minute;20 per hour"
+    join_rate_limit_total: str = "60 per minute;600 per hour"
+    # Joins through an invitation a coordinator marked for a workshop, per invitation,
+    # in place of the per-address budget while the workshop lasts.
+    workshop_join_limit: str = "120 per hour"
     leave_quickly_url: str = "https://www.wikipedia.org/"
     proxy_hops: int = 0
     max_request_bytes: int = 2 * 1024 * 1024
@@ -99,13 +110,7 @@ class Settings:
         if redis_url is not None and urlsplit(redis_url).scheme not in ("redis", "rediss"):
             raise SettingsError("REDIS_URL", "must be a redis:// or rediss:// URL")
 
-        rate = environ.get("LOGIN_RATE_LIMIT", cls.login_rate_limit).strip()
-        try:
-            parse_many(rate)
-        except ValueError:
-            raise SettingsError(
-                "LOGIN_RATE_LIMIT", "must look like '10 per minute;60 per hour'"
-            ) from None
+        rate = _rate(environ, "LOGIN_RATE_LIMIT", cls.login_rate_limit)
 
         leave = environ.get("LEAVE_QUICKLY_URL", cls.leave_quickly_url).strip()
         parts = urlsplit(leave)
@@ -174,6 +179,14 @@ class Settings:
             mix_interval_seconds=_int(environ, "MIX_INTERVAL_SECONDS", 30, 5, 3600),
             kdf=kdf,
             login_rate_limit=rate,
+            login_rate_limit_total=_rate(
+                environ, "LOGIN_RATE_LIMIT_TOTAL", cls.login_rate_limit_total
+            ),
+            join_rate_limit=_rate(environ, "JOIN_RATE_LIMIT", cls.join_rate_limit),
+            join_rate_limit_total=_rate(
+                environ, "JOIN_RATE_LIMIT_TOTAL", cls.join_rate_limit_total
+            ),
+            workshop_join_limit=_rate(environ, "WORKSHOP_JOIN_LIMIT", cls.workshop_join_limit),
             leave_quickly_url=leave,
             proxy_hops=_int(environ, "PROXY_HOPS", 0, 0, 5),
             max_request_bytes=_int(
@@ -192,6 +205,15 @@ def _is_age_recipient(key: str) -> bool:
     except pyrage.RecipientError:
         return False
     return True
+
+
+def _rate(environ: Mapping[str, str], name: str, default: str) -> str:
+    rate = environ.get(name, default).strip()
+    try:
+        parse_many(rate)
+    except ValueError:
+        raise SettingsError(name, "must look like '10 per minute;60 per hour'") from None
+    return rate
 
 
 def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

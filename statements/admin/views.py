@@ -14,7 +14,9 @@ from statements.auth import now, roles_required, service
 from statements.auth.errors import AccountNotFound, InvalidUsername, LastAdmin, UsernameTaken
 from statements.auth.forms import ButtonForm
 from statements.db import destroyed_keys, get_session
-from statements.models import Account, Role
+from statements.models import Account, AuditAction, Role
+from statements.staff import audit, resets
+from statements.staff.errors import NotAdmin, ResetNotAllowed, ResetNotProposed, SameAdmin
 
 blueprint = Blueprint("admin", __name__)
 
@@ -37,6 +39,7 @@ def _accounts_page(form: InviteStaffForm, status: int = 200, **extra: Any) -> tu
             members=members,
             member_total=member_total,
             page=page,
+            pending=resets.pending_resets(db),
             **extra,
         ),
         status,
@@ -69,6 +72,13 @@ def invite() -> Any:
     except UsernameTaken:
         form.username.errors = [_("Another account already has this username.")]
         return _accounts_page(form, 409)
+    audit.record(
+        get_session(),
+        current_user.account,
+        AuditAction.ACCOUNT_CREATED,
+        account.username,
+        now().date(),
+    )
     return _accounts_page(
         InviteStaffForm(formdata=None),
         201,
@@ -102,7 +112,7 @@ def set_disabled(account_id: str) -> Any:
     """Disable (ending all its sessions) or re-enable an account."""
     disable = request.form.get("disabled") == "1"
     try:
-        service.set_disabled(get_session(), current_user.account, account_id, disable)
+        account = service.set_disabled(get_session(), current_user.account, account_id, disable)
         if disable:
             # The account's copy of the signing key was deleted: out of SQLite's log too.
             destroyed_keys()
@@ -116,7 +126,82 @@ def set_disabled(account_id: str) -> Any:
             409,
             error=_("You cannot disable your own account or the last active admin."),
         )
+    if account.is_staff:
+        # Only staff accounts: a member's would point to them.
+        action = AuditAction.ACCOUNT_DISABLED if disable else AuditAction.ACCOUNT_ENABLED
+        audit.record(get_session(), current_user.account, action, account.username, now().date())
     flash(
         _("The account is disabled.") if disable else _("The account is enabled again."), "notice"
     )
+    return redirect(url_for("admin.accounts"))
+
+
+# --- resets by two admins -------------------------------------------------------------
+
+
+def _reset_error(message: str, status: int) -> tuple[str, int]:
+    return _accounts_page(InviteStaffForm(formdata=None), status, error=message)
+
+
+@blueprint.route("/accounts/<account_id>/reset", methods=["POST"])
+@roles_required("admin")
+def propose_reset(account_id: str) -> Any:
+    """Propose resetting a staff account; a second admin must approve."""
+    if not ButtonForm().validate_on_submit():
+        return _reset_error(_("That request could not be understood"), 400)
+    try:
+        account = resets.propose_reset(
+            get_session(), current_user.account, account_id, now().date()
+        )
+    except (ResetNotAllowed, NotAdmin):
+        return _reset_error(_("That account cannot be reset by you."), 400)
+    flash(
+        _(
+            "A reset of %(name)s is proposed. Another administrator must approve it.",
+            name=account.username,
+        ),
+        "notice",
+    )
+    return redirect(url_for("admin.accounts"))
+
+
+@blueprint.route("/accounts/<account_id>/reset/approve", methods=["POST"])
+@roles_required("admin")
+def approve_reset(account_id: str) -> Any:
+    """Approve another admin's proposal: the account is reset and gets a set-up link."""
+    if not ButtonForm().validate_on_submit():
+        return _reset_error(_("That request could not be understood"), 400)
+    try:
+        account, token = resets.approve_reset(
+            get_session(), current_user.account, account_id, now()
+        )
+    except SameAdmin:
+        return _reset_error(
+            _("You proposed this reset: another administrator must approve it."), 403
+        )
+    except ResetNotProposed:
+        return _reset_error(_("No reset of that account is waiting for approval."), 404)
+    except (ResetNotAllowed, NotAdmin):
+        return _reset_error(_("That account cannot be reset by you."), 400)
+    # Their wrapped room and signing keys were deleted: out of SQLite's log too.
+    destroyed_keys()
+    return _accounts_page(
+        InviteStaffForm(formdata=None),
+        200,
+        enrolment=(account, url_for("auth.enrol", token=token, _external=True)),
+        reset_done=True,
+    )
+
+
+@blueprint.route("/accounts/<account_id>/reset/withdraw", methods=["POST"])
+@roles_required("admin")
+def withdraw_reset(account_id: str) -> Any:
+    """Withdraw a proposed reset."""
+    if not ButtonForm().validate_on_submit():
+        return _reset_error(_("That request could not be understood"), 400)
+    try:
+        resets.withdraw_reset(get_session(), current_user.account, account_id)
+    except (ResetNotProposed, NotAdmin):
+        return _reset_error(_("No reset of that account is waiting for approval."), 404)
+    flash(_("The proposed reset is withdrawn."), "notice")
     return redirect(url_for("admin.accounts"))

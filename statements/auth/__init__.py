@@ -30,7 +30,6 @@ LEAVE_QUICKLY = "auth.leave_quickly"
 # Every form that spends a slow key derivation, so guessing and load are both bounded.
 THROTTLED_ENDPOINTS = (
     "auth.login",
-    "auth.join",
     "auth.staff_login",
     "auth.enrol",
     "auth.change_passphrase",
@@ -304,15 +303,84 @@ def init_app(app: Flask, settings: Settings) -> None:
 
     app.register_blueprint(blueprint)
 
-    # One budget shared by every way in, so switching forms does not buy more guesses.
+    # One budget shared by every way in, so switching forms does not buy more guesses:
+    # per client address, and in total for the deployment, so that a guesser spread over
+    # many addresses is bounded too. Joining has budgets of its own (throttle_joins).
     limiter: Limiter = app.extensions["limiter"]
-    login_limit = limiter.shared_limit(settings.login_rate_limit, scope="login", methods=["POST"])
-    app.extensions["login_limit"] = login_limit
+    app.extensions["login_limits"] = (
+        limiter.shared_limit(settings.login_rate_limit, scope="login", methods=["POST"]),
+        limiter.shared_limit(
+            settings.login_rate_limit_total,
+            scope="login-total",
+            key_func=_deployment,
+            methods=["POST"],
+        ),
+    )
+    app.extensions["join_limits"] = (
+        limiter.shared_limit(
+            settings.join_rate_limit, scope="join", methods=["POST"], exempt_when=_in_workshop
+        ),
+        limiter.shared_limit(
+            settings.join_rate_limit_total,
+            scope="join-total",
+            key_func=_deployment,
+            methods=["POST"],
+        ),
+    )
     for endpoint in THROTTLED_ENDPOINTS:
         throttle(app, endpoint)
+    throttle_joins(app, "auth.join")
+
+
+def _deployment() -> str:
+    """The key of a deployment-wide budget: the same for every request."""
+    return "deployment"
+
+
+def _workshop() -> str | None:
+    """The invitation whose workshop this request joins through, if any (once a request)."""
+    from flask import current_app
+
+    if "workshop" not in g:
+        finders: dict[str, Callable[[], str | None]] = current_app.extensions.get(
+            "workshop_finders", {}
+        )
+        finder = finders.get(request.endpoint or "")
+        g.workshop = finder() if finder is not None else None
+    workshop: str | None = g.workshop
+    return workshop
+
+
+def _in_workshop() -> bool:
+    return _workshop() is not None
 
 
 def throttle(app: Flask, endpoint: str) -> None:
-    """Count POSTs to an endpoint against the shared sign-in budget."""
-    login_limit = app.extensions["login_limit"]
-    app.view_functions[endpoint] = login_limit(app.view_functions[endpoint])
+    """Count POSTs to an endpoint against the shared sign-in budgets."""
+    for limit in app.extensions["login_limits"]:
+        app.view_functions[endpoint] = limit(app.view_functions[endpoint])
+
+
+def throttle_joins(
+    app: Flask, endpoint: str, workshop: Callable[[], str | None] | None = None
+) -> None:
+    """Count POSTs to an endpoint (they create accounts) against the join budgets.
+
+    workshop, if given, names the invitation a request joins through when that
+    invitation is marked for a workshop: such joins count against the invitation's own
+    budget instead of the address's (statements/drafting/workshops.py).
+    """
+    limiter: Limiter = app.extensions["limiter"]
+    settings: Settings = app.extensions["settings"]
+    view: Any = app.view_functions[endpoint]
+    for limit in app.extensions["join_limits"]:
+        view = limit(view)
+    if workshop is not None:
+        view = limiter.limit(
+            settings.workshop_join_limit,
+            key_func=lambda: f"workshop:{_workshop()}",
+            methods=["POST"],
+            exempt_when=lambda: not _in_workshop(),
+        )(view)
+        app.extensions.setdefault("workshop_finders", {})[endpoint] = workshop
+    app.view_functions[endpoint] = view

@@ -98,7 +98,12 @@ class StaffLoginForm(Form):
         validators=[InputRequired(), Length(max=MAX_PASSPHRASE)],
         render_kw={"autocomplete": "current-password"},
     )
-    code = _code_field()
+    # A recovery code may stand in for the app's code: letters allowed, room for dashes.
+    code = StringField(
+        _l("Code from your authenticator app, or a recovery code"),
+        validators=[InputRequired(), Length(max=32)],
+        render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "off"},
+    )
 
 
 class NewPassphraseForm(Form):

@@ -64,6 +64,7 @@ from statements.errors import render_error
 from statements.models import Account, Role
 from statements.pages import qr_svg
 from statements.settings import Settings
+from statements.staff import recovery, resets
 
 blueprint = Blueprint("auth", __name__)
 
@@ -262,21 +263,36 @@ def staff_login() -> Any:
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
         return render_template("auth/staff_login.html", form=form), status
+    db, code = get_session(), form.code.data or ""
     try:
-        account_keys = service.login_staff(
-            get_session(),
-            auth_config(),
-            form.username.data or "",
-            form.passphrase.data or "",
-            form.code.data or "",
-            now(),
-        )
+        if recovery.looks_like_recovery_code(code):
+            account_keys = recovery.login_with_code(
+                db,
+                auth_config(),
+                form.username.data or "",
+                form.passphrase.data or "",
+                code,
+                now().date(),
+            )
+        else:
+            account_keys = service.login_staff(
+                db,
+                auth_config(),
+                form.username.data or "",
+                form.passphrase.data or "",
+                code,
+                now(),
+            )
     except LoginFailed:
         return render_template(
             "auth/staff_login.html", form=form, error=str(LOGIN_FAILED_STAFF)
         ), 401
     except AccountDisabled:
         return render_template("auth/staff_login.html", form=form, error=str(DISABLED)), 403
+    # Fellow coordinators who were reset get their rooms back from this one.
+    resets.restore_access(
+        db, service.Identity(*account_keys, session_id_hash=b"", session_key=b""), now().date()
+    )
     return _signed_in(account_keys, _safe_next(request.args.get("next")))
 
 
@@ -349,7 +365,7 @@ def enrol(token: str) -> Any:
     if not form.validate_on_submit():
         return page(400 if form.is_submitted() else 200)
     try:
-        account, keys = service.complete_enrolment(
+        account, keys, codes = recovery.complete_enrolment(
             db,
             auth_config(),
             token,
@@ -369,8 +385,13 @@ def enrol(token: str) -> Any:
             )
         ]
         return page(400)
-    flash(_("Your account is ready. Welcome."), "notice")
-    return _signed_in((account, keys), url_for("drafting.rooms"))
+    # The recovery codes are shown once, on the first page of the new session.
+    return open_session_response(
+        account,
+        keys,
+        lambda: render_template("staff/recovery_codes.html", codes=codes, enrolled=True),
+        201,
+    )
 
 
 def _account_page(**forms: Any) -> str:

@@ -205,6 +205,10 @@ def rotate_room_key(db: Session, access: RoomAccess) -> None:
         select(Account)
         .join(RoomMember, RoomMember.account_id == Account.id)
         .where(RoomMember.room_id == room.id)
+        # A staff account being reset has no public key until it enrols again; the room
+        # goes on without it, and a fellow coordinator restores its keys afterwards
+        # (statements/staff/resets.py).
+        .where(Account.public_key.is_not(None))
     )
     fresh = Keyring(room.id, {version: access.keyring.keys[version]})
     for account in members:
@@ -223,7 +227,7 @@ def invitation_key_owner(invitation_id: str, room_id: str, version: int) -> str:
 def seal_for_invitation(invitation: Invitation, keys: dict[int, bytes]) -> None:
     """Add key versions to an invitation, sealed to its public key (no link needed)."""
     if invitation.public_key is None:
-        raise ValueError("an invitation from before migration 0009 has no public key")
+        raise ValueError("an invitation from before migration 0008 has no public key")
     sealed: dict[str, str] = json.loads(invitation.sealed_keys or b"{}")
     for version, key in keys.items():
         sealed[str(version)] = b64url(

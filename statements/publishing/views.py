@@ -27,6 +27,7 @@ from statements.drafting.access import RoomAccess, open_room
 from statements.drafting.versions import version
 from statements.languages import direction
 from statements.mixing import flush_queued_writes, request_writes
+from statements.models import AuditAction
 from statements.pages import INVISIBLE_CHARACTERS, LANGUAGE_NAMES, STATE_NAMES, today
 from statements.publishing import service
 from statements.publishing.errors import (
@@ -49,6 +50,7 @@ from statements.publishing.forms import (
     RetractForm,
 )
 from statements.settings import Settings
+from statements.staff import audit
 from statements.writes import QueueBusy
 
 blueprint = Blueprint("publishing", __name__)
@@ -277,6 +279,9 @@ def publish(room_id: str) -> Any:
         except QueueBusy:
             abort(409)
         else:
+            audit.record(
+                session, current_user.account, AuditAction.PUBLISHED, published.slug, today()
+            )
             flash(_("The statement is published, signed and logged."), "notice")
             return redirect(url_for("public.statement", slug=published.slug))
     return render_template(
@@ -349,6 +354,7 @@ def correct(slug: str) -> Any:
         except InvalidInput as error:
             _field_error(form, error, "body")
         else:
+            audit.record(get_session(), current_user.account, AuditAction.CORRECTED, slug, today())
             flash(_("The corrected version is published, signed and logged."), "notice")
             return redirect(url_for("public.statement", slug=slug))
     return render_template("publishing/correct.html", latest=latest, form=form), (
@@ -375,6 +381,9 @@ def retract(slug: str) -> Any:
             except InvalidInput as error:
                 _field_error(form, error, "notice")
             else:
+                audit.record(
+                    get_session(), current_user.account, AuditAction.RETRACTED, slug, today()
+                )
                 flash(_("The retraction notice is published, signed and logged."), "notice")
                 return redirect(url_for("public.statement", slug=slug))
     return render_template("publishing/retract.html", latest=latest, form=form), (
@@ -395,12 +404,23 @@ def signing_key() -> Any:
         action = request.form.get("action", "")
         if action == "create":
             if service.active_key(session) is None:
-                service.unlock_signing_key(
+                record, _key = service.unlock_signing_key(
                     session, current_user.identity, _origin(), today(), create=True
+                )
+                audit.record(
+                    session,
+                    current_user.account,
+                    AuditAction.SIGNING_KEY_SHARED,
+                    record.key_id,
+                    today(),
                 )
                 flash(_("A signing key is made and sealed to every coordinator."), "notice")
         elif action == "share":
             count = service.share_signing_key(session, current_user.identity)
+            if count:
+                audit.record(
+                    session, current_user.account, AuditAction.SIGNING_KEY_SHARED, None, today()
+                )
             flash(
                 ngettext(
                     "The signing key is shared with %(num)d more account.",
@@ -410,7 +430,14 @@ def signing_key() -> Any:
                 "notice",
             )
         elif action == "rotate" and current_user.role == "admin":
-            service.rotate_signing_key(session, current_user.identity, today())
+            record = service.rotate_signing_key(session, current_user.identity, today())
+            audit.record(
+                session,
+                current_user.account,
+                AuditAction.SIGNING_KEY_REPLACED,
+                record.key_id,
+                today(),
+            )
             destroyed_keys()
             flash(_("The signing key is replaced; the change is signed and logged."), "notice")
         return redirect(url_for("publishing.signing_key"))

@@ -180,6 +180,9 @@ def enrol_coordinator(journey: Journey, live: LiveApp, admin_secret: str) -> Per
     form.locator('[name="code"]').fill(totp(live, secret))
     coordinator.follow(form.locator('[type="submit"]'), "set-up-done")
     live.clock.advance(seconds=30)
+    # The recovery codes are shown once; then on to the rooms.
+    assert coordinator.main("ol.recovery-codes code").count() == 8
+    coordinator.follow(coordinator.main('a[href="/rooms"]'), "rooms")
     # Signed in: the page offers to sign out.
     assert coordinator.page.locator('form[action="/logout"]').count() == 1, "not signed in"
     return coordinator

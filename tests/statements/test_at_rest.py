@@ -9,7 +9,7 @@ from pathlib import Path
 import pyotp
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import MetaData, func, select
+from sqlalchemy import MetaData, func, select, text
 from sqlalchemy.orm import Session
 
 from crypto.kdf import KdfParams, derive_master_key
@@ -390,8 +390,8 @@ def test_discussion_is_unreadable_at_rest_and_names_nobody(
     assert session.scalar(select(func.count()).select_from(Reply)) == 2
 
     blob = b"\x00".join(dump_database(session))
-    for text in words.values():
-        assert text.encode() not in blob
+    for typed in words.values():
+        assert typed.encode() not in blob
     for who in (author, other, coordinator):
         for secret in (who.keys.author_secret, who.keys.private_key):
             for form in _forms(secret):
@@ -412,3 +412,109 @@ def test_discussion_is_unreadable_at_rest_and_names_nobody(
         assert fragment not in raw
         for text in words.values():
             assert text.encode() not in raw
+
+
+def test_the_audit_log_and_recovery_codes_say_nothing_of_members(
+    app: Flask, session: Session, clock: Clock
+) -> None:
+    """Staff do everything the audit log records around members who join and write; the
+    log names staff and rooms only, and recovery codes are not in the database."""
+    from datetime import timedelta
+
+    from statements.models import Contribution, Invitation
+    from statements.staff import recovery
+    from tests.support import DRAFT, csrf_token
+
+    admin = make_staff(app, session, "root", Role.ADMIN)
+    coordinator = make_staff(app, session, "amina")
+    admin_account = session.get(Account, admin.account_id)
+    assert admin_account is not None
+    codes = recovery.issue_codes(session, app.extensions["auth"], admin_account)
+    session.commit()
+    staff = app.test_client()
+    assert login_staff(staff, app, coordinator).status_code == 302
+    today = clock.now.date()
+    opened = staff.post(
+        "/rooms/new",
+        data={
+            "csrf_token": csrf_token(staff, "/rooms/new"),
+            "title": "Right to work",
+            "language": "en",
+            "summary": "What we ask.",
+            "markdown": DRAFT,
+            "contribution_deadline": (today + timedelta(days=14)).isoformat(),
+            "signon_deadline": (today + timedelta(days=28)).isoformat(),
+            "moderation": "post",
+        },
+    )
+    assert opened.status_code == 302
+    room_id = opened.headers["Location"].rsplit("/", 1)[-1]
+    invited = staff.post(
+        f"/rooms/{room_id}/invitations",
+        data={
+            "csrf_token": csrf_token(staff, f"/rooms/{room_id}/invitations"),
+            "uses": "5",
+            "expires_on": (today + timedelta(days=7)).isoformat(),
+        },
+    )
+    link = re.search(
+        r"http://localhost(/invitation/[A-Za-z0-9_.-]+)", invited.get_data(as_text=True)
+    )
+    assert link
+    invitation_id = link.group(1).split("/")[-1].split(".")[0]
+    words = "Please add the right to family reunion"
+    codenames = []
+    for _ in range(2):
+        member = app.test_client()
+        page = member.post(link.group(1), data={"csrf_token": csrf_token(member, link.group(1))})
+        found = re.search(r'<p class="codename"[^>]*>([a-z -]+)</p>', page.get_data(as_text=True))
+        assert found
+        codenames.append(found.group(1))
+        written = member.post(
+            f"/rooms/{room_id}/contribute",
+            data={
+                "csrf_token": csrf_token(member, f"/rooms/{room_id}/contribute"),
+                "kind": "comment",
+                "text": words,
+            },
+        )
+        assert written.status_code == 302, written.get_data(as_text=True)
+    admin_client = app.test_client()
+    assert login_staff(admin_client, app, admin).status_code == 302
+    members = [
+        account_id
+        for account_id in session.scalars(select(Account.id).where(Account.role == Role.MEMBER))
+    ]
+    assert len(members) == 2
+    disabled = post_form(
+        admin_client,
+        f"/admin/accounts/{members[0]}/disabled",
+        {"disabled": "1"},
+        form_page="/admin/accounts",
+    )
+    assert disabled.status_code == 302
+    session.expire_all()
+
+    rows = session.execute(text("SELECT * FROM audit_log")).all()
+    assert {row.action for row in rows} == {"room-opened"}
+    logged = "\x00".join(str(value) for row in rows for value in row)
+    # Positive control: the staff account and the room are there.
+    assert "amina" in logged
+    assert room_id in logged
+    contribution_ids = list(session.scalars(select(Contribution.id)))
+    assert contribution_ids
+    for needle in [
+        *members,
+        *(member[:8] for member in members),
+        *codenames,
+        *contribution_ids,
+        invitation_id,
+        words,
+        "127.0.0.1",
+    ]:
+        assert needle not in logged
+    assert session.get(Invitation, invitation_id) is not None
+    blob = b"\x00".join(dump_database(session))
+    for code in codes:
+        assert code.encode() not in blob
+        assert code.replace("-", "").encode() not in blob

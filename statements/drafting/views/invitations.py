@@ -6,18 +6,19 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import LazyString
+from flask_babel import LazyString, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from statements.auth import auth_config
+from statements.auth import auth_config, now
 from statements.auth import codename as codenames
-from statements.auth.forms import JoinForm
+from statements.auth.forms import ButtonForm, JoinForm
 from statements.db import Database, checkpoint, destroyed_keys, get_session
 from statements.drafting import invitations as invitation_service
 from statements.drafting import rooms as room_service
+from statements.drafting import workshops
 from statements.drafting.errors import (
     InvalidInput,
     NotEligible,
@@ -98,6 +99,7 @@ def invitations(room_id: str) -> Any:
         invitations=rows,
         labels=invitation_service.invitation_labels(access, rows),
         today=today(),
+        now=now(),
         **room_context(access),
     ), status
 
@@ -117,6 +119,48 @@ def revoke(room_id: str, invitation_id: str) -> Any:
     destroyed_keys()
     flash(_("The invitation no longer works."), "notice")
     return redirect(url_for("drafting.invitations", room_id=room_id))
+
+
+@blueprint.route("/rooms/<room_id>/invitations/<invitation_id>/workshop", methods=["POST"])
+@login_required
+def workshop(room_id: str, invitation_id: str) -> Any:
+    """Mark an invitation for a workshop: many may join through it from one network."""
+    access = open_access(room_id)
+    access.require_coordinator()
+    if not ButtonForm().validate_on_submit():
+        return redirect(url_for("drafting.invitations", room_id=room_id))
+    try:
+        workshops.start_workshop(get_session(), access, invitation_id, now())
+    except InvalidInput:
+        flash(_("That invitation no longer works, so it cannot be used for a workshop."), "notice")
+    else:
+        flash(
+            ngettext(
+                "For the next %(num)d hours, people joining through this invitation from "
+                "one network (a workshop's Wi-Fi, say) are not stopped after a few.",
+                "For the next %(num)d hours, people joining through this invitation from "
+                "one network (a workshop's Wi-Fi, say) are not stopped after a few.",
+                workshops.WORKSHOP_HOURS,
+            ),
+            "notice",
+        )
+    return redirect(url_for("drafting.invitations", room_id=room_id))
+
+
+def workshop_request() -> str | None:
+    """The invitation this request joins through, if it is marked for a workshop now.
+
+    Asked by the join budgets (statements.auth.throttle_joins) before the view runs.
+    """
+    token = str((request.view_args or {}).get("token", ""))
+    # Only joining (a POST) is budgeted; reading the invitation's page costs nothing.
+    if request.method != "POST" or not token or len(token) > 200:
+        return None
+    # A short read of its own: the request's transaction begins in the view, after the
+    # purge of expired invitations has committed (see _purge_expired_invitations).
+    database: Database = current_app.extensions["db"]
+    with database.sessionmaker() as look:
+        return workshops.workshop_invitation(look, token, now())
 
 
 @blueprint.route("/rooms/<room_id>/members", methods=["GET", "POST"])

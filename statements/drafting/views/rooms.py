@@ -39,8 +39,9 @@ from statements.drafting.views.common import (
     section_numbers,
 )
 from statements.mixing import flush_queued_writes
-from statements.models import ContributionStatus, RoomState
+from statements.models import AuditAction, ContributionStatus, RoomState
 from statements.pages import INVISIBLE_CHARACTERS, STATE_NAMES, today
+from statements.staff import audit
 from statements.writes import QueueBusy
 
 # --- rooms ----------------------------------------------------------------------------
@@ -113,6 +114,7 @@ def new_room() -> Any:
         error = draft_error(exc) or ROOM_FIELD_ERRORS.get(exc.reason)
         target.errors = [str(error) if error is not None else _("This is not valid.")]
         return render_template("drafting/new_room.html", form=form), 400
+    audit.record(get_session(), current_user.account, AuditAction.ROOM_OPENED, room.id, today())
     flash(_("The room is open. Invite members from its Invitations page."), "notice")
     return redirect(url_for("drafting.room", room_id=room.id))
 
@@ -199,6 +201,9 @@ def seal(room_id: str) -> Any:
         except TitleMismatch:
             form.title.errors = [_("That is not the room's working title. Nothing was sealed.")]
         else:
+            audit.record(
+                get_session(), current_user.account, AuditAction.ROOM_SEALED, room_id, today()
+            )
             flash(_("The room is sealed. Its drafting history can never be read again."), "notice")
             return redirect(url_for("drafting.rooms"))
     status = 400 if form.is_submitted() else 200

@@ -559,7 +559,7 @@ def test_removing_a_coordinator_withdraws_the_links_they_may_know(
 def test_an_invitation_from_before_keypairs_still_works_until_a_rotation(
     app: Flask, session: Session, coordinator: Identity, member: Identity, room_id: str
 ) -> None:
-    """Invitations made before migration 0009 carry the keys under the link itself."""
+    """Invitations made before migration 0008 carry the keys under the link itself."""
     access = drafting.open_room(session, room_id, coordinator)
     old, _token = invitations.create_invitation(session, access, 3, TODAY, TODAY)
     secret = b"s" * 32

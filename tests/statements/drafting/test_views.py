@@ -556,10 +556,10 @@ def test_members_edit_and_withdraw_only_their_own(
     assert session.scalar(select(func.count()).select_from(Contribution)) == 0
 
 
-def test_following_invitations_shares_the_sign_in_budget(
+def test_following_invitations_shares_the_join_budget(
     app: Flask, session: Session, app_with: Callable[..., Flask]
 ) -> None:
-    throttled = app_with(login_rate_limit="3 per minute")
+    throttled = app_with(join_rate_limit="2 per minute")
     coordinator = throttled.test_client()
     room_id = _open_room(throttled, session, coordinator)  # one staff sign-in
     link = _invite(coordinator, room_id)
