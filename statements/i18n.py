@@ -28,7 +28,7 @@ LANGUAGES = {
     "ms": "Bahasa Melayu",
     "fa": "فارسی",
     "prs": "دری",
-    # "ps": "پښتو" joins when its catalogue is complete.
+    "ps": "پښتو",
     "ar": "العربية",
 }
 RIGHT_TO_LEFT = frozenset({"fa", "prs", "ps", "ar"})
@@ -41,6 +41,18 @@ _ACCEPTED_AS = {"fa-af": "prs"}
 DEFAULT = "en"
 TRANSLATED_TYPES = frozenset({"text/html", "application/atom+xml"})
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+# The PDF's fonts (static/fonts) that style.css offers browsers for the scripts a device
+# may not draw, each for its Unicode range: a browser fetches one only for a page that has
+# characters in it. The static mirror copies them.
+WEB_FONTS = frozenset(
+    {
+        "NotoSansMyanmar-Regular.ttf",
+        "NotoSansThai-Regular.ttf",
+        "NotoSansBengali-Regular.ttf",
+        "NotoSansKhmer-Regular.ttf",
+        "NotoNaskhArabic-Regular.ttf",
+    }
+)
 
 blueprint = Blueprint("i18n", __name__)
 
