@@ -8,12 +8,13 @@ search and the signed bundle, sees it garbled. So it is converted once, when typ
 
 The detection is Google's myanmar-tools model (a Markov chain trained on both
 encodings); the conversion is ICU's "Zawgyi-my" transliterator. Converting Unicode
-Burmese as if it were Zawgyi would mangle it, so text is converted only when the
+Burmese as if it were Zawgyi would mangle it, so a paragraph is converted only when the
 detector is all but certain: short or ambiguous text is left as typed.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 import warnings
 from functools import cache
@@ -47,15 +48,28 @@ def _has_myanmar_letters(text: str) -> bool:
     return any("\u1000" <= ch <= "\u109f" and unicodedata.category(ch) != "Nd" for ch in text)
 
 
-def is_zawgyi(text: str) -> bool:
-    """True when the detector is all but certain that text's Burmese is in Zawgyi."""
+# Paragraphs are judged one by one: a member may paste a Unicode paragraph into text they
+# type in Zawgyi, and each must come out right. Separators are kept as they were.
+_PARAGRAPH_BREAK = re.compile(r"(\n[ \t]*\n)")
+
+
+def _is_zawgyi_paragraph(text: str) -> bool:
     if not _has_myanmar_letters(text):
         return False
     return bool(_detector().get_zawgyi_probability(text) > ZAWGYI_CERTAINTY)
 
 
+def is_zawgyi(text: str) -> bool:
+    """True when the detector is all but certain that some paragraph's Burmese is Zawgyi."""
+    return any(_is_zawgyi_paragraph(part) for part in _PARAGRAPH_BREAK.split(text)[::2])
+
+
 def to_unicode(text: str) -> str:
-    """The text with its Burmese in Unicode: converted if it is Zawgyi, else unchanged."""
-    if not is_zawgyi(text):
+    """The text with its Burmese in Unicode: each Zawgyi paragraph converted, the rest kept."""
+    if not _has_myanmar_letters(text):
         return text
-    return str(_to_unicode().transliterate(text))
+    parts = _PARAGRAPH_BREAK.split(text)
+    for index in range(0, len(parts), 2):
+        if _is_zawgyi_paragraph(parts[index]):
+            parts[index] = str(_to_unicode().transliterate(parts[index]))
+    return "".join(parts)

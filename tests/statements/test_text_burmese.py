@@ -71,5 +71,14 @@ def test_text_the_detector_is_not_sure_of_is_left_as_typed(text: str) -> None:
     assert normalise_text(text) == text
 
 
+def test_each_paragraph_is_judged_on_its_own() -> None:
+    # A Unicode paragraph pasted into text typed in Zawgyi, and the other way round.
+    zawgyi, unicode = PAIRS[4]
+    quoted = UNICODE[5]
+    assert normalise_text(f"{zawgyi}\n\n{quoted}") == f"{unicode}\n\n{quoted}"
+    assert normalise_text(f"{quoted}\r\n\r\n{zawgyi}") == f"{quoted}\n\n{unicode}"
+    assert normalise_text(f"# {PAIRS[0][0]}\n \n- {zawgyi}") == f"# {PAIRS[0][1]}\n \n- {unicode}"
+
+
 def test_titles_and_names_are_converted_too() -> None:
     assert clean_line("  ျမန္မာ ဒုကၡသည္မ်ား  ", "title", 200) == "မြန်မာ ဒုက္ခသည်များ"
