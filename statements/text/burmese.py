@@ -15,6 +15,7 @@ detector is all but certain: short or ambiguous text is left as typed.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 import warnings
 from functools import cache
@@ -36,10 +37,15 @@ def _detector() -> ZawgyiDetector:
         return ZawgyiDetector()
 
 
-@cache
+_local = threading.local()
+
+
 def _to_unicode() -> icu.Transliterator:
-    # Transliterating is a const operation in ICU: one instance serves every thread.
-    return icu.Transliterator.createInstance("Zawgyi-my")
+    # One transliterator per thread: an ICU object is not to be shared between threads.
+    transliterator = getattr(_local, "transliterator", None)
+    if transliterator is None:
+        transliterator = _local.transliterator = icu.Transliterator.createInstance("Zawgyi-my")
+    return transliterator
 
 
 def _has_myanmar_letters(text: str) -> bool:
