@@ -198,12 +198,17 @@ def test_statements_in_every_script(browser: Browser, axe_source: str, live_app:
     journey = Journey(browser, Mode("scripts", False, "en"), live_app.base_url, axe_source)
     try:
         reader = journey.person("reader", PHONE)
+        fetched: list[str] = []
+        reader.context.on("request", lambda request: fetched.append(request.url))
         for language in languages:
             words = STATEMENTS[language]
             reader.open(f"/statements/{words.slug}", f"statement-{language}")
             statement = reader.main("article.statement")
             assert statement.get_attribute("lang") == language
             assert words.title in statement.inner_text()
+        # Burmese is always drawn with the site's Unicode font, never a device's Zawgyi one
+        # (the other scripts' fonts are fetched only where the device has none).
+        assert any(url.endswith("/static/fonts/NotoSansMyanmar-Regular.ttf") for url in fetched)
     except BaseException:
         journey.capture_failure()
         raise
