@@ -15,17 +15,22 @@ $(BIN)/python:
 # Installs come only from the locks: exact versions, every file checked against its hash,
 # nothing resolved on the day. The project itself is installed without build isolation,
 # with the setuptools the lock pins, so no unpinned build tool is fetched either.
+# PyICU has no wheels: it is compiled against Debian's ICU (apt-get install libicu-dev
+# pkg-config g++), with the setuptools that the build lock pins, installed first.
 LOCK := requirements.lock
 DEV_LOCK := requirements-dev.lock
+BUILD_LOCK := requirements-build.lock
 PIP_INSTALL = $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-$(VENV)/.installed: $(LOCK) pyproject.toml | $(BIN)/python
-	$(PIP_INSTALL) --require-hashes --no-deps -r $(LOCK)
+$(VENV)/.installed: $(LOCK) $(BUILD_LOCK) pyproject.toml | $(BIN)/python
+	$(PIP_INSTALL) --require-hashes --no-deps -r $(BUILD_LOCK)
+	$(PIP_INSTALL) --require-hashes --no-deps --no-build-isolation -r $(LOCK)
 	$(PIP_INSTALL) --no-deps --no-build-isolation -e .
 	@touch $@
 
-$(VENV)/.installed-dev: $(DEV_LOCK) pyproject.toml | $(BIN)/python
-	$(PIP_INSTALL) --require-hashes --no-deps -r $(DEV_LOCK)
+$(VENV)/.installed-dev: $(DEV_LOCK) $(BUILD_LOCK) pyproject.toml | $(BIN)/python
+	$(PIP_INSTALL) --require-hashes --no-deps -r $(BUILD_LOCK)
+	$(PIP_INSTALL) --require-hashes --no-deps --no-build-isolation -r $(DEV_LOCK)
 	$(PIP_INSTALL) --no-deps --no-build-isolation -e .
 	@touch $@ $(VENV)/.installed
 
@@ -43,6 +48,8 @@ lock: $(UV)
 		--no-header pyproject.toml requirements-build.in -o $(LOCK)
 	$(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes \
 		--no-header --extra dev -c $(LOCK) pyproject.toml requirements-build.in -o $(DEV_LOCK)
+	$(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+		--no-header -c $(LOCK) requirements-build.in -o $(BUILD_LOCK)
 
 run: $(VENV)/.installed
 	$(BIN)/flask --app wsgi db upgrade
@@ -106,12 +113,13 @@ mutate: $(VENV)/.installed-dev
 	@cat mutants/survivors.txt
 
 # After changing any user-facing text: extract it, merge it into each language's
-# catalogue (new messages come out empty, for translators), and compile.
+# catalogue (new messages come out empty, for translators), and compile. Dari's catalogue
+# is fa_AF, CLDR's name for it (the pages say lang="prs": see statements/i18n.py).
 TRANSLATIONS := statements/translations
 translations: $(VENV)/.installed-dev
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --no-location \
 		--sort-output --project "Joint statements" -o $(TRANSLATIONS)/messages.pot .
-	for lang in th my ms fa; do \
+	for lang in th my ms fa fa_AF ps ar; do \
 		if [ -f $(TRANSLATIONS)/$$lang/LC_MESSAGES/messages.po ]; then \
 			$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete \
 				-i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$lang; \

@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Response, redirect, request, url_for
+from flask import Blueprint, Flask, Response, flash, redirect, request, url_for
 from flask_babel import Babel, get_locale
+from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from statements.settings import Settings
+from statements.text.clean import converted_from_zawgyi
 
 # Languages the interface is translated into, each named in itself.
 LANGUAGES = {
@@ -25,13 +27,43 @@ LANGUAGES = {
     "my": "မြန်မာ",
     "ms": "Bahasa Melayu",
     "fa": "فارسی",
+    "prs": "دری",
+    "ps": "پښتو",
+    "ar": "العربية",
 }
-RIGHT_TO_LEFT = frozenset({"fa"})
+RIGHT_TO_LEFT = frozenset({"fa", "prs", "ps", "ar"})
+# Dari has no locale of its own in CLDR, and so in Babel: CLDR names Afghanistan's Persian,
+# fa_AF, "Dari". Its catalogue lives under that name (translations/fa_AF); pages, the menu
+# and the cookie say "prs", the language's own code.
+BABEL_LOCALES = {"prs": "fa_AF"}
+# Browsers in Afghanistan send fa-AF for Dari.
+_ACCEPTED_AS = {"fa-af": "prs"}
 DEFAULT = "en"
 TRANSLATED_TYPES = frozenset({"text/html", "application/atom+xml"})
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+# The PDF's fonts (static/fonts) that style.css offers browsers for the scripts a device
+# may not draw, each for its Unicode range: a browser fetches one only for a page that has
+# characters in it. The static mirror copies them.
+WEB_FONTS = frozenset(
+    {
+        "NotoSansMyanmar-Regular.ttf",
+        "NotoSansThai-Regular.ttf",
+        "NotoSansBengali-Regular.ttf",
+        "NotoSansKhmer-Regular.ttf",
+        "NotoNaskhArabic-Regular.ttf",
+    }
+)
 
 blueprint = Blueprint("i18n", __name__)
+
+
+def _zawgyi_note() -> str:
+    return str(
+        _(
+            "Your Burmese text was typed in the Zawgyi encoding. It has been converted to "
+            "Unicode so that everyone can read it; please check that it reads as you meant."
+        )
+    )
 
 
 def cookie_name(settings: Settings) -> str:
@@ -45,20 +77,31 @@ def select_locale() -> str:
 
     chosen = request.cookies.get(cookie_name(current_app.extensions["settings"]))
     if chosen in LANGUAGES:
-        return chosen
+        return catalogue_locale(chosen)
     # In the browser's order of preference, each tag or its primary language: "ms-MY"
     # means Malay before a lower-weighted "en" does.
     for tag, _quality in request.accept_languages:
-        primary = tag.lower().replace("_", "-").split("-")[0]
-        if primary in LANGUAGES:
-            return primary
+        tag = tag.lower().replace("_", "-")
+        region = "-".join(tag.split("-")[:2])
+        primary = tag.split("-")[0]
+        for language in (_ACCEPTED_AS.get(region), primary):
+            if language in LANGUAGES:
+                return catalogue_locale(language)
     return DEFAULT
 
 
+def catalogue_locale(language: str) -> str:
+    """The Babel locale (and catalogue folder) of an interface language."""
+    return BABEL_LOCALES.get(language, language)
+
+
 def current_language() -> str:
-    """The language of this response."""
+    """The language of this response, by its code in LANGUAGES."""
     locale = get_locale()
-    return str(locale.language) if locale else DEFAULT
+    if not locale:
+        return DEFAULT
+    name = str(locale)
+    return next((code for code, babel in BABEL_LOCALES.items() if babel == name), locale.language)
 
 
 def isodate(value: date | str) -> Markup:
@@ -118,6 +161,18 @@ def init_app(app: Flask) -> None:
             "text_direction": "rtl" if language in RIGHT_TO_LEFT else "ltr",
             "languages": LANGUAGES,
         }
+
+    @app.before_request
+    def _note_zawgyi() -> None:
+        # normalise_text converts Burmese typed in Zawgyi wherever typed text is stored; the
+        # writer is told here, once for the whole form, on the page this request shows (a
+        # preview) or the one it leads to (after saving). Only the fact is noted, no text.
+        if request.method == "POST" and any(
+            converted_from_zawgyi(value)
+            for key, value in request.form.items(multi=True)
+            if key != "csrf_token"
+        ):
+            flash(_zawgyi_note(), "notice")
 
     @app.after_request
     def _vary(response: Response) -> Response:

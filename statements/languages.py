@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 # Languages written right to left: their statements are laid out with dir="rtl".
-RTL_LANGUAGES = frozenset({"ar", "fa", "ur", "ps", "ckb", "sd", "ug"})
+RTL_LANGUAGES = frozenset({"ar", "fa", "prs", "ur", "ps", "ckb", "sd", "ug"})
 
 
 def direction(language: str) -> str:

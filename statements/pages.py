@@ -24,6 +24,8 @@ LANGUAGE_NAMES: dict[str, LazyString] = {
     "my": _l("Burmese"),
     "ms": _l("Malay"),
     "fa": _l("Farsi"),
+    "prs": _l("Dari"),
+    "ps": _l("Pashto"),
     "id": _l("Indonesian"),
     "km": _l("Khmer"),
     "ar": _l("Arabic"),

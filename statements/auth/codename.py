@@ -36,7 +36,17 @@ _MAX_SUGGESTED = 3
 _MAX_SUGGESTED_LENGTH = 16
 
 # The first digit ("zero") of the digit sets codenames are shown in, by language.
-_ZERO_BY_LANGUAGE = {"fa": "\u06f0", "my": "\u1040", "th": "\u0e50"}
+# Dari and Pashto are written, in Afghanistan as in Iran, with the extended Arabic-Indic
+# digits (۰۱۲…); Arabic with the Arabic-Indic ones (٠١٢…), which readers from Syria,
+# Iraq, Sudan or Yemen expect. Any of them is accepted when typed (see _digit).
+_ZERO_BY_LANGUAGE = {
+    "fa": "\u06f0",
+    "prs": "\u06f0",
+    "ps": "\u06f0",
+    "ar": "\u0660",
+    "my": "\u1040",
+    "th": "\u0e50",
+}
 
 
 @cache

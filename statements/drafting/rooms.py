@@ -64,6 +64,8 @@ LANGUAGES = {
     "my": "Burmese",
     "ms": "Malay",
     "fa": "Farsi",
+    "prs": "Dari",
+    "ps": "Pashto",
     "id": "Indonesian",
     "km": "Khmer",
     "ar": "Arabic",

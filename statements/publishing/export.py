@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 from flask import Flask
 
 from statements.db import Database
+from statements.i18n import WEB_FONTS
 from statements.publishing import EXPORTER, log, service
 
 # Where the JSON API lives in the mirror: a static host cannot serve both a file and a
@@ -41,6 +42,7 @@ def _paths(app: Flask) -> list[tuple[str, str]]:
         ("/verify", "verify/index.html"),
         ("/safety", "safety/index.html"),
         ("/static/style.css", "static/style.css"),
+        *((f"/static/fonts/{name}", f"static/fonts/{name}") for name in sorted(WEB_FONTS)),
         ("/.well-known/statement-keys.json", ".well-known/statement-keys.json"),
         ("/feed.atom", "feed.atom"),
         ("/api/v1/statements", API_LIST),

@@ -24,7 +24,8 @@ from statements.text.markdown import render
 
 LOGGER = logging.getLogger(__name__)
 
-FONT_DIR = Path(__file__).resolve().parents[1] / "data" / "fonts"
+# Also served to browsers as static files, for scripts a device lacks (see style.css).
+FONT_DIR = Path(__file__).resolve().parents[1] / "static" / "fonts"
 
 # family -> style -> file. Only Noto Sans and Noto Naskh have a bold face; bold text in the
 # other scripts falls back to their regular face. No family has an italic face (the size

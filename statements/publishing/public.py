@@ -42,7 +42,7 @@ from crypto.bundle import (
 from crypto.signing import minisign_public_key
 from statements.db import get_session
 from statements.errors import render_error
-from statements.i18n import TRANSLATIONS, current_language
+from statements.i18n import TRANSLATIONS, catalogue_locale, current_language
 from statements.languages import direction
 from statements.models import SigningKeyRecord
 from statements.pages import LANGUAGE_NAMES, diff_labels
@@ -285,7 +285,7 @@ def _pdf(bundle_sha256: str, bundle: bytes, page_url: str, bundle_url: str) -> b
 
     statement = json.loads(bundle)["statement"]
     # In the statement's language, whoever asks: a PDF is shared onwards as it is.
-    words = Translations.load(str(TRANSLATIONS), [statement["language"]])
+    words = Translations.load(str(TRANSLATIONS), [catalogue_locale(statement["language"])])
     return statement_pdf(statement, page_url=page_url, bundle_url=bundle_url, translations=words)
 
 

@@ -1,12 +1,15 @@
 """Typed text as the drafting service stores it: normalised, measured and checked.
 
-Every word anyone types passes through here before it is sealed: one normal form and
-one kind of newline, so what is measured is what is stored (and later signed).
+Every word anyone types passes through here before it is sealed: one normal form, one
+kind of newline and one encoding of Burmese, so what is measured is what is stored (and
+later signed).
 """
 
 from __future__ import annotations
 
 import unicodedata
+
+from statements.text import burmese
 
 MAX_NOTE = 2_000
 
@@ -21,8 +24,17 @@ class InvalidInput(ValueError):
 
 
 def normalise_text(value: str) -> str:
-    """Typed text as it will be stored (and measured): NFC, one kind of newline, trimmed."""
-    return unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    """Typed text as it will be stored (and measured): NFC, one kind of newline, trimmed.
+
+    Burmese typed in the Zawgyi encoding comes out in Unicode (see burmese.py).
+    """
+    text = burmese.to_unicode(value.replace("\r\n", "\n").replace("\r", "\n"))
+    return unicodedata.normalize("NFC", text).strip()
+
+
+def converted_from_zawgyi(value: str) -> bool:
+    """True when normalise_text converts Burmese typed in Zawgyi: its writer is told."""
+    return burmese.is_zawgyi(value)
 
 
 def clean_text(value: str, field_name: str, maximum: int, *, required: bool = True) -> str:

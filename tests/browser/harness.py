@@ -54,7 +54,7 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 MAX_PAGE_BYTES = 100 * 1024
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
-RIGHT_TO_LEFT = {"fa"}
+RIGHT_TO_LEFT = {"fa", "prs", "ps", "ar"}
 # Generous: a step is a page load on loopback, but CI machines are small and shared.
 TIMEOUT_MS = 20_000
 

@@ -16,13 +16,14 @@ from flask.testing import FlaskClient
 from jinja2 import nodes
 from sqlalchemy.orm import Session
 
-from statements.i18n import LANGUAGES
+from statements.i18n import LANGUAGES, catalogue_locale
 from tests.support import csrf_token, published_statement
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
 CATALOGUES = ROOT / "statements" / "translations"
-TRANSLATED = sorted(set(LANGUAGES) - {"en"})
+# Each translated interface language by its catalogue's locale (Dari's is fa_AF).
+TRANSLATED = sorted(catalogue_locale(code) for code in set(LANGUAGES) - {"en"})
 
 _VERBATIM = re.compile(r"<(pre|code)\b[^>]*>.*?</\1>", re.S | re.I)
 _ATTRIBUTE = re.compile(r'\b(alt|title|aria-label|placeholder|label)="([^"]*)"', re.I)
@@ -159,7 +160,10 @@ def test_the_compiled_catalogue_check_notices_a_stale_file(tmp_path: Path) -> No
         assert _messages(read_mo(compiled)) != _messages(read_mo(handle))
 
 
-@pytest.mark.parametrize(("language", "direction"), [("en", "ltr"), ("fa", "rtl"), ("th", "ltr")])
+@pytest.mark.parametrize(
+    ("language", "direction"),
+    [("en", "ltr"), ("fa", "rtl"), ("th", "ltr"), ("prs", "rtl"), ("ar", "rtl")],
+)
 def test_the_reader_chooses_the_language(
     client: FlaskClient, language: str, direction: str
 ) -> None:
@@ -247,3 +251,32 @@ def test_no_message_is_left_in_english(language: str) -> None:
         and re.search(r"[A-Za-z]{3}", re.sub(r"%\(\w+\)[sd]|<[^>]+>", "", message.id))
     ]
     assert untouched == []
+
+
+@pytest.mark.parametrize(
+    ("header", "language", "word"),
+    [("fa-AF, en;q=0.5", "prs", "دری"), ("prs", "prs", "دری"), ("fa-IR", "fa", "فارسی")],
+)
+def test_dari_is_chosen_by_its_own_tag_or_afghanistans_persian(
+    client: FlaskClient, header: str, language: str, word: str
+) -> None:
+    page = client.get("/safety", headers={"Accept-Language": header})
+    assert f'<html lang="{language}" dir="rtl">' in page.get_data(as_text=True)
+    assert page.headers["Content-Language"] == language
+
+
+def test_dari_pages_read_in_dari(client: FlaskClient) -> None:
+    # Dari's catalogue starts from Farsi's and uses Afghan words: a phone is a "مبایل".
+    client.get("/language?lang=prs&next=/")
+    dari = client.get("/safety").get_data(as_text=True)
+    client.get("/language?lang=fa&next=/")
+    farsi = client.get("/safety").get_data(as_text=True)
+    assert "مبایل" in dari
+    assert "مبایل" not in farsi
+
+
+def test_arabic_pages_read_in_arabic(client: FlaskClient) -> None:
+    client.get("/language?lang=ar&next=/")
+    page = client.get("/safety").get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in page
+    assert "البقاء بأمان" in page

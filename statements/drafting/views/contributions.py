@@ -34,6 +34,7 @@ from statements.drafting.views.common import (
 from statements.models import ContributionKind
 from statements.pages import today
 from statements.text.checks import identifying_details
+from statements.text.clean import normalise_text
 
 # --- contributions --------------------------------------------------------------------
 
@@ -64,7 +65,9 @@ def contribute(room_id: str) -> Any:
     restored = _restoring(form)
     if not restored and form.validate_on_submit():
         if "preview" in request.form:
-            preview = form.text.data or ""
+            # Shown, and kept in the form, as it would be stored (Burmese typed in Zawgyi
+            # comes back in Unicode, with a note: see i18n.py).
+            preview = form.text.data = normalise_text(form.text.data or "")
             # A warning, never a refusal: only the member knows whether it is safe.
             found = identifying_details(preview)
         else:

@@ -129,9 +129,13 @@ def test_digits_are_shown_in_groups_in_the_language_digits() -> None:
     assert codenames.localize(shown, "my").startswith("\u1040\u1041\u1042\u1043 ")
     assert codenames.localize(shown, "th").startswith("\u0e50\u0e51\u0e52\u0e53 ")
     assert codenames.localize(shown, "ms") == codenames.localize(shown, "en") == shown
+    # Dari and Pashto as in Afghanistan (extended Arabic-Indic), Arabic with its own digits.
+    assert codenames.localize(shown, "prs") == codenames.localize(shown, "fa")
+    assert codenames.localize(shown, "ps") == codenames.localize(shown, "fa")
+    assert codenames.localize(shown, "ar").startswith("\u0660\u0661\u0662\u0663 \u0664")
 
 
-@pytest.mark.parametrize("language", ["fa", "my", "th", "en"])
+@pytest.mark.parametrize("language", ["fa", "my", "th", "en", "ar", "ps"])
 def test_digits_are_read_in_any_of_the_digit_sets(language: str) -> None:
     code = codenames.generate_digits()
     shown = codenames.localize(" ".join(codenames.parts(code)), language)

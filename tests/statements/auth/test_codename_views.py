@@ -114,7 +114,8 @@ def _join(client: FlaskClient, kind: str = "words", next_path: str = "/rooms") -
 
 
 @pytest.mark.parametrize(
-    ("language", "zero"), [("fa", "\u06f0"), ("my", "\u1040"), ("th", "\u0e50"), ("en", "0")]
+    ("language", "zero"),
+    [("fa", "\u06f0"), ("my", "\u1040"), ("th", "\u0e50"), ("en", "0"), ("ar", "\u0660")],
 )
 def test_a_codename_of_digits_in_the_language_digits(
     client: FlaskClient, language: str, zero: str

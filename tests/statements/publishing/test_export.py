@@ -153,3 +153,17 @@ def test_a_site_of_more_versions_than_a_reader_s_pdf_budget_exports(
         ).status_code
         == 429
     )
+
+
+def test_the_mirror_carries_the_fonts_its_stylesheet_names(app: Flask, tmp_path: Path) -> None:
+    out = tmp_path / "mirror"
+    result = app.test_cli_runner().invoke(args=["export-site", str(out)])
+    assert result.exit_code == 0, result.output
+    style = out / "static" / "style.css"
+    fonts = re.findall(r'url\("([^"]+)"\)', style.read_text())
+    # Burmese, Thai, Bengali, Khmer and Arabic script, for readers whose device lacks them.
+    assert len(fonts) == 5
+    for font in fonts:
+        copied = style.parent / font
+        assert copied.is_file(), font
+        assert copied.read_bytes() == (ROOT / "statements" / "static" / font).read_bytes()

@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 from babel.support import Translations
+from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
-from statements.i18n import TRANSLATIONS
+from statements.i18n import LANGUAGES, TRANSLATIONS
 from statements.publishing.pdf import FONT_DIR, FONT_FILES, statement_pdf
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -293,6 +294,46 @@ def test_other_languages_have_their_glyphs(
     )
 
     assert font in _fonts(data)
+
+
+# A sentence in each interface language (and Bengali, a statement language), with the
+# letters its script has beyond its neighbours': Pashto's ښ ګ ړ ټ ډ ې ۍ ځ څ ږ ڼ, Dari's
+# and Farsi's پ چ ژ گ, Arabic's ة ى and its Arabic-Indic digits, Burmese stacked letters.
+SAMPLES = {
+    "en": ("Joint statement", "NotoSans"),
+    "th": ("ร่างแถลงการณ์ร่วมกันอย่างปลอดภัย ๑๒๓", "NotoSansThai"),
+    "my": ("ကျွန်ုပ်တို့သည် ဒုက္ခသည်များ၏ အခွင့်အရေး ၁၂၃", "NotoSansMyanmar"),
+    "ms": ("Kenyataan bersama", "NotoSans"),
+    "fa": ("بیانیهٔ مشترک؛ پناهجویان، ژاله و گچ ۱۲۳", "NotoNaskhArabic"),
+    "prs": ("اعلامیهٔ مشترک را با هم بنویسید؛ مبایل، تذکره ۱۲۳", "NotoNaskhArabic"),
+    "ps": (
+        "ګډې اعلامیې په خوندي ډول ولیکئ؛ ښځې، ړنګ، ټول، ځای، څنګه، ږدي، ۍ، ڼ ۱۲۳",
+        "NotoNaskhArabic",
+    ),
+    "ar": ("صياغة بيانات مشتركة معًا، بأمان؛ اللاجئة والمستشفى ١٢٣", "NotoNaskhArabic"),
+    "bn": ("যৌথ বিবৃতি একসাথে খসড়া করুন ১২৩।", "NotoSansBengali"),
+}
+
+
+def test_every_interface_language_has_a_sample() -> None:
+    assert set(LANGUAGES) <= set(SAMPLES)
+
+
+@pytest.mark.parametrize("language", sorted(SAMPLES))
+def test_the_pdf_embeds_a_font_for_every_letter_of_each_language(
+    caplog: pytest.LogCaptureFixture, language: str
+) -> None:
+    sample, font = SAMPLES[language]
+    data = _quiet_pdf(
+        _statement(language=language, title=sample, body_markdown=f"{sample}\n\n- {sample}"),
+        caplog,
+    )
+    assert font in _fonts(data)
+    # Each letter has a glyph in a bundled font (a missing one would also have warned).
+    covered: set[int] = set()
+    for name in FONT_DIR.glob("*.ttf"):
+        covered |= set(TTFont(name).getBestCmap())
+    assert [ch for ch in sample if not ch.isspace() and ord(ch) not in covered] == []
 
 
 def test_text_no_bundled_font_can_draw_is_reported(caplog: pytest.LogCaptureFixture) -> None:
