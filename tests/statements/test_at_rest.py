@@ -28,6 +28,7 @@ from tests.support import (
     STRONG_PASSPHRASE,
     csrf_token,
     dump_database,
+    invitation_link,
     login_member,
     login_staff,
     make_room,
@@ -449,24 +450,13 @@ def test_the_audit_log_and_recovery_codes_say_nothing_of_members(
     )
     assert opened.status_code == 302
     room_id = opened.headers["Location"].rsplit("/", 1)[-1]
-    invited = staff.post(
-        f"/rooms/{room_id}/invitations",
-        data={
-            "csrf_token": csrf_token(staff, f"/rooms/{room_id}/invitations"),
-            "uses": "5",
-            "expires_on": (today + timedelta(days=7)).isoformat(),
-        },
-    )
-    link = re.search(
-        r"http://localhost(/invitation/[A-Za-z0-9_.-]+)", invited.get_data(as_text=True)
-    )
-    assert link
-    invitation_id = link.group(1).split("/")[-1].split(".")[0]
+    link_path = invitation_link(staff, room_id, today + timedelta(days=7))
+    invitation_id = link_path.split("/")[-1].split(".")[0]
     words = "Please add the right to family reunion"
     codenames = []
     for _ in range(2):
         member = app.test_client()
-        page = member.post(link.group(1), data={"csrf_token": csrf_token(member, link.group(1))})
+        page = member.post(link_path, data={"csrf_token": csrf_token(member, link_path)})
         found = re.search(r'<p class="codename"[^>]*>([a-z -]+)</p>', page.get_data(as_text=True))
         assert found
         codenames.append(found.group(1))
