@@ -218,7 +218,7 @@ def newcomer_joins(journey: Journey, link: str, words: Words) -> None:
     """The invitation made before the removal still lets someone in."""
     newcomer = journey.person("newcomer", PHONE, language_by="header")
     newcomer.open(link, "invitation")
-    newcomer.follow(newcomer.main('form[method="post"] [type="submit"]'), "codename")
+    newcomer.follow(newcomer.main('form[method="post"] [name="kind"][value="words"]'), "codename")
     codename = newcomer.main("p.codename").inner_text().strip()
     words_of_codename = codename.split()
     form = newcomer.main('form[method="post"]:has([name="first"])')

@@ -283,7 +283,7 @@ def texts(member: Person) -> list[str]:
     """The words of every contribution on the page."""
     return [
         text.strip()
-        for text in member.main("article.contribution .contribution-text").all_inner_texts()
+        for text in member.main("article.contribution .contribution-text").all_text_contents()
     ]
 
 
@@ -332,7 +332,7 @@ def freeze_with_pending(coordinator: Person, seeded: Seeded, words: Words) -> No
         stage = coordinator.main(f'form[action="{seeded.room_path}/state"]')
         button = stage.locator(f'button[name="target"][value="{target}"]')
         coordinator.follow(button, f"undecided-{target}", status=409)
-        listed = coordinator.main("article.contribution .contribution-text").all_inner_texts()
+        listed = coordinator.main("article.contribution .contribution-text").all_text_contents()
         assert sorted(text.strip() for text in listed) == sorted([words.comment, words.edited])
         confirm = coordinator.main('form:has(input[name="leave_undecided"])')
         coordinator.follow(confirm.locator('[type="submit"]'), f"now-{target}")

@@ -32,7 +32,7 @@ from statements.security import ThrottleSecret
 from statements.settings import Settings
 from statements.throttle_storage import FileStorage, storage_uri
 from tests.conftest import TEST_REDIS_URL
-from tests.support import csrf_token, post_form, post_signed_in, signed_in_staff
+from tests.support import csrf_token, invitation_link, post_form, post_signed_in, signed_in_staff
 
 ROOT = Path(__file__).resolve().parents[2]
 WRONG_CODENAME = "apple banana grape zebra yo-yo t-shirt felt-tip"
@@ -44,18 +44,8 @@ def _invitation(app: Flask, session: Session, coordinator: FlaskClient, uses: in
     identity = app.extensions["_coordinator"]
     room_id = make_room(session, identity)
     session.commit()
-    page = post_signed_in(
-        coordinator,
-        f"/rooms/{room_id}/invitations",
-        {"uses": str(uses), "expires_on": app.extensions["clock"]().date().isoformat()},
-    )
-    assert page.status_code == 201
-    link = re.search(
-        r'<code class="secret">http://localhost(/invitation/[^<]+)</code>',
-        page.get_data(as_text=True),
-    )
-    assert link
-    return link.group(1)
+    # Created through the page: the POST redirects, and the page after it shows the link.
+    return invitation_link(coordinator, room_id, app.extensions["clock"]().date(), uses=uses)
 
 
 def _join(link: str, client: FlaskClient) -> int:
