@@ -154,7 +154,3 @@ class ConsentCheckNotFound(DraftingError):
 
 class ConsentCheckClosed(DraftingError):
     """The consent check is closed: it takes no more answers, and cannot close again."""
-
-
-class AnswersQueued(DraftingError):
-    """Answers to a check still wait to be saved (another worker holds them): try again."""
