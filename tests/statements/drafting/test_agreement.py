@@ -189,10 +189,24 @@ def test_reasons_are_for_coordinators_and_for_members_when_the_room_shows_them(
         agreement.show_reasons(session, drafting.open_room(session, room_id, other), True, TODAY)
     coordinating = drafting.open_room(session, room_id, coordinator)
     agreement.show_reasons(session, coordinating, True, TODAY)
+    # Written while reasons were for coordinators only: turning the setting on later
+    # does not reveal it to members.
     for who in (author, other):
-        assert _objections(session, room_id, who, cid).reasons == ("It names a town.",)
+        assert _objections(session, room_id, who, cid).reasons == ()
+    assert _objections(session, room_id, coordinator, cid).reasons == ("It names a town.",)
+    # Written (or rewritten) while the room shows reasons: members read it.
+    agreement.object_to(
+        session, drafting.open_room(session, room_id, objector), cid, "It names the town."
+    )
+    agreement.object_to(session, drafting.open_room(session, room_id, other), cid, "Too vague.")
+    for who in (author, other):
+        assert _objections(session, room_id, who, cid).reasons == (
+            "It names the town.",
+            "Too vague.",
+        )
     agreement.show_reasons(session, coordinating, False, TODAY)
     assert _objections(session, room_id, other, cid).reasons == ()
+    assert _objections(session, room_id, coordinator, cid).count == 2
     actions = [line.action for line in moderation_log(session, coordinating, 1)]
     assert {"reasons_shown", "reasons_hidden"} <= set(actions)
 

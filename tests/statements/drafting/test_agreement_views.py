@@ -75,7 +75,11 @@ def test_objecting_over_http(app: Flask, session: Session) -> None:
     assert status == 400
     status, _ = _post(coordinator_client, f"{settings}/reasons", settings, {"shown": "1"})
     assert status == 302
-    assert "It forgets families." in author_client.get(listing).get_data(as_text=True)
+    # Written while only coordinators read reasons: it stays theirs.
+    assert "It forgets families." not in author_client.get(listing).get_data(as_text=True)
+    status, _ = _post(objector_client, form, form, {"reason": "It forgets their families."})
+    assert status == 302
+    assert "It forgets their families." in author_client.get(listing).get_data(as_text=True)
 
     status, _ = _post(
         objector_client, f"/rooms/{room_id}/contributions/{cid}/withdraw-objection", listing, {}
