@@ -475,3 +475,25 @@ def test_leaving_drafting_closes_the_checks_and_no_new_one_opens(
     assert view.results.agree == 1
     with pytest.raises(WrongState):
         consent.open_check(session, coordinating, None, "", TODAY)
+
+
+def test_an_answer_that_cannot_be_opened_is_counted_not_skipped(
+    app: Flask, session: Session, coordinator: Identity
+) -> None:
+    room_id, members, _cid = _room(app, session, coordinator)
+    coordinating = drafting.open_room(session, room_id, coordinator)
+    check = consent.open_check(session, coordinating, None, "", TODAY)
+    for who in members[:2]:
+        consent.answer_check(
+            session, drafting.open_room(session, room_id, who), check.id, "agree", ""
+        )
+    # Sealed under a key nobody counting holds (or damaged at rest).
+    session.add(
+        ConsentAnswer(check_id=check.id, tag=b"\x01" * 32, key_version=1, content=b"\x01" * 64)
+    )
+    session.flush()
+    consent.close_check(session, coordinating, check.id, TODAY)
+    results = _check(session, room_id, coordinator, check.id).results
+    assert results is not None
+    assert (results.agree, results.unreadable, results.total) == (2, 1, 3)
+    assert not results.withheld
