@@ -345,14 +345,18 @@ def _apply_agreement(db: Session, write: Write) -> None:
     elif write.action == CONSENT_ANSWER_PUT:
         room = db.get(Room, write.room_id)
         check = db.get(ConsentCheck, row["check_id"])
-        # An answer that arrives after its check closed is not counted: the results
-        # were sealed when it closed (the closing request commits queued answers first).
+        # An answer queued before its check closed still goes in with its batch: closing
+        # never forces the queue (statements/mixing.py), and the results are counted only
+        # once no answer to the check waits. After they are counted, it is not stored.
         if (
             room is None
-            or room.state not in (RoomState.DRAFTING, RoomState.CONSOLIDATING)
             or check is None
             or check.room_id != write.room_id
-            or check.status != ConsentStatus.OPEN
+            or check.results is not None
+            or (
+                check.status == ConsentStatus.OPEN
+                and room.state not in (RoomState.DRAFTING, RoomState.CONSOLIDATING)
+            )
         ):
             return
         answer = db.get(ConsentAnswer, (check.id, bytes(row["tag"])))
@@ -370,8 +374,8 @@ def _apply_agreement(db: Session, write: Write) -> None:
             answer.content = row["content"]
     elif write.action == CONSENT_PURGE:
         check = db.get(ConsentCheck, row["check_id"])
-        # Only a closed check's: its results are sealed, the answers are no longer needed.
-        if check is not None and check.status == ConsentStatus.CLOSED:
+        # Only a counted check's: its results are sealed, the answers are no longer needed.
+        if check is not None and check.status == ConsentStatus.CLOSED and check.results is not None:
             db.execute(delete(ConsentAnswer).where(ConsentAnswer.check_id == check.id))
 
 

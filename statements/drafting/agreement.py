@@ -3,7 +3,9 @@
 An objection is the other stance a member can take on a proposal besides a +1: one
 stance per member (support XOR objection), deduplicated by a tag of its own purpose bound
 to the room and the proposal, with a reason sealed under the room key that coordinators
-read (members too when the room shows reasons).
+read (members too when the room shows reasons, and showed them when it was written: the
+form promised the member nothing else, so turning the setting on later reveals only
+reasons written under it).
 
 It goes through the member's anonymous channel (statements/writes.py), never the
 member's own transaction. Takes a Session, never commits, never imports flask.
@@ -127,7 +129,8 @@ def object_to(db: Session, access: RoomAccess, contribution_id: str, reason: str
         "objection",
         objection_record(contribution.id, tag),
         access.room.key_version,
-        {"reason": clean},
+        # Sealed with the reason: whether members could read it when it was written.
+        {"reason": clean, "shown": bool(access.room.show_reasons)},
     )
     access.anonymous(db).put(
         Write(
@@ -168,14 +171,22 @@ def withdraw_objection(db: Session, access: RoomAccess, contribution_id: str) ->
 def _open_reason(
     access: RoomAccess, contribution_id: str, tag: bytes, version: int, blob: bytes
 ) -> str:
+    return _open_objection(access, contribution_id, tag, version, blob)[0]
+
+
+def _open_objection(
+    access: RoomAccess, contribution_id: str, tag: bytes, version: int, blob: bytes
+) -> tuple[str, bool]:
+    """An objection's reason, and whether members could read it when it was written."""
     try:
         data = access.keyring.open(
             "objection", objection_record(contribution_id, tag), version, blob
         )
     except CryptoError:
         # Sealed under a key this member never held: they joined after it was written.
-        return ""
-    return str(data.get("reason", ""))
+        return "", False
+    # A reason sealed without the mark was written before members could be told: hidden.
+    return str(data.get("reason", "")), data.get("shown") is True
 
 
 def objections(db: Session, access: RoomAccess, ids: Sequence[str]) -> dict[str, Objections]:
@@ -209,8 +220,11 @@ def objections(db: Session, access: RoomAccess, ids: Sequence[str]) -> dict[str,
                 Objection.contribution_id, Objection.tag, Objection.key_version, Objection.reason
             ).where(Objection.contribution_id.in_(wanted))
         ):
-            text = _open_reason(access, str(cid), bytes(tag), int(key_version), bytes(blob))
-            if text:
+            text, shown = _open_objection(
+                access, str(cid), bytes(tag), int(key_version), bytes(blob)
+            )
+            # Members read only reasons written while the room showed them.
+            if text and (access.is_coordinator or shown):
                 reasons.setdefault(str(cid), []).append(text)
     # This member's own queued stance shows to them at once, in the count too.
     for cid, write in _queued_stances(db, access).items():

@@ -4,9 +4,12 @@ A coordinator opens a check; each member agrees, abstains, or objects with a rea
 (and may change it while it is open), deduplicated by their tag for that check, bound to
 the room: tags of two checks, or of two rooms, cannot be told to be one member's. Answers
 are sealed and go through the member's anonymous channel (statements/writes.py). Nobody,
-coordinators included, sees them while the check is open; closing it tallies them into
-the check's sealed results, counts and reasons without identities, and the answers are
-then deleted. Leaving drafting closes every open check (rooms.change_state).
+coordinators included, sees them while the check is open. Closing it only stops new
+answers: answers still waiting in the anonymous queue must go in with an ordinary batch,
+never be forced in by the closing request (statements/mixing.py), so the tally into the
+check's sealed results (counts and reasons without identities) is made by the first page
+view after none of that check's answers is queued any more; the answers are then deleted.
+Leaving drafting closes every open check the same way (rooms.change_state).
 Takes a Session, never commits, never imports flask.
 """
 
@@ -17,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from crypto.errors import CryptoError
@@ -51,6 +54,9 @@ from statements.writes import (
 CONSENT_ANSWERS = ("agree", "abstain", "object")
 # Consent checks belong to drafting and consolidating: once the text is frozen they close.
 CHECK_STATES = (RoomState.DRAFTING, RoomState.CONSOLIDATING)
+# Below this many answers the counts and reasons are withheld: a coordinator could
+# otherwise ask one member to answer and read what that one member said.
+MIN_ANSWERS_SHOWN = 3
 
 
 @dataclass(frozen=True)
@@ -61,11 +67,18 @@ class ConsentResults:
     abstain: int
     object: int
     reasons: tuple[str, ...]
+    # Answers sealed under a key the counting member did not hold: counted, not read.
+    unreadable: int = 0
 
     @property
     def total(self) -> int:
         """How many members answered."""
-        return self.agree + self.abstain + self.object
+        return self.agree + self.abstain + self.object + self.unreadable
+
+    @property
+    def withheld(self) -> bool:
+        """Too few answers to show counts or reasons without revealing who said what."""
+        return self.total < MIN_ANSWERS_SHOWN
 
 
 @dataclass(frozen=True)
@@ -89,6 +102,11 @@ class CheckView:
     def is_open(self) -> bool:
         """Still taking answers."""
         return self.status == ConsentStatus.OPEN
+
+    @property
+    def counting(self) -> bool:
+        """Closed, but some answers still wait in the queue: no results yet."""
+        return self.status == ConsentStatus.CLOSED and self.results is None
 
 
 def check_record(check: ConsentCheck) -> str:
@@ -171,15 +189,28 @@ def answer_check(db: Session, access: RoomAccess, check_id: str, answer: str, re
     )
 
 
-def queued_answers(db: Session, access: RoomAccess) -> bool:
-    """Whether answers to this room's open checks still wait in the anonymous queue."""
-    return any(
-        write.action == CONSENT_ANSWER_PUT for write in access.anonymous(db).pending(access.room.id)
-    )
+def _queued_checks(db: Session, access: RoomAccess) -> set[str]:
+    """The checks of this room that have answers still waiting in the anonymous queue."""
+    return {
+        str(write.row["check_id"])
+        for write in access.anonymous(db).pending(access.room.id)
+        if write.action == CONSENT_ANSWER_PUT
+    }
 
 
 def _close(db: Session, access: RoomAccess, check: ConsentCheck, today: date) -> None:
-    """Tally the answers into sealed results, delete the answers, log the closing."""
+    """Stop taking answers and log the closing; the tally comes later (_tally)."""
+    check.status = ConsentStatus.CLOSED
+    db.flush()
+    log_action(db, access, today, "consent_closed", check=check.id)
+
+
+def _tally(db: Session, access: RoomAccess, check: ConsentCheck) -> dict[str, object] | None:
+    """Count a closed check's answers into its sealed results and queue their deletion.
+
+    Called only once none of its answers is queued. Returns the results, or None if
+    another request counted them first (they are then read from the row).
+    """
     tally: Counter[str] = Counter()
     reasons: list[str] = []
     for row in db.scalars(select(ConsentAnswer).where(ConsentAnswer.check_id == check.id)):
@@ -191,23 +222,35 @@ def _close(db: Session, access: RoomAccess, check: ConsentCheck, today: date) ->
                 row.content,
             )
         except CryptoError:
-            # Sealed under a key this coordinator does not hold; counted as nothing.
+            # Sealed under a key this member does not hold: counted, its content unread.
+            tally["unreadable"] += 1
             continue
         answer = str(data.get("answer"))
         if answer not in CONSENT_ANSWERS:
+            tally["unreadable"] += 1
             continue
         tally[answer] += 1
         if answer == "object" and data.get("reason"):
             reasons.append(str(data["reason"]))
-    check.status = ConsentStatus.CLOSED
-    check.results_key_version = access.room.key_version
-    check.results = access.keyring.seal(
-        "consent_results",
-        check_record(check),
-        access.room.key_version,
-        {**{answer: tally[answer] for answer in CONSENT_ANSWERS}, "reasons": sorted(reasons)},
+    results: dict[str, object] = {
+        **{answer: tally[answer] for answer in CONSENT_ANSWERS},
+        "unreadable": tally["unreadable"],
+        "reasons": sorted(reasons),
+    }
+    sealed = access.keyring.seal(
+        "consent_results", check_record(check), access.room.key_version, results
     )
-    db.flush()
+    # Only if nobody counted first: two members viewing at once must not both count,
+    # the second after the answers were already deleted.
+    done = db.execute(
+        update(ConsentCheck)
+        .where(ConsentCheck.id == check.id, ConsentCheck.results.is_(None))
+        .values(results=sealed, results_key_version=access.room.key_version)
+        .execution_options(synchronize_session=False)
+    )
+    db.expire(check)
+    if getattr(done, "rowcount", 0) != 1:
+        return None
     # The tally is all that is kept: no tag outlives the check. The answers are deleted
     # in a batch of anonymous writes, not in this request's transaction (writes.py).
     access.anonymous(db).put(
@@ -218,11 +261,12 @@ def _close(db: Session, access: RoomAccess, check: ConsentCheck, today: date) ->
             row={"check_id": check.id},
         )
     )
-    log_action(db, access, today, "consent_closed", check=check.id)
+    return results
 
 
 def close_check(db: Session, access: RoomAccess, check_id: str, today: date) -> None:
-    """Close a consent check: its results are counted and shown to the room."""
+    """Close a consent check: it takes no more answers; its results are counted once
+    its queued answers are in."""
     access.require_coordinator()
     check = find_check(db, access, check_id)
     if check.status != ConsentStatus.OPEN:
@@ -287,9 +331,19 @@ def _my_answers(
     return found
 
 
+def _count(tally: dict[str, object], name: str) -> int:
+    value = tally.get(name, 0)
+    return value if isinstance(value, int) else 0
+
+
+def _items(tally: dict[str, object], name: str) -> list[object]:
+    value = tally.get(name, [])
+    return list(value) if isinstance(value, list | tuple) else []
+
+
 def consent_checks(db: Session, access: RoomAccess) -> list[CheckView]:
     """The room's consent checks, open ones first: questions, this member's own answers,
-    and the results of the closed ones."""
+    and the results of the closed ones, counted here once none of their answers is queued."""
     checks = list(
         db.scalars(
             select(ConsentCheck)
@@ -299,6 +353,14 @@ def consent_checks(db: Session, access: RoomAccess) -> list[CheckView]:
     )
     open_checks = [check for check in checks if check.status == ConsentStatus.OPEN]
     mine = _my_answers(db, access, open_checks)
+    uncounted = [c for c in checks if c.status == ConsentStatus.CLOSED and c.results is None]
+    queued = _queued_checks(db, access) if uncounted else set()
+    counted: dict[str, dict[str, object]] = {}
+    for check in uncounted:
+        if check.id not in queued:
+            fresh = _tally(db, access, check)
+            if fresh is not None:
+                counted[check.id] = fresh
     views = []
     for check in checks:
         record = check_record(check)
@@ -307,15 +369,18 @@ def consent_checks(db: Session, access: RoomAccess) -> list[CheckView]:
         except CryptoError:
             continue
         results = None
-        if check.status == ConsentStatus.CLOSED and check.results is not None:
+        tally: dict[str, object] | None = counted.get(check.id)
+        if tally is None and check.status == ConsentStatus.CLOSED and check.results is not None:
             tally = access.keyring.open(
                 "consent_results", record, check.results_key_version or 0, check.results
             )
+        if tally is not None:
             results = ConsentResults(
-                agree=int(tally["agree"]),
-                abstain=int(tally["abstain"]),
-                object=int(tally["object"]),
-                reasons=tuple(str(reason) for reason in tally["reasons"]),
+                agree=_count(tally, "agree"),
+                abstain=_count(tally, "abstain"),
+                object=_count(tally, "object"),
+                reasons=tuple(str(reason) for reason in _items(tally, "reasons")),
+                unreadable=_count(tally, "unreadable"),
             )
         own = mine.get(check.id, {})
         views.append(

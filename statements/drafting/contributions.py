@@ -48,6 +48,7 @@ from statements.models import (
     random_id,
 )
 from statements.text.clean import clean_text
+from statements.text.merge import has_any_conflict_marker
 from statements.writes import (
     CONTRIBUTION_DELETE,
     CONTRIBUTION_EDIT,
@@ -141,6 +142,8 @@ def _validate_contribution(
     clean = clean_text(text, "text", MAX_CONTRIBUTION)
     if _MARKUP.search(clean):
         raise InvalidInput("text", "markup")
+    if has_any_conflict_marker(clean):
+        raise InvalidInput("text", "conflict_markers")
     return clean, base
 
 

@@ -156,10 +156,6 @@ class ConsentCheckClosed(DraftingError):
     """The consent check is closed: it takes no more answers, and cannot close again."""
 
 
-class AnswersQueued(DraftingError):
-    """Answers to a check still wait to be saved (another worker holds them): try again."""
-
-
 # --- discussion -------------------------------------------------------------------------
 
 

@@ -248,6 +248,9 @@ def accept(
             )
     else:
         proposed, base = _proposal(access, contribution)
+        # Stored before proposals were checked for markers, perhaps: never into a version.
+        if has_conflict_markers(proposed):
+            raise InvalidInput("text", "conflict_markers")
         if expected != current.number:
             raise VersionConflict(current.number)
         if contribution.kind == ContributionKind.AMENDMENT and section.markdown != base:

@@ -147,7 +147,12 @@ def commit_version(
     note: str,
     today: date,
 ) -> int:
-    """Save a new version if the draft is still at `expected`; else VersionConflict."""
+    """Save a new version if the draft is still at `expected`; else VersionConflict.
+
+    Whatever path a text took here, one still holding conflict markers is refused.
+    """
+    if any(has_conflict_markers(section.markdown) for section in sections):
+        raise InvalidInput("text", "conflict_markers")
     room = access.room
     result = db.execute(
         update(Room)

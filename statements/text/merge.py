@@ -66,6 +66,17 @@ def _tokens(text: str) -> list[str]:
     return _TOKENS.findall(text)
 
 
+# What a member may not type into a proposal: any of the three markers on a line of its
+# own, the middle one too. A proposal is merged with the draft later, and markers already
+# in it could not be told from the merge's own, nor would they be caught once merged.
+_ANY_MARKER = re.compile(r"^[ \t]*(<{7}|>{7})|^={7}[ \t]*$", re.MULTILINE)
+
+
+def has_any_conflict_marker(text: str) -> bool:
+    """Whether a text has a line starting with <<<<<<< or >>>>>>>, or a line of =======."""
+    return _ANY_MARKER.search(text) is not None
+
+
 def has_conflict_markers(text: str) -> bool:
     """Whether a text still holds a conflict's start or end marker at the start of a line."""
     return _LEFT_MARKER.search(text) is not None

@@ -15,7 +15,6 @@ from statements.drafting import consent as consent_service
 from statements.drafting import versions as version_service
 from statements.drafting.access import RoomAccess
 from statements.drafting.errors import (
-    AnswersQueued,
     ConsentCheckClosed,
     ConsentCheckNotFound,
     InvalidInput,
@@ -37,9 +36,7 @@ from statements.drafting.views.common import (
     room_context,
     section_numbers,
 )
-from statements.mixing import flush_queued_writes
 from statements.pages import today
-from statements.writes import QueueBusy
 
 WHOLE_TEXT = "whole"
 
@@ -62,10 +59,6 @@ PROBLEMS.update(
         ConsentCheckClosed: (
             409,
             _l("That consent check is closed: it takes no more answers. Nothing was saved."),
-        ),
-        AnswersQueued: (
-            409,
-            _l("Some answers are still being saved. Try again in a minute. Nothing was changed."),
         ),
     }
 )
@@ -226,31 +219,17 @@ def answer_check(room_id: str, check_id: str) -> Any:
     return redirect(url_for("drafting.agreement", room_id=room_id))
 
 
-def commit_queued_answers(access: RoomAccess) -> RoomAccess:
-    """Commit answers still queued before checks close, so none is left out of results.
-
-    Only when some wait: a coordinator must not be able to commit one request's writes
-    alone at will (see statements/mixing.py). Returns the room opened again.
-    """
-    if not consent_service.queued_answers(get_session(), access):
-        return access
-    try:
-        flush_queued_writes(access.room.id)
-    except QueueBusy:
-        raise AnswersQueued from None
-    return open_access(access.room.id)
-
-
 @blueprint.route("/rooms/<room_id>/agreement/<check_id>/close", methods=["POST"])
 @login_required
 def close_check(room_id: str, check_id: str) -> Any:
     """A coordinator closes a check: its results are shown to everyone."""
     access = open_access(room_id)
     access.require_coordinator()
-    consent_service.find_check(get_session(), access, check_id)
-    access = commit_queued_answers(access)
+    # No answer waiting in the anonymous queue is forced in here: that would let a
+    # coordinator commit any member's queued write at will. The results are counted once
+    # the queue's ordinary batches have taken the check's answers in.
     consent_service.close_check(get_session(), access, check_id, today())
-    flash(_("The consent check is closed. Its results are shown below."), "notice")
+    flash(_("The consent check is closed. Its results are shown below once counted."), "notice")
     return redirect(url_for("drafting.agreement", room_id=room_id))
 
 

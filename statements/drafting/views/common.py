@@ -94,6 +94,10 @@ TEXT_ERRORS: dict[str, LazyString] = {
     "markup": _l(
         "HTML and scripts are not allowed: write plain text or Markdown. Nothing was saved."
     ),
+    "conflict_markers": _l(
+        "A line starts with <<<<<<< or >>>>>>>, or is made of =======: these mark "
+        "conflicts when texts are merged. Change or remove that line. Nothing was saved."
+    ),
 }
 IDENTIFYING_DETAILS: dict[str, LazyString] = {
     "phone": _l("a phone number"),

@@ -15,10 +15,8 @@ from statements.db import destroyed_keys, get_session
 from statements.drafting import contributions as contribution_service
 from statements.drafting import rooms as room_service
 from statements.drafting import versions as version_service
-from statements.drafting.consent import CHECK_STATES, queued_answers
 from statements.drafting.deadlines import deadline_notice
 from statements.drafting.errors import (
-    AnswersQueued,
     InvalidInput,
     NotEligible,
     TitleMismatch,
@@ -38,11 +36,9 @@ from statements.drafting.views.common import (
     room_context,
     section_numbers,
 )
-from statements.mixing import flush_queued_writes
 from statements.models import AuditAction, ContributionStatus, RoomState
 from statements.pages import INVISIBLE_CHARACTERS, STATE_NAMES, today
 from statements.staff import audit
-from statements.writes import QueueBusy
 
 # --- rooms ----------------------------------------------------------------------------
 
@@ -145,13 +141,8 @@ def change_state(room_id: str) -> Any:
     target = request.form.get("target", "")
     if target not in set(RoomState):
         raise WrongState(access.room.state)
-    if target not in CHECK_STATES and queued_answers(get_session(), access):
-        # Leaving drafting closes the consent checks: their queued answers count first.
-        try:
-            flush_queued_writes(room_id)
-        except QueueBusy:
-            raise AnswersQueued from None
-        access = open_access(room_id)
+    # Leaving drafting closes the consent checks without forcing their queued answers
+    # in (statements/mixing.py): the results are counted once the answers are in.
     try:
         room_service.change_state(
             get_session(),

@@ -189,10 +189,24 @@ def test_reasons_are_for_coordinators_and_for_members_when_the_room_shows_them(
         agreement.show_reasons(session, drafting.open_room(session, room_id, other), True, TODAY)
     coordinating = drafting.open_room(session, room_id, coordinator)
     agreement.show_reasons(session, coordinating, True, TODAY)
+    # Written while reasons were for coordinators only: turning the setting on later
+    # does not reveal it to members.
     for who in (author, other):
-        assert _objections(session, room_id, who, cid).reasons == ("It names a town.",)
+        assert _objections(session, room_id, who, cid).reasons == ()
+    assert _objections(session, room_id, coordinator, cid).reasons == ("It names a town.",)
+    # Written (or rewritten) while the room shows reasons: members read it.
+    agreement.object_to(
+        session, drafting.open_room(session, room_id, objector), cid, "It names the town."
+    )
+    agreement.object_to(session, drafting.open_room(session, room_id, other), cid, "Too vague.")
+    for who in (author, other):
+        assert _objections(session, room_id, who, cid).reasons == (
+            "It names the town.",
+            "Too vague.",
+        )
     agreement.show_reasons(session, coordinating, False, TODAY)
     assert _objections(session, room_id, other, cid).reasons == ()
+    assert _objections(session, room_id, coordinator, cid).count == 2
     actions = [line.action for line in moderation_log(session, coordinating, 1)]
     assert {"reasons_shown", "reasons_hidden"} <= set(actions)
 
@@ -296,14 +310,18 @@ def test_a_consent_check_is_answered_once_per_member_and_hidden_until_it_closes(
     assert _check(session, room_id, coordinator, check.id).my_answer is None
 
     consent.close_check(session, coordinating, check.id, TODAY)
-    # Closed: counts and reasons, and no tag outlives the check.
-    assert _answers(session, check.id) == []
+    with pytest.raises(ConsentCheckClosed):
+        answer(third, "agree")
+    # Closed: the first view with nothing queued counts; counts and reasons, and no tag
+    # outlives the check.
     for who in (coordinator, first, third):
         results = _check(session, room_id, who, check.id).results
         assert results is not None
         assert (results.agree, results.abstain, results.object) == (1, 1, 1)
         assert results.reasons == ("Too weak on permits.",)
         assert results.total == 3
+        assert not results.withheld
+    assert _answers(session, check.id) == []
     row = session.get(ConsentCheck, check.id)
     assert row is not None
     assert row.results is not None
@@ -377,27 +395,66 @@ def test_bad_consent_inputs_are_refused(
         consent.close_check(session, coordinating, check.id, TODAY)
 
 
-def test_an_answer_queued_when_its_check_closed_is_not_counted_later(
+def test_closing_never_forces_queued_answers_in_and_counts_them_once_they_are(
+    app: Flask, session: Session, coordinator: Identity
+) -> None:
+    room_id, members, _cid = _room(app, session, coordinator)
+    coordinating = drafting.open_room(session, room_id, coordinator)
+    check = consent.open_check(session, coordinating, None, "", TODAY)
+    recorder = Recorder()
+    writes = []
+    for who, what in zip(members, ("object", "agree", "agree"), strict=True):
+        access = drafting.open_room(session, room_id, who, recorder)
+        consent.answer_check(session, access, check.id, what, "No." if what == "object" else "")
+    writes = recorder.pending(room_id)
+    assert len(writes) == 3
+    assert all(write.action == CONSENT_ANSWER_PUT for write in writes)
+    assert members[0].account.id not in writes[0].to_bytes().decode()
+    assert _check(session, room_id, members[0], check.id).my_answer is None
+    assert consent.consent_checks(session, access)[0].my_answer == "agree"
+
+    consent.close_check(session, coordinating, check.id, TODAY)
+    # Still queued: nothing was forced in, and no result is shown or sealed yet.
+    assert _answers(session, check.id) == []
+    view = consent.consent_checks(
+        session, drafting.open_room(session, room_id, coordinator, recorder)
+    )[0]
+    assert view.counting
+    assert view.results is None
+    row = session.get(ConsentCheck, check.id)
+    assert row is not None
+    assert row.results is None
+
+    # The queue's own batch takes them in (the check is closed, not yet counted).
+    for write in writes:
+        apply_write(session, write)
+    recorder.queued.clear()
+    assert len(_answers(session, check.id)) == 3
+    results = _check(session, room_id, coordinator, check.id).results
+    assert results is not None
+    assert (results.agree, results.object, results.total) == (2, 1, 3)
+    assert results.reasons == ("No.",)
+    assert _answers(session, check.id) == []
+    # Once counted, a late answer is not stored.
+    apply_write(session, writes[0])
+    assert _answers(session, check.id) == []
+    assert _check(session, room_id, coordinator, check.id).results == results
+
+
+def test_results_of_fewer_than_three_answers_are_withheld(
     app: Flask, session: Session, coordinator: Identity
 ) -> None:
     room_id, (member, _second, _third), _cid = _room(app, session, coordinator)
     coordinating = drafting.open_room(session, room_id, coordinator)
     check = consent.open_check(session, coordinating, None, "", TODAY)
-    recorder = Recorder()
-    access = drafting.open_room(session, room_id, member, recorder)
-    consent.answer_check(session, access, check.id, "object", "No.")
-    [write] = recorder.pending(room_id)
-    assert write.action == CONSENT_ANSWER_PUT
-    assert member.account.id not in write.to_bytes().decode()
-    assert consent.queued_answers(session, access)
-    assert _check(session, room_id, member, check.id).my_answer is None
-    assert consent.consent_checks(session, access)[0].my_answer == "object"
+    consent.answer_check(
+        session, drafting.open_room(session, room_id, member), check.id, "object", "Mine."
+    )
     consent.close_check(session, coordinating, check.id, TODAY)
-    apply_write(session, write)
-    assert _answers(session, check.id) == []
     results = _check(session, room_id, coordinator, check.id).results
     assert results is not None
-    assert results.total == 0
+    assert results.total == 1
+    assert results.withheld
 
 
 def test_leaving_drafting_closes_the_checks_and_no_new_one_opens(
@@ -418,3 +475,25 @@ def test_leaving_drafting_closes_the_checks_and_no_new_one_opens(
     assert view.results.agree == 1
     with pytest.raises(WrongState):
         consent.open_check(session, coordinating, None, "", TODAY)
+
+
+def test_an_answer_that_cannot_be_opened_is_counted_not_skipped(
+    app: Flask, session: Session, coordinator: Identity
+) -> None:
+    room_id, members, _cid = _room(app, session, coordinator)
+    coordinating = drafting.open_room(session, room_id, coordinator)
+    check = consent.open_check(session, coordinating, None, "", TODAY)
+    for who in members[:2]:
+        consent.answer_check(
+            session, drafting.open_room(session, room_id, who), check.id, "agree", ""
+        )
+    # Sealed under a key nobody counting holds (or damaged at rest).
+    session.add(
+        ConsentAnswer(check_id=check.id, tag=b"\x01" * 32, key_version=1, content=b"\x01" * 64)
+    )
+    session.flush()
+    consent.close_check(session, coordinating, check.id, TODAY)
+    results = _check(session, room_id, coordinator, check.id).results
+    assert results is not None
+    assert (results.agree, results.unreadable, results.total) == (2, 1, 3)
+    assert not results.withheld

@@ -7,14 +7,16 @@ from __future__ import annotations
 import html
 import re
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
+from statements.drafting import contributions
 from statements.drafting.versions import MAX_DRAFT
-from statements.models import Contribution
+from statements.models import Contribution, Room
 from tests.statements.drafting.test_views import (
     Round,
     _anchors,
@@ -236,3 +238,54 @@ def test_two_coordinators_edits_merge_or_come_back_merged(
     resolved = re.sub(r"<<<<<<< .*?\n(.*?)=======\n.*?>>>>>>> [^\n]*\n", r"\1", box, flags=re.S)
     assert save(second, resolved, "3").status_code == 302
     assert "across" in first.get(f"/rooms/{room_id}").get_data(as_text=True)
+
+
+MARKED = [
+    f"{SECTION}\n<<<<<<< the text now\nold words",
+    f"{SECTION}\n=======\nnew words",
+    f"{SECTION}\n>>>>>>> the proposal",
+]
+
+
+def test_conflict_markers_typed_into_a_proposal_are_refused_and_the_text_kept(
+    session: Session, drafting_round: Round
+) -> None:
+    room_id, first = drafting_round.room_id, drafting_round.first
+    anchor = _anchors(first, room_id)[1]
+    for text in MARKED:
+        response = _contribute(first, room_id, "amendment", anchor, text)
+        assert response.status_code == 400
+        page = response.get_data(as_text=True)
+        assert "these mark conflicts when texts are merged" in page
+        assert html.escape(text.splitlines()[1]) in page  # still in the box
+    assert _ids(session) == {}
+    # Seven "=" inside a line, or a longer rule, are words, not a marker.
+    fine = f"{SECTION} a=======b\n\n========"
+    assert _contribute(first, room_id, "amendment", anchor, fine).status_code == 302
+    cid = _ids(session)[f"amendment:{anchor}"]
+    # Nor may an edit bring one in.
+    edit = f"/rooms/{room_id}/contributions/{cid}/edit"
+    response = first.post(edit, data={"csrf_token": csrf_token(first, edit), "text": MARKED[0]})
+    assert response.status_code == 400
+    assert "these mark conflicts when texts are merged" in response.get_data(as_text=True)
+
+
+def test_a_stored_proposal_holding_markers_is_never_accepted_into_a_version(
+    session: Session, drafting_round: Round, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room_id, first = drafting_round.room_id, drafting_round.first
+    coordinator = drafting_round.coordinator
+    anchor = _anchors(first, room_id)[1]
+    # As a proposal stored before proposals were checked for markers would be.
+    monkeypatch.setattr(contributions, "has_any_conflict_marker", lambda _text: False)
+    assert _contribute(first, room_id, "amendment", anchor, MARKED[0]).status_code == 302
+    monkeypatch.undo()
+    cid = _ids(session)[f"amendment:{anchor}"]
+    response = _accept(coordinator, room_id, cid, expected_version="1")
+    assert response.status_code == 400
+    assert "The text still holds a conflict" in response.get_data(as_text=True)
+    assert "old words" not in coordinator.get(f"/rooms/{room_id}").get_data(as_text=True)
+    session.expire_all()
+    room = session.get(Room, room_id)
+    assert room is not None
+    assert room.current_version == 1
