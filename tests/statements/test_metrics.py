@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,9 +16,13 @@ TOKEN = "m" * 40
 
 
 @pytest.fixture
-def metrics_app(settings: Settings, app: Flask) -> Flask:
+def metrics_app(settings: Settings, app: Flask) -> Iterator[Flask]:
     """The app with metrics on, on the test database the app fixture migrated."""
-    return create_app(replace(settings, metrics_token=TOKEN))
+    metrics_app = create_app(replace(settings, metrics_token=TOKEN))
+    yield metrics_app
+    # A second app has an engine of its own: close its connections, or PostgreSQL's
+    # linger into later tests as unclosed-resource warnings.
+    metrics_app.extensions["db"].engine.dispose()
 
 
 def test_metrics_are_off_unless_a_token_is_configured(app: Flask) -> None:
