@@ -15,6 +15,7 @@ from statements.gunicorn_conf import (  # noqa: F401
     errorlog,
     logger_class,
     loglevel,
+    on_starting,
     pre_request,
 )
 

@@ -23,11 +23,18 @@ from gunicorn.glogging import Logger  # type: ignore[import-untyped]
 
 from statements.logs import PrivateRecords, private, redact
 
-# Without Redis, every worker must hash client addresses with the same key, so that the
-# rate-limit file they share counts an address once (statements.security.ThrottleSecret).
-# Drawn afresh at every start, here in the master process; the workers inherit it. It is
-# never written anywhere: on restart the short windows simply begin again.
-os.environ["STATEMENTS_THROTTLE_SECRET"] = secrets.token_hex(32)
+
+def on_starting(server: Any) -> None:
+    """Draw the key every worker hashes client addresses with, in the master.
+
+    Without Redis, every worker must hash client addresses with the same key, so that the
+    rate-limit file they share counts an address once (statements.security.ThrottleSecret).
+    Drawn afresh at every start, in the master process as it starts (a hook, not on import,
+    so that merely importing this module changes no environment); the workers inherit it.
+    It is never written anywhere: on restart the short windows simply begin again.
+    """
+    os.environ["STATEMENTS_THROTTLE_SECRET"] = secrets.token_hex(32)
+
 
 # No access log, ever: it would hold every path (with its secrets) and every address.
 accesslog = None
