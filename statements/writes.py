@@ -496,8 +496,12 @@ class Queue(Protocol):
     def pending(self) -> list[Write]:
         """Every queued write."""
 
-    def drain(self, apply: Callable[[list[Write]], None]) -> int:
-        """Claim a batch, apply it (apply commits), then remove it. Returns its size."""
+    def drain(self, apply: Callable[[list[Write]], None], room_id: str | None = None) -> int:
+        """Claim a batch, apply it (apply commits), then remove it. Returns its size.
+
+        With a room, the batch is only that room's writes: flushing one room before it
+        publishes must not commit other rooms' writes in a batch too small to hide them.
+        """
 
 
 class SpoolQueue:
@@ -543,19 +547,24 @@ class SpoolQueue:
             connection.close()
         return [Write.from_bytes(key, body) for key, body in rows]
 
-    def drain(self, apply: Callable[[list[Write]], None]) -> int:
-        """Hold the spool's write lock while the batch is applied, then empty it."""
+    def drain(self, apply: Callable[[list[Write]], None], room_id: str | None = None) -> int:
+        """Hold the spool's write lock while the batch is applied, then remove it."""
         connection = self._connect()
         try:
             connection.execute("BEGIN IMMEDIATE")
             rows = connection.execute("SELECT key, body FROM writes").fetchall()
-            if not rows:
+            batch = [Write.from_bytes(key, body) for key, body in rows]
+            if room_id is not None:
+                batch = [write for write in batch if write.room_id == room_id]
+            if not batch:
                 connection.execute("ROLLBACK")
                 return 0
-            apply([Write.from_bytes(key, body) for key, body in rows])
-            connection.execute("DELETE FROM writes")
+            apply(batch)
+            connection.executemany(
+                "DELETE FROM writes WHERE key = ?", [(write.key,) for write in batch]
+            )
             connection.execute("COMMIT")
-            return len(rows)
+            return len(batch)
         except BaseException:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
@@ -575,6 +584,22 @@ return 0
 _DONE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[2]) end
 return 0
+"""
+
+
+# Moves one room's queued writes to the in-flight hash, in one step: a write queued
+# meanwhile with the same key cannot be lost between reading and removing it.
+_CLAIM_ROOM = """
+local items = redis.call('hgetall', KEYS[1])
+local moved = 0
+for i = 1, #items, 2 do
+  if cjson.decode(items[i + 1])['room'] == ARGV[1] then
+    redis.call('hset', KEYS[2], items[i], items[i + 1])
+    redis.call('hdel', KEYS[1], items[i])
+    moved = moved + 1
+  end
+end
+return moved
 """
 
 
@@ -611,7 +636,7 @@ class RedisQueue:
                 found[text] = Write.from_bytes(text, body)
         return list(found.values())
 
-    def drain(self, apply: Callable[[list[Write]], None]) -> int:
+    def drain(self, apply: Callable[[list[Write]], None], room_id: str | None = None) -> int:
         """Take the lease, claim a batch (or a dead worker's), apply it, remove it."""
         token = secrets.token_hex(16)
         if not self.client.set(self.lease, token, nx=True, ex=self.LEASE_SECONDS):
@@ -620,7 +645,10 @@ class RedisQueue:
             if not self.client.exists(self.inflight):
                 if not self.client.exists(self.writes):
                     return 0
-                self.client.rename(self.writes, self.inflight)
+                if room_id is None:
+                    self.client.rename(self.writes, self.inflight)
+                elif not self.client.eval(_CLAIM_ROOM, 2, self.writes, self.inflight, room_id):
+                    return 0
             items = self.client.hgetall(self.inflight)
             writes = []
             for key, body in items.items():
@@ -684,10 +712,11 @@ class Mixer:
             db.close()
         self.after_commit()
 
-    def flush(self) -> int:
-        """Commit what is queued now, as one shuffled batch; returns how many writes."""
+    def flush(self, room_id: str | None = None) -> int:
+        """Commit what is queued now (of one room, if given), as one shuffled batch;
+        returns how many writes."""
         with self._lock:
-            return self.queue.drain(self._apply)
+            return self.queue.drain(self._apply, room_id)
 
     def flush_room(self, room_id: str, timeout: float = 20.0) -> int:
         """Commit every queued write of a room, waiting for another worker's batch.
@@ -699,7 +728,7 @@ class Mixer:
         deadline = time.monotonic() + timeout
         applied = 0
         while self.pending(room_id):
-            drained = self.flush()
+            drained = self.flush(room_id)
             applied += drained
             if self.pending(room_id) and time.monotonic() >= deadline:
                 raise QueueBusy

@@ -306,6 +306,26 @@ def test_a_batch_that_fails_stays_queued(queue: SpoolQueue | RedisQueue) -> None
     assert queue.drain(seen.extend) == 0
 
 
+def test_draining_one_room_leaves_every_other_rooms_writes_queued(
+    queue: SpoolQueue | RedisQueue,
+) -> None:
+    """Publishing flushes its own room. It used to commit the whole queue, so another
+    room's lone queued write went in at a moment anyone could tie to the publication,
+    in a batch too small to hide whose it was."""
+    ours = [_write(1), _write(2)]
+    theirs = replace(_write(3), room_id="s")
+    for write in [*ours, theirs]:
+        queue.put(write)
+
+    seen: list[Write] = []
+    assert queue.drain(seen.extend, "r") == 2
+    assert sorted(w.key for w in seen) == sorted(w.key for w in ours)
+    assert queue.pending() == [theirs]
+    assert queue.drain(seen.extend, "r") == 0
+    assert queue.drain(seen.extend) == 1
+    assert seen[-1] == theirs
+
+
 def test_a_batch_is_applied_in_random_order(app: Flask, session: Session) -> None:
     coordinator = make_staff_identity(app, session)
     room_id = make_room(session, coordinator)
