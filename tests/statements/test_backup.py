@@ -224,6 +224,50 @@ def test_the_restore_drill_brings_everyone_back(
     assert reader.get("/log/checkpoint").get_data(as_text=True) == before
 
 
+# An archive made before the newest migrations: restore brings it up to the code's.
+OLDER_MIGRATION = "0009_discussion"
+
+
+def test_an_archive_from_an_older_migration_is_upgraded_as_it_is_restored(
+    settings: Settings, site: Site, keys: Keys, tmp_path: Path
+) -> None:
+    """A site backed up by an earlier release and restored by this one: the restore
+    upgrades the copy before checking it, and everyone can sign in again."""
+    from alembic import command
+
+    from statements.db import alembic_config, current_revision, head_revision
+
+    app = make_app(settings, site, keys, Clock())
+    credentials = seed(app)
+    with site.engine.connect() as connection:
+        if site.engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        with connection.begin():
+            command.downgrade(alembic_config(connection), OLDER_MIGRATION)
+    assert current_revision(site.engine) == OLDER_MIGRATION
+    archive = tmp_path / "older.backup.age"
+    run(app, "backup", str(archive))
+    assert json.loads(plaintext(archive, keys)["manifest.json"])["database"]["migration"] == (
+        OLDER_MIGRATION
+    )
+
+    site.destroy()
+    output = run(app, "restore", str(archive), "--identity", str(keys.identity_file))
+    assert "2 published versions verified" in output
+    assert current_revision(site.engine) == head_revision() != OLDER_MIGRATION
+
+    restored = make_app(settings, site, keys, Clock())
+    for codename in credentials.codenames:
+        member = restored.test_client()
+        assert login_member(member, codename).status_code == 302
+        assert member.get(f"/rooms/{credentials.room_id}").status_code == 200
+    staff = credentials.staff[0]
+    client = restored.test_client()
+    person = Staff("", staff.username, staff.passphrase, staff.totp_secret)
+    assert login_staff(client, restored, person).status_code == 302
+
+
 def test_without_the_lookup_pepper_no_member_can_sign_in(
     backed_up: tuple[Flask, demo.DemoCredentials, Path],
     settings: Settings,
