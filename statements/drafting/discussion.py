@@ -210,8 +210,14 @@ def _rows(db: Session, access: RoomAccess, contribution_id: str) -> list[tuple[R
     return rows
 
 
-def _replies(db: Session, access: RoomAccess, contribution_id: str) -> list[ReplyView]:
-    """The thread's replies this member may see, in thread order, each decrypted once."""
+def _replies(
+    db: Session, access: RoomAccess, contribution_id: str, head_removed: bool = False
+) -> list[ReplyView]:
+    """The thread's replies this member may see, in thread order, each decrypted once.
+
+    Under a contribution whose words were removed, members see only their own replies:
+    the others may quote what was removed, or answer it in a way that repeats it.
+    """
     rows = _rows(db, access, contribution_id)
     ids = [row.id for row, _queued_row in rows]
     flag_counts: dict[str, int] = {}
@@ -239,7 +245,7 @@ def _replies(db: Session, access: RoomAccess, contribution_id: str) -> list[Repl
         mine = tags_equal(row.author_tag, access.tag(REPLY_TAG, row.id))
         hidden = row.status == ReplyStatus.HIDDEN
         if not (access.is_coordinator or mine):
-            if hidden:
+            if hidden or head_removed:
                 continue
             # Pre-moderation: released ones only, and not while a flag waits for review.
             waiting = bool(flag_counts.get(row.id)) or row.id in flagged_by_me
@@ -297,7 +303,7 @@ def thread(db: Session, access: RoomAccess, contribution_id: str) -> Thread:
     head = _head(access, contribution)
     return Thread(
         head=head,
-        replies=_replies(db, access, contribution.id),
+        replies=_replies(db, access, contribution.id, head.removed),
         resolution=_resolution(access, db.get(ThreadResolution, contribution.id)),
         open=access.room.state in DISCUSSION_STATES and not head.removed,
     )

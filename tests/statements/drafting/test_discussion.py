@@ -246,6 +246,25 @@ def test_a_hidden_contribution_takes_no_replies(
     assert session.scalar(select(func.count()).select_from(Reply)) == 0
 
 
+def test_hiding_a_contribution_takes_its_replies_from_other_members(
+    app: Flask, session: Session, coordinator: Identity
+) -> None:
+    """Replies may quote the words a coordinator removed: once the contribution is
+    hidden, members see only their own replies under it; coordinators still see all."""
+    room_id, author, other, cid = _room(app, session, coordinator)
+    recorder = Recorder()
+    discussion.submit_reply(
+        session, drafting.open_room(session, room_id, other, recorder), cid, None, "You said X."
+    )
+    apply_write(session, recorder.writes[0])
+    assert _seen(session, author, room_id, cid) == ["You said X."]
+
+    drafting.hide(session, drafting.open_room(session, room_id, coordinator), cid, TODAY)
+    assert _seen(session, author, room_id, cid) == []
+    assert _seen(session, other, room_id, cid) == ["You said X."]
+    assert _seen(session, coordinator, room_id, cid) == ["You said X."]
+
+
 def test_a_member_cannot_open_the_thread_of_a_contribution_they_cannot_see(
     app: Flask, session: Session, coordinator: Identity
 ) -> None:
