@@ -1,4 +1,4 @@
-"""The backup and restore commands (the work is done in statements/backup.py)."""
+"""The backup and restore commands (the work is done in statements/backup/)."""
 
 from __future__ import annotations
 

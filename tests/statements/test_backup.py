@@ -459,7 +459,7 @@ def test_the_backup_key_setting_takes_age_public_keys(tmp_path: Path) -> None:
 def test_the_postgresql_password_stays_off_the_command_line() -> None:
     """pg_dump and pg_restore get it through their environment, not the process list."""
     url = make_url("postgresql+psycopg://statements:s3cret@db.internal:5433/st?sslmode=require")
-    conninfo, env = backup._libpq(url)
+    conninfo, env = backup.databases.libpq(url)
     assert "s3cret" not in conninfo
     assert env["PGPASSWORD"] == "s3cret"
     for part in ("host=db.internal", "port=5433", "user=statements", "dbname=st", "sslmode="):
