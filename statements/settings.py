@@ -189,8 +189,10 @@ class Settings:
         if mail_from is not None and not _MAIL_FROM.fullmatch(mail_from):
             raise SettingsError("SMTP_FROM", "must be a plain address such as news@example.org")
         notification_key: str | None = None
-        if smtp is not None or environ.get("NOTIFICATION_KEY", "").strip() or environment == (
-            "development"
+        if (
+            smtp is not None
+            or environ.get("NOTIFICATION_KEY", "").strip()
+            or environment == ("development")
         ):
             notification_key = _secret(environ, "NOTIFICATION_KEY", environment, instance_path)
 

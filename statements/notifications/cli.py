@@ -64,4 +64,6 @@ def send_notifications() -> None:
                 raise click.ClickException(f"nothing was sent: {exc}") from None
     click.echo(f"{sent} notifications sent")
     if failed:
-        raise click.ClickException(f"{failed} notifications could not be sent; the next run retries")
+        raise click.ClickException(
+            f"{failed} notifications could not be sent; the next run retries"
+        )

@@ -145,7 +145,7 @@ class Gathered:
     sent: set[tuple[str, str]]
 
 
-def _contacts(db: Session) -> Select[Any]:
+def _contacts() -> Select[StaffContact, str]:
     return (
         select(StaffContact, Account.role)
         .join(Account, Account.id == StaffContact.account_id)
@@ -161,10 +161,8 @@ def _contacts(db: Session) -> Select[Any]:
 def gather(db: Session, today: date) -> Gathered:
     """Read what every staff account that wants news should hear: a fixed number of
     statements, whatever the number of rooms, contributions or members."""
-    contacts = [(row, str(role)) for row, role in db.execute(_contacts(db)).all()]
-    wanting = select(StaffContact.account_id).where(
-        StaffContact.frequency != NoticeFrequency.NEVER
-    )
+    contacts = [(row, str(role)) for row, role in db.execute(_contacts()).all()]
+    wanting = select(StaffContact.account_id).where(StaffContact.frequency != NoticeFrequency.NEVER)
     rooms_of: dict[str, list[str]] = {}
     news: dict[str, RoomNews] = {}
     if contacts:
@@ -299,9 +297,7 @@ def _is_news(now: list[int], before: list[int] | None) -> bool:
     if before is None or len(before) != len(now):
         return now[0] > 0 or now[1] > 0 or now[3] > 0
     pending, flags, questions, signons = now
-    return (
-        pending > before[0] or flags > before[1] or signons > before[3] or questions < before[2]
-    )
+    return pending > before[0] or flags > before[1] or signons > before[3] or questions < before[2]
 
 
 def _notice(

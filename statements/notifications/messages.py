@@ -10,10 +10,9 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from flask_babel import LazyString, force_locale
+from flask_babel import LazyString, force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 from statements.i18n import catalogue_locale
 from statements.models import AuditAction

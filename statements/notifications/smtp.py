@@ -15,7 +15,6 @@ from __future__ import annotations
 import ipaddress
 import smtplib
 import ssl
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -47,7 +46,7 @@ class SmtpConfig:
 
     @property
     def security(self) -> str:
-        """"starttls", "tls" or "none"."""
+        """ "starttls", "tls" or "none"."""
         return {"smtp": "starttls", "smtps": "tls", "smtp+plain": "none"}[self.scheme]
 
 
@@ -86,7 +85,9 @@ def parse_smtp_url(url: str, ca_file: str | None = None) -> SmtpConfig:
         if not _is_loopback(host):
             raise SmtpUrlError("smtp+plain:// (no TLS) is only for a mail server on this machine")
         if username:
-            raise SmtpUrlError("smtp+plain:// may not carry credentials: they would travel unencrypted")
+            raise SmtpUrlError(
+                "smtp+plain:// may not carry credentials: they would travel unencrypted"
+            )
     if port == 0:
         raise SmtpUrlError("has port 0")
     ca_path = None
@@ -155,7 +156,8 @@ class Mailer:
 
     def send(self, message: EmailMessage) -> None:
         """Hand one message over; SendFailed if the server refuses it."""
-        assert self._server is not None, "use Mailer in a with block"
+        if self._server is None:
+            raise RuntimeError("use Mailer in a with block")
         try:
             self._server.send_message(message)
         except (OSError, smtplib.SMTPException) as exc:

@@ -27,7 +27,7 @@ from flask import Flask
 from statements.notifications.smtp import parse_smtp_url
 
 SMTP_USER = "mailer"
-SMTP_PASSWORD = "p@ss/w0rd:secret"  # noqa: S105 - a test server's
+SMTP_PASSWORD = "p@ss/w0rd:secret"
 SENDER = "notifications@statements.test"
 
 
@@ -39,7 +39,7 @@ class Inbox:
         self.recipients: list[list[str]] = []
         self.logins: list[str] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         """aiosmtpd's hook: keep the message."""
         raw = envelope.original_content or envelope.content
         self.messages.append(email.message_from_bytes(raw, policy=default_policy))  # type: ignore[arg-type]

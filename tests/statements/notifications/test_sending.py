@@ -5,7 +5,7 @@ from __future__ import annotations
 import email.utils
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -43,11 +43,15 @@ def _seed(
     join_room(session, coordinator, room_id, member)
     access = drafting.open_room(session, room_id, member)
     anchors = [s.anchor for s in drafting.version(session, access).sections]
-    contribution = drafting.submit_contribution(session, access, "comment", anchors[0], WORDS, today)
+    contribution = drafting.submit_contribution(
+        session, access, "comment", anchors[0], WORDS, today
+    )
     other = member_identity(app, session)
     join_room(session, coordinator, room_id, other)
     flag(session, drafting.open_room(session, room_id, other), contribution.id)
-    ask_author(session, drafting.open_room(session, room_id, coordinator), contribution.id, QUESTION, today)
+    ask_author(
+        session, drafting.open_room(session, room_id, coordinator), contribution.id, QUESTION, today
+    )
     contacts.save_contact(
         session,
         contacts.NotificationKeys.derive(key),
@@ -143,7 +147,7 @@ def test_immediate_notices_say_only_what_is_new(
     inbox: Inbox,
     notification_key: str,
 ) -> None:
-    coordinator, member, room_id = _seed(
+    _coordinator, member, room_id = _seed(
         app, session, notification_key, frequency="immediate", language="en"
     )
     mailer = mailing_app(plain_smtp)
@@ -266,7 +270,8 @@ def test_an_untrusted_certificate_sends_nothing_and_says_why(
     result = mailer.test_cli_runner().invoke(args=["send-notifications"])
     assert result.exit_code != 0
     assert "nothing was sent" in result.output
-    assert "p@ss" not in result.output and "secret" not in result.output
+    assert "p@ss" not in result.output
+    assert "secret" not in result.output
     assert inbox.messages == []
     # Nothing is recorded as sent: the next run (with the right trust) sends it.
     assert session.scalar(select(func.count()).select_from(StaffNoticeSent)) == 0
@@ -307,6 +312,3 @@ def test_disabled_accounts_and_those_who_chose_nothing_get_nothing(
     _send(mailer)
     assert inbox.messages == []
 
-
-def test_today_is_utc(app: Flask) -> None:
-    assert isinstance(app.extensions["clock"]().date(), date)
