@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from statements.forms import Form
@@ -22,9 +23,9 @@ class NotificationForm(Form):
     frequency = RadioField(
         _l("What to send"),
         choices=[
-            ("digest", _l("A daily digest")),
-            ("immediate", _l("A notice soon after something new waits for you")),
-            ("never", _l("Nothing")),
+            SelectChoice("digest", _l("A daily digest")),
+            SelectChoice("immediate", _l("A notice soon after something new waits for you")),
+            SelectChoice("never", _l("Nothing")),
         ],
         default="digest",
         validators=[InputRequired(message=_l("Choose what to send."))],
@@ -32,6 +33,8 @@ class NotificationForm(Form):
     language = SelectField(
         _l("Language of the messages"),
         # Each named in itself, marked with its language for screen readers.
-        choices=[(code, name, {"lang": code}) for code, name in LANGUAGES.items()],
+        choices=[
+            SelectChoice(code, name, render_kw={"lang": code}) for code, name in LANGUAGES.items()
+        ],
         validators=[InputRequired(message=_l("Choose a language."))],
     )

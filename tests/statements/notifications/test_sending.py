@@ -311,4 +311,3 @@ def test_disabled_accounts_and_those_who_chose_nothing_get_nothing(
     session.commit()
     _send(mailer)
     assert inbox.messages == []
-
