@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from statements.models import StaffContact
 from statements.notifications.contacts import NotificationKeys
 from statements.notifications.smtp import parse_smtp_url
-from tests.support import csrf_token, make_member, login_member, signed_in_staff
+from tests.support import csrf_token, login_member, make_member, signed_in_staff
 
 PAGE = "/account/notifications"
 KEY = secrets.token_urlsafe(48)
