@@ -81,10 +81,7 @@ def test_each_timer_runs_its_flask_command(name: str) -> None:
     assert service["Service"]["Type"] == "oneshot"
     assert service["Service"]["User"] == "statements"
     assert service["Service"]["EnvironmentFile"] == "/etc/statements/env"
-    assert (
-        f"flask --app wsgi {COMMANDS.get(name, name)}"
-        in (service["Service"]["ExecStart"])
-    )
+    assert f"flask --app wsgi {COMMANDS.get(name, name)}" in (service["Service"]["ExecStart"])
 
 
 def test_the_commands_the_units_run_exist() -> None:
