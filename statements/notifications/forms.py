@@ -18,7 +18,7 @@ class NotificationForm(Form):
     email = StringField(
         _l("Email address"),
         validators=[Length(max=MAX_EMAIL, message=_l("That address is too long."))],
-        render_kw={"autocomplete": "email", "inputmode": "email", "dir": "ltr"},
+        render_kw={"inputmode": "email", "dir": "ltr"},
     )
     frequency = RadioField(
         _l("What to send"),
