@@ -160,3 +160,25 @@ def mailing_app(
         return app_with(smtp=smtp, mail_from=SENDER, notification_key=notification_key)
 
     return build
+
+
+@pytest.fixture
+def tls_smtp(inbox: Inbox, tls_files: tuple[Path, Path]) -> Iterator[str]:
+    """An SMTP server speaking TLS from the first byte (smtps://); yields its SMTP_URL."""
+    cert, key = tls_files
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(cert), str(key))
+    port = free_port()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        ssl_context=context,
+        authenticator=inbox.authenticate,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        yield f"smtps://{SMTP_USER}:p%40ss%2Fw0rd%3Asecret@127.0.0.1:{port}"
+    finally:
+        controller.stop()

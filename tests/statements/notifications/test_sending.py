@@ -311,3 +311,21 @@ def test_disabled_accounts_and_those_who_chose_nothing_get_nothing(
     session.commit()
     _send(mailer)
     assert inbox.messages == []
+
+
+def test_tls_from_the_first_byte(
+    app: Flask,
+    session: Session,
+    mailing_app: MailingApp,
+    tls_smtp: str,
+    tls_files: tuple[Path, Path],
+    inbox: Inbox,
+    notification_key: str,
+) -> None:
+    _seed(app, session, notification_key, language="my")
+    _send(mailing_app(tls_smtp, tls_files[0]))
+    assert inbox.logins == [SMTP_USER]
+    assert len(inbox.messages) == 1
+    assert inbox.messages[0]["Subject"] == _translated(
+        mailing_app(None), "my", "Joint statements: your daily digest"
+    )
