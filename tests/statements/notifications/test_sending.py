@@ -329,3 +329,21 @@ def test_tls_from_the_first_byte(
     assert inbox.messages[0]["Subject"] == _translated(
         mailing_app(None), "my", "Joint statements: your daily digest"
     )
+
+
+def test_smtp_without_starttls_on_offer_sends_nothing(
+    app: Flask,
+    session: Session,
+    mailing_app: MailingApp,
+    plain_smtp: str,
+    inbox: Inbox,
+    notification_key: str,
+) -> None:
+    _seed(app, session, notification_key)
+    # The same server, asked for smtp:// (STARTTLS required): it offers none.
+    mailer = mailing_app(plain_smtp.replace("smtp+plain://", "smtp://"))
+    result = mailer.test_cli_runner().invoke(args=["send-notifications"])
+    assert result.exit_code != 0
+    assert "does not offer STARTTLS" in result.output
+    assert inbox.messages == []
+    assert session.scalar(select(func.count()).select_from(StaffNoticeSent)) == 0
