@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         main,
         metrics,
         mixing,
+        notifications,
         publishing,
         security,
         staff,
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     drafting.init_app(app)
     publishing.init_app(app)
     staff.init_app(app)
+    notifications.init_app(app)
     main.init_app(app)
     cli.init_app(app)
     metrics.init_app(app, settings)

@@ -808,3 +808,60 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))
     # A staff username, a room id, a statement's slug or a signing key id; never a member.
     subject: Mapped[str | None] = mapped_column(String(200))
+
+
+# --- staff notifications ------------------------------------------------------------------
+#
+# Coordinators and admins are not anonymous: they may give an email address for digests
+# and notices. Nothing here names a member, a contribution or a time of day.
+
+
+class NoticeFrequency(enum.StrEnum):
+    """How often a coordinator or admin wants news by email."""
+
+    DIGEST = "digest"
+    IMMEDIATE = "immediate"
+    NEVER = "never"
+
+
+class StaffContact(Base):
+    """A staff account's email address and choice of news, for send-notifications.
+
+    The address is sealed under the server's notification key (NOTIFICATION_KEY, kept in
+    the settings, never in the database), so the command that sends needs no one's
+    unlocked key; `marks` holds, sealed the same way, the counts per room the last
+    immediate notice reported, so the next one says only what is new.
+    """
+
+    __tablename__ = "staff_contacts"
+    __table_args__ = (
+        one_of("frequency", NoticeFrequency),
+        {"sqlite_with_rowid": False},
+    )
+
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    email: Mapped[bytes] = mapped_column(LargeBinary)
+    frequency: Mapped[str] = mapped_column(String(16))
+    # The interface language the messages are written in.
+    language: Mapped[str] = mapped_column(String(16))
+    marks: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class StaffNoticeSent(Base):
+    """One digest or notice sent to a staff account, so no second run sends it again.
+
+    `event` is a keyed hash (under the notification key) of what was sent: a digest's
+    day, a deadline reminder's room, deadline and lead, an audit entry's id. `day` is the
+    day it was sent, so old rows can be pruned.
+    """
+
+    __tablename__ = "staff_notices_sent"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    event: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(index=True)

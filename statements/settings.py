@@ -15,6 +15,7 @@ import pyrage
 from limits import parse_many
 
 from crypto.kdf import KdfParams
+from statements.notifications.smtp import SmtpConfig, SmtpUrlError, parse_smtp_url
 
 Environment = Literal["development", "production"]
 
@@ -26,6 +27,7 @@ MIN_PRODUCTION_KDF = KdfParams(memory_kib=19 * 1024, iterations=2, lanes=1)
 # name checkpoints are signed under, which may hold no space or "+".
 _HOST = re.compile(r"\.?[a-z0-9.-]+(:[0-9]{1,5})?")
 _METRICS_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,256}")
+_MAIL_FROM = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}")
 _LOG_ORIGIN = re.compile(r"[a-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?")
 
 
@@ -83,6 +85,13 @@ class Settings:
     backup_public_keys: tuple[str, ...] = ()
     # The bearer token a Prometheus scraper presents at /metrics; None turns metrics off.
     metrics_token: str | None = None
+    # Staff digests and notices by email (statements/notifications): where mail is handed
+    # over (None: nothing is sent), the sender address, and the key staff addresses are
+    # sealed under at rest. The key lives here, never in the database, so sending needs no
+    # one's unlocked key; None (outside development) means addresses cannot be kept.
+    smtp: SmtpConfig | None = None
+    mail_from: str | None = None
+    notification_key: str | None = field(default=None, repr=False)
 
     @property
     def development(self) -> bool:
@@ -167,6 +176,26 @@ class Settings:
                 "'import secrets; print(secrets.token_urlsafe(32))')",
             )
 
+        smtp = None
+        smtp_url = environ.get("SMTP_URL", "").strip()
+        if smtp_url:
+            try:
+                smtp = parse_smtp_url(smtp_url, environ.get("SMTP_CA_FILE", "").strip() or None)
+            except SmtpUrlError as exc:
+                raise SettingsError("SMTP_URL", str(exc)) from None
+        mail_from = environ.get("SMTP_FROM", "").strip() or None
+        if mail_from is None and smtp is not None:
+            mail_from = f"notifications@{log_origin.split('/')[0].split(':')[0]}"
+        if mail_from is not None and not _MAIL_FROM.fullmatch(mail_from):
+            raise SettingsError("SMTP_FROM", "must be a plain address such as news@example.org")
+        notification_key: str | None = None
+        if (
+            smtp is not None
+            or environ.get("NOTIFICATION_KEY", "").strip()
+            or environment == ("development")
+        ):
+            notification_key = _secret(environ, "NOTIFICATION_KEY", environment, instance_path)
+
         return cls(
             environment=environment,
             secret_key=secret_key,
@@ -196,6 +225,9 @@ class Settings:
             trusted_hosts=trusted_hosts,
             backup_public_keys=backup_public_keys,
             metrics_token=metrics_token,
+            smtp=smtp,
+            mail_from=mail_from,
+            notification_key=notification_key,
         )
 
 

@@ -68,7 +68,8 @@ def _unit(path: Path) -> configparser.ConfigParser:
     return parser
 
 
-TIMED = ["purge-sessions", "rewrite-anonymous", "backup", "mirror"]
+TIMED = ["purge-sessions", "rewrite-anonymous", "backup", "mirror", "notifications"]
+COMMANDS = {"mirror": "export-site", "notifications": "send-notifications"}
 
 
 @pytest.mark.parametrize("name", TIMED)
@@ -80,10 +81,7 @@ def test_each_timer_runs_its_flask_command(name: str) -> None:
     assert service["Service"]["Type"] == "oneshot"
     assert service["Service"]["User"] == "statements"
     assert service["Service"]["EnvironmentFile"] == "/etc/statements/env"
-    assert (
-        f"flask --app wsgi {name.replace('mirror', 'export-site')}"
-        in (service["Service"]["ExecStart"])
-    )
+    assert f"flask --app wsgi {COMMANDS.get(name, name)}" in (service["Service"]["ExecStart"])
 
 
 def test_the_commands_the_units_run_exist() -> None:
@@ -98,7 +96,14 @@ def test_the_commands_the_units_run_exist() -> None:
         instance_path=Path("/nonexistent"),
     )
     app = create_app(settings)
-    for name in ["purge-sessions", "rewrite-anonymous", "backup", "restore", "export-site"]:
+    for name in [
+        "purge-sessions",
+        "rewrite-anonymous",
+        "backup",
+        "restore",
+        "export-site",
+        "send-notifications",
+    ]:
         assert name in app.cli.commands
     app.extensions["db"].engine.dispose()
 
