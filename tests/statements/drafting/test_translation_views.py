@@ -84,6 +84,8 @@ def test_coordinators_change_the_working_languages(app: Flask, session: Session)
     status, body = _post(coordinator_client, page, page, {"language": ["zz"]})
     assert status == 400
     assert "Choose languages from the list" in body
+    log = coordinator_client.get(f"/rooms/{room_id}/moderation").get_data(as_text=True)
+    assert "changed the working languages to Pashto, Arabic (they were Farsi, Burmese)" in log
     assert member_client.get(page).status_code == 403
     status, _body = _post(member_client, page, f"/rooms/{room_id}", {"language": ["fa"]})
     assert status == 403
