@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from statements.auth.service import Identity
 from statements.drafting import service as drafting
+from statements.drafting.contributions import contribution_record
 from statements.drafting.discussion import submit_reply
 from statements.drafting.errors import (
     ContributionNotFound,
@@ -69,8 +70,12 @@ def test_a_contribution_records_its_language_sealed(
     assert view.language == "fa"
     row = session.scalar(select(Contribution))
     assert row is not None
-    # Not a column: only inside the sealed content.
-    assert b"fa" not in row.content
+    # Not a column: only inside the sealed content, which the room key opens.
+    assert not [column for column in Contribution.__table__.columns if "lang" in column.name]
+    access_data = access.keyring.open(
+        "contribution", contribution_record(row), row.key_version, row.content
+    )
+    assert access_data["language"] == "fa"
     with pytest.raises(InvalidInput):
         drafting.submit_contribution(session, access, "comment", None, "x", TODAY, language="ps")
     with pytest.raises(InvalidInput):

@@ -13,6 +13,7 @@ from statements.auth.service import Identity
 from statements.drafting import service as drafting
 from statements.drafting.errors import InvalidInput, NotCoordinator
 from statements.drafting.room_languages import (
+    LANGUAGE_TAG,
     choose_language,
     reading_language,
     set_working_languages,
@@ -158,5 +159,7 @@ def test_reading_language_is_remembered_per_member(
         session, drafting.open_room(session, multilingual, coordinator), ["fa"], TODAY
     )
     assert reading_language(session, drafting.open_room(session, multilingual, member)) == "en"
+    # One row, keyed by the member's tag, holding a ciphertext and nothing else.
     [choice] = session.scalars(select(LanguageChoice))
-    assert b"my" not in choice.content
+    assert choice.tag == access.tag(LANGUAGE_TAG, multilingual)
+    assert len(choice.content) > len("my")
