@@ -19,6 +19,7 @@ from statements.drafting.forms import REASON_LABELS
 from statements.drafting.log import LogLine
 from statements.drafting.views.common import LOG_ACTIONS, blueprint
 from statements.i18n import isodate
+from statements.pages import LANGUAGE_NAMES
 
 # A room's stage inside a sentence ("Stage changed from drafting to consolidating").
 STAGE_WORDS: dict[str, LazyString] = {
@@ -171,6 +172,19 @@ def _deadlines(details: dict[str, Any], contribution: str | None) -> Markup:
     )
 
 
+def _language_list(codes: Any) -> str:
+    names = [str(LANGUAGE_NAMES.get(code, code)) for code in str(codes or "").split()]
+    return ", ".join(names) or "—"
+
+
+def _languages(details: dict[str, Any], contribution: str | None) -> Markup:
+    return _say(
+        _("A coordinator changed the working languages to %(new)s (they were %(old)s)."),
+        new=_language_list(details.get("languages")),
+        old=_language_list(details.get("previous")),
+    )
+
+
 SENTENCES: dict[str, Callable[[dict[str, Any], str | None], Markup]] = {
     "state": _state,
     "member_removed": _member_removed,
@@ -182,6 +196,7 @@ SENTENCES: dict[str, Callable[[dict[str, Any], str | None], Markup]] = {
     "released": _released,
     "moderation_mode": _moderation_mode,
     "deadlines": _deadlines,
+    "languages": _languages,
 }
 
 
