@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_staff_notifications"
-down_revision = "0010_staff_recovery_and_audit"
+down_revision = "0011_room_languages"
 branch_labels = None
 depends_on = None
 
