@@ -165,7 +165,7 @@ def test_ask_the_author_and_the_author_answers(app: Flask, session: Session) -> 
     assert status == 302
     # The author is told on the room page and their own page; nobody else is.
     for path in (f"/rooms/{room_id}", f"/rooms/{room_id}/mine"):
-        assert "a question about something you wrote" in author_client.get(path).get_data(
+        assert "1 question about something you wrote" in author_client.get(path).get_data(
             as_text=True
         )
         assert "question about" not in other_client.get(path).get_data(as_text=True)
@@ -188,7 +188,7 @@ def test_ask_the_author_and_the_author_answers(app: Flask, session: Session) -> 
     status, _body = _post(author_client, answer, questions, {"answer": "The 2019 labour act."})
     assert status == 302
     assert _count(session, AuthorAnswer) == 1
-    assert "a question about something you wrote" not in author_client.get(
+    assert "1 question about something you wrote" not in author_client.get(
         f"/rooms/{room_id}"
     ).get_data(as_text=True)
     assert "The 2019 labour act." in coordinator_client.get(questions).get_data(as_text=True)
