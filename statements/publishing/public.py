@@ -16,6 +16,7 @@ import re
 import threading
 import zipfile
 from collections import OrderedDict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -623,7 +624,7 @@ def verify() -> Any:
             try:
                 known = parse_keys(key_records(service.all_keys(get_session())))
                 report = verify_bundle(data, known)
-                report = Report((*report.checks, _site_log_check(data)))
+                report = replace(report, checks=(*report.checks, _site_log_check(data)))
             except MalformedBundle as error:
                 # What is wrong is told by crypto/, in English.
                 problem = _("This is not a valid bundle: %(reason)s.", reason=str(error))
