@@ -403,6 +403,7 @@ def atom() -> Response:
             ),
             updated=view.row.published_on,
             summary=_entry_summary(view.statement),
+            language=view.statement["language"],
         )
         for view in service.all_versions(get_session())[: feed.MAX_ENTRIES]
     ]
@@ -467,6 +468,7 @@ def api_statements() -> Response:
                     "signatory_count": item.signatory_count,
                     "url": url_for("public.statement", slug=item.slug, _external=True),
                     "bundle_url": _bundle_url(item.slug, item.latest_version),
+                    "translation_of": item.translation_of,
                 }
                 for item in service.statements(get_session())
             ]
@@ -493,6 +495,7 @@ def api_statement(slug: str) -> Response:
             "url": url_for("public.statement", slug=slug, _external=True),
             "bundle_url": _bundle_url(slug, published.latest_version),
             "statement": history[-1].statement,
+            "authoritative_language": history[-1].statement.get("authoritative_language"),
             "translations": [
                 {
                     "slug": other.slug,
