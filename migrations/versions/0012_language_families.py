@@ -1,7 +1,7 @@
 """A room publishes one statement per language: published_statements.room_id is no longer unique.
 
 Revision ID: 0012_language_families
-Revises: 0010_staff_recovery_and_audit
+Revises: 0011_room_languages (merged from h13a; the integrator re-chains)
 
 A room drafted in several languages publishes each language whose text is current as a
 statement of its own (its own slug, its own signed bundle), all of one family. They share
@@ -15,7 +15,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0012_language_families"
-down_revision = "0010_staff_recovery_and_audit"
+down_revision = "0011_room_languages"
 branch_labels = None
 depends_on = None
 
