@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from statements.auth.service import Identity
 from statements.drafting.access import RoomAccess
+from statements.drafting.translations import LanguageText, language_texts, room_languages
 from statements.models import (
     Endorsement,
     PublishedStatement,
@@ -96,6 +97,16 @@ def plan(texts: Sequence[LanguageTextLike]) -> FamilyPlan:
         published=tuple(text for text in texts if str(text.status) == CURRENT),
         left_out=tuple(text for text in texts if str(text.status) != CURRENT),
     )
+
+
+def several_languages(access: RoomAccess) -> bool:
+    """Whether the room keeps its draft in more than one language."""
+    return len(room_languages(access.room)) > 1
+
+
+def signon_texts(db: Session, access: RoomAccess) -> list[LanguageText]:
+    """The room's text in every language, for the sign-on page; none for one language."""
+    return language_texts(db, access) if several_languages(access) else []
 
 
 def slug_field(language: str) -> str:
