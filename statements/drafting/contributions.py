@@ -146,9 +146,11 @@ def _validate_contribution(
         raise DeadlinePassed
     if kind not in set(ContributionKind):
         raise InvalidInput("kind", "unknown")
-    if anchor is None and kind != ContributionKind.COMMENT:
+    # A translation keeps the words it translates (translation_offers.py): no base here.
+    translation = kind == ContributionKind.TRANSLATION
+    if anchor is None and kind != ContributionKind.COMMENT and not translation:
         raise UnknownSection
-    base = current.section(anchor).markdown if anchor is not None else ""
+    base = current.section(anchor).markdown if anchor is not None and not translation else ""
     clean = clean_text(text, "text", MAX_CONTRIBUTION)
     if _MARKUP.search(clean):
         raise InvalidInput("text", "markup")

@@ -30,6 +30,7 @@ from statements.drafting.forms import (
     ModerationModeForm,
     RejectForm,
 )
+from statements.drafting.translation_offers import awaiting_source_translation
 from statements.drafting.views.common import (
     blueprint,
     merge_error,
@@ -86,6 +87,8 @@ def _moderation_page(access: RoomAccess, mode_form: ModerationModeForm, status: 
         kind=kind,
         reject_form=RejectForm(formdata=None),
         log=log_service.moderation_log(get_session(), access, 1),
+        # The multilingual room: what awaits a translation into the source language.
+        awaiting=awaiting_source_translation(get_session(), access),
         **room_context(access),
     ), status
 
