@@ -499,7 +499,8 @@ def _read_statement(statement: object) -> _Statement:
         if signatory["country"] is not None:
             _string(signatory["country"], f"{where}.country")
     _integer(fields["anonymous_signatories"], "statement.anonymous_signatories", minimum=0)
-    authoritative, family = None, ()
+    authoritative: str | None = None
+    family: tuple[tuple[str, str], ...] = ()
     if "family" in fields:
         authoritative, family = _read_family(fields, slug, language)
     return _Statement(
