@@ -641,6 +641,7 @@ def verify() -> Any:
         labels=CHECK_LABELS,
         names=CHECK_NAMES,
         trusted_comment=minisign_trusted_comment,
+        statement_languages=LANGUAGE_NAMES,
     )
     if request.method == "GET":
         return _cached(Response(page, mimetype="text/html"))

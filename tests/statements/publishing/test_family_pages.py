@@ -160,3 +160,14 @@ def test_the_mirror_holds_every_language_and_each_bundle_verifies(
         assert checked.returncode == 0, checked.stdout + checked.stderr
         assert "authoritative language: en" in checked.stdout.splitlines()
         assert checked.stdout.splitlines()[-1] == "valid"
+
+
+def test_the_verify_page_names_the_prevailing_text(
+    client: FlaskClient, family: dict[str, str]
+) -> None:
+    bundle = client.get(f"/statements/{family['fa']}/v/1/bundle.json").get_data(as_text=True)
+    response = client.post("/verify", data={"bundle_text": bundle})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'class="verdict valid"' in page
+    assert _authoritative_note(page) == ["In case of difference, the English text prevails."]
