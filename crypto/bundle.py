@@ -7,6 +7,13 @@ over its Markdown body (for the standard `minisign` tool), and the statement's p
 public log (a RFC 9162 inclusion proof up to a C2SP checkpoint signed by the same key). The
 keys come separately, from `/.well-known/statement-keys.json`.
 
+Format "joint-statement-bundle/2" is the same with two more signed statement fields, for a
+statement published in several languages at once: `authoritative_language` (the text that
+prevails in case of difference) and `family` (every language's slug, this one among them).
+Each language is still a bundle of its own, signed on its own. A statement published in one
+language keeps format 1, so copies of the verifier made before format 2 still check it;
+this verifier checks both.
+
 Readers draw one line: a document whose JSON shape or types are wrong (or whose statement
 breaks the field rules) raises MalformedBundle; a well-shaped bundle whose contents do not
 check out gets a Report naming each check, the first failing one first. Nothing here raises
@@ -48,7 +55,9 @@ from crypto.signing import (
     verify_minisign,
 )
 
-BUNDLE_FORMAT = "joint-statement-bundle/1"
+BUNDLE_FORMAT_V1 = "joint-statement-bundle/1"
+BUNDLE_FORMAT = "joint-statement-bundle/2"
+BUNDLE_FORMATS = (BUNDLE_FORMAT_V1, BUNDLE_FORMAT)
 ROTATION_FORMAT = "joint-statement-key-rotation/1"
 SIGNATURE_ALG = "Ed25519"
 STATUSES = ("published", "corrected", "retracted")
@@ -67,7 +76,10 @@ STATEMENT_FIELDS = frozenset(
         "anonymous_signatories",
     }
 )
+FAMILY_FIELDS = frozenset({"authoritative_language", "family"})
+STATEMENT_FIELDS_V2 = STATEMENT_FIELDS | FAMILY_FIELDS
 SIGNATORY_FIELDS = frozenset({"name", "country"})
+MEMBER_FIELDS = frozenset({"language", "slug"})
 KEY_FIELDS = (
     "key_id",
     "public_key",
@@ -116,9 +128,13 @@ class Check:
 
 @dataclass(frozen=True)
 class Report:
-    """Every check run on a bundle, in order."""
+    """Every check run on a bundle, in order, and the languages the statement declares."""
 
     checks: tuple[Check, ...]
+    language: str = ""
+    # Format 2 only: the language whose text prevails, and (language, slug) of each text.
+    authoritative_language: str | None = None
+    family: tuple[tuple[str, str], ...] = ()
 
     @property
     def valid(self) -> bool:
@@ -153,6 +169,14 @@ class _Statement:
     published_on: date
     body_markdown: str
     body_sha256: str
+    language: str = ""
+    authoritative_language: str | None = None
+    family: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def format(self) -> str:
+        """The bundle format a statement of these fields belongs in."""
+        return BUNDLE_FORMAT_V1 if self.authoritative_language is None else BUNDLE_FORMAT
 
 
 @dataclass(frozen=True)
@@ -243,7 +267,7 @@ def make_bundle(
         minisign_trusted_comment(fields.slug, fields.version),
     )
     return {
-        "format": BUNDLE_FORMAT,
+        "format": fields.format,
         # Copies, so a caller editing its dicts later cannot change a signed bundle.
         "statement": copy.deepcopy(dict(statement)),
         "signature": {
@@ -437,8 +461,12 @@ def _read_key(entry: object, where: str) -> KeyRecord:
 
 def _read_statement(statement: object) -> _Statement:
     fields = _mapping(statement, "statement")
-    missing = STATEMENT_FIELDS - fields.keys()
-    extra = fields.keys() - STATEMENT_FIELDS
+    # Which format's fields are expected follows from the statement itself, so a format-1
+    # statement cannot be read as format 2 or the reverse; the format check then holds the
+    # bundle's "format" to it.
+    expected = STATEMENT_FIELDS_V2 if FAMILY_FIELDS & fields.keys() else STATEMENT_FIELDS
+    missing = expected - fields.keys()
+    extra = fields.keys() - expected
     if missing or extra:
         # Exactly these fields: anything else would be signed but shown by no reader.
         names = ", ".join(sorted(map(str, missing | extra)))
@@ -448,7 +476,7 @@ def _read_statement(statement: object) -> _Statement:
     if any(char.isspace() or not char.isprintable() for char in slug):
         raise MalformedBundle("statement.slug holds spaces or control characters")
     _string(fields["title"], "statement.title", nonempty=True)
-    _string(fields["language"], "statement.language", nonempty=True)
+    language = _string(fields["language"], "statement.language", nonempty=True)
     version = _integer(fields["version"], "statement.version", minimum=1)
     if fields["status"] not in STATUSES:
         raise MalformedBundle(f"statement.status is not one of {', '.join(STATUSES)}")
@@ -471,13 +499,52 @@ def _read_statement(statement: object) -> _Statement:
         if signatory["country"] is not None:
             _string(signatory["country"], f"{where}.country")
     _integer(fields["anonymous_signatories"], "statement.anonymous_signatories", minimum=0)
+    authoritative: str | None = None
+    family: tuple[tuple[str, str], ...] = ()
+    if "family" in fields:
+        authoritative, family = _read_family(fields, slug, language)
     return _Statement(
         slug=slug,
         version=version,
         published_on=published_on,
         body_markdown=body,
         body_sha256=digest,
+        language=language,
+        authoritative_language=authoritative,
+        family=family,
     )
+
+
+def _read_family(
+    fields: Mapping[str, Any], slug: str, language: str
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The authoritative language and the family's (language, slug) pairs, checked."""
+    members: list[tuple[str, str]] = []
+    for position, entry in enumerate(_list(fields["family"], "statement.family")):
+        where = f"statement.family[{position}]"
+        member = _mapping(entry, where)
+        if member.keys() != MEMBER_FIELDS:
+            raise MalformedBundle(f"{where} must have exactly the fields language and slug")
+        members.append(
+            (
+                _string(member["language"], f"{where}.language", nonempty=True),
+                _string(member["slug"], f"{where}.slug", nonempty=True),
+            )
+        )
+    languages = [member[0] for member in members]
+    slugs = [member[1] for member in members]
+    # One text per language and one address per text, else a reader could be sent to a
+    # second "English" text the signers never saw named.
+    if len(set(languages)) != len(languages) or len(set(slugs)) != len(slugs):
+        raise MalformedBundle("statement.family names a language or a slug twice")
+    if (language, slug) not in members:
+        raise MalformedBundle("statement.family does not hold the statement's own language")
+    authoritative = _string(
+        fields["authoritative_language"], "statement.authoritative_language", nonempty=True
+    )
+    if authoritative not in languages:
+        raise MalformedBundle("statement.authoritative_language is not a language of the family")
+    return authoritative, tuple(members)
 
 
 def _read_log(log: object) -> _Log:
@@ -620,7 +687,12 @@ def verify_bundle(
     checks += [checkpoint_check, _check_inclusion(parts.log, tree, leaf)]
     if old_checkpoint is not None:
         checks.append(_check_consistency(tree, keys, old_checkpoint, consistency_proof or []))
-    return Report(tuple(checks))
+    return Report(
+        tuple(checks),
+        language=parts.fields.language,
+        authoritative_language=parts.fields.authoritative_language,
+        family=parts.fields.family,
+    )
 
 
 def _ok(name: str, detail: str) -> Check:
@@ -640,11 +712,12 @@ _NO_KEY = "no known key"
 
 
 def _check_format(parts: _Bundle) -> Check:
-    if parts.format != BUNDLE_FORMAT:
-        return _fail("format", f"format is {_show(parts.format)}, not {BUNDLE_FORMAT!r}")
+    expected = parts.fields.format
+    if parts.format != expected:
+        return _fail("format", f"format is {_show(parts.format)}, not {expected!r}")
     if parts.alg != SIGNATURE_ALG:
         return _fail("format", f"signature.alg is {_show(parts.alg)}, not {SIGNATURE_ALG!r}")
-    return _ok("format", f"{BUNDLE_FORMAT}, {SIGNATURE_ALG}")
+    return _ok("format", f"{expected}, {SIGNATURE_ALG}")
 
 
 def _check_body_hash(fields: _Statement) -> Check:

@@ -3,7 +3,9 @@
     statement-verify BUNDLE.json [--keys statement-keys.json]
                      [--checkpoint OLD_CHECKPOINT --consistency-proof PROOF.json]
 
-Prints one line per check, then "valid" (exit 0) or "invalid: <first failing check>"
+Prints one line per check; for a statement published in several languages (format 2), a
+line naming the authoritative language and one listing the family's languages; then
+"valid" (exit 0) or "invalid: <first failing check>"
 (exit 1). A file that is missing, not JSON, or not shaped as its format says is reported
 in one line on stderr, with exit 2. Needs only cryptography and rfc8785: no web app.
 """
@@ -59,6 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             _write(sys.stdout, f"ok   {check.name}")
         else:
             _write(sys.stdout, f"FAIL {check.name}: {check.detail}")
+    if report.authoritative_language is not None:
+        _write(sys.stdout, f"authoritative language: {report.authoritative_language}")
+        family = ", ".join(f"{language} {slug}" for language, slug in report.family)
+        _write(sys.stdout, f"languages: {family}")
     failure = report.first_failure
     if failure is None:
         _write(sys.stdout, "valid")
@@ -115,11 +121,12 @@ def _verify(
     )
     if keys_path is None:
         # The library knows nothing of command-line flags; say here how to supply the keys.
-        report = Report(
-            tuple(
+        report = replace(
+            report,
+            checks=tuple(
                 replace(check, detail=_NO_KEYS_DETAIL) if check.name == "key" else check
                 for check in report.checks
-            )
+            ),
         )
     return report
 

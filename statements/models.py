@@ -574,9 +574,10 @@ class PublishedStatement(Base):
     __table_args__ = (one_of("status", StatementStatus),)
 
     slug: Mapped[str] = mapped_column(String(80), primary_key=True)
-    # The room it was drafted in: its coordinators may correct or retract it.
+    # The room it was drafted in: its coordinators may correct or retract it. A room
+    # drafted in several languages publishes one statement per language, all of one family.
     room_id: Mapped[str | None] = mapped_column(
-        ForeignKey("rooms.id", ondelete="SET NULL"), unique=True
+        ForeignKey("rooms.id", ondelete="SET NULL"), index=True
     )
     language: Mapped[str] = mapped_column(String(16))
     # A translation names the original of its family: each language is a statement of its
