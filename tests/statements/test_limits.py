@@ -45,7 +45,9 @@ def _invitation(app: Flask, session: Session, coordinator: FlaskClient, uses: in
     room_id = make_room(session, identity)
     session.commit()
     # Created through the page: the POST redirects, and the page after it shows the link.
-    return invitation_link(coordinator, room_id, app.extensions["clock"]().date(), uses=uses)
+    # Valid for a week: tests move the clock by hours, which may cross midnight.
+    expires_on = app.extensions["clock"]().date() + timedelta(days=7)
+    return invitation_link(coordinator, room_id, expires_on, uses=uses)
 
 
 def _join(link: str, client: FlaskClient) -> int:
