@@ -47,6 +47,7 @@ from statements.languages import direction
 from statements.models import SigningKeyRecord
 from statements.pages import LANGUAGE_NAMES, diff_labels
 from statements.publishing import feed, log, service
+from statements.publishing.render_cache import kept
 from statements.publishing.errors import LogRangeError, StatementNotFound
 from statements.publishing.forms import VerifyForm
 from statements.text import diff as diffs
@@ -192,6 +193,7 @@ def safe_diff(old: str, new: str) -> Markup:
 
 
 @blueprint.route("/")
+@kept(SHORT)
 def index() -> Response:
     """Every published statement, most recently updated first."""
     return _page(
@@ -237,12 +239,14 @@ def _statement_page(slug: str, number: int | None) -> Response:
 
 
 @blueprint.route("/statements/<slug>")
+@kept(SHORT)
 def statement(slug: str) -> Response:
     """The latest version of a statement, its history and how to verify it."""
     return _statement_page(slug, None)
 
 
 @blueprint.route("/statements/<slug>/v/<int(max=2147483647):number>")
+@kept(SHORT)
 def statement_version(slug: str, number: int) -> Response:
     """One version of a statement."""
     return _statement_page(slug, number)
@@ -383,6 +387,7 @@ def consistency() -> Response:
 
 
 @blueprint.route("/feed.atom")
+@kept(SHORT)
 def atom() -> Response:
     """Every publication, correction and retraction, newest first (Atom)."""
     entries = [
@@ -450,6 +455,7 @@ def _bundle_url(slug: str, number: int) -> str:
 
 
 @blueprint.route("/api/v1/statements")
+@kept(SHORT, translated=False)
 def api_statements() -> Response:
     """Every published statement, as JSON."""
     return _json(
@@ -474,6 +480,7 @@ def api_statements() -> Response:
 
 
 @blueprint.route("/api/v1/statements/<slug>")
+@kept(SHORT, translated=False)
 def api_statement(slug: str) -> Response:
     """One statement: its latest signed text and every version's files."""
     session = get_session()
