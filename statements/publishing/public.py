@@ -47,9 +47,9 @@ from statements.languages import direction
 from statements.models import SigningKeyRecord
 from statements.pages import LANGUAGE_NAMES, diff_labels
 from statements.publishing import feed, log, service
-from statements.publishing.render_cache import kept
 from statements.publishing.errors import LogRangeError, StatementNotFound
 from statements.publishing.forms import VerifyForm
+from statements.publishing.render_cache import kept
 from statements.text import diff as diffs
 from statements.text.markdown import render
 

@@ -12,7 +12,7 @@ from flask import Flask, template_rendered
 from sqlalchemy.orm import Session
 
 from statements.publishing import service as publishing
-from statements.publishing.render_cache import RenderCache, Kept
+from statements.publishing.render_cache import Kept, RenderCache
 from tests.statements.drafting.test_query_counts import counting
 from tests.support import published_statement
 
@@ -137,7 +137,7 @@ def test_errors_are_not_kept(app: Flask, session: Session) -> None:
     reader = app.test_client()
     assert reader.get("/statements/no-such-statement").status_code == 404
     assert reader.get("/api/v1/statements/no-such-statement").status_code == 404
-    _, slug = published_statement(app, session, slug="no-such-statement")
+    _, _slug = published_statement(app, session, slug="no-such-statement")
     session.commit()
     assert reader.get("/statements/no-such-statement").status_code == 200
     assert reader.get("/api/v1/statements/no-such-statement").status_code == 200
@@ -150,6 +150,7 @@ def test_the_cache_is_bounded_by_bytes() -> None:
     assert store.get("a") is not None
     store.put("c", Kept(b"12345", "text/html", ()))
     assert store.get("b") is None
-    assert store.get("a") is not None and store.get("c") is not None
+    assert store.get("a") is not None
+    assert store.get("c") is not None
     store.put("huge", Kept(b"x" * 11, "text/html", ()))
     assert store.get("huge") is None
