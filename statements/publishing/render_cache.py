@@ -173,7 +173,8 @@ def kept(cache_control: str, *, translated: bool = True) -> Callable[[View], Vie
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
             etag = etag_for(get_session(), translated=translated)
-            if request.if_none_match.contains(etag):
+            # Weak comparison, as RFC 9110 says for If-None-Match (a gzipping proxy weakens tags).
+            if request.if_none_match.contains_weak(etag):
                 return not_modified(etag, cache_control)
             store = cache()
             found = store.get(etag)
