@@ -94,8 +94,9 @@ def gunicorn(target: str, port: int, env: dict[str, str], workers: int) -> Itera
     """Serve target under the project's gunicorn settings; yield the master's pid."""
     command = [
         str(BIN / "gunicorn"),
+        # The deployment's own settings (threaded workers, timeouts), for both apps alike.
         "--config",
-        "python:statements.gunicorn_conf",
+        str(ROOT / "deploy" / "gunicorn.conf.py"),
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
