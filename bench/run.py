@@ -135,8 +135,11 @@ def wrk(url: str, seconds: int, connections: int, headers: dict[str, str] | None
     )
     count = int(bad.group(1)) if bad else 0
     count += sum(int(n) for n in errors.groups()) if errors else 0
-    # No latency lines: not one request finished in the run, which is slower than any.
+    # No latency lines, or wrk's zeros for a run in which not one request finished: slower
+    # than any.
     never = float("inf")
+    if re.search(r"^\s*0 requests in", output, re.M):
+        return Load(rps, never, never, count)
     return Load(rps, latency.get("50", never), latency.get("99", never), count)
 
 

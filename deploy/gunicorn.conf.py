@@ -32,8 +32,9 @@ workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 # its own core while the worker's other threads serve readers (mostly kept pages, see
 # statements/publishing/render_cache.py). Not gevent/eventlet: monkey-patching would
 # reach the crypto and database drivers, and CPU-bound derivations block an event loop.
-# Each thread may hold a database connection: keep workers x threads within the
-# database's connection limit.
+# KDF_PER_WORKER (2 by default) of a worker's threads may wait for a derivation at once;
+# keep it below `threads`, so readers always find a free thread. Each thread may hold a
+# database connection: keep workers x threads within the database's connection limit.
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # A PDF of a long statement takes a few seconds to lay out the first time.

@@ -192,6 +192,7 @@ def init_app(app: Flask, settings: Settings) -> None:
                 slots=settings.kdf_slots or default_slots(),
                 waiting=settings.kdf_queue,
                 max_wait_seconds=settings.kdf_wait_seconds,
+                per_worker=settings.kdf_per_worker,
             ),
         ),
     )

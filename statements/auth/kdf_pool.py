@@ -13,6 +13,10 @@ are per machine, not shared through Redis, on purpose: what a derivation spends 
 machine's cores and memory, and each host of a deployment has its own. Nothing is written
 but a queue number, overwritten and never kept: no time, no account, no address.
 
+Each worker process also lets only a few of its own threads into the queue at a time
+(`per_worker`): a waiting sign-in sleeps in a request thread, and a queue that took every
+thread of every worker would leave none for the readers. Past that, "busy" at once.
+
 Fairness: each waiter draws a number from a shared counter and writes it into its seat
 in the waiting room; only the live waiter with the lowest number may take a free slot.
 """
@@ -60,6 +64,8 @@ class PoolSize:
     slots: int
     waiting: int
     max_wait_seconds: float
+    # Threads of one worker that may wait for or hold a slot (0: no bound).
+    per_worker: int = 0
 
 
 class KdfPool:
@@ -76,6 +82,7 @@ class KdfPool:
         for name in self._slot_names() + self._seat_names():
             (folder / name).touch(mode=0o600, exist_ok=True)
         self._local = threading.local()
+        self._worker = threading.BoundedSemaphore(size.per_worker) if size.per_worker else None
 
     def _slot_names(self) -> list[str]:
         return [f"slot-{n}" for n in range(self.size.slots)]
@@ -164,15 +171,21 @@ class KdfPool:
             # Nested (a sign-in that also re-keys): the outer slot covers it.
             yield
             return
-        held = self._take_slot() if not self.waiting() else None
-        if held is None:
-            held = self._queue()
-        self._local.held = True
+        if self._worker is not None and not self._worker.acquire(blocking=False):
+            raise KdfBusy(self.retry_after())
         try:
-            yield
+            held = self._take_slot() if not self.waiting() else None
+            if held is None:
+                held = self._queue()
+            self._local.held = True
+            try:
+                yield
+            finally:
+                self._local.held = False
+                self._release(held)
         finally:
-            self._local.held = False
-            self._release(held)
+            if self._worker is not None:
+                self._worker.release()
 
     def _queue(self) -> IO[bytes]:
         seat = self._take_seat()

@@ -202,3 +202,30 @@ def test_sign_in_during_a_full_queue_is_a_translated_503_with_retry_after(
 def _queued(pool: KdfPool) -> None:
     with pool.slot():
         pass
+
+
+def test_a_worker_keeps_threads_for_readers(tmp_path: Path) -> None:
+    """Past per_worker threads of one process waiting or deriving, "busy" at once, even
+    with slots and seats to spare: the worker's other threads stay free for readers."""
+    size = PoolSize(slots=1, waiting=8, max_wait_seconds=120, per_worker=2)
+    pool = KdfPool(tmp_path / "slots", size)
+    release = threading.Event()
+    holder = _hold(pool, threading.Event(), release)
+    waiter = threading.Thread(target=_queued, args=(pool,))
+    try:
+        waiter.start()
+        _wait_until(lambda: pool.waiting() == 1)
+        with pytest.raises(KdfBusy), pool.slot():
+            pass  # pragma: no cover
+        # Another worker (another pool on the same folder) may still queue.
+        other = KdfPool(tmp_path / "slots", size)
+        queued = threading.Thread(target=_queued, args=(other,))
+        queued.start()
+        _wait_until(lambda: pool.waiting() == 2)
+    finally:
+        release.set()
+        holder.join()
+        waiter.join()
+    queued.join()
+    with pool.slot():
+        pass
