@@ -131,6 +131,9 @@ def etag_for(db: Session, *, translated: bool) -> str:
         request.host_url.encode(),
         request.full_path.encode(),
         current_language().encode() if translated else b"",
+        # export-site renders the mirror's pages (no language menu, no sign-in links) with
+        # the same app: never one for the other.
+        b"mirror" if current_app.config.get("STATIC_MIRROR") else b"site",
         log_state(db),
     ):
         digest.update(len(part).to_bytes(8, "big") + part)

@@ -147,6 +147,22 @@ def test_errors_are_not_kept(app: Flask, session: Session) -> None:
     assert reader.get("/api/v1/statements/no-such-statement").status_code == 200
 
 
+def test_the_mirrors_pages_and_the_sites_are_kept_apart(app: Flask, session: Session) -> None:
+    _, slug = published_statement(app, session)
+    session.commit()
+    reader = app.test_client()
+    site = reader.get(f"/statements/{slug}")
+    app.config["STATIC_MIRROR"] = True
+    try:
+        mirror = reader.get(f"/statements/{slug}")
+    finally:
+        app.config["STATIC_MIRROR"] = False
+    assert mirror.headers["ETag"] != site.headers["ETag"]
+    assert 'name="lang"' in site.get_data(as_text=True)
+    assert 'name="lang"' not in mirror.get_data(as_text=True)
+    assert reader.get(f"/statements/{slug}").get_data() == site.get_data()
+
+
 def test_the_cache_is_bounded_by_bytes() -> None:
     store = RenderCache(max_bytes=10)
     store.put("a", Kept(b"12345", "text/html", ()))
