@@ -188,11 +188,12 @@ class KdfPool:
                 self._worker.release()
 
     def _queue(self) -> IO[bytes]:
+        # The number first: whoever is seated before another arrives holds a lower one.
+        number = self._draw_number()
         seat = self._take_seat()
         if seat is None:
             raise KdfBusy(self.retry_after())
         try:
-            number = self._draw_number()
             seat.seek(0)
             seat.truncate()
             seat.write(str(number).encode())
