@@ -94,8 +94,9 @@ def gunicorn(target: str, port: int, env: dict[str, str], workers: int) -> Itera
     """Serve target under the project's gunicorn settings; yield the master's pid."""
     command = [
         str(BIN / "gunicorn"),
+        # The deployment's own settings (threaded workers, timeouts), for both apps alike.
         "--config",
-        "python:statements.gunicorn_conf",
+        str(ROOT / "deploy" / "gunicorn.conf.py"),
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -134,8 +135,11 @@ def wrk(url: str, seconds: int, connections: int, headers: dict[str, str] | None
     )
     count = int(bad.group(1)) if bad else 0
     count += sum(int(n) for n in errors.groups()) if errors else 0
-    # No latency lines: not one request finished in the run, which is slower than any.
+    # No latency lines, or wrk's zeros for a run in which not one request finished: slower
+    # than any.
     never = float("inf")
+    if re.search(r"^\s*0 requests in", output, re.M):
+        return Load(rps, never, never, count)
     return Load(rps, latency.get("50", never), latency.get("99", never), count)
 
 

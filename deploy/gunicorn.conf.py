@@ -24,6 +24,19 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Each worker holds its own database connections. Without Redis, limits and queued writes
 # are shared through the database and instance/, so keep workers on one machine.
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+# Threaded workers (gthread), not sync ones. A sign-in may wait its turn for one of the
+# few key-derivation slots (statements/auth/kdf_pool.py): in a sync worker that wait, and
+# the derivation itself, would hold the whole process, so a storm of twenty sign-ins
+# would occupy every worker and readers would queue behind them. In a thread, a waiting
+# sign-in costs a sleeping thread; Argon2id releases the GIL, so the derivation runs on
+# its own core while the worker's other threads serve readers (mostly kept pages, see
+# statements/publishing/render_cache.py). Not gevent/eventlet: monkey-patching would
+# reach the crypto and database drivers, and CPU-bound derivations block an event loop.
+# KDF_PER_WORKER (2 by default) of a worker's threads may wait for a derivation at once;
+# keep it below `threads`, so readers always find a free thread. Each thread may hold a
+# database connection: keep workers x threads within the database's connection limit.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # A PDF of a long statement takes a few seconds to lay out the first time.
 timeout = 60
 graceful_timeout = 30

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import segno
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import Engine
@@ -76,6 +75,8 @@ def create_admin(username: str) -> None:
     secret = service.new_totp_secret()
     uri = service.totp_uri(secret, username)
     click.echo("\nScan this QR code with an authenticator app (or type the secret below):\n")
+    import segno
+
     segno.make(uri, error="m").terminal(compact=True)
     click.echo(f"\n  secret: {secret}\n  uri:    {uri}\n")
     code = click.prompt("Enter the 6-digit code the app now shows")

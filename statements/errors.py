@@ -68,6 +68,13 @@ MESSAGES: dict[int | str, tuple[LazyString, LazyString]] = {
         ),
     ),
     429: (_l("Too many attempts"), _l("Please try again later.")),
+    "busy": (
+        _l("Busy for a moment"),
+        _l(
+            "Many people are signing in or joining right now. Nothing you sent was saved: "
+            "please go back and try again in a moment."
+        ),
+    ),
     500: (
         _l("Something went wrong on our side"),
         _l("Nothing you sent was saved. Please try again in a little while."),

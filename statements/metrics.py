@@ -20,8 +20,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, Response, g, request
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.multiprocess import MultiProcessCollector
 
 from statements.settings import Settings
 
@@ -35,6 +33,9 @@ class Metrics:
     """The app's two metrics, in a registry of their own."""
 
     def __init__(self) -> None:
+        # Imported here: a deployment without METRICS_TOKEN never loads prometheus_client.
+        from prometheus_client import CollectorRegistry, Counter, Histogram
+
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "statements_requests",
@@ -51,6 +52,9 @@ class Metrics:
 
     def exposition(self) -> bytes:
         """Every worker's figures in multiprocess mode, else this worker's."""
+        from prometheus_client import CollectorRegistry, generate_latest
+        from prometheus_client.multiprocess import MultiProcessCollector
+
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             registry = CollectorRegistry()
             MultiProcessCollector(registry)  # type: ignore[no-untyped-call]

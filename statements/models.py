@@ -624,6 +624,23 @@ class LogEntry(Base):
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
+class LogNode(Base):
+    """A complete subtree of the public log's Merkle tree: its hash, stored once.
+
+    Level L, position i covers the leaves [i * 2**L, (i + 1) * 2**L); level 0 holds the leaf
+    hashes. Such a subtree never changes once its last leaf is appended, so proofs and
+    roots are built from O(log n) stored nodes instead of every leaf (as transparency logs
+    store their complete subtrees). The log is public: its natural key is no secret.
+    """
+
+    __tablename__ = "log_nodes"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    level: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
 class LogCheckpoint(Base):
     """A signed checkpoint (C2SP tlog-checkpoint) of the log at one size."""
 

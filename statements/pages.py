@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import segno
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -72,4 +71,6 @@ def today() -> date:
 
 def qr_svg(data: str, title: str) -> str:
     """An inline SVG QR code: no image request, no JavaScript."""
+    import segno  # on first use: only the invitation and set-up pages draw a QR code
+
     return str(segno.make(data, error="m").svg_inline(scale=4, border=4, title=title))

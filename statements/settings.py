@@ -57,6 +57,15 @@ class Settings:
     # them at the end of each request, for tests only: it gives up the mixing.
     mix_interval_seconds: int = 30
     kdf: KdfParams = field(default_factory=KdfParams)
+    # Key derivations running at once on this machine (0: one fewer than its cores, so
+    # readers keep a core during a storm of sign-ins), how many more may wait in turn, and
+    # for how long at most before they are told "busy, try again in a moment".
+    kdf_slots: int = 0
+    kdf_queue: int = 32
+    kdf_wait_seconds: int = 10
+    # Request threads of one worker that may wait for a derivation at once: the others
+    # stay free for readers (deploy/gunicorn.conf.py runs 4 threads per worker).
+    kdf_per_worker: int = 2
     # Sign-ins (and everything else that spends a slow key derivation on a secret): per
     # client address, and in total for the deployment. One address may be a workshop's
     # Wi-Fi or a Tor exit, so its budget fits a room of people; the total bounds a
@@ -207,6 +216,10 @@ class Settings:
             session_max_hours=_int(environ, "SESSION_MAX_HOURS", 12, 1, 7 * 24),
             mix_interval_seconds=_int(environ, "MIX_INTERVAL_SECONDS", 30, 5, 3600),
             kdf=kdf,
+            kdf_slots=_int(environ, "KDF_SLOTS", 0, 0, 256),
+            kdf_queue=_int(environ, "KDF_QUEUE", 32, 1, 1024),
+            kdf_wait_seconds=_int(environ, "KDF_WAIT_SECONDS", 10, 1, 120),
+            kdf_per_worker=_int(environ, "KDF_PER_WORKER", 2, 1, 256),
             login_rate_limit=rate,
             login_rate_limit_total=_rate(
                 environ, "LOGIN_RATE_LIMIT_TOTAL", cls.login_rate_limit_total

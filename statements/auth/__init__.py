@@ -19,7 +19,8 @@ from werkzeug.wrappers import Response
 
 from statements.auth import service
 from statements.auth.errors import SessionEnded
-from statements.db import Database, get_session
+from statements.auth.kdf_pool import KdfBusy, KdfPool, PoolSize, default_slots
+from statements.db import Database, get_session, rollback_request_session
 from statements.errors import render_error
 from statements.settings import Settings
 
@@ -185,6 +186,15 @@ def init_app(app: Flask, settings: Settings) -> None:
         activity_key=derive_key(settings.secret_key, "session-activity"),
         max_hours=settings.session_max_hours,
         practice_key=derive_key(settings.secret_key, "codename-practice"),
+        pool=KdfPool(
+            settings.instance_path / "kdf-slots",
+            PoolSize(
+                slots=settings.kdf_slots or default_slots(),
+                waiting=settings.kdf_queue,
+                max_wait_seconds=settings.kdf_wait_seconds,
+                per_worker=settings.kdf_per_worker,
+            ),
+        ),
     )
     name = cookie_name(settings)
 
@@ -226,6 +236,13 @@ def init_app(app: Flask, settings: Settings) -> None:
             # theirs: a redirect would lose it, and a URL would put it in history and logs.
             return login_page(carry), 401
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    @app.errorhandler(KdfBusy)
+    def _busy(error: KdfBusy) -> tuple[str, int, dict[str, str]]:
+        # Too many sign-ins queued for a derivation slot: said at once, not after a timeout.
+        rollback_request_session()
+        page, status = render_error(503, "busy")
+        return page, status, {"Retry-After": str(error.retry_after)}
 
     @app.errorhandler(CSRFError)
     def _csrf_failed(_error: CSRFError) -> tuple[str, int]:

@@ -10,11 +10,10 @@ import json
 import math
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pyotp
-import zxcvbn
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -36,6 +35,7 @@ from statements.auth.errors import (
     UsernameTaken,
     WeakPassphrase,
 )
+from statements.auth.kdf_pool import KdfSlots, Unbounded
 from statements.encoding import b64url, unb64url
 from statements.models import Account, LoginSession, Role, SigningKeyWrap, random_id
 
@@ -65,6 +65,8 @@ class AuthConfig:
     max_hours: int = 12
     # Authenticates the two codename parts a practice form expects (see practice).
     practice_key: bytes = b""
+    # Bounds concurrent key derivations across the machine's workers (see kdf_pool).
+    pool: KdfSlots = field(default_factory=Unbounded)
 
 
 @dataclass(frozen=True)
@@ -120,10 +122,16 @@ def _wrap_keys(account: Account, master_key: bytes, keys: UnlockedKeys) -> None:
     )
 
 
-def _new_master_key(account: Account, secret: bytes, kdf: KdfParams) -> bytes:
+def _derive(config: AuthConfig, secret: bytes, salt: bytes, kdf: KdfParams) -> bytes:
+    """Derive a master key in one of the machine's few derivation slots (see kdf_pool)."""
+    with config.pool.slot():
+        return derive_master_key(secret, salt, kdf)
+
+
+def _new_master_key(account: Account, secret: bytes, config: AuthConfig) -> bytes:
     account.kdf_salt = new_salt()
-    account.kdf_params = kdf.to_json()
-    return derive_master_key(secret, account.kdf_salt, kdf)
+    account.kdf_params = config.kdf.to_json()
+    return _derive(config, secret, account.kdf_salt, config.kdf)
 
 
 def create_member(
@@ -139,7 +147,7 @@ def create_member(
         role=Role.MEMBER,
         lookup_id=lookup_id(config.pepper, codename.encode()),
     )
-    master_key = _new_master_key(account, codename.encode(), config.kdf)
+    master_key = _new_master_key(account, codename.encode(), config)
     keys = _provision(account, master_key)
     db.add(account)
     db.flush()
@@ -152,13 +160,11 @@ def _unlock(
     """Derive the master key and unwrap the account's keys, or raise LoginFailed."""
     if account is None or not account.enrolled:
         # Spend the same time as a real attempt, so timing does not reveal the account.
-        derive_master_key(secret, b"\x00" * 16, config.kdf)
+        _derive(config, secret, b"\x00" * 16, config.kdf)
         raise LoginFailed
     if account.kdf_salt is None or account.kdf_params is None:
         raise LoginFailed
-    master_key = derive_master_key(
-        secret, account.kdf_salt, KdfParams.from_json(account.kdf_params)
-    )
+    master_key = _derive(config, secret, account.kdf_salt, KdfParams.from_json(account.kdf_params))
     try:
         keys = UnlockedKeys(
             private_key=unwrap_secret(
@@ -190,7 +196,7 @@ def _rekey_if_weaker(
     if current == config.kdf or not config.kdf.at_least(current):
         return master_key
     totp = _read_totp(account, master_key) if account.wrapped_totp else None
-    master_key = _new_master_key(account, secret, config.kdf)
+    master_key = _new_master_key(account, secret, config)
     _wrap_keys(account, master_key, keys)
     if totp is not None:
         _write_totp(account, master_key, *totp)
@@ -239,7 +245,7 @@ def replace_codename(
         raise AccountDisabled
     codename = codenames.generate_kind(kind)
     account.lookup_id = lookup_id(config.pepper, codename.encode())
-    master_key = _new_master_key(account, codename.encode(), config.kdf)
+    master_key = _new_master_key(account, codename.encode(), config)
     _wrap_keys(account, master_key, keys)
     end_all_sessions(db, account, keep=identity)
     db.flush()
@@ -326,6 +332,9 @@ def check_passphrase(passphrase: str, username: str) -> None:
         raise WeakPassphrase("too_long")
     # zxcvbn knows the common-password lists and their variations; score 3 is
     # "safely unguessable" against online and throttled offline attacks.
+    # Loaded on first use: its word lists are large, and only staff choose passphrases.
+    import zxcvbn
+
     if zxcvbn.zxcvbn(passphrase, user_inputs=[username])["score"] < 3:
         raise WeakPassphrase("too_common")
 
@@ -389,7 +398,7 @@ def _enrol(
     step = _totp_step(totp_secret, code, now)
     if step is None:
         raise TotpInvalid
-    master_key = _new_master_key(account, passphrase.encode(), config.kdf)
+    master_key = _new_master_key(account, passphrase.encode(), config)
     keys = _provision(account, master_key)
     _write_totp(account, master_key, totp_secret.upper(), step)
     account.enrolment_token_hash = None
@@ -566,7 +575,7 @@ def change_passphrase(
     account, keys, master_key = _verify_staff(db, identity.account, config, old, code, now)
     check_passphrase(new, account.username or "")
     totp_secret, last_step = _read_totp(account, master_key)
-    master_key = _new_master_key(account, new.encode(), config.kdf)
+    master_key = _new_master_key(account, new.encode(), config)
     _wrap_keys(account, master_key, keys)
     _write_totp(account, master_key, totp_secret, last_step)
     end_all_sessions(db, account, keep=identity)

@@ -116,6 +116,10 @@ class RoomAccess:
     # Where this member's anonymous writes go: the app's mixer (statements/writes.py),
     # or, outside a request, straight into the caller's transaction.
     writes: AnonymousWrites | None = None
+    # Draft versions already decrypted for this request (see versions.version): a page
+    # that shows the draft, its section numbers and contributions beside their sections
+    # opens it once.
+    opened: dict[tuple[int, int, bool], Any] = field(default_factory=dict, repr=False)
 
     def anonymous(self, db: Session) -> AnonymousWrites:
         """The channel for this member's contributions, supports and endorsements."""

@@ -117,6 +117,12 @@ def _decode_version(keyring: Keyring, row: DraftVersion) -> Version:
 def version(db: Session, access: RoomAccess, number: int | None = None) -> Version:
     """One version of the draft (the current one by default)."""
     wanted = access.room.current_version if number is None else number
+    # A version never changes once written; the key version and the seal are in the key
+    # so that a room re-keyed or sealed in this request is read afresh.
+    memo = (wanted, access.room.key_version, bool(access.room.sealed))
+    found: Version | None = access.opened.get(memo)
+    if found is not None:
+        return found
     row = db.scalar(
         select(DraftVersion).where(
             DraftVersion.room_id == access.room.id, DraftVersion.number == wanted
@@ -124,7 +130,8 @@ def version(db: Session, access: RoomAccess, number: int | None = None) -> Versi
     )
     if row is None:
         raise VersionNotFound
-    return _decode_version(access.keyring, row)
+    found = access.opened[memo] = _decode_version(access.keyring, row)
+    return found
 
 
 def versions(db: Session, access: RoomAccess, page: int | None = None) -> list[Version]:

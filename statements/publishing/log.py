@@ -9,9 +9,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crypto.merkle import consistency_proof, inclusion_proof, leaf_hash, root_from_leaf_hashes
+from crypto.merkle import leaf_hash, root_from_leaf_hashes
 from crypto.signing import SigningKey, checkpoint_body, sign_note
 from statements.models import LogCheckpoint, LogEntry
+from statements.publishing import tree
 from statements.publishing.errors import LogRangeError
 
 STATEMENT = "statement"
@@ -41,6 +42,7 @@ def append(
     # Two writers computing the same position collide on the primary key and one rolls
     # back whole, rather than both landing (callers also hold the signing key's row lock).
     db.add(LogEntry(position=position, kind=kind, leaf=leaf, leaf_hash=hashed))
+    tree.append(db, position, hashed)
     hashes.append(hashed)
     body = checkpoint_body(origin, len(hashes), root_from_leaf_hashes(hashes))
     signed = sign_note(body, origin, key.private_key, key.public_key)
@@ -76,15 +78,14 @@ def entry(db: Session, position: int) -> bytes:
 
 def inclusion(db: Session, index: int, tree_size: int) -> list[bytes]:
     """The RFC 9162 inclusion proof of a leaf in the tree of a given size."""
-    hashes = leaf_hashes(db)
-    if not 0 <= index < tree_size <= len(hashes):
+    if not 0 <= index < tree_size <= size(db):
         raise LogRangeError
-    return inclusion_proof(hashes[:tree_size], index)
+    # From the stored subtrees (statements/publishing/tree.py), not from every leaf.
+    return tree.inclusion_proof(db, index, tree_size)
 
 
 def consistency(db: Session, first: int, second: int) -> list[bytes]:
     """The RFC 9162 consistency proof between two sizes of the log."""
-    hashes = leaf_hashes(db)
-    if not 0 < first <= second <= len(hashes):
+    if not 0 < first <= second <= size(db):
         raise LogRangeError
-    return consistency_proof(hashes[:second], first, second)
+    return tree.consistency_proof(db, first, second)

@@ -50,6 +50,7 @@ from statements.pages import LANGUAGE_NAMES, diff_labels
 from statements.publishing import feed, log, service
 from statements.publishing.errors import LogRangeError, StatementNotFound
 from statements.publishing.forms import VerifyForm
+from statements.publishing.render_cache import kept
 from statements.text import diff as diffs
 from statements.text.markdown import render
 
@@ -193,6 +194,7 @@ def safe_diff(old: str, new: str) -> Markup:
 
 
 @blueprint.route("/")
+@kept(SHORT)
 def index() -> Response:
     """Every published statement, most recently updated first."""
     return _page(
@@ -238,12 +240,14 @@ def _statement_page(slug: str, number: int | None) -> Response:
 
 
 @blueprint.route("/statements/<slug>")
+@kept(SHORT)
 def statement(slug: str) -> Response:
     """The latest version of a statement, its history and how to verify it."""
     return _statement_page(slug, None)
 
 
 @blueprint.route("/statements/<slug>/v/<int(max=2147483647):number>")
+@kept(SHORT)
 def statement_version(slug: str, number: int) -> Response:
     """One version of a statement."""
     return _statement_page(slug, number)
@@ -384,6 +388,7 @@ def consistency() -> Response:
 
 
 @blueprint.route("/feed.atom")
+@kept(SHORT)
 def atom() -> Response:
     """Every publication, correction and retraction, newest first (Atom)."""
     entries = [
@@ -452,6 +457,7 @@ def _bundle_url(slug: str, number: int) -> str:
 
 
 @blueprint.route("/api/v1/statements")
+@kept(SHORT, translated=False)
 def api_statements() -> Response:
     """Every published statement, as JSON."""
     return _json(
@@ -477,6 +483,7 @@ def api_statements() -> Response:
 
 
 @blueprint.route("/api/v1/statements/<slug>")
+@kept(SHORT, translated=False)
 def api_statement(slug: str) -> Response:
     """One statement: its latest signed text and every version's files."""
     session = get_session()

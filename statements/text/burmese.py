@@ -19,9 +19,14 @@ import threading
 import unicodedata
 import warnings
 from functools import cache
+from typing import TYPE_CHECKING
 
-import icu
-from myanmartools import ZawgyiDetector
+if TYPE_CHECKING:
+    import icu
+    from myanmartools import ZawgyiDetector
+
+# PyICU and myanmar-tools are loaded on first use, not with the app: most requests never
+# meet a Burmese letter, and every idle worker would otherwise hold them.
 
 # The detector's probability that the text is Zawgyi, above which it is converted. Unicode
 # Burmese of a word or more scores far below it; fragments of a syllable can score 0.99.
@@ -34,6 +39,8 @@ def _detector() -> ZawgyiDetector:
     # 3.11 and 3.12 call deprecated (3.13 keeps it); the warning is about the library.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "open_binary is deprecated", DeprecationWarning)
+        from myanmartools import ZawgyiDetector
+
         return ZawgyiDetector()
 
 
@@ -44,6 +51,8 @@ def _to_unicode() -> icu.Transliterator:
     # One transliterator per thread: an ICU object is not to be shared between threads.
     transliterator = getattr(_local, "transliterator", None)
     if transliterator is None:
+        import icu
+
         transliterator = _local.transliterator = icu.Transliterator.createInstance("Zawgyi-my")
     return transliterator
 

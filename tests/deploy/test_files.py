@@ -148,7 +148,7 @@ def test_the_example_environment_names_real_settings() -> None:
         for line in (DEPLOY / "env.example").read_text().splitlines()
         if line and not line.startswith("#")
     }
-    names -= {"GUNICORN_BIND", "GUNICORN_WORKERS", "INSTANCE_PATH"}
+    names -= {"GUNICORN_BIND", "GUNICORN_WORKERS", "GUNICORN_THREADS", "INSTANCE_PATH"}
     source = Path(Settings.__module__.replace(".", "/") + ".py")
     text = (ROOT / source).read_text()
     for name in names:
