@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         main,
         metrics,
         mixing,
+        news,
         publishing,
         security,
         staff,
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     auth.init_app(app, settings)
     admin.init_app(app)
     drafting.init_app(app)
+    news.init_app(app)
     publishing.init_app(app)
     staff.init_app(app)
     main.init_app(app)
