@@ -79,7 +79,7 @@ def _words(entry: feeds.RoomDay) -> str:
     """One entry's sentence: counts and dates only, in the feed's language."""
     parts = []
     if entry.versions:
-        parts.append(ngettext("a new version", "%(num)d new versions", entry.versions))
+        parts.append(ngettext("%(num)d new version", "%(num)d new versions", entry.versions))
     if entry.log_entries:
         parts.append(
             ngettext("%(num)d coordinators' step", "%(num)d coordinators' steps", entry.log_entries)
@@ -90,7 +90,9 @@ def _words(entry: feeds.RoomDay) -> str:
         )
     if entry.checks_opened:
         parts.append(
-            ngettext("a consent check opened", "%(num)d consent checks opened", entry.checks_opened)
+            ngettext(
+                "%(num)d consent check opened", "%(num)d consent checks opened", entry.checks_opened
+            )
         )
     for kind, deadline in entry.deadlines:
         if kind == "contributions":

@@ -57,7 +57,7 @@ def test_a_decision_shows_once_with_its_reason(app: Flask, session: Session) -> 
     assert "Your contribution on the whole draft: rejected." in page
     assert "Out of scope for this statement" in page
     assert "Keep it to labour law." in page
-    assert "A new version of the draft." in page
+    assert "1 new version of the draft." in page
     # Seen: the next visit has nothing new.
     again = client.get(f"/rooms/{room_id}").get_data(as_text=True)  # type: ignore[attr-defined]
     assert NEWS not in again
