@@ -179,3 +179,30 @@ def test_a_feed_reader_reads_it_over_http_in_farsi(
     assert [e.id for e in again.entries] == [e.id for e in parsed.entries]
     # The server's request log did not keep the address.
     assert address not in stream.getvalue()
+
+
+def test_replacing_the_codename_stops_the_feed(
+    room: tuple[Identity, str, Identity, FlaskClient], app: Flask, session: Session
+) -> None:
+    """Whoever learnt the old codename may have read the address on the feed page."""
+    from statements.auth import service
+    from tests.support import join_room, login_member, make_member
+
+    _account, codename = make_member(app, session)
+    account, keys = service.login_member(session, app.extensions["auth"], codename)
+    join_room(
+        session,
+        room[0],
+        room[1],
+        Identity(account, keys, session_id_hash=b"", session_key=b""),
+    )
+    session.commit()
+    client = app.test_client()
+    assert login_member(client, codename).status_code == 302
+    address = _create(client)
+    reader = app.test_client()
+    assert reader.get(f"/feeds/{address}").status_code == 200
+    replaced = post_signed_in(client, "/account/codename", {"current": codename, "kind": "words"})
+    assert replaced.status_code == 200
+    assert reader.get(f"/feeds/{address}").status_code == 404
+    assert "You have no feed address." in client.get("/account/feed").get_data(as_text=True)
