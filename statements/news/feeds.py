@@ -33,8 +33,8 @@ from datetime import date, timedelta
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from crypto.aead import decrypt, encode_fields, encrypt
 from crypto.errors import CryptoError
@@ -213,10 +213,15 @@ def feed(db: Session, pepper: bytes, address: str, today: date) -> Feed:
     since = today - timedelta(days=WINDOW_DAYS)
     counts: dict[tuple[str, date], dict[str, int]] = defaultdict(dict)
 
-    def tally(name: str, room_column: object, day_column: object, *where: object) -> None:
+    def tally(
+        name: str,
+        room_column: InstrumentedAttribute[str],
+        day_column: InstrumentedAttribute[date],
+        *where: ColumnElement[bool],
+    ) -> None:
         query = (
             select(room_column, day_column, func.count())
-            .where(room_column.in_(ids), day_column >= since, day_column <= today, *where)  # type: ignore[attr-defined]
+            .where(room_column.in_(ids), day_column >= since, day_column <= today, *where)
             .group_by(room_column, day_column)
         )
         for room_id, day, count in db.execute(query):

@@ -99,7 +99,9 @@ def _words(entry: feeds.RoomDay) -> str:
             parts.append(_("contributions close %(date)s", date=deadline.isoformat()))
         else:
             parts.append(_("sign-on closes %(date)s", date=deadline.isoformat()))
-    return _("news in room %(number)s: %(news)s", number=entry.number, news=_(", ").join(parts))
+    return str(
+        _("news in room %(number)s: %(news)s", number=entry.number, news=_(", ").join(parts))
+    )
 
 
 @blueprint.route("/feeds/<address>")
