@@ -48,7 +48,6 @@ from statements.models import (
     ModerationEntry,
     Room,
     RoomMember,
-    RoomState,
 )
 from statements.news.markers import reminders_for
 from statements.writes import FEED_DELETE, FEED_PUT, FEED_ROOM, AnonymousWrites, Write, feed_key
@@ -167,7 +166,6 @@ class RoomDay:
     checks_opened: int = 0
     # Reminders due that day: ("contributions" | "signon", the deadline).
     deadlines: tuple[tuple[str, date], ...] = ()
-    signon_open: bool = False
 
 
 @dataclass(frozen=True)
@@ -234,7 +232,6 @@ def feed(db: Session, pepper: bytes, address: str, today: date) -> Feed:
         tally("log", ModerationEntry.room_id, ModerationEntry.created_on)
         tally("checks", ConsentCheck.room_id, ConsentCheck.opened_on)
     reminders: dict[tuple[str, date], list[tuple[str, date]]] = defaultdict(list)
-    by_id = {room.id: room for room in rooms}
     for room in rooms:
         for days_before in (3, 1):
             for kind, deadline in (
@@ -260,7 +257,6 @@ def feed(db: Session, pepper: bytes, address: str, today: date) -> Feed:
                 log_entries=found.get("log", 0),
                 checks_opened=found.get("checks", 0),
                 deadlines=tuple(sorted(reminders.get(key, []))),
-                signon_open=by_id[room_id].state == RoomState.SIGN_ON,
             )
         )
     entries.sort(key=lambda entry: (entry.day, entry.number), reverse=True)

@@ -209,7 +209,8 @@ def stored_seen(
 @dataclass(frozen=True)
 class _Now:
     room: Room
-    own_decided: list[Contribution]
+    # (id, anchor, kind, status) of the member's own decided contributions.
+    own_decided: list[tuple[str, str | None, str, str]]
     replies: frozenset[str]
     messages: frozenset[str]
     checks_open: frozenset[str]
@@ -238,13 +239,22 @@ def reminders_for(room: Room, today: date) -> list[tuple[str, Reminder]]:
 
 def _now(db: Session, author_secret: bytes, room: Room, today: date) -> _Now:
     """The room as it stands, as far as this member's news goes: a few queries."""
-    own: list[Contribution] = []
+    own: list[tuple[str, str | None, str, str]] = []
     own_ids: set[str] = set()
-    for row in db.scalars(select(Contribution).where(Contribution.room_id == room.id)):
-        if tags_equal(row.author_tag, author_tag(author_secret, CONTRIBUTION_TAG, row.id)):
-            own_ids.add(row.id)
-            if row.status != ContributionStatus.PENDING:
-                own.append(row)
+    # Not the ciphertexts: only what finds the member's own, and what the news names.
+    for cid, tag, anchor, kind, status in db.execute(
+        select(
+            Contribution.id,
+            Contribution.author_tag,
+            Contribution.anchor,
+            Contribution.kind,
+            Contribution.status,
+        ).where(Contribution.room_id == room.id)
+    ):
+        if tags_equal(bytes(tag), author_tag(author_secret, CONTRIBUTION_TAG, cid)):
+            own_ids.add(cid)
+            if status != ContributionStatus.PENDING:
+                own.append((cid, anchor, kind, status))
     replies: set[str] = set()
     mine_replies: set[str] = set()
     shown: list[Reply] = []
@@ -299,7 +309,7 @@ def _snapshot(now: _Now, before: Seen | None) -> Seen:
     return Seen(
         version=now.room.current_version,
         state=now.room.state,
-        decided=_short(row.id for row in now.own_decided),
+        decided=_short(cid for cid, *_rest in now.own_decided),
         replies=now.replies,
         messages=now.messages,
         checks_open=now.checks_open,
@@ -314,9 +324,9 @@ def _news(now: _Now, before: Seen | None) -> News:
         return News(first=True, reminders=[r for _, r in now.reminders])
     news = News()
     news.decisions = [
-        Decision(row.id, row.anchor, row.kind, row.status)
-        for row in now.own_decided
-        if row.id[:_ID_CHARS] not in before.decided
+        Decision(cid, anchor, kind, status)
+        for cid, anchor, kind, status in now.own_decided
+        if cid[:_ID_CHARS] not in before.decided
     ]
     news.versions = max(0, now.room.current_version - before.version)
     news.replies = len(now.replies - before.replies)
@@ -340,8 +350,15 @@ def room_news(db: Session, access: RoomAccess, today: date, *, mark_seen: bool =
     now = _now(db, secret, access.room, today)
     news = _news(now, before)
     if news.decisions:
-        rows = {row.id: row for row in now.own_decided}
-        news.decisions = [_with_reason(access, rows[d.contribution_id], d) for d in news.decisions]
+        # Only the newly decided are read whole, for their reasons.
+        ids = [d.contribution_id for d in news.decisions]
+        rows = {
+            row.id: row for row in db.scalars(select(Contribution).where(Contribution.id.in_(ids)))
+        }
+        news.decisions = [
+            _with_reason(access, rows[d.contribution_id], d) if d.contribution_id in rows else d
+            for d in news.decisions
+        ]
     if mark_seen:
         after = _snapshot(now, before)
         if after != before:

@@ -206,3 +206,44 @@ def test_replacing_the_codename_stops_the_feed(
     assert replaced.status_code == 200
     assert reader.get(f"/feeds/{address}").status_code == 404
     assert "You have no feed address." in client.get("/account/feed").get_data(as_text=True)
+
+
+def _statements_serving(app: Flask, address: str) -> int:
+    """How many SQL statements serving the feed takes."""
+    from sqlalchemy import event
+
+    bind = app.extensions["db"].sessionmaker.kw["bind"]
+    engine = getattr(bind, "engine", bind)
+    seen: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert app.test_client().get(f"/feeds/{address}").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_a_feed_costs_the_same_queries_for_one_room_or_many(
+    room: tuple[Identity, str, Identity, FlaskClient], app: Flask, session: Session
+) -> None:
+    from tests.support import join_room
+
+    coordinator, _room_id, member, client = room
+    address = _create(client)
+    one = _statements_serving(app, address)
+    with app.test_request_context():
+        day = today()
+    for n in range(4):
+        other = make_room(session, coordinator, title=f"Room {n}")
+        join_room(session, coordinator, other, member)
+        drafting.submit_contribution(
+            session, drafting.open_room(session, other, member), "comment", None, "Words.", day
+        )
+    session.commit()
+    body = app.test_client().get(f"/feeds/{address}").get_data(as_text=True)
+    assert body.count("<entry>") == 5
+    assert _statements_serving(app, address) == one
