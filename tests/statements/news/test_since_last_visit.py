@@ -92,3 +92,55 @@ def test_the_marker_goes_through_the_mixer(batching: Flask, session: Session) ->
     assert session.scalar(count) == 0
     assert batching.extensions["mixer"].flush() == 1
     assert session.scalar(count) == 1
+
+
+def test_reminders_three_days_and_one_day_before_a_deadline(app: Flask, session: Session) -> None:
+    from datetime import timedelta
+
+    from statements.drafting.deadlines import change_deadlines
+
+    coordinator, room_id, member, _client = _room(app, session)
+    with app.test_request_context():
+        day = today()
+    change_deadlines(
+        session,
+        drafting.open_room(session, room_id, coordinator),
+        day + timedelta(days=3),
+        day + timedelta(days=20),
+        "The ministry meets earlier.",
+        day,
+    )
+    access = drafting.open_room(session, room_id, member)
+
+    def reminders(on: object) -> list[tuple[str, int]]:
+        news = markers.room_news(session, access, on)  # type: ignore[arg-type]
+        session.flush()
+        return [(r.kind, r.days) for r in news.reminders]
+
+    assert reminders(day) == [("contributions", 3)]
+    assert reminders(day) == []
+    assert reminders(day + timedelta(days=1)) == []  # two days left: already reminded
+    assert reminders(day + timedelta(days=2)) == [("contributions", 1)]
+    assert reminders(day + timedelta(days=2)) == []
+    # Sign-on's turn comes three days before it closes.
+    assert reminders(day + timedelta(days=17)) == [("signon", 3)]
+
+
+def test_consent_checks_and_sign_on_are_news(app: Flask, session: Session) -> None:
+    from statements.drafting import consent
+
+    coordinator, room_id, member, _client = _room(app, session)
+    with app.test_request_context():
+        day = today()
+    access = drafting.open_room(session, room_id, member)
+    assert markers.room_news(session, access, day).first
+    coordinating = drafting.open_room(session, room_id, coordinator)
+    check = consent.open_check(session, coordinating, None, "", day)
+    news = markers.room_news(session, access, day)
+    assert (news.checks_opened, news.checks_closed) == (1, 0)
+    consent.close_check(session, drafting.open_room(session, room_id, coordinator), check.id, day)
+    drafting.change_state(session, coordinating, "consolidating", day)
+    drafting.change_state(session, coordinating, "sign-on", day)
+    news = markers.room_news(session, drafting.open_room(session, room_id, member), day)
+    assert (news.checks_opened, news.checks_closed, news.signon_opened) == (0, 1, True)
+    assert markers.room_news(session, drafting.open_room(session, room_id, member), day).empty
