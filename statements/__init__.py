@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         main,
         metrics,
         mixing,
+        news,
         notifications,
         publishing,
         security,
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     auth.init_app(app, settings)
     admin.init_app(app)
     drafting.init_app(app)
+    news.init_app(app)
     publishing.init_app(app)
     staff.init_app(app)
     notifications.init_app(app)

@@ -53,6 +53,8 @@ from statements.models import (
     Endorsement,
     Flag,
     LanguageChoice,
+    MemberFeed,
+    NewsMarker,
     Objection,
     Reply,
     ReplyFlag,
@@ -122,6 +124,16 @@ ACTIONS = ACTIONS | DISCUSSION_ACTIONS
 # A member's choice of the working language they read a room in: a tag and a sealed code.
 LANGUAGE_CHOICE_PUT = "language_choice.put"
 ACTIONS = ACTIONS | {LANGUAGE_CHOICE_PUT}
+# --- members' news (statements/news/) ---------------------------------------------------
+# What a member had seen of a room ("since your last visit"): a tag and a sealed snapshot.
+NEWS_MARKER_PUT = "news.marker.put"
+# A member's private feed address: created or replaced, and revoked. Not a room's write:
+# its room_id is FEED_ROOM, and it is applied whatever state any room is in.
+FEED_PUT = "feed.put"
+FEED_DELETE = "feed.delete"
+FEED_ROOM = ""
+NEWS_ACTIONS = frozenset({NEWS_MARKER_PUT, FEED_PUT, FEED_DELETE})
+ACTIONS = ACTIONS | NEWS_ACTIONS
 
 
 def _encode(value: Any) -> Any:
@@ -198,6 +210,16 @@ def language_choice_key(tag: bytes) -> str:
     return f"language:{tag.hex()}"
 
 
+def news_marker_key(tag: bytes) -> str:
+    """The queue key of one member's marker for one room."""
+    return f"news-marker:{tag.hex()}"
+
+
+def feed_key(owner_tag: bytes) -> str:
+    """The queue key of one member's feed (a put and a delete replace each other)."""
+    return f"feed:{owner_tag.hex()}"
+
+
 def endorsement_key(room_id: str, tag: bytes) -> str:
     """The queue key of one member's endorsement in a room."""
     return f"endorsement:{room_id}:{tag.hex()}"
@@ -227,6 +249,10 @@ def apply_write(db: Session, write: Write) -> None:
     here is only what may have changed since (a moderation decision, a sealed room).
     """
     row = write.row
+    if write.action in NEWS_ACTIONS:
+        _apply_news(db, write)
+        db.flush()
+        return
     room = db.get(Room, write.room_id)
     if room is None or room.sealed:
         return
@@ -394,6 +420,36 @@ def _apply_agreement(db: Session, write: Write) -> None:
         # Only a counted check's: its results are sealed, the answers are no longer needed.
         if check is not None and check.status == ConsentStatus.CLOSED and check.results is not None:
             db.execute(delete(ConsentAnswer).where(ConsentAnswer.check_id == check.id))
+
+
+def _apply_news(db: Session, write: Write) -> None:
+    """Markers and feeds (see NEWS_ACTIONS): keyed by member-only tags, replaced whole."""
+    row = write.row
+    if write.action == NEWS_MARKER_PUT:
+        room = db.get(Room, write.room_id)
+        if room is None or room.sealed:
+            return
+        marker = db.get(NewsMarker, bytes(row["tag"]))
+        if marker is None:
+            db.add(NewsMarker(tag=bytes(row["tag"]), sealed=bytes(row["sealed"])))
+        else:
+            marker.sealed = bytes(row["sealed"])
+    elif write.action == FEED_PUT:
+        feed = db.get(MemberFeed, bytes(row["owner_tag"]))
+        if feed is not None:
+            # A replaced address stops working in the same transaction the new one starts.
+            db.delete(feed)
+            db.flush()
+        db.add(
+            MemberFeed(
+                owner_tag=bytes(row["owner_tag"]),
+                address_hash=bytes(row["address_hash"]),
+                nonce=bytes(row["nonce"]),
+                sealed=bytes(row["sealed"]),
+            )
+        )
+    elif write.action == FEED_DELETE:
+        db.execute(delete(MemberFeed).where(MemberFeed.owner_tag == bytes(row["owner_tag"])))
 
 
 # --- applying discussion writes ---------------------------------------------------------------
@@ -803,6 +859,9 @@ ANONYMOUS_TABLES = {
     "author_answers": "message_id",
     # the multilingual room
     "language_choices": "tag",
+    # members' news
+    "news_markers": "tag",
+    "member_feeds": "owner_tag",
 }
 
 

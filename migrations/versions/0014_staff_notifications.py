@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_staff_notifications"
-down_revision = "0012_language_families"
+down_revision = "0013_member_news"
 branch_labels = None
 depends_on = None
 

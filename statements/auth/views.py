@@ -61,7 +61,9 @@ from statements.auth.signin import (
 )
 from statements.db import get_session
 from statements.errors import render_error
+from statements.mixing import request_writes
 from statements.models import Account, Role
+from statements.news import feeds
 from statements.pages import qr_svg
 from statements.settings import Settings
 from statements.staff import recovery, resets
@@ -430,6 +432,10 @@ def replace_codename() -> Any:
         except (LoginFailed, AccountDisabled):
             form.current.errors = [str(LOGIN_FAILED_CODENAME)]
         else:
+            # Whoever learnt the old codename could have read the feed's address on its
+            # page: it stops working too. Queued for every replacement, feed or not, so
+            # the queue does not say who had one (statements/news/feeds.py).
+            feeds.revoke_feed(current_user.identity.keys.author_secret, request_writes())
             flash(
                 _(
                     "Your codename is replaced: the old one no longer works, and every "

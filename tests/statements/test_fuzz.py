@@ -37,6 +37,8 @@ from statements.auth import service as auth
 from statements.drafting import author_messages, consent, discussion
 from statements.drafting import service as drafting
 from statements.forms import Form
+from statements.news import feeds
+from statements.writes import DirectWrites
 from tests.conftest import Clock
 from tests.support import (
     csrf_token,
@@ -176,6 +178,14 @@ def world(app: Flask, session: Session, clock: Clock) -> World:
     )
     check = consent.open_check(session, coordinating, None, "", TODAY)
     _publisher, slug = published_statement(app, session, coordinator=coordinator)
+    # The member's private feed address.
+    address = feeds.create_feed(
+        member_account.id,
+        member_keys.author_secret,
+        app.extensions["settings"].lookup_pepper,
+        "en",
+        DirectWrites(session),
+    )
     session.commit()
 
     member_client = app.test_client()
@@ -209,6 +219,7 @@ def world(app: Flask, session: Session, clock: Clock) -> World:
             "check_id": check.id,
             "reply_id": reply.id,
             "message_id": question.id,
+            "address": address,
         },
         _form_field_names(),
         list(metadata.sorted_tables),

@@ -32,13 +32,17 @@ from statements.drafting.rooms import FEW_MEMBERS, RoomInput
 from statements.drafting.translations import section_texts
 from statements.drafting.versions import MAX_DRAFT
 from statements.drafting.views.common import (
+    STATUS_NAMES,
     blueprint,
     draft_error,
     open_access,
     room_context,
     section_numbers,
 )
+from statements.mixing import request_writes
 from statements.models import AuditAction, ContributionStatus, RoomState
+from statements.news import feeds as feed_service
+from statements.news import markers as news_service
 from statements.pages import INVISIBLE_CHARACTERS, STATE_NAMES, today
 from statements.staff import audit
 
@@ -48,11 +52,20 @@ from statements.staff import audit
 @blueprint.route("/rooms")
 @login_required
 def rooms() -> Any:
-    """The rooms this account belongs to."""
+    """The rooms this account belongs to, with what changed in each since the last visit."""
+    mine = room_service.my_rooms(get_session(), current_user.identity)
     return render_template(
         "drafting/rooms.html",
-        rooms=room_service.my_rooms(get_session(), current_user.identity),
+        rooms=mine,
         state_names=STATE_NAMES,
+        status_names=STATUS_NAMES,
+        news=news_service.rooms_news(
+            get_session(),
+            current_user.identity.keys.author_secret,
+            [summary.room for summary in mine],
+            today(),
+            request_writes(),
+        ),
     )
 
 
@@ -130,6 +143,8 @@ def room(room_id: str) -> Any:
     current = version_service.version(get_session(), access)
     # The multilingual room: each section in the member's reading language, beside its source.
     reading = reading_language(get_session(), access)
+    # Read before it is marked seen: what changed since the member last looked.
+    news = news_service.room_news(get_session(), access, today())
     return render_template(
         "drafting/room.html",
         current=current,
@@ -137,6 +152,9 @@ def room(room_id: str) -> Any:
         reading_texts={
             text.anchor: text for text in section_texts(get_session(), access, reading, current)
         },
+        news=news,
+        room_number=feed_service.room_number(room_id),
+        numbers={section.anchor: n for n, section in enumerate(current.sections, start=1)},
         members=room_service.member_count(get_session(), room_id),
         few_members=FEW_MEMBERS,
         deadline_notice=deadline_notice(access),
