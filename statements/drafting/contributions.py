@@ -44,6 +44,8 @@ from statements.models import (
     ContributionStatus,
     Flag,
     ModerationMode,
+    Reply,
+    ReplyStatus,
     RoomState,
     Support,
     random_id,
@@ -289,6 +291,71 @@ def _own(db: Session, access: RoomAccess, contribution_id: str) -> Contribution:
 REMOVED = {"text": "", "base": "", "base_version": 0, "removed": True}
 
 _flagged = exists(select(Flag.contribution_id).where(Flag.contribution_id == Contribution.id))
+
+
+def _translated(data: dict[str, Any]) -> tuple[str, str] | None:
+    """What a translation's content says it translates: (type, id), None for a section's
+    or the title's (the draft's words are never hidden) and for anything else."""
+    of = data.get("of")
+    if not isinstance(of, dict) or of.get("type") not in ("contribution", "reply"):
+        return None
+    return str(of["type"]), str(of.get("id", ""))
+
+
+def gone_originals(db: Session, access: RoomAccess, targets: set[tuple[str, str]]) -> set[str]:
+    """Which of these translated contributions and replies are hidden, withdrawn or gone:
+    their translations must not bring back the words (two queries at most)."""
+    live: set[str] = set()
+    contributions = {target_id for kind, target_id in targets if kind == "contribution"}
+    replies = {target_id for kind, target_id in targets if kind == "reply"}
+    if contributions:
+        live |= set(
+            db.scalars(
+                select(Contribution.id).where(
+                    Contribution.room_id == access.room.id,
+                    Contribution.id.in_(contributions),
+                    Contribution.status != ContributionStatus.HIDDEN,
+                )
+            )
+        )
+    if replies:
+        live |= set(
+            db.scalars(
+                select(Reply.id).where(
+                    Reply.room_id == access.room.id,
+                    Reply.id.in_(replies),
+                    Reply.status != ReplyStatus.HIDDEN,
+                )
+            )
+        )
+    return (contributions | replies) - live
+
+
+def destroy_translations_of(db: Session, access: RoomAccess, target_id: str) -> None:
+    """A coordinator hid a contribution or a reply: every translation of it is hidden too
+    and its words destroyed in place (it carries the original's words as well as its own)."""
+    access.require_coordinator()
+    rows = db.scalars(
+        select(Contribution).where(
+            Contribution.room_id == access.room.id,
+            Contribution.kind == ContributionKind.TRANSLATION,
+            Contribution.status != ContributionStatus.HIDDEN,
+        )
+    )
+    for row in rows:
+        if row.key_version not in access.keyring.keys:
+            continue
+        data = access.keyring.open(
+            "contribution", contribution_record(row), row.key_version, row.content
+        )
+        translated = _translated(data)
+        if translated is None or translated[1] != target_id:
+            continue
+        row.status = ContributionStatus.HIDDEN
+        row.content = access.keyring.seal(
+            "contribution", contribution_record(row), row.key_version, REMOVED
+        )
+    db.flush()
 
 
 def visible_condition(db: Session, access: RoomAccess) -> ColumnElement[bool]:
@@ -584,10 +651,23 @@ def _views(
             if cid in ids and wanted != (cid in supported):
                 counts[cid] = counts.get(cid, 0) + (1 if wanted else -1)
                 supported.symmetric_difference_update({cid})
+    opened = {
+        row.id: access.keyring.open(
+            "contribution", contribution_record(row), row.key_version, row.content
+        )
+        for row in rows
+    }
+    translated = {
+        row.id: target
+        for row in rows
+        if row.kind == ContributionKind.TRANSLATION
+        and (target := _translated(opened[row.id])) is not None
+    }
+    gone = gone_originals(db, access, set(translated.values())) if translated else set()
     views = []
     for row in rows:
         record = contribution_record(row)
-        data = access.keyring.open("contribution", record, row.key_version, row.content)
+        data = opened[row.id]
         decision = (
             access.keyring.open("decision", record, row.decision_key_version or 0, row.decision)
             if row.decision
@@ -596,7 +676,10 @@ def _views(
         own = tags_equal(row.author_tag, access.tag(CONTRIBUTION_TAG, row.id))
         # A rejection's reason is for its author and the coordinators.
         told = own or access.is_coordinator
-        removed = bool(data.get("removed"))
+        # A translation of words hidden or withdrawn since shows none of them.
+        removed = bool(data.get("removed")) or (
+            row.id in translated and translated[row.id][1] in gone
+        )
         views.append(
             ContributionView(
                 id=row.id,

@@ -33,7 +33,9 @@ from statements.drafting.contributions import (
     _MARKUP,
     _contribution_write,
     _pending_count,
+    _translated,
     contribution_record,
+    gone_originals,
     visible_condition,
 )
 from statements.drafting.discussion import thread
@@ -263,11 +265,14 @@ def translations_beside(db: Session, access: RoomAccess) -> dict[str, list[Trans
             visible_condition(db, access),
         )
     )
+    opened = [(row, _contribution_data(access, row)) for row in rows]
+    # Words hidden or withdrawn since do not come back through a translation of them.
+    targets = {target for _, data in opened if (target := _translated(data)) is not None}
+    gone = gone_originals(db, access, targets) if targets else set()
     found: dict[str, list[Translated]] = defaultdict(list)
-    for row in rows:
-        data = _contribution_data(access, row)
+    for row, data in opened:
         of = data.get("of")
-        if data.get("removed") or not isinstance(of, dict):
+        if data.get("removed") or not isinstance(of, dict) or str(of.get("id")) in gone:
             continue
         found[str(of["id"])].append(
             Translated(
