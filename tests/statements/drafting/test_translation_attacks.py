@@ -14,12 +14,13 @@ from statements.auth.service import Identity
 from statements.drafting import service as drafting
 from statements.drafting.contributions import contribution_record
 from statements.drafting.discussion import hide_reply, submit_reply, thread
+from statements.drafting.room_languages import choose_language, reading_language
 from statements.drafting.translation_offers import (
     accept_translation,
     offer_translation,
     translations_beside,
 )
-from statements.models import Contribution, ContributionStatus
+from statements.models import Contribution, ContributionStatus, LanguageChoice
 from tests.support import join_room, make_room, member_identity
 
 TODAY = date.today()
@@ -180,3 +181,19 @@ def test_withdrawing_a_contribution_takes_its_translations_words_with_it(
     shown = _everything_shown(session, translator, room)
     assert SECRET not in shown
     assert SECRET not in _every_word_in_the_room(session, coordinator, room)
+
+
+def test_a_reading_language_is_not_told_by_its_length(
+    app: Flask, session: Session, coordinator: Identity
+) -> None:
+    # Dari is the only three-letter code: a ciphertext one byte longer would name it.
+    room = make_room(session, coordinator, working_languages=("fa", "prs"))
+    chosen = {}
+    for language in ("en", "fa", "prs"):
+        member = _member(app, session, coordinator, room)
+        access = drafting.open_room(session, room, member)
+        choose_language(session, access, language)
+        assert reading_language(session, access) == language
+        chosen[language] = member
+    lengths = {len(row.content) for row in session.scalars(select(LanguageChoice))}
+    assert len(lengths) == 1
