@@ -309,15 +309,22 @@ def gone_originals(db: Session, access: RoomAccess, targets: set[tuple[str, str]
     contributions = {target_id for kind, target_id in targets if kind == "contribution"}
     replies = {target_id for kind, target_id in targets if kind == "reply"}
     if contributions:
-        live |= set(
-            db.scalars(
-                select(Contribution.id).where(
-                    Contribution.room_id == access.room.id,
-                    Contribution.id.in_(contributions),
-                    Contribution.status != ContributionStatus.HIDDEN,
-                )
+        rows = db.scalars(
+            select(Contribution).where(
+                Contribution.room_id == access.room.id,
+                Contribution.id.in_(contributions),
+                Contribution.status != ContributionStatus.HIDDEN,
             )
         )
+        # Rejected as unsafe keeps its status but not its words (moderation.reject).
+        live |= {
+            row.id
+            for row in rows
+            if row.key_version in access.keyring.keys
+            and not access.keyring.open(
+                "contribution", contribution_record(row), row.key_version, row.content
+            ).get("removed")
+        }
     if replies:
         live |= set(
             db.scalars(
@@ -332,7 +339,8 @@ def gone_originals(db: Session, access: RoomAccess, targets: set[tuple[str, str]
 
 
 def destroy_translations_of(db: Session, access: RoomAccess, target_id: str) -> None:
-    """A coordinator hid a contribution or a reply: every translation of it is hidden too
+    """A coordinator hid a contribution or a reply (or rejected it as unsafe): every
+    translation of it is hidden too
     and its words destroyed in place (it carries the original's words as well as its own)."""
     access.require_coordinator()
     rows = db.scalars(

@@ -119,6 +119,7 @@ def reject(
     _decide(db, access, contribution, ContributionStatus.REJECTED, today, reason=reason, note=note)
     if reason == "unsafe":
         _destroy_words(access, contribution)
+        destroy_translations_of(db, access, contribution.id)
     db.flush()
 
 

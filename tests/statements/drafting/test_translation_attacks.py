@@ -63,9 +63,11 @@ def _everything_shown(session: Session, identity: Identity, room: str) -> str:
     return "\n".join(shown)
 
 
-@pytest.mark.parametrize("accepted", [False, True])
+@pytest.mark.parametrize(
+    ("accepted", "how"), [(False, "hide"), (True, "hide"), (False, "unsafe"), (True, "unsafe")]
+)
 def test_hiding_a_contribution_hides_its_translations(
-    app: Flask, session: Session, coordinator: Identity, room: str, accepted: bool
+    app: Flask, session: Session, coordinator: Identity, room: str, accepted: bool, how: str
 ) -> None:
     author = _member(app, session, coordinator, room)
     translator = _member(app, session, coordinator, room)
@@ -85,7 +87,10 @@ def test_hiding_a_contribution_hides_its_translations(
     chief = drafting.open_room(session, room, coordinator)
     if accepted:
         accept_translation(session, chief, offer.id, TODAY)
-    drafting.hide(session, chief, target.id, TODAY)
+    if how == "hide":
+        drafting.hide(session, chief, target.id, TODAY)
+    else:
+        drafting.reject(session, chief, target.id, "unsafe", "", TODAY)
     for who in (reader, translator, author):
         shown = _everything_shown(session, who, room)
         assert SECRET_FA not in shown
@@ -197,3 +202,39 @@ def test_a_reading_language_is_not_told_by_its_length(
         chosen[language] = member
     lengths = {len(row.content) for row in session.scalars(select(LanguageChoice))}
     assert len(lengths) == 1
+
+
+def test_a_translation_landing_after_its_original_was_destroyed_shows_nothing(
+    app: Flask, session: Session, coordinator: Identity, room: str
+) -> None:
+    # A translation still in the anonymous queue when the coordinator rejected its original
+    # as unsafe lands later, untouched: the pages still show none of its words.
+    author = _member(app, session, coordinator, room)
+    translator = _member(app, session, coordinator, room)
+    target = drafting.submit_contribution(
+        session, drafting.open_room(session, room, author), "comment", None, SECRET, TODAY
+    )
+    offer = offer_translation(
+        session,
+        drafting.open_room(session, room, translator),
+        "contribution",
+        target.id,
+        "fa",
+        SECRET_FA,
+        TODAY,
+    )
+    landed = session.get(Contribution, offer.id)
+    assert landed is not None
+    session.expunge(landed)
+    chief = drafting.open_room(session, room, coordinator)
+    drafting.reject(session, chief, target.id, "unsafe", "", TODAY)
+    # As if it had been queued: the row as it was offered, back after the decision.
+    session.execute(
+        Contribution.__table__.update()
+        .where(Contribution.id == offer.id)
+        .values(status=ContributionStatus.PENDING, content=landed.content)
+    )
+    for who in (translator, author, coordinator):
+        shown = _everything_shown(session, who, room)
+        assert SECRET_FA not in shown
+        assert SECRET not in shown
