@@ -302,46 +302,53 @@ def _translated(data: dict[str, Any]) -> tuple[str, str] | None:
     return str(of["type"]), str(of.get("id", ""))
 
 
+def _live_contributions(db: Session, access: RoomAccess, ids: set[str]) -> set[str]:
+    """Which of these contributions still show their words: not hidden, not gone, and not
+    rejected as unsafe (which keeps its status but not its words, moderation.reject)."""
+    if not ids:
+        return set()
+    rows = db.scalars(
+        select(Contribution).where(
+            Contribution.room_id == access.room.id,
+            Contribution.id.in_(ids),
+            Contribution.status != ContributionStatus.HIDDEN,
+        )
+    )
+    return {
+        row.id
+        for row in rows
+        if row.key_version in access.keyring.keys
+        and not access.keyring.open(
+            "contribution", contribution_record(row), row.key_version, row.content
+        ).get("removed")
+    }
+
+
 def gone_originals(db: Session, access: RoomAccess, targets: set[tuple[str, str]]) -> set[str]:
-    """Which of these translated contributions and replies are hidden, withdrawn or gone:
-    their translations must not bring back the words (two queries at most)."""
-    live: set[str] = set()
+    """Which of these translated contributions and replies are hidden, withdrawn or gone,
+    or replies in a thread whose contribution lost its words (members no longer see the
+    others' replies there, which may quote them): their translations must not bring the
+    words back. Three queries at most."""
     contributions = {target_id for kind, target_id in targets if kind == "contribution"}
     replies = {target_id for kind, target_id in targets if kind == "reply"}
-    if contributions:
-        rows = db.scalars(
-            select(Contribution).where(
-                Contribution.room_id == access.room.id,
-                Contribution.id.in_(contributions),
-                Contribution.status != ContributionStatus.HIDDEN,
-            )
-        )
-        # Rejected as unsafe keeps its status but not its words (moderation.reject).
-        live |= {
-            row.id
-            for row in rows
-            if row.key_version in access.keyring.keys
-            and not access.keyring.open(
-                "contribution", contribution_record(row), row.key_version, row.content
-            ).get("removed")
-        }
+    live = _live_contributions(db, access, contributions)
     if replies:
-        live |= set(
-            db.scalars(
-                select(Reply.id).where(
-                    Reply.room_id == access.room.id,
-                    Reply.id.in_(replies),
-                    Reply.status != ReplyStatus.HIDDEN,
-                )
+        shown = db.execute(
+            select(Reply.id, Reply.contribution_id).where(
+                Reply.room_id == access.room.id,
+                Reply.id.in_(replies),
+                Reply.status != ReplyStatus.HIDDEN,
             )
-        )
+        ).all()
+        heads = _live_contributions(db, access, {head for _, head in shown})
+        live |= {reply_id for reply_id, head in shown if head in heads}
     return (contributions | replies) - live
 
 
 def destroy_translations_of(db: Session, access: RoomAccess, target_id: str) -> None:
     """A coordinator hid a contribution or a reply (or rejected it as unsafe): every
-    translation of it is hidden too
-    and its words destroyed in place (it carries the original's words as well as its own)."""
+    translation of it is hidden too and its words destroyed in place (a translation
+    carries the original's words as well as its own)."""
     access.require_coordinator()
     rows = db.scalars(
         select(Contribution).where(

@@ -238,3 +238,29 @@ def test_a_translation_landing_after_its_original_was_destroyed_shows_nothing(
         shown = _everything_shown(session, who, room)
         assert SECRET_FA not in shown
         assert SECRET not in shown
+
+
+def test_hiding_a_contribution_hides_translations_of_the_replies_under_it(
+    app: Flask, session: Session, coordinator: Identity, room: str
+) -> None:
+    # Members no longer see the others' replies under a hidden contribution (they may
+    # quote it): nor do they see those replies' translations, in any list.
+    asker = _member(app, session, coordinator, room)
+    quoter = _member(app, session, coordinator, room)
+    translator = _member(app, session, coordinator, room)
+    head = drafting.submit_contribution(
+        session, drafting.open_room(session, room, asker), "comment", None, "Abuse", TODAY
+    )
+    reply = submit_reply(session, drafting.open_room(session, room, quoter), head.id, None, SECRET)
+    offer_translation(
+        session,
+        drafting.open_room(session, room, translator),
+        "reply",
+        reply.id,
+        "fa",
+        SECRET_FA,
+        TODAY,
+    )
+    drafting.hide(session, drafting.open_room(session, room, coordinator), head.id, TODAY)
+    for who in (asker, translator):
+        assert SECRET_FA not in _everything_shown(session, who, room)
