@@ -302,11 +302,11 @@ def _translated(data: dict[str, Any]) -> tuple[str, str] | None:
     return str(of["type"]), str(of.get("id", ""))
 
 
-def _live_contributions(db: Session, access: RoomAccess, ids: set[str]) -> set[str]:
-    """Which of these contributions still show their words: not hidden, not gone, and not
-    rejected as unsafe (which keeps its status but not its words, moderation.reject)."""
+def _live_texts(db: Session, access: RoomAccess, ids: set[str]) -> dict[str, str]:
+    """The words of those of these contributions that still show them: not hidden, not
+    gone, not rejected as unsafe (which keeps its status but not its words)."""
     if not ids:
-        return set()
+        return {}
     rows = db.scalars(
         select(Contribution).where(
             Contribution.room_id == access.room.id,
@@ -314,24 +314,35 @@ def _live_contributions(db: Session, access: RoomAccess, ids: set[str]) -> set[s
             Contribution.status != ContributionStatus.HIDDEN,
         )
     )
-    return {
-        row.id
-        for row in rows
-        if row.key_version in access.keyring.keys
-        and not access.keyring.open(
+    texts = {}
+    for row in rows:
+        if row.key_version not in access.keyring.keys:
+            continue
+        data = access.keyring.open(
             "contribution", contribution_record(row), row.key_version, row.content
-        ).get("removed")
+        )
+        if not data.get("removed"):
+            texts[row.id] = str(data.get("text", ""))
+    return texts
+
+
+def unshown_translations(
+    db: Session, access: RoomAccess, translations: dict[str, dict[str, Any]]
+) -> set[str]:
+    """Which of these translations (id: opened content) must show nothing: their original
+    was hidden, withdrawn, rejected as unsafe, or edited since (the words translated are
+    no longer there), or is a reply in a thread whose contribution lost its words (members
+    no longer see the others' replies there, which may quote them). Three queries at most."""
+    targets = {
+        translation_id: target
+        for translation_id, data in translations.items()
+        if (target := _translated(data)) is not None
     }
-
-
-def gone_originals(db: Session, access: RoomAccess, targets: set[tuple[str, str]]) -> set[str]:
-    """Which of these translated contributions and replies are hidden, withdrawn or gone,
-    or replies in a thread whose contribution lost its words (members no longer see the
-    others' replies there, which may quote them): their translations must not bring the
-    words back. Three queries at most."""
-    contributions = {target_id for kind, target_id in targets if kind == "contribution"}
-    replies = {target_id for kind, target_id in targets if kind == "reply"}
-    live = _live_contributions(db, access, contributions)
+    if not targets:
+        return set()
+    texts = _live_texts(db, access, {i for kind, i in targets.values() if kind == "contribution"})
+    replies = {i for kind, i in targets.values() if kind == "reply"}
+    live_replies: set[str] = set()
     if replies:
         shown = db.execute(
             select(Reply.id, Reply.contribution_id).where(
@@ -340,9 +351,18 @@ def gone_originals(db: Session, access: RoomAccess, targets: set[tuple[str, str]
                 Reply.status != ReplyStatus.HIDDEN,
             )
         ).all()
-        heads = _live_contributions(db, access, {head for _, head in shown})
-        live |= {reply_id for reply_id, head in shown if head in heads}
-    return (contributions | replies) - live
+        heads = _live_texts(db, access, {head for _, head in shown})
+        live_replies = {reply_id for reply_id, head in shown if head in heads}
+    unshown = set()
+    for translation_id, (kind, original_id) in targets.items():
+        if kind == "reply":
+            gone = original_id not in live_replies
+        else:
+            base = str(translations[translation_id].get("base", ""))
+            gone = texts.get(original_id) != base
+        if gone:
+            unshown.add(translation_id)
+    return unshown
 
 
 def destroy_translations_of(db: Session, access: RoomAccess, target_id: str) -> None:
@@ -672,13 +692,11 @@ def _views(
         )
         for row in rows
     }
-    translated = {
-        row.id: target
-        for row in rows
-        if row.kind == ContributionKind.TRANSLATION
-        and (target := _translated(opened[row.id])) is not None
-    }
-    gone = gone_originals(db, access, set(translated.values())) if translated else set()
+    unshown = unshown_translations(
+        db,
+        access,
+        {row.id: opened[row.id] for row in rows if row.kind == ContributionKind.TRANSLATION},
+    )
     views = []
     for row in rows:
         record = contribution_record(row)
@@ -692,9 +710,7 @@ def _views(
         # A rejection's reason is for its author and the coordinators.
         told = own or access.is_coordinator
         # A translation of words hidden or withdrawn since shows none of them.
-        removed = bool(data.get("removed")) or (
-            row.id in translated and translated[row.id][1] in gone
-        )
+        removed = bool(data.get("removed")) or row.id in unshown
         views.append(
             ContributionView(
                 id=row.id,

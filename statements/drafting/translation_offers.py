@@ -33,9 +33,8 @@ from statements.drafting.contributions import (
     _MARKUP,
     _contribution_write,
     _pending_count,
-    _translated,
     contribution_record,
-    gone_originals,
+    unshown_translations,
     visible_condition,
 )
 from statements.drafting.discussion import thread
@@ -265,14 +264,13 @@ def translations_beside(db: Session, access: RoomAccess) -> dict[str, list[Trans
             visible_condition(db, access),
         )
     )
-    opened = [(row, _contribution_data(access, row)) for row in rows]
-    # Words hidden or withdrawn since do not come back through a translation of them.
-    targets = {target for _, data in opened if (target := _translated(data)) is not None}
-    gone = gone_originals(db, access, targets) if targets else set()
+    opened = {row.id: (row, _contribution_data(access, row)) for row in rows}
+    # Words hidden, withdrawn or edited away since do not come back through a translation.
+    unshown = unshown_translations(db, access, {i: data for i, (_, data) in opened.items()})
     found: dict[str, list[Translated]] = defaultdict(list)
-    for row, data in opened:
+    for row, data in opened.values():
         of = data.get("of")
-        if data.get("removed") or not isinstance(of, dict) or str(of.get("id")) in gone:
+        if data.get("removed") or not isinstance(of, dict) or row.id in unshown:
             continue
         found[str(of["id"])].append(
             Translated(

@@ -17,6 +17,7 @@ from statements.drafting.discussion import hide_reply, submit_reply, thread
 from statements.drafting.room_languages import choose_language, reading_language
 from statements.drafting.translation_offers import (
     accept_translation,
+    help_translate,
     offer_translation,
     translations_beside,
 )
@@ -264,3 +265,32 @@ def test_hiding_a_contribution_hides_translations_of_the_replies_under_it(
     drafting.hide(session, drafting.open_room(session, room, coordinator), head.id, TODAY)
     for who in (asker, translator):
         assert SECRET_FA not in _everything_shown(session, who, room)
+
+
+def test_words_an_author_edited_away_do_not_stay_in_a_translation(
+    app: Flask, session: Session, coordinator: Identity, room: str
+) -> None:
+    # An author takes an identifying detail out of their proposal: a translation made of
+    # the old words must not keep showing it beside the new ones.
+    author = _member(app, session, coordinator, room)
+    translator = _member(app, session, coordinator, room)
+    reader = _member(app, session, coordinator, room)
+    mine = drafting.open_room(session, room, author)
+    target = drafting.submit_contribution(session, mine, "comment", None, SECRET, TODAY)
+    offer_translation(
+        session,
+        drafting.open_room(session, room, translator),
+        "contribution",
+        target.id,
+        "fa",
+        SECRET_FA,
+        TODAY,
+    )
+    drafting.edit_contribution(session, mine, target.id, "A guard beat us", TODAY)
+    for who in (reader, translator, author, coordinator):
+        shown = _everything_shown(session, who, room)
+        assert SECRET_FA not in shown
+        assert SECRET not in shown
+    # The contribution waits for a translation of its new words again.
+    tasks = help_translate(session, drafting.open_room(session, room, reader), ["fa"])
+    assert [task.source for task in tasks if task.target_id == target.id] == ["A guard beat us"]
