@@ -45,6 +45,7 @@ from statements.models import (
     Flag,
     ModerationMode,
     Reply,
+    ReplyFlag,
     ReplyStatus,
     RoomState,
     Support,
@@ -344,13 +345,16 @@ def unshown_translations(
     replies = {i for kind, i in targets.values() if kind == "reply"}
     live_replies: set[str] = set()
     if replies:
-        shown = db.execute(
-            select(Reply.id, Reply.contribution_id).where(
-                Reply.room_id == access.room.id,
-                Reply.id.in_(replies),
-                Reply.status != ReplyStatus.HIDDEN,
-            )
-        ).all()
+        conditions = [
+            Reply.room_id == access.room.id,
+            Reply.id.in_(replies),
+            Reply.status != ReplyStatus.HIDDEN,
+        ]
+        if not access.is_coordinator and access.room.moderation == ModerationMode.PRE:
+            # As the thread shows them: released, and no flag waiting for review.
+            flagged = select(ReplyFlag.reply_id).where(ReplyFlag.reply_id == Reply.id).exists()
+            conditions += [Reply.status == ReplyStatus.SHOWN, ~flagged]
+        shown = db.execute(select(Reply.id, Reply.contribution_id).where(*conditions)).all()
         heads = _live_texts(db, access, {head for _, head in shown})
         live_replies = {reply_id for reply_id, head in shown if head in heads}
     unshown = set()

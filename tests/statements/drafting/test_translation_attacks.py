@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session
 from statements.auth.service import Identity
 from statements.drafting import service as drafting
 from statements.drafting.contributions import contribution_record
-from statements.drafting.discussion import hide_reply, submit_reply, thread
+from statements.drafting.discussion import (
+    flag_reply,
+    hide_reply,
+    release_reply,
+    submit_reply,
+    thread,
+)
+from statements.drafting.moderation import release
 from statements.drafting.room_languages import choose_language, reading_language
 from statements.drafting.translation_offers import (
     accept_translation,
@@ -21,7 +28,7 @@ from statements.drafting.translation_offers import (
     offer_translation,
     translations_beside,
 )
-from statements.models import Contribution, ContributionStatus, LanguageChoice
+from statements.models import Contribution, ContributionStatus, LanguageChoice, ModerationMode
 from tests.support import join_room, make_room, member_identity
 
 TODAY = date.today()
@@ -294,3 +301,33 @@ def test_words_an_author_edited_away_do_not_stay_in_a_translation(
     # The contribution waits for a translation of its new words again.
     tasks = help_translate(session, drafting.open_room(session, room, reader), ["fa"])
     assert [task.source for task in tasks if task.target_id == target.id] == ["A guard beat us"]
+
+
+def test_a_flagged_reply_in_a_pre_moderated_room_takes_its_translation_along(
+    app: Flask, session: Session, coordinator: Identity
+) -> None:
+    # Pre-moderation: a reply waiting for a safety review is out of the thread for members;
+    # its translation must not show its words meanwhile.
+    room = make_room(session, coordinator, working_languages=("fa",), moderation=ModerationMode.PRE)
+    author = _member(app, session, coordinator, room)
+    translator = _member(app, session, coordinator, room)
+    reader = _member(app, session, coordinator, room)
+    chief = drafting.open_room(session, room, coordinator)
+    head = drafting.submit_contribution(session, chief, "comment", None, "Which gate?", TODAY)
+    release(session, chief, head.id, TODAY)
+    reply = submit_reply(session, drafting.open_room(session, room, author), head.id, None, SECRET)
+    release_reply(session, chief, reply.id, TODAY)
+    offer = offer_translation(
+        session,
+        drafting.open_room(session, room, translator),
+        "reply",
+        reply.id,
+        "fa",
+        SECRET_FA,
+        TODAY,
+    )
+    accept_translation(session, chief, offer.id, TODAY)
+    assert SECRET_FA in _everything_shown(session, reader, room)
+    flag_reply(session, drafting.open_room(session, room, reader), reply.id)
+    other = _member(app, session, coordinator, room)
+    assert SECRET_FA not in _everything_shown(session, other, room)
