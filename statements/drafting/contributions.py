@@ -44,6 +44,9 @@ from statements.models import (
     ContributionStatus,
     Flag,
     ModerationMode,
+    Reply,
+    ReplyFlag,
+    ReplyStatus,
     RoomState,
     Support,
     random_id,
@@ -289,6 +292,109 @@ def _own(db: Session, access: RoomAccess, contribution_id: str) -> Contribution:
 REMOVED = {"text": "", "base": "", "base_version": 0, "removed": True}
 
 _flagged = exists(select(Flag.contribution_id).where(Flag.contribution_id == Contribution.id))
+
+
+def _translated(data: dict[str, Any]) -> tuple[str, str] | None:
+    """What a translation's content says it translates: (type, id), None for a section's
+    or the title's (the draft's words are never hidden) and for anything else."""
+    of = data.get("of")
+    if not isinstance(of, dict) or of.get("type") not in ("contribution", "reply"):
+        return None
+    return str(of["type"]), str(of.get("id", ""))
+
+
+def _live_texts(db: Session, access: RoomAccess, ids: set[str]) -> dict[str, str]:
+    """The words of those of these contributions that still show them: not hidden, not
+    gone, not rejected as unsafe (which keeps its status but not its words)."""
+    if not ids:
+        return {}
+    rows = db.scalars(
+        select(Contribution).where(
+            Contribution.room_id == access.room.id,
+            Contribution.id.in_(ids),
+            Contribution.status != ContributionStatus.HIDDEN,
+        )
+    )
+    texts = {}
+    for row in rows:
+        if row.key_version not in access.keyring.keys:
+            continue
+        data = access.keyring.open(
+            "contribution", contribution_record(row), row.key_version, row.content
+        )
+        if not data.get("removed"):
+            texts[row.id] = str(data.get("text", ""))
+    return texts
+
+
+def unshown_translations(
+    db: Session, access: RoomAccess, translations: dict[str, dict[str, Any]]
+) -> set[str]:
+    """Which of these translations (id: opened content) must show nothing: their original
+    was hidden, withdrawn, rejected as unsafe, or edited since (the words translated are
+    no longer there), or is a reply in a thread whose contribution lost its words (members
+    no longer see the others' replies there, which may quote them). Three queries at most."""
+    targets = {
+        translation_id: target
+        for translation_id, data in translations.items()
+        if (target := _translated(data)) is not None
+    }
+    if not targets:
+        return set()
+    texts = _live_texts(db, access, {i for kind, i in targets.values() if kind == "contribution"})
+    replies = {i for kind, i in targets.values() if kind == "reply"}
+    live_replies: set[str] = set()
+    if replies:
+        conditions = [
+            Reply.room_id == access.room.id,
+            Reply.id.in_(replies),
+            Reply.status != ReplyStatus.HIDDEN,
+        ]
+        if not access.is_coordinator and access.room.moderation == ModerationMode.PRE:
+            # As the thread shows them: released, and no flag waiting for review.
+            flagged = select(ReplyFlag.reply_id).where(ReplyFlag.reply_id == Reply.id).exists()
+            conditions += [Reply.status == ReplyStatus.SHOWN, ~flagged]
+        shown = db.execute(select(Reply.id, Reply.contribution_id).where(*conditions)).all()
+        heads = _live_texts(db, access, {head for _, head in shown})
+        live_replies = {reply_id for reply_id, head in shown if head in heads}
+    unshown = set()
+    for translation_id, (kind, original_id) in targets.items():
+        if kind == "reply":
+            gone = original_id not in live_replies
+        else:
+            base = str(translations[translation_id].get("base", ""))
+            gone = texts.get(original_id) != base
+        if gone:
+            unshown.add(translation_id)
+    return unshown
+
+
+def destroy_translations_of(db: Session, access: RoomAccess, target_id: str) -> None:
+    """A coordinator hid a contribution or a reply (or rejected it as unsafe): every
+    translation of it is hidden too and its words destroyed in place (a translation
+    carries the original's words as well as its own)."""
+    access.require_coordinator()
+    rows = db.scalars(
+        select(Contribution).where(
+            Contribution.room_id == access.room.id,
+            Contribution.kind == ContributionKind.TRANSLATION,
+            Contribution.status != ContributionStatus.HIDDEN,
+        )
+    )
+    for row in rows:
+        if row.key_version not in access.keyring.keys:
+            continue
+        data = access.keyring.open(
+            "contribution", contribution_record(row), row.key_version, row.content
+        )
+        translated = _translated(data)
+        if translated is None or translated[1] != target_id:
+            continue
+        row.status = ContributionStatus.HIDDEN
+        row.content = access.keyring.seal(
+            "contribution", contribution_record(row), row.key_version, REMOVED
+        )
+    db.flush()
 
 
 def visible_condition(db: Session, access: RoomAccess) -> ColumnElement[bool]:
@@ -584,10 +690,21 @@ def _views(
             if cid in ids and wanted != (cid in supported):
                 counts[cid] = counts.get(cid, 0) + (1 if wanted else -1)
                 supported.symmetric_difference_update({cid})
+    opened = {
+        row.id: access.keyring.open(
+            "contribution", contribution_record(row), row.key_version, row.content
+        )
+        for row in rows
+    }
+    unshown = unshown_translations(
+        db,
+        access,
+        {row.id: opened[row.id] for row in rows if row.kind == ContributionKind.TRANSLATION},
+    )
     views = []
     for row in rows:
         record = contribution_record(row)
-        data = access.keyring.open("contribution", record, row.key_version, row.content)
+        data = opened[row.id]
         decision = (
             access.keyring.open("decision", record, row.decision_key_version or 0, row.decision)
             if row.decision
@@ -596,7 +713,8 @@ def _views(
         own = tags_equal(row.author_tag, access.tag(CONTRIBUTION_TAG, row.id))
         # A rejection's reason is for its author and the coordinators.
         told = own or access.is_coordinator
-        removed = bool(data.get("removed"))
+        # A translation of words hidden or withdrawn since shows none of them.
+        removed = bool(data.get("removed")) or row.id in unshown
         views.append(
             ContributionView(
                 id=row.id,

@@ -33,6 +33,7 @@ from statements.drafting.author_messages import (
 from statements.drafting.contributions import (
     _MARKUP,
     contribution_record,
+    destroy_translations_of,
     find_contribution,
     visible_condition,
 )
@@ -446,6 +447,8 @@ def hide_reply(db: Session, access: RoomAccess, reply_id: str, today: date) -> s
         "reply", reply_record(reply), reply.key_version, REMOVED_REPLY
     )
     db.execute(delete(ReplyFlag).where(ReplyFlag.reply_id == reply.id))
+    # A translation carries the hidden words too (its own and the reply's).
+    destroy_translations_of(db, access, reply.id)
     log_action(db, access, today, "reply_hidden", contribution=reply.contribution_id)
     db.flush()
     return reply.contribution_id

@@ -16,7 +16,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from statements.drafting.access import RoomAccess
-from statements.drafting.contributions import REMOVED, contribution_record, find_contribution
+from statements.drafting.contributions import (
+    REMOVED,
+    contribution_record,
+    destroy_translations_of,
+    find_contribution,
+)
 from statements.drafting.errors import (
     InvalidInput,
     MergeNeeded,
@@ -114,6 +119,7 @@ def reject(
     _decide(db, access, contribution, ContributionStatus.REJECTED, today, reason=reason, note=note)
     if reason == "unsafe":
         _destroy_words(access, contribution)
+        destroy_translations_of(db, access, contribution.id)
     db.flush()
 
 
@@ -127,6 +133,8 @@ def hide(db: Session, access: RoomAccess, contribution_id: str, today: date) -> 
     contribution = _moderatable(db, access, contribution_id)
     _decide(db, access, contribution, ContributionStatus.HIDDEN, today)
     _destroy_words(access, contribution)
+    # A translation carries the hidden words too (its own and the original's).
+    destroy_translations_of(db, access, contribution.id)
     db.flush()
 
 

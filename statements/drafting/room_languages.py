@@ -29,6 +29,9 @@ from statements.writes import LANGUAGE_CHOICE_PUT, Write, language_choice_key
 LANGUAGE_TAG = "reading-language"
 LANGUAGE_KEY = "reading-language-key"
 LANGUAGE_RECORD = "language-choice"
+# Every code is sealed padded to this width: codes differ in length (Dari's "prs" is the
+# only three-letter one), and a ciphertext a byte longer would name the language.
+LANGUAGE_WIDTH = 16
 
 
 def set_working_languages(
@@ -69,7 +72,8 @@ def choose_language(db: Session, access: RoomAccess, language: str) -> None:
     if language not in room_languages(access.room):
         raise InvalidInput("language", "unknown")
     tag = _tag(access)
-    content = encrypt_record(_key(access), language.encode(), _context(access, tag))
+    padded = language.encode().ljust(LANGUAGE_WIDTH, b" ")
+    content = encrypt_record(_key(access), padded, _context(access, tag))
     access.anonymous(db).put(
         Write(
             key=language_choice_key(tag),
@@ -94,7 +98,7 @@ def reading_language(db: Session, access: RoomAccess) -> str:
     if sealed is None:
         return access.room.language
     try:
-        chosen = decrypt_record(_key(access), sealed, _context(access, tag)).decode()
+        chosen = decrypt_record(_key(access), sealed, _context(access, tag)).decode().strip()
     except CryptoError:
         return access.room.language
     return chosen if chosen in room_languages(access.room) else access.room.language

@@ -34,6 +34,7 @@ from statements.drafting.contributions import (
     _contribution_write,
     _pending_count,
     contribution_record,
+    unshown_translations,
     visible_condition,
 )
 from statements.drafting.discussion import thread
@@ -263,11 +264,13 @@ def translations_beside(db: Session, access: RoomAccess) -> dict[str, list[Trans
             visible_condition(db, access),
         )
     )
+    opened = {row.id: (row, _contribution_data(access, row)) for row in rows}
+    # Words hidden, withdrawn or edited away since do not come back through a translation.
+    unshown = unshown_translations(db, access, {i: data for i, (_, data) in opened.items()})
     found: dict[str, list[Translated]] = defaultdict(list)
-    for row in rows:
-        data = _contribution_data(access, row)
+    for row, data in opened.values():
         of = data.get("of")
-        if data.get("removed") or not isinstance(of, dict):
+        if data.get("removed") or not isinstance(of, dict) or row.id in unshown:
             continue
         found[str(of["id"])].append(
             Translated(

@@ -79,6 +79,9 @@ def parse_smtp_url(url: str, ca_file: str | None = None) -> SmtpConfig:
         raise SmtpUrlError("must be only scheme, credentials, host and port (no path or query)")
     username = unquote(parts.username) if parts.username else None
     password = unquote(parts.password) if parts.password is not None else None
+    if any(ch < " " or ch == "\x7f" for ch in (username or "") + (password or "")):
+        # Percent-decoding must not smuggle a line break into the SMTP dialogue.
+        raise SmtpUrlError("has control characters in its user name or password")
     if password is not None and not username:
         raise SmtpUrlError("has a password but no user name")
     if scheme == "smtp+plain":

@@ -59,6 +59,8 @@ def test_plain_only_to_this_machine_and_without_credentials() -> None:
         (f"smtp://:{PASSWORD}@mail.example.org", "password but no user name"),
         (f"smtp://u:{PASSWORD} @mail.example.org", "spaces or control characters"),
         ("smtp://mail.example.org:0", "port 0"),
+        (f"smtp://u%0D%0ARSET:{PASSWORD}@mail.example.org", "control characters"),
+        (f"smtps://u:{PASSWORD}%0A@mail.example.org", "control characters"),
     ],
 )
 def test_bad_urls_say_what_is_wrong_without_the_password(url: str, problem: str) -> None:
