@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         admin,
         auth,
         cli,
+        control,
         db,
         drafting,
         errors,
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     admin.init_app(app)
     drafting.init_app(app)
     publishing.init_app(app)
+    control.init_app(app)
     staff.init_app(app)
     main.init_app(app)
     cli.init_app(app)

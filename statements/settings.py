@@ -83,6 +83,13 @@ class Settings:
     backup_public_keys: tuple[str, ...] = ()
     # The bearer token a Prometheus scraper presents at /metrics; None turns metrics off.
     metrics_token: str | None = None
+    # The two-person rule for every room (statements/control/): publishing, correcting,
+    # retracting, sealing, replacing the signing key and changing a room's moderation
+    # mode are proposed by one staff member and carried out when another approves.
+    # Rooms may raise it when it is off; nothing lowers it.
+    two_person_rule: bool = False
+    # A proposal nobody approved within this many hours lapses.
+    proposal_hours: int = 72
 
     @property
     def development(self) -> bool:
@@ -167,6 +174,10 @@ class Settings:
                 "'import secrets; print(secrets.token_urlsafe(32))')",
             )
 
+        two_person = environ.get("TWO_PERSON_RULE", "off").strip().lower()
+        if two_person not in ("on", "off"):
+            raise SettingsError("TWO_PERSON_RULE", "must be 'on' or 'off'")
+
         return cls(
             environment=environment,
             secret_key=secret_key,
@@ -196,6 +207,8 @@ class Settings:
             trusted_hosts=trusted_hosts,
             backup_public_keys=backup_public_keys,
             metrics_token=metrics_token,
+            two_person_rule=two_person == "on",
+            proposal_hours=_int(environ, "PROPOSAL_HOURS", cls.proposal_hours, 1, 24 * 30),
         )
 
 

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -31,6 +31,7 @@ from crypto.errors import CryptoError
 from crypto.keys import open_sealed, seal_to_public_key
 from crypto.signing import SigningKey, generate_signing_key, key_id
 from statements.auth.service import Identity
+from statements.control.pending import publication_held
 from statements.drafting.access import ENDORSEMENT_TAG, RoomAccess, lock_room
 from statements.drafting.versions import version
 from statements.models import (
@@ -120,15 +121,21 @@ def _require_open(db: Session, access: RoomAccess, today: date) -> None:
     # The room row is locked first, so an endorsement cannot slip in while the room is
     # being published (on PostgreSQL; SQLite runs one writer at a time).
     access.room = lock_room(db, access.room.id)
-    if not signon_open(access, today):
+    if not signon_open(access, today) or _held(db, access):
         raise SignOnClosed
 
 
 def _require_signon(db: Session, access: RoomAccess) -> None:
     access.require_coordinator()
     access.room = lock_room(db, access.room.id)
-    if access.room.state != RoomState.SIGN_ON:
+    if access.room.state != RoomState.SIGN_ON or _held(db, access):
         raise SignOnClosed
+
+
+def _held(db: Session, access: RoomAccess) -> bool:
+    # A publication waiting for a second person holds the sign-on as it was proposed:
+    # what the approver is shown is what is signed (statements/control/).
+    return publication_held(db, access.room.id, datetime.now(UTC))
 
 
 def _signatory_payload(name: str, country: str) -> dict[str, str]:
@@ -413,9 +420,15 @@ def share_signing_key(db: Session, identity: Identity) -> int:
     return _grant(db, record, _unwrap(db, record, identity))
 
 
-def rotate_signing_key(db: Session, identity: Identity, today: date) -> SigningKeyRecord:
-    """Replace the key; the rotation is a log entry signed by the old key and the new."""
-    if identity.account.role != Role.ADMIN:
+def rotate_signing_key(
+    db: Session, identity: Identity, today: date, *, approved: bool = False
+) -> SigningKeyRecord:
+    """Replace the key; the rotation is a log entry signed by the old key and the new.
+
+    An admin replaces it, or, under the two-person rule, the staff member who approves an
+    admin's proposal (`approved`).
+    """
+    if identity.account.role != Role.ADMIN and not approved:
         raise NotAllowed
     old_record, old_key = unlock_signing_key(db, identity, origin="", today=today)
     new_key = generate_signing_key()
@@ -667,7 +680,33 @@ def _next_version(
     signatories: Sequence[Signatory],
     anonymous: int,
 ) -> PublishedStatement:
-    published = _coordinated(db, identity, slug)
+    return sign_next_version(
+        db,
+        identity,
+        _coordinated(db, identity, slug),
+        today,
+        status=status,
+        title=title,
+        body=body,
+        signatories=signatories,
+        anonymous=anonymous,
+    )
+
+
+def sign_next_version(
+    db: Session,
+    identity: Identity,
+    published: PublishedStatement,
+    today: date,
+    *,
+    status: str,
+    title: str,
+    body: str,
+    signatories: Sequence[Signatory],
+    anonymous: int,
+) -> PublishedStatement:
+    """Sign and append version n+1 of a statement the caller was allowed to change."""
+    slug = published.slug
     if published.status == StatementStatus.RETRACTED:
         raise StatementRetracted
     record, key = unlock_signing_key(db, identity, origin="", today=today)

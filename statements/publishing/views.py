@@ -22,12 +22,14 @@ from wtforms.fields.choices import SelectChoice
 
 from statements.auth import roles_required
 from statements.auth.forms import ButtonForm
+from statements.control import actions as control_actions
+from statements.control.propose import proposed, two_person
 from statements.db import destroyed_keys, get_session
 from statements.drafting.access import RoomAccess, open_room
 from statements.drafting.versions import version
 from statements.languages import direction
 from statements.mixing import flush_queued_writes, request_writes
-from statements.models import AuditAction
+from statements.models import AuditAction, ControlAction
 from statements.pages import INVISIBLE_CHARACTERS, LANGUAGE_NAMES, STATE_NAMES, today
 from statements.publishing import service
 from statements.publishing.errors import (
@@ -98,9 +100,13 @@ def _language_name(code: str) -> str:
     return str(LANGUAGE_NAMES.get(code, code))
 
 
-def _origin() -> str:
+def _settings() -> Settings:
     settings: Settings = current_app.extensions["settings"]
-    return settings.log_origin
+    return settings
+
+
+def _origin() -> str:
+    return _settings().log_origin
 
 
 def _field_error(form: Any, error: InvalidInput, fallback: str) -> None:
@@ -260,6 +266,19 @@ def publish(room_id: str) -> Any:
         if access.room.state != "sign-on":
             raise SignOnClosed
         try:
+            if two_person(access.room.id):
+                return proposed(
+                    ControlAction.PUBLISH,
+                    access.room.id,
+                    control_actions.publication(
+                        session,
+                        access,
+                        form.slug.data or "",
+                        today(),
+                        translation_of=form.translation_of.data or None,
+                        title=form.title.data,
+                    ),
+                )
             published = service.publish(
                 session,
                 access,
@@ -341,6 +360,20 @@ def correct(slug: str) -> Any:
         form.anonymous.data = statement["anonymous_signatories"]
     elif form.validate():
         try:
+            if two_person(service.statement(get_session(), slug).room_id):
+                return proposed(
+                    ControlAction.CORRECT,
+                    service.statement(get_session(), slug).room_id,
+                    control_actions.correction(
+                        get_session(),
+                        current_user.identity,
+                        slug,
+                        title=form.title.data or "",
+                        body=form.body.data or "",
+                        signatories=form.signatories.data or "",
+                        anonymous=form.anonymous.data or 0,
+                    ),
+                )
             service.correct(
                 get_session(),
                 current_user.identity,
@@ -375,6 +408,15 @@ def retract(slug: str) -> Any:
             ]
         else:
             try:
+                room_id = service.statement(get_session(), slug).room_id
+                if two_person(room_id):
+                    return proposed(
+                        ControlAction.RETRACT,
+                        room_id,
+                        control_actions.retraction(
+                            get_session(), current_user.identity, slug, form.notice.data or ""
+                        ),
+                    )
                 service.retract(
                     get_session(), current_user.identity, slug, today(), form.notice.data or ""
                 )
@@ -430,6 +472,10 @@ def signing_key() -> Any:
                 "notice",
             )
         elif action == "rotate" and current_user.role == "admin":
+            if two_person(None):
+                return proposed(
+                    ControlAction.REPLACE_KEY, None, control_actions.key_replacement(session)
+                )
             record = service.rotate_signing_key(session, current_user.identity, today())
             audit.record(
                 session,
