@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
 from statements.models import Room
+from statements.settings import Settings, SettingsError
 from tests.support import make_room, open_signon, post_signed_in, signed_in_member, signed_in_staff
 
 
@@ -43,3 +47,15 @@ def test_a_room_raises_the_rule_and_members_cannot(app: Flask, session: Session)
         client, f"/rooms/{other_room}/publish", {"slug": "plain-room", "confirm": "y"}
     )
     assert plain.headers["Location"] == "/statements/plain-room"
+
+
+def test_the_deployment_setting_is_read_and_checked(tmp_path: Path) -> None:
+    base = {"APP_ENV": "development"}
+    assert not Settings.from_env(base, tmp_path).two_person_rule
+    on = Settings.from_env({**base, "TWO_PERSON_RULE": " ON ", "PROPOSAL_HOURS": "24"}, tmp_path)
+    assert on.two_person_rule
+    assert on.proposal_hours == 24
+    for name, value in (("TWO_PERSON_RULE", "yes"), ("PROPOSAL_HOURS", "0")):
+        with pytest.raises(SettingsError) as raised:
+            Settings.from_env({**base, name: value}, tmp_path)
+        assert raised.value.name == name
