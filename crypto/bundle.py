@@ -7,6 +7,13 @@ over its Markdown body (for the standard `minisign` tool), and the statement's p
 public log (a RFC 9162 inclusion proof up to a C2SP checkpoint signed by the same key). The
 keys come separately, from `/.well-known/statement-keys.json`.
 
+Format "joint-statement-bundle/2" is the same with two more signed statement fields, for a
+correction or retraction: `reason` (the public reason) and `changes` (what changed from
+the version before: signatories added and removed, how many were removed for their safety,
+the anonymous count before), described in crypto/changes.py. A first publication keeps
+format 1, so copies of the verifier made before format 2 still check it; this verifier
+checks both.
+
 Readers draw one line: a document whose JSON shape or types are wrong (or whose statement
 breaks the field rules) raises MalformedBundle; a well-shaped bundle whose contents do not
 check out gets a Report naming each check, the first failing one first. Nothing here raises
@@ -25,6 +32,7 @@ from typing import Any
 
 import rfc8785
 
+from crypto.changes import CHANGE_FIELDS, Changes, ChangesError, read_changes
 from crypto.merkle import (
     HASH_SIZE,
     inclusion_proof,
@@ -48,7 +56,9 @@ from crypto.signing import (
     verify_minisign,
 )
 
-BUNDLE_FORMAT = "joint-statement-bundle/1"
+BUNDLE_FORMAT_V1 = "joint-statement-bundle/1"
+BUNDLE_FORMAT = "joint-statement-bundle/2"
+BUNDLE_FORMATS = (BUNDLE_FORMAT_V1, BUNDLE_FORMAT)
 ROTATION_FORMAT = "joint-statement-key-rotation/1"
 SIGNATURE_ALG = "Ed25519"
 STATUSES = ("published", "corrected", "retracted")
@@ -67,6 +77,7 @@ STATEMENT_FIELDS = frozenset(
         "anonymous_signatories",
     }
 )
+STATEMENT_FIELDS_V2 = STATEMENT_FIELDS | CHANGE_FIELDS
 SIGNATORY_FIELDS = frozenset({"name", "country"})
 KEY_FIELDS = (
     "key_id",
@@ -153,6 +164,13 @@ class _Statement:
     published_on: date
     body_markdown: str
     body_sha256: str
+    # Format 2 only: the signed reason and summary of what changed (crypto/changes.py).
+    changes: Changes | None = None
+
+    @property
+    def format(self) -> str:
+        """The bundle format a statement of these fields belongs in."""
+        return BUNDLE_FORMAT_V1 if self.changes is None else BUNDLE_FORMAT
 
 
 @dataclass(frozen=True)
@@ -243,7 +261,7 @@ def make_bundle(
         minisign_trusted_comment(fields.slug, fields.version),
     )
     return {
-        "format": BUNDLE_FORMAT,
+        "format": fields.format,
         # Copies, so a caller editing its dicts later cannot change a signed bundle.
         "statement": copy.deepcopy(dict(statement)),
         "signature": {
@@ -437,8 +455,12 @@ def _read_key(entry: object, where: str) -> KeyRecord:
 
 def _read_statement(statement: object) -> _Statement:
     fields = _mapping(statement, "statement")
-    missing = STATEMENT_FIELDS - fields.keys()
-    extra = fields.keys() - STATEMENT_FIELDS
+    # Which format's fields are expected follows from the statement itself, so a format-1
+    # statement cannot be read as format 2 or the reverse; the format check then holds the
+    # bundle's "format" to it.
+    expected = STATEMENT_FIELDS_V2 if CHANGE_FIELDS & fields.keys() else STATEMENT_FIELDS
+    missing = expected - fields.keys()
+    extra = fields.keys() - expected
     if missing or extra:
         # Exactly these fields: anything else would be signed but shown by no reader.
         names = ", ".join(sorted(map(str, missing | extra)))
@@ -471,12 +493,19 @@ def _read_statement(statement: object) -> _Statement:
         if signatory["country"] is not None:
             _string(signatory["country"], f"{where}.country")
     _integer(fields["anonymous_signatories"], "statement.anonymous_signatories", minimum=0)
+    changes = None
+    if "changes" in fields:
+        try:
+            changes = read_changes(fields)
+        except ChangesError as error:
+            raise MalformedBundle(str(error)) from None
     return _Statement(
         slug=slug,
         version=version,
         published_on=published_on,
         body_markdown=body,
         body_sha256=digest,
+        changes=changes,
     )
 
 
@@ -640,11 +669,12 @@ _NO_KEY = "no known key"
 
 
 def _check_format(parts: _Bundle) -> Check:
-    if parts.format != BUNDLE_FORMAT:
-        return _fail("format", f"format is {_show(parts.format)}, not {BUNDLE_FORMAT!r}")
+    expected = parts.fields.format
+    if parts.format != expected:
+        return _fail("format", f"format is {_show(parts.format)}, not {expected!r}")
     if parts.alg != SIGNATURE_ALG:
         return _fail("format", f"signature.alg is {_show(parts.alg)}, not {SIGNATURE_ALG!r}")
-    return _ok("format", f"{BUNDLE_FORMAT}, {SIGNATURE_ALG}")
+    return _ok("format", f"{expected}, {SIGNATURE_ALG}")
 
 
 def _check_body_hash(fields: _Statement) -> Check:

@@ -211,6 +211,7 @@ def _published(
         ),
         signatories="\n".join(f"{s['name']} | {s['country']}" for s in published["signatories"]),
         anonymous=published["anonymous_signatories"],
+        reason="A correction.",
     )
     db.flush()
     return PUBLISHED_SLUG

@@ -89,6 +89,8 @@ def correction(
     body: str,
     signatories: str,
     anonymous: int,
+    reason: str,
+    for_safety: bool = False,
 ) -> dict[str, Any]:
     """What correcting the statement would sign, checked as correcting checks it."""
     latest = publishing.editable_statement(db, identity, slug)
@@ -103,10 +105,14 @@ def correction(
         "body_markdown": clean_text(body, "body", publishing.MAX_BODY),
         "signatories": _signatories(publishing.parse_signatories(signatories)),
         "anonymous_signatories": anonymous,
+        "reason": clean_text(reason, "reason", publishing.MAX_REASON),
+        "for_safety": for_safety,
     }
 
 
-def retraction(db: Session, identity: Identity, slug: str, notice: str) -> dict[str, Any]:
+def retraction(
+    db: Session, identity: Identity, slug: str, notice: str, *, reason: str
+) -> dict[str, Any]:
     """What retracting the statement would sign."""
     latest = publishing.editable_statement(db, identity, slug)
     if latest.statement["status"] == StatementStatus.RETRACTED:
@@ -116,6 +122,7 @@ def retraction(db: Session, identity: Identity, slug: str, notice: str) -> dict[
         "previous_bundle_sha256": latest.row.bundle_sha256,
         "title": latest.statement["title"],
         "body_markdown": clean_text(notice, "notice", publishing.MAX_BODY),
+        "reason": clean_text(reason, "reason", publishing.MAX_REASON),
     }
 
 
@@ -259,6 +266,8 @@ def correct(
         body=content["body_markdown"],
         signatories=signatories,
         anonymous=int(content["anonymous_signatories"]),
+        reason=content["reason"],
+        for_safety=bool(content["for_safety"]),
     )
 
 
@@ -276,6 +285,7 @@ def retract(
         body=content["body_markdown"],
         signatories=[],
         anonymous=0,
+        reason=content["reason"],
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crypto.bundle import BUNDLE_FORMAT, ROTATION_FORMAT, SIGNATURE_ALG, STATUSES
+from crypto.bundle import BUNDLE_FORMATS, ROTATION_FORMAT, SIGNATURE_ALG, STATUSES
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
@@ -43,7 +43,8 @@ _REF = "#/components/schemas/"
 DESCRIPTION = """\
 Every published joint statement, signed and verifiable without trusting this server.
 
-**Signatures.** Each published version is a *bundle* (format `joint-statement-bundle/1`).
+**Signatures.** Each published version is a *bundle* (format `joint-statement-bundle/1`, or
+`/2` for a correction or retraction, which also signs its `reason` and `changes`).
 Its `signature` is an Ed25519 signature over the RFC 8785 (JSON Canonicalization Scheme)
 canonical JSON of its `statement` object; `minisig` is a minisign signature over the UTF-8
 Markdown body, for the standard `minisign` tool. The keys are listed at
@@ -147,6 +148,32 @@ def _schemas() -> dict[str, Any]:
             ),
         },
     )
+    # Format 2: a correction or retraction also signs its public reason and what changed.
+    statement["properties"]["reason"] = _string(
+        "Format 2: the public reason for this correction or retraction.", minLength=1
+    )
+    statement["properties"]["changes"] = _object(
+        "Format 2: what changed from the previous version (crypto/changes.py). Signatories "
+        "removed at their own request for their safety are counted, never named.",
+        {
+            "previous_version": _integer("The version this one follows.", minimum=1),
+            "signatories_added": {
+                "type": "array",
+                "description": "Signatories this version adds.",
+                "items": _ref("Signatory"),
+            },
+            "signatories_removed": {
+                "type": "array",
+                "description": "Signatories this version removes, named.",
+                "items": _ref("Signatory"),
+            },
+            "removed_for_safety": _integer(
+                "How many signatories were removed at their request, for their safety."
+            ),
+            "anonymous_before": _integer("The previous version's anonymous count."),
+        },
+    )
+    statement["dependentRequired"] = {"reason": ["changes"], "changes": ["reason"]}
     # Version 1 starts the chain; every later version links to the one before.
     statement["if"] = {"properties": {"version": {"const": 1}}}
     statement["then"] = {"properties": {"previous_bundle_sha256": {"type": "null"}}}
@@ -191,6 +218,13 @@ def _schemas() -> dict[str, Any]:
         },
     )
 
+    # The format follows the statement: /2 exactly when it signs a reason and its changes.
+    format_rule = {
+        "if": {"properties": {"statement": {"required": ["reason"]}}},
+        "then": {"properties": {"format": {"const": BUNDLE_FORMATS[1]}}},
+        "else": {"properties": {"format": {"const": BUNDLE_FORMATS[0]}}},
+    }
+
     return {
         "Hash": _string("A SHA-256 hash (RFC 9162 tree node), standard base64.", pattern=_B64_32),
         "Signatory": _object(
@@ -221,13 +255,18 @@ def _schemas() -> dict[str, Any]:
                 ),
             },
         ),
-        "Bundle": _object(
+        "Bundle": format_rule
+        | _object(
             f"One published version with everything needed to verify it offline (format "
-            f"`{BUNDLE_FORMAT}`). Served as RFC 8785 canonical JSON, byte for byte as "
-            f"published. This server writes exactly these fields; verifiers ignore unknown "
-            f"fields outside `statement`, which is held to exactly its fields.",
+            f"`{BUNDLE_FORMATS[0]}` or `{BUNDLE_FORMATS[1]}`). Served as RFC 8785 canonical "
+            f"JSON, byte for byte as published. This server writes exactly these fields; "
+            f"verifiers ignore unknown fields outside `statement`, which is held to exactly "
+            f"its fields.",
             {
-                "format": _string("The bundle format.", const=BUNDLE_FORMAT),
+                "format": _string(
+                    "The bundle format: /2 when the statement carries reason and changes.",
+                    enum=list(BUNDLE_FORMATS),
+                ),
                 "statement": _ref("Statement"),
                 "signature": _ref("BundleSignature"),
                 "minisig": _string(

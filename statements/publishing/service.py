@@ -27,6 +27,7 @@ from crypto.bundle import (
     make_key_rotation,
     make_log_entry,
 )
+from crypto.changes import make_changes
 from crypto.errors import CryptoError
 from crypto.keys import open_sealed, seal_to_public_key
 from crypto.signing import SigningKey, generate_signing_key, key_id
@@ -77,6 +78,8 @@ MAX_TITLE = 200
 MAX_BODY = 200_000
 MAX_SIGNATORIES = 5_000
 MAX_ANONYMOUS = 100_000
+# The public reason of a correction or retraction, signed into its bundle.
+MAX_REASON = 1000
 SLUG_MIN, SLUG_MAX = 3, 80
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
@@ -679,6 +682,8 @@ def _next_version(
     body: str,
     signatories: Sequence[Signatory],
     anonymous: int,
+    reason: str,
+    for_safety: bool = False,
 ) -> PublishedStatement:
     return sign_next_version(
         db,
@@ -690,6 +695,8 @@ def _next_version(
         body=body,
         signatories=signatories,
         anonymous=anonymous,
+        reason=reason,
+        for_safety=for_safety,
     )
 
 
@@ -704,8 +711,12 @@ def sign_next_version(
     body: str,
     signatories: Sequence[Signatory],
     anonymous: int,
+    reason: str,
+    for_safety: bool = False,
 ) -> PublishedStatement:
-    """Sign and append version n+1 of a statement the caller was allowed to change."""
+    """Sign and append version n+1 of a statement the caller was allowed to change, with
+    its public reason and what changed signed in (bundle format 2, crypto/changes.py)."""
+    reason = clean_text(reason, "reason", MAX_REASON)
     slug = published.slug
     if published.status == StatementStatus.RETRACTED:
         raise StatementRetracted
@@ -723,6 +734,16 @@ def sign_next_version(
         previous=previous.row.bundle_sha256,
         signatories=signatories,
         anonymous=anonymous,
+    )
+    statement.update(
+        make_changes(
+            previous.statement,
+            status=status,
+            signatories=statement["signatories"],
+            anonymous=anonymous,
+            reason=reason,
+            for_safety=for_safety,
+        )
     )
     _append_version(db, record, key, statement)
     published.title = title
@@ -744,8 +765,12 @@ def correct(
     body: str,
     signatories: str,
     anonymous: int,
+    reason: str,
+    for_safety: bool = False,
 ) -> PublishedStatement:
-    """Publish a corrected version n+1, linked to version n by its bundle hash."""
+    """Publish a corrected version n+1, linked to version n by its bundle hash, with its
+    public reason; `for_safety`: the signatories it removes asked to be, for their safety,
+    and are counted in the summary, never named."""
     title = _one_line(title, "title", MAX_TITLE)
     body = clean_text(body, "body", MAX_BODY)
     if not 0 <= anonymous <= MAX_ANONYMOUS:
@@ -760,11 +785,16 @@ def correct(
         body=body,
         signatories=parse_signatories(signatories),
         anonymous=anonymous,
+        reason=reason,
+        for_safety=for_safety,
     )
 
 
-def retract(db: Session, identity: Identity, slug: str, today: date, notice: str) -> None:
-    """Publish a signed retraction notice as the last version; earlier ones stay as they were."""
+def retract(
+    db: Session, identity: Identity, slug: str, today: date, notice: str, *, reason: str
+) -> None:
+    """Publish a signed retraction notice, with its public reason, as the last version;
+    earlier ones stay as they were."""
     notice = clean_text(notice, "notice", MAX_BODY)
     published = _coordinated(db, identity, slug)
     # Nobody signed the retraction but the publisher: it names no signatories.
@@ -778,6 +808,7 @@ def retract(db: Session, identity: Identity, slug: str, today: date, notice: str
         body=notice,
         signatories=[],
         anonymous=0,
+        reason=reason,
     )
 
 

@@ -372,6 +372,8 @@ def correct(slug: str) -> Any:
                         body=form.body.data or "",
                         signatories=form.signatories.data or "",
                         anonymous=form.anonymous.data or 0,
+                        reason=form.reason.data or "",
+                        for_safety=bool(form.for_safety.data),
                     ),
                 )
             service.correct(
@@ -383,6 +385,8 @@ def correct(slug: str) -> Any:
                 body=form.body.data or "",
                 signatories=form.signatories.data or "",
                 anonymous=form.anonymous.data or 0,
+                reason=form.reason.data or "",
+                for_safety=bool(form.for_safety.data),
             )
         except InvalidInput as error:
             _field_error(form, error, "body")
@@ -414,11 +418,20 @@ def retract(slug: str) -> Any:
                         ControlAction.RETRACT,
                         room_id,
                         control_actions.retraction(
-                            get_session(), current_user.identity, slug, form.notice.data or ""
+                            get_session(),
+                            current_user.identity,
+                            slug,
+                            form.notice.data or "",
+                            reason=form.reason.data or "",
                         ),
                     )
                 service.retract(
-                    get_session(), current_user.identity, slug, today(), form.notice.data or ""
+                    get_session(),
+                    current_user.identity,
+                    slug,
+                    today(),
+                    form.notice.data or "",
+                    reason=form.reason.data or "",
                 )
             except InvalidInput as error:
                 _field_error(form, error, "notice")

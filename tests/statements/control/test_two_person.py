@@ -207,6 +207,7 @@ def test_a_correction_is_shown_as_a_change_then_approved(room: Room2) -> None:
             "body": "Refugees everywhere are denied the right to work.",
             "signatories": "New Partner | Malaysia",
             "anonymous": "0",
+            "reason": "A partner joined.",
         },
     )
     assert response.status_code == 302, response.get_data(as_text=True)
@@ -224,7 +225,13 @@ def test_a_correction_is_shown_as_a_change_then_approved(room: Room2) -> None:
 
 def test_a_stale_correction_is_not_carried_out(room: Room2) -> None:
     _approve(room.second, _propose_publication(room))
-    data = {"title": "Right to work", "body": "One.", "signatories": "", "anonymous": "0"}
+    data = {
+        "title": "Right to work",
+        "body": "One.",
+        "signatories": "",
+        "anonymous": "0",
+        "reason": "Shorter.",
+    }
     first = post_signed_in(room.first, "/published/right-to-work/correct", data)
     assert first.status_code == 302
     # One correction of a room waits at a time.
@@ -233,7 +240,7 @@ def test_a_stale_correction_is_not_carried_out(room: Room2) -> None:
     retraction = post_signed_in(
         room.second,
         "/published/right-to-work/retract",
-        {"notice": "Withdrawn.", "slug": "right-to-work", "confirm": "y"},
+        {"notice": "Withdrawn.", "slug": "right-to-work", "reason": "Asked."},
     )
     assert _approve(room.first, retraction.headers["Location"]).status_code == 302
     # The correction was proposed against version 1, which is no longer the latest.
@@ -246,13 +253,19 @@ def test_retraction_and_bad_corrections(room: Room2) -> None:
     bad = post_signed_in(
         room.first,
         "/published/right-to-work/correct",
-        {"title": "Right to work", "body": "x", "signatories": "", "anonymous": "-3"},
+        {
+            "title": "Right to work",
+            "body": "x",
+            "signatories": "",
+            "anonymous": "-3",
+            "reason": "Why.",
+        },
     )
     assert bad.status_code == 400
     response = post_signed_in(
         room.first,
         "/published/right-to-work/retract",
-        {"notice": "Withdrawn by the network.", "slug": "right-to-work", "confirm": "y"},
+        {"notice": "Withdrawn by the network.", "slug": "right-to-work", "reason": "Asked."},
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     location = response.headers["Location"]

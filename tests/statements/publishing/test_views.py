@@ -268,6 +268,7 @@ def test_corrections_and_retractions_through_the_pages(app: Flask, signon_room: 
             "body": "# Joint statement on the right to work\n\nRefugees are denied any work.",
             "signatories": "Refugee Rights Network | Thailand",
             "anonymous": "1",
+            "reason": "A clearer sentence.",
         },
     )
     assert corrected.status_code == 302, corrected.get_data(as_text=True)
@@ -289,7 +290,7 @@ def test_corrections_and_retractions_through_the_pages(app: Flask, signon_room: 
     retracted = _post(
         coordinator,
         f"/published/{slug}/retract",
-        {"notice": "Withdrawn at the signatories' request.", "slug": slug},
+        {"notice": "Withdrawn at the signatories' request.", "slug": slug, "reason": "Asked."},
     )
     assert retracted.status_code == 302
     page = reader.get(f"/statements/{slug}").get_data(as_text=True)
