@@ -883,3 +883,22 @@ class ControlProposalKey(Base):
         ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
     )
     sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class OrganisationInvitation(Base):
+    """A link a coordinator made for one organisation's representative: a public
+    endorsement through it carries the organisation's name as the coordinator entered it.
+
+    The name and country are a ciphertext under the room key; the link's secret is kept
+    only as its SHA-256, so a copy of the database cannot endorse through it.
+    """
+
+    __tablename__ = "organisation_invitations"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    key_version: Mapped[int]
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    revoked: Mapped[bool] = mapped_column(default=False)

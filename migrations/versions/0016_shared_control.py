@@ -1,4 +1,5 @@
-"""Shared control: the two-person rule's proposals and a room's raised rule.
+"""Shared control: the two-person rule's proposals, a room's raised rule, and
+organisation invitations.
 
 Revision ID: 0016_shared_control
 Revises: 0010_staff_recovery_and_audit
@@ -86,6 +87,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("proposal_id", "account_id", name="pk_control_proposal_keys"),
         sqlite_with_rowid=False,
     )
+    op.create_table(
+        "organisation_invitations",
+        sa.Column("id", sa.String(32), nullable=False),
+        sa.Column("room_id", sa.String(32), nullable=False),
+        sa.Column("token_hash", sa.LargeBinary(32), nullable=False),
+        sa.Column("key_version", sa.Integer(), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.Column("revoked", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["room_id"],
+            ["rooms.id"],
+            name="fk_organisation_invitations_room_id_rooms",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_organisation_invitations"),
+        sa.UniqueConstraint("token_hash", name="uq_organisation_invitations_token_hash"),
+        sqlite_with_rowid=False,
+    )
+    op.create_index("ix_organisation_invitations_room_id", "organisation_invitations", ["room_id"])
     # ADD COLUMN keeps SQLite's WITHOUT ROWID table as it is (no rebuild needed).
     op.add_column(
         "rooms",
@@ -99,6 +119,8 @@ def downgrade() -> None:
         "rooms", recreate="always", table_kwargs={"sqlite_with_rowid": False}
     ) as batch:
         batch.drop_column("two_person")
+    op.drop_index("ix_organisation_invitations_room_id", table_name="organisation_invitations")
+    op.drop_table("organisation_invitations")
     op.drop_table("control_proposal_keys")
     op.drop_index("ix_control_proposals_room_id", table_name="control_proposals")
     op.drop_table("control_proposals")

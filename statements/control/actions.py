@@ -68,6 +68,7 @@ def publication(
     slug = publishing._check_slug(db, slug)
     root = publishing._family_root(db, translation_of, access.room.language)
     signon = publishing.sign_on(db, access, today)
+    publishing.require_reviewed(signon)
     return {
         "slug": slug,
         "title": title,

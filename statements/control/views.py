@@ -35,6 +35,7 @@ from statements.publishing.errors import (
     SigningKeyNotShared,
     SlugTaken,
     StatementRetracted,
+    UnreviewedEndorsements,
 )
 from statements.settings import Settings
 from statements.staff import audit
@@ -68,6 +69,13 @@ PROBLEMS: dict[type[Exception], tuple[int, LazyString]] = {
     ),
     SlugTaken: (409, _l("Another statement already uses that web address.")),
     StatementRetracted: (409, _l("This statement was retracted: it takes no further versions.")),
+    UnreviewedEndorsements: (
+        409,
+        _l(
+            "Some public endorsements were typed by members and are not yet reviewed: confirm "
+            "or remove each one marked self-declared on the sign-on page. Nothing was published."
+        ),
+    ),
 }
 
 

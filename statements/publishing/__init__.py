@@ -17,7 +17,12 @@ def _exporting() -> bool:
 
 def init_app(app: Flask) -> None:
     """Register the sign-on and publication pages and the public side."""
-    from statements.publishing import public, views
+    # Its routes go on views.blueprint: imported for them, before it is registered.
+    from statements.publishing import (
+        organisation_views,  # noqa: F401
+        public,
+        views,
+    )
 
     # True only while export-site renders the static mirror.
     app.config.setdefault("STATIC_MIRROR", False)

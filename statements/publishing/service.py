@@ -61,6 +61,7 @@ from statements.publishing.errors import (
     SlugTaken,
     StatementNotFound,
     StatementRetracted,
+    UnreviewedEndorsements,
 )
 from statements.text.clean import clean_line, clean_text
 from statements.writes import (
@@ -85,6 +86,11 @@ _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 SIGNING_KEY = "signing-key"
 _ENDORSEMENT_RECORD = "endorsement"
+# A public endorsement's standing, sealed with its name: made through an organisation
+# invitation, or typed by a member and then confirmed by a coordinator. Without one, a
+# member's public endorsement is self-declared, and publication waits for a coordinator.
+STANDING_INVITATION = "invitation"
+STANDING_REVIEWED = "reviewed"
 
 
 def _one_line(value: str, field_name: str, maximum: int, *, required: bool = True) -> str:
@@ -102,6 +108,10 @@ class Signatory:
     country: str
     received: bool = False
     endorsement_id: str = ""
+    # Made through an organisation invitation: the name as the coordinator entered it.
+    confirmed: bool = False
+    # Typed freely by a member and not yet confirmed by a coordinator.
+    self_declared: bool = False
 
 
 @dataclass(frozen=True)
@@ -168,17 +178,32 @@ def _own_endorsement(db: Session, access: RoomAccess) -> Endorsement | None:
 
 
 def endorse(
-    db: Session, access: RoomAccess, kind: str, name: str, country: str, today: date
+    db: Session,
+    access: RoomAccess,
+    kind: str,
+    name: str,
+    country: str,
+    today: date,
+    *,
+    invited: dict[str, str] | None = None,
 ) -> None:
     """Sign on for an organisation, publicly or anonymously; again replaces the first.
 
     Like a contribution, it goes through the member's anonymous channel (queued and
-    committed in a batch, in a request): see statements/writes.py.
+    committed in a batch, in a request): see statements/writes.py. `invited`: the
+    organisation an invitation names (statements/publishing/organisations.py), signed
+    publicly as the coordinator entered it; otherwise a public name is self-declared
+    until a coordinator confirms it.
     """
     _require_open(db, access, today)
     if kind not in (EndorsementKind.PUBLIC, EndorsementKind.ANONYMOUS):
         raise InvalidInput("kind", "unknown")
-    payload = _signatory_payload(name, country) if kind == EndorsementKind.PUBLIC else None
+    payload: dict[str, str] | None
+    if invited is not None:
+        kind = EndorsementKind.PUBLIC
+        payload = {**invited, "standing": STANDING_INVITATION}
+    else:
+        payload = _signatory_payload(name, country) if kind == EndorsementKind.PUBLIC else None
     tag = access.tag(ENDORSEMENT_TAG, access.room.id)
     existing = _own_endorsement(db, access)
     # The same id while it lasts: the sealed name is bound to it.
@@ -242,11 +267,14 @@ def _signatory(access: RoomAccess, row: Endorsement) -> Signatory:
     if row.content is None or row.key_version is None:
         raise CryptoError("a public endorsement without its ciphertext")
     data = access.keyring.open(_ENDORSEMENT_RECORD, row.id, row.key_version, row.content)
+    standing = data.get("standing")
     return Signatory(
         name=str(data["name"]),
         country=str(data.get("country", "")),
         received=row.kind == EndorsementKind.RECEIVED,
         endorsement_id=row.id,
+        confirmed=standing == STANDING_INVITATION,
+        self_declared=row.kind == EndorsementKind.PUBLIC and standing is None,
     )
 
 
@@ -280,6 +308,13 @@ def sign_on(db: Session, access: RoomAccess, today: date) -> SignOn:
         mine_anonymous=own is not None and own.kind == EndorsementKind.ANONYMOUS,
         open=signon_open(access, today),
     )
+
+
+def require_reviewed(signon: SignOn) -> None:
+    """Publication waits while a member's self-declared public endorsement is unreviewed."""
+    waiting = sum(1 for signatory in signon.public if signatory.self_declared)
+    if waiting:
+        raise UnreviewedEndorsements(waiting)
 
 
 # --- the signing key ------------------------------------------------------------------
@@ -585,8 +620,9 @@ def publish(
     title = _one_line(access.details()["title"] if title is None else title, "title", MAX_TITLE)
     slug = _check_slug(db, slug)
     root = _family_root(db, translation_of, access.room.language)
-    record, key = unlock_signing_key(db, access.identity, origin, today, create=True)
     signon = sign_on(db, access, today)
+    require_reviewed(signon)
+    record, key = unlock_signing_key(db, access.identity, origin, today, create=True)
     statement = _statement(
         slug=slug,
         title=title,

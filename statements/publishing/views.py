@@ -43,6 +43,7 @@ from statements.publishing.errors import (
     SlugTaken,
     StatementNotFound,
     StatementRetracted,
+    UnreviewedEndorsements,
 )
 from statements.publishing.forms import (
     CorrectionForm,
@@ -73,6 +74,13 @@ PROBLEMS: dict[type[PublishingError], tuple[int, LazyString]] = {
     StatementNotFound: (404, _l("There is no such published statement.")),
     StatementRetracted: (409, _l("This statement was retracted: it takes no further versions.")),
     SlugTaken: (409, _l("Another statement already uses that web address.")),
+    UnreviewedEndorsements: (
+        409,
+        _l(
+            "Some public endorsements were typed by members and are not yet reviewed: confirm "
+            "or remove each one marked self-declared on the sign-on page. Nothing was published."
+        ),
+    ),
 }
 FIELD_ERRORS: dict[str, LazyString] = {
     "required": _l("This is required."),
@@ -138,6 +146,7 @@ def _signon_page(
         signon=signon,
         form=form,
         received=received,
+        invite=ReceivedForm(prefix="org", formdata=None),
         key=key,
         button=ButtonForm(),
     ), status
