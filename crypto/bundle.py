@@ -7,12 +7,16 @@ over its Markdown body (for the standard `minisign` tool), and the statement's p
 public log (a RFC 9162 inclusion proof up to a C2SP checkpoint signed by the same key). The
 keys come separately, from `/.well-known/statement-keys.json`.
 
-Format "joint-statement-bundle/2" is the same with two more signed statement fields, for a
-correction or retraction: `reason` (the public reason) and `changes` (what changed from
-the version before: signatories added and removed, how many were removed for their safety,
-the anonymous count before), described in crypto/changes.py. A first publication keeps
-format 1, so copies of the verifier made before format 2 still check it; this verifier
-checks both.
+Format "joint-statement-bundle/2" is the same with one or both of
+two optional groups of signed statement fields. One is for a statement published in
+several languages at once: `authoritative_language` (the text that prevails in case of
+difference) and `family` (every language's slug, this one among them); each language is
+still a bundle of its own, signed on its own. The other is for a correction or
+retraction: `reason` (the public reason) and `changes` (what changed from the version
+before: signatories added and removed, how many were removed for their safety, the
+anonymous count before), described in crypto/changes.py. A group comes whole or not at
+all; a statement with neither keeps format 1, so copies of the verifier made before
+format 2 still check it; this verifier checks both.
 
 Readers draw one line: a document whose JSON shape or types are wrong (or whose statement
 breaks the field rules) raises MalformedBundle; a well-shaped bundle whose contents do not
@@ -77,8 +81,10 @@ STATEMENT_FIELDS = frozenset(
         "anonymous_signatories",
     }
 )
-STATEMENT_FIELDS_V2 = STATEMENT_FIELDS | CHANGE_FIELDS
+FAMILY_FIELDS = frozenset({"authoritative_language", "family"})
+STATEMENT_FIELDS_V2 = STATEMENT_FIELDS | FAMILY_FIELDS | CHANGE_FIELDS
 SIGNATORY_FIELDS = frozenset({"name", "country"})
+MEMBER_FIELDS = frozenset({"language", "slug"})
 KEY_FIELDS = (
     "key_id",
     "public_key",
@@ -127,9 +133,13 @@ class Check:
 
 @dataclass(frozen=True)
 class Report:
-    """Every check run on a bundle, in order."""
+    """Every check run on a bundle, in order, and the languages the statement declares."""
 
     checks: tuple[Check, ...]
+    language: str = ""
+    # Format 2 only: the language whose text prevails, and (language, slug) of each text.
+    authoritative_language: str | None = None
+    family: tuple[tuple[str, str], ...] = ()
 
     @property
     def valid(self) -> bool:
@@ -164,13 +174,18 @@ class _Statement:
     published_on: date
     body_markdown: str
     body_sha256: str
+    language: str = ""
+    authoritative_language: str | None = None
+    family: tuple[tuple[str, str], ...] = ()
     # Format 2 only: the signed reason and summary of what changed (crypto/changes.py).
     changes: Changes | None = None
 
     @property
     def format(self) -> str:
         """The bundle format a statement of these fields belongs in."""
-        return BUNDLE_FORMAT_V1 if self.changes is None else BUNDLE_FORMAT
+        if self.authoritative_language is None and self.changes is None:
+            return BUNDLE_FORMAT_V1
+        return BUNDLE_FORMAT
 
 
 @dataclass(frozen=True)
@@ -458,7 +473,10 @@ def _read_statement(statement: object) -> _Statement:
     # Which format's fields are expected follows from the statement itself, so a format-1
     # statement cannot be read as format 2 or the reverse; the format check then holds the
     # bundle's "format" to it.
-    expected = STATEMENT_FIELDS_V2 if CHANGE_FIELDS & fields.keys() else STATEMENT_FIELDS
+    expected = STATEMENT_FIELDS
+    for group in (FAMILY_FIELDS, CHANGE_FIELDS):
+        if group & fields.keys():
+            expected = expected | group
     missing = expected - fields.keys()
     extra = fields.keys() - expected
     if missing or extra:
@@ -470,7 +488,7 @@ def _read_statement(statement: object) -> _Statement:
     if any(char.isspace() or not char.isprintable() for char in slug):
         raise MalformedBundle("statement.slug holds spaces or control characters")
     _string(fields["title"], "statement.title", nonempty=True)
-    _string(fields["language"], "statement.language", nonempty=True)
+    language = _string(fields["language"], "statement.language", nonempty=True)
     version = _integer(fields["version"], "statement.version", minimum=1)
     if fields["status"] not in STATUSES:
         raise MalformedBundle(f"statement.status is not one of {', '.join(STATUSES)}")
@@ -493,6 +511,10 @@ def _read_statement(statement: object) -> _Statement:
         if signatory["country"] is not None:
             _string(signatory["country"], f"{where}.country")
     _integer(fields["anonymous_signatories"], "statement.anonymous_signatories", minimum=0)
+    authoritative: str | None = None
+    family: tuple[tuple[str, str], ...] = ()
+    if "family" in fields:
+        authoritative, family = _read_family(fields, slug, language)
     changes = None
     if "changes" in fields:
         try:
@@ -505,8 +527,43 @@ def _read_statement(statement: object) -> _Statement:
         published_on=published_on,
         body_markdown=body,
         body_sha256=digest,
+        language=language,
+        authoritative_language=authoritative,
+        family=family,
         changes=changes,
     )
+
+
+def _read_family(
+    fields: Mapping[str, Any], slug: str, language: str
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The authoritative language and the family's (language, slug) pairs, checked."""
+    members: list[tuple[str, str]] = []
+    for position, entry in enumerate(_list(fields["family"], "statement.family")):
+        where = f"statement.family[{position}]"
+        member = _mapping(entry, where)
+        if member.keys() != MEMBER_FIELDS:
+            raise MalformedBundle(f"{where} must have exactly the fields language and slug")
+        members.append(
+            (
+                _string(member["language"], f"{where}.language", nonempty=True),
+                _string(member["slug"], f"{where}.slug", nonempty=True),
+            )
+        )
+    languages = [member[0] for member in members]
+    slugs = [member[1] for member in members]
+    # One text per language and one address per text, else a reader could be sent to a
+    # second "English" text the signers never saw named.
+    if len(set(languages)) != len(languages) or len(set(slugs)) != len(slugs):
+        raise MalformedBundle("statement.family names a language or a slug twice")
+    if (language, slug) not in members:
+        raise MalformedBundle("statement.family does not hold the statement's own language")
+    authoritative = _string(
+        fields["authoritative_language"], "statement.authoritative_language", nonempty=True
+    )
+    if authoritative not in languages:
+        raise MalformedBundle("statement.authoritative_language is not a language of the family")
+    return authoritative, tuple(members)
 
 
 def _read_log(log: object) -> _Log:
@@ -649,7 +706,12 @@ def verify_bundle(
     checks += [checkpoint_check, _check_inclusion(parts.log, tree, leaf)]
     if old_checkpoint is not None:
         checks.append(_check_consistency(tree, keys, old_checkpoint, consistency_proof or []))
-    return Report(tuple(checks))
+    return Report(
+        tuple(checks),
+        language=parts.fields.language,
+        authoritative_language=parts.fields.authoritative_language,
+        family=parts.fields.family,
+    )
 
 
 def _ok(name: str, detail: str) -> Check:

@@ -4,11 +4,13 @@
                      [--checkpoint OLD_CHECKPOINT --consistency-proof PROOF.json]
                      [--previous PREVIOUS_BUNDLE.json]
 
-Prints one line per check, then "valid" (exit 0) or "invalid: <first failing check>"
-(exit 1). A correction or retraction (format 2) also prints its signed reason and summary
-of changes; given the version before it (--previous), the verifier checks that bundle too,
-that it is the one linked, and that the summary is the true difference, and prints the
-changes to the text. A file that is missing, not JSON, or not shaped as its format says is reported
+Prints one line per check; for a statement published in several languages (format 2), a
+line naming the authoritative language and one listing the family's languages; for a
+correction or retraction (format 2), its signed reason and summary of changes; given the
+version before it (--previous), the verifier checks that bundle too, that it is the one
+linked, and that the summary is the true difference, and prints the changes to the text;
+then "valid" (exit 0) or "invalid: <first failing check>"
+(exit 1). A file that is missing, not JSON, or not shaped as its format says is reported
 in one line on stderr, with exit 2. Needs only cryptography and rfc8785: no web app.
 """
 
@@ -68,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         changes: list[str] = []
         if args.previous is not None:
             check, changes = _previous(args.bundle, args.previous, args.keys)
-            report = Report((*report.checks, check))
+            report = replace(report, checks=(*report.checks, check))
         changes = _summary(args.bundle) + changes
     except _Unreadable as error:
         _write(sys.stderr, f"{PROG}: error: {error}")
@@ -78,6 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             _write(sys.stdout, f"ok   {check.name}")
         else:
             _write(sys.stdout, f"FAIL {check.name}: {check.detail}")
+    if report.authoritative_language is not None:
+        _write(sys.stdout, f"authoritative language: {report.authoritative_language}")
+        family = ", ".join(f"{language} {slug}" for language, slug in report.family)
+        _write(sys.stdout, f"languages: {family}")
     for line in changes:
         _write(sys.stdout, f"     {line}")
     failure = report.first_failure
@@ -191,11 +197,12 @@ def _verify(
     )
     if keys_path is None:
         # The library knows nothing of command-line flags; say here how to supply the keys.
-        report = Report(
-            tuple(
+        report = replace(
+            report,
+            checks=tuple(
                 replace(check, detail=_NO_KEYS_DETAIL) if check.name == "key" else check
                 for check in report.checks
-            )
+            ),
         )
     return report
 

@@ -223,6 +223,10 @@ class Room(Base):
     # dates and the coordinator's reason, sealed under the key version beside it.
     deadline_notice: Mapped[bytes | None] = mapped_column(LargeBinary)
     deadline_notice_key_version: Mapped[int | None]
+    # The languages the draft is kept in besides its source language (Room.language),
+    # space-separated codes: which languages a room works in is no more secret than its
+    # source language, and pages need it before any key is open (migration 0011).
+    working_languages: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # The coordinators raised the two-person rule for this room (statements/control/):
     # a room can raise it above the deployment's setting, never lower it.
     two_person: Mapped[bool] = mapped_column(default=False, server_default=false())
@@ -317,6 +321,9 @@ class ContributionKind(enum.StrEnum):
     AMENDMENT = "amendment"
     ADDITION = "addition"
     COMMENT = "comment"
+    # The words of a contribution, a reply, a section or the title in another working
+    # language (statements/drafting/translations.py): shown beside the original.
+    TRANSLATION = "translation"
 
 
 class ContributionStatus(enum.StrEnum):
@@ -570,9 +577,10 @@ class PublishedStatement(Base):
     __table_args__ = (one_of("status", StatementStatus),)
 
     slug: Mapped[str] = mapped_column(String(80), primary_key=True)
-    # The room it was drafted in: its coordinators may correct or retract it.
+    # The room it was drafted in: its coordinators may correct or retract it. A room
+    # drafted in several languages publishes one statement per language, all of one family.
     room_id: Mapped[str | None] = mapped_column(
-        ForeignKey("rooms.id", ondelete="SET NULL"), unique=True
+        ForeignKey("rooms.id", ondelete="SET NULL"), index=True
     )
     language: Mapped[str] = mapped_column(String(16))
     # A translation names the original of its family: each language is a statement of its
@@ -728,6 +736,45 @@ class AuthorAnswer(Base):
         ForeignKey("author_messages.id", ondelete="CASCADE"), primary_key=True
     )
     key_version: Mapped[int]
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+# --- the multilingual room ------------------------------------------------------------
+#
+# A section's text in a working language, written when a coordinator accepts a member's
+# translation: keyed by room, anchor and language (all three are facts about the room,
+# not about anyone), its words and the source text they translate sealed under the room
+# key. Nothing in it names or points to the member who translated it.
+# A member's choice of reading language is an anonymous write (through the mixer), keyed
+# by a tag only the member can recompute and sealed under a key only they hold.
+
+TITLE_ANCHOR = "title"
+
+
+class SectionTranslation(Base):
+    """A section (or the title, anchor "title") of a room's draft in one working language."""
+
+    __tablename__ = "section_translations"
+    __table_args__ = (
+        UniqueConstraint("room_id", "anchor", "language"),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    anchor: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(16))
+    key_version: Mapped[int]
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LanguageChoice(Base):
+    """The working language one member reads a room in: a tag and a sealed code."""
+
+    __tablename__ = "language_choices"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    tag: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     content: Mapped[bytes] = mapped_column(LargeBinary)
 
 

@@ -52,6 +52,7 @@ from statements.models import (
     ContributionStatus,
     Endorsement,
     Flag,
+    LanguageChoice,
     Objection,
     Reply,
     ReplyFlag,
@@ -116,6 +117,11 @@ REPLY_FLAG_PUT = "reply_flag.put"
 AUTHOR_ANSWER_PUT = "author_answer.put"
 DISCUSSION_ACTIONS = frozenset({REPLY_PUT, REPLY_FLAG_PUT, AUTHOR_ANSWER_PUT})
 ACTIONS = ACTIONS | DISCUSSION_ACTIONS
+
+# --- the multilingual room (statements/drafting/room_languages.py) ----------------------
+# A member's choice of the working language they read a room in: a tag and a sealed code.
+LANGUAGE_CHOICE_PUT = "language_choice.put"
+ACTIONS = ACTIONS | {LANGUAGE_CHOICE_PUT}
 
 
 def _encode(value: Any) -> Any:
@@ -185,6 +191,11 @@ def consent_answer_key(check_id: str, tag: bytes) -> str:
 def consent_purge_key(check_id: str) -> str:
     """The queue key of the deletion of a closed check's answers."""
     return f"consent-purge:{check_id}"
+
+
+def language_choice_key(tag: bytes) -> str:
+    """The queue key of one member's reading language in one room."""
+    return f"language:{tag.hex()}"
 
 
 def endorsement_key(room_id: str, tag: bytes) -> str:
@@ -297,6 +308,12 @@ def apply_write(db: Session, write: Write) -> None:
         _apply_agreement(db, write)
     elif write.action in DISCUSSION_ACTIONS:
         _apply_discussion(db, room, write)
+    elif write.action == LANGUAGE_CHOICE_PUT:
+        choice = db.get(LanguageChoice, bytes(row["tag"]))
+        if choice is None:
+            db.add(LanguageChoice(tag=bytes(row["tag"]), content=row["content"]))
+        else:
+            choice.content = row["content"]
     else:
         raise ValueError("unknown write")
     db.flush()
@@ -784,6 +801,8 @@ ANONYMOUS_TABLES = {
     "replies": "id",
     "reply_flags": "tag",
     "author_answers": "message_id",
+    # the multilingual room
+    "language_choices": "tag",
 }
 
 

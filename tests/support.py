@@ -149,6 +149,8 @@ def make_room(
     markdown: str = DRAFT,
     today: date | None = None,
     moderation: str = "post",
+    language: str = "en",
+    working_languages: tuple[str, ...] = (),
 ) -> str:
     """A drafting room opened by coordinator; returns its id (post-moderated unless
     asked: most tests are about what members do once they see each other's words)."""
@@ -160,12 +162,13 @@ def make_room(
         coordinator,
         drafting.RoomInput(
             title=title,
-            language="en",
+            language=language,
             summary="What we ask of governments.",
             markdown=markdown,
             contribution_deadline=today + timedelta(days=14),
             signon_deadline=today + timedelta(days=28),
             moderation=moderation,
+            working_languages=working_languages,
         ),
         today,
     )

@@ -2,7 +2,7 @@
 organisation invitations.
 
 Revision ID: 0016_shared_control
-Revises: 0010_staff_recovery_and_audit
+Revises: 0012_language_families
 
 A proposal names its proposer (staff are not anonymous) and holds what it would sign or
 destroy as a ciphertext under a key of its own, sealed to each staff member who may
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016_shared_control"
-down_revision = "0010_staff_recovery_and_audit"
+down_revision = "0012_language_families"
 branch_labels = None
 depends_on = None
 

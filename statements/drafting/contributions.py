@@ -36,6 +36,7 @@ from statements.drafting.errors import (
     UnknownSection,
     WrongState,
 )
+from statements.drafting.translations import room_languages
 from statements.drafting.versions import Version, version
 from statements.models import (
     Contribution,
@@ -93,11 +94,20 @@ class ContributionView:
     base: str = ""
     base_version: int = 0
     section_now: str | None = None
+    # The language it is written in, as its author said (sealed in its content); "" for
+    # contributions from before rooms had working languages: the room's language.
+    language: str = ""
+    # A translation: what it translates ({"type": ..., "id": ...}, see translation_offers).
+    translates: dict[str, str] | None = None
 
     @property
     def is_change(self) -> bool:
         """An amendment or addition whose words can be shown as a change to its section."""
-        return self.kind != ContributionKind.COMMENT and self.anchor is not None and bool(self.text)
+        return (
+            self.kind in (ContributionKind.AMENDMENT, ContributionKind.ADDITION)
+            and self.anchor is not None
+            and bool(self.text)
+        )
 
     def applied_to(self, section: str) -> str:
         """The section as this change would leave it: replaced, or followed by the addition."""
@@ -136,9 +146,11 @@ def _validate_contribution(
         raise DeadlinePassed
     if kind not in set(ContributionKind):
         raise InvalidInput("kind", "unknown")
-    if anchor is None and kind != ContributionKind.COMMENT:
+    # A translation keeps the words it translates (translation_offers.py): no base here.
+    translation = kind == ContributionKind.TRANSLATION
+    if anchor is None and kind != ContributionKind.COMMENT and not translation:
         raise UnknownSection
-    base = current.section(anchor).markdown if anchor is not None else ""
+    base = current.section(anchor).markdown if anchor is not None and not translation else ""
     clean = clean_text(text, "text", MAX_CONTRIBUTION)
     if _MARKUP.search(clean):
         raise InvalidInput("text", "markup")
@@ -185,13 +197,21 @@ def submit_contribution(
     anchor: str | None,
     text: str,
     today: date,
+    language: str | None = None,
 ) -> Contribution:
-    """Propose an amendment or an addition to a section, or comment on it or the draft.
+    """Propose an amendment or an addition to a section, or comment on it or the draft,
+    in any of the room's languages (the source language unless one is named).
 
     The contribution goes through the member's anonymous channel (see
     statements/writes.py): in a request it is queued and committed later in a batch.
     """
     current = version(db, access)
+    if kind == ContributionKind.TRANSLATION:
+        # Offered through translation_offers.py, which knows what it translates.
+        raise InvalidInput("kind", "unknown")
+    language = language or access.room.language
+    if language not in room_languages(access.room):
+        raise InvalidInput("language", "unknown")
     clean, base = _validate_contribution(access, current, kind, anchor, text, today)
     if _pending_count(db, access) >= access.room.pending_cap:
         raise PendingCapReached(access.room.pending_cap)
@@ -208,7 +228,7 @@ def submit_contribution(
         "contribution",
         contribution_record(contribution),
         access.room.key_version,
-        {"text": clean, "base": base, "base_version": current.number},
+        {"text": clean, "base": base, "base_version": current.number, "language": language},
     )
     access.anonymous(db).put(_contribution_write(contribution))
     return db.get(Contribution, contribution.id) or contribution
@@ -601,6 +621,8 @@ def _views(
                 base="" if removed else str(data.get("base", "")),
                 base_version=int(data.get("base_version", 0)),
                 section_now=sections.get(row.anchor) if row.anchor else None,
+                language=str(data.get("language") or access.room.language),
+                translates=data.get("of"),
             )
         )
     return views

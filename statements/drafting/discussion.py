@@ -46,6 +46,7 @@ from statements.drafting.errors import (
     WrongState,
 )
 from statements.drafting.log import log_action
+from statements.drafting.translations import room_languages
 from statements.models import (
     Contribution,
     ContributionStatus,
@@ -90,6 +91,8 @@ class ReplyView:
     depth: int = 0
     # Still in the member's queue: shown to them only until its batch is in.
     queued: bool = False
+    # The language it is written in (sealed in its content; "" before rooms had languages).
+    language: str = ""
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ class Head:
     text: str
     removed: bool
     mine: bool
+    language: str = ""
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,7 @@ def _head(access: RoomAccess, contribution: Contribution) -> Head:
         text="" if removed or (hidden and not access.is_coordinator) else str(data["text"]),
         removed=removed or hidden,
         mine=tags_equal(contribution.author_tag, access.tag(CONTRIBUTION_TAG, contribution.id)),
+        language=str(data.get("language") or access.room.language),
     )
 
 
@@ -259,6 +264,7 @@ def _replies(db: Session, access: RoomAccess, contribution_id: str) -> list[Repl
                 flagged=row.id in flagged_by_me,
                 flags=flag_counts.get(row.id, 0) if access.is_coordinator else 0,
                 queued=queued,
+                language=str(data.get("language") or access.room.language),
             )
         )
     return _thread_order(views)
@@ -304,11 +310,20 @@ def thread(db: Session, access: RoomAccess, contribution_id: str) -> Thread:
 
 
 def submit_reply(
-    db: Session, access: RoomAccess, contribution_id: str, parent_id: str | None, text: str
+    db: Session,
+    access: RoomAccess,
+    contribution_id: str,
+    parent_id: str | None,
+    text: str,
+    language: str | None = None,
 ) -> Reply:
-    """Reply to a contribution, or to a reply in its thread, through the anonymous channel."""
+    """Reply to a contribution, or to a reply in its thread, through the anonymous channel,
+    in any of the room's languages (the source language unless one is named)."""
     if access.room.state not in DISCUSSION_STATES:
         raise WrongState(access.room.state)
+    language = language or access.room.language
+    if language not in room_languages(access.room):
+        raise InvalidInput("language", "unknown")
     contribution = _thread_contribution(db, access, contribution_id)
     if _head(access, contribution).removed:
         raise ThreadClosed
@@ -339,7 +354,10 @@ def submit_reply(
     )
     reply.author_tag = access.tag(REPLY_TAG, reply.id)
     reply.content = access.keyring.seal(
-        "reply", reply_record(reply), access.room.key_version, {"text": clean}
+        "reply",
+        reply_record(reply),
+        access.room.key_version,
+        {"text": clean, "language": language},
     )
     access.anonymous(db).put(
         Write(

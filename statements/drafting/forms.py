@@ -6,9 +6,18 @@ from flask_babel import LazyString, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField
-from wtforms import DateField, Field, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    Field,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from statements.drafting.contributions import MAX_CONTRIBUTION
 from statements.drafting.invitations import MAX_INVITATION_USES, MAX_LABEL
@@ -116,6 +125,17 @@ class RoomForm(Form):
         choices=[SelectChoice(code, label) for code, label in MODERATION_MODES.items()],
         # Left out of a form (an older page, a script): the mode that protects members.
         default="pre",
+    )
+    # The multilingual room: languages the draft is kept in besides its source language.
+    working_languages = SelectMultipleField(
+        _l("Working languages (optional)"),
+        choices=[SelectChoice(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        description=_l(
+            "The draft is also kept in these languages: members translate each section, "
+            "and coordinators can change the list later."
+        ),
     )
 
 

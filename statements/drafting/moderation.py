@@ -190,7 +190,8 @@ def proposal_merge(
     would undo what was accepted in between.
     """
     contribution = _moderatable(db, access, contribution_id)
-    if contribution.kind == ContributionKind.COMMENT:
+    # A comment changes no text; a translation is accepted by translation_offers.py.
+    if contribution.kind in (ContributionKind.COMMENT, ContributionKind.TRANSLATION):
         raise NotAChange
     if contribution.anchor is None:
         raise UnknownSection
@@ -232,7 +233,8 @@ def accept(
     Text that still holds conflict markers is refused. Returns the new version number.
     """
     contribution = _moderatable(db, access, contribution_id)
-    if contribution.kind == ContributionKind.COMMENT:
+    # A comment changes no text; a translation is accepted by translation_offers.py.
+    if contribution.kind in (ContributionKind.COMMENT, ContributionKind.TRANSLATION):
         raise NotAChange
     if contribution.anchor is None:
         raise UnknownSection

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -87,6 +88,27 @@ class RoomInput:
     contribution_deadline: date
     signon_deadline: date
     moderation: str = ModerationMode.PRE
+    # Languages the draft is kept in besides the source (see translations.py).
+    working_languages: tuple[str, ...] = ()
+
+
+# A room works in a handful of languages; a long list is a mistake or an attack.
+MAX_WORKING_LANGUAGES = len(LANGUAGES) - 1
+
+
+def check_working_languages(source: str, languages: Sequence[str]) -> str:
+    """The working languages as stored (space-separated, in the order given, once each).
+
+    InvalidInput for an unknown code, the source language itself, or too many.
+    """
+    chosen = list(dict.fromkeys(code.strip() for code in languages if code.strip()))
+    if any(code not in LANGUAGES for code in chosen):
+        raise InvalidInput("working_languages", "unknown")
+    if source in chosen:
+        raise InvalidInput("working_languages", "source")
+    if len(chosen) > MAX_WORKING_LANGUAGES:
+        raise InvalidInput("working_languages", "too_many")
+    return " ".join(chosen)
 
 
 def create_room(db: Session, identity: Identity, data: RoomInput, today: date) -> Room:
@@ -104,7 +126,9 @@ def create_room(db: Session, identity: Identity, data: RoomInput, today: date) -
         raise InvalidInput("signon_deadline", "before_contribution_deadline")
     if data.moderation not in set(ModerationMode):
         raise InvalidInput("moderation", "unknown")
+    working = check_working_languages(data.language, data.working_languages)
     room = Room(
+        working_languages=working,
         moderation=data.moderation,
         id=random_id(),
         language=data.language,

@@ -21,6 +21,8 @@ class Entry:
     url: str
     updated: date
     summary: str
+    # The language of the entry's own text (its title), when it is not the feed's.
+    language: str | None = None
 
 
 def _stamp(day: date) -> str:
@@ -57,7 +59,10 @@ def atom(
     for item in entries:
         element = ET.SubElement(root, f"{{{ATOM}}}entry")
         _text(element, "id", item.id)
-        _text(element, "title", item.title)
+        if item.language is None:
+            _text(element, "title", item.title)
+        else:
+            _text(element, "title", item.title, **{f"{{{XML}}}lang": item.language})
         _text(element, "updated", _stamp(item.updated))
         ET.SubElement(element, f"{{{ATOM}}}link", {"rel": "alternate", "href": item.url})
         _text(element, "summary", item.summary)

@@ -14,7 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from crypto.bundle import BUNDLE_FORMATS, ROTATION_FORMAT, SIGNATURE_ALG, STATUSES
+from crypto.bundle import (
+    BUNDLE_FORMAT,
+    BUNDLE_FORMAT_V1,
+    BUNDLE_FORMATS,
+    ROTATION_FORMAT,
+    SIGNATURE_ALG,
+    STATUSES,
+)
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
@@ -43,8 +50,11 @@ _REF = "#/components/schemas/"
 DESCRIPTION = """\
 Every published joint statement, signed and verifiable without trusting this server.
 
-**Signatures.** Each published version is a *bundle* (format `joint-statement-bundle/1`, or
-`/2` for a correction or retraction, which also signs its `reason` and `changes`).
+**Signatures.** Each published version is a *bundle* (format `joint-statement-bundle/1`,
+or `joint-statement-bundle/2` when its statement carries either optional group: for a
+statement published in several languages at once, the `authoritative_language` and the
+`family` of every language's slug (each language is a bundle of its own); for a correction
+or retraction, its public `reason` and the `changes` from the version before).
 Its `signature` is an Ed25519 signature over the RFC 8785 (JSON Canonicalization Scheme)
 canonical JSON of its `statement` object; `minisig` is a minisign signature over the UTF-8
 Markdown body, for the standard `minisign` tool. The keys are listed at
@@ -115,6 +125,22 @@ def _status() -> dict[str, Any]:
     )
 
 
+def _bundle(description: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """The bundle object: format 2 exactly when its statement names a family, or gives a
+    reason and its changes."""
+    schema = _object(description, properties)
+    schema["if"] = {
+        "properties": {
+            "statement": {
+                "anyOf": [{"required": ["authoritative_language"]}, {"required": ["reason"]}]
+            }
+        },
+    }
+    schema["then"] = {"properties": {"format": {"const": BUNDLE_FORMAT}}}
+    schema["else"] = {"properties": {"format": {"const": BUNDLE_FORMAT_V1}}}
+    return schema
+
+
 def _schemas() -> dict[str, Any]:
     statement = _object(
         "The signed statement: exactly these fields. Its RFC 8785 canonical JSON is what "
@@ -178,6 +204,36 @@ def _schemas() -> dict[str, Any]:
     statement["if"] = {"properties": {"version": {"const": 1}}}
     statement["then"] = {"properties": {"previous_bundle_sha256": {"type": "null"}}}
     statement["else"] = {"properties": {"previous_bundle_sha256": {"type": "string"}}}
+    # Format 2: the same, and the family it was published in.
+    statement_v2 = {
+        **statement,
+        "description": "The signed statement of a format-2 bundle: a statement published in "
+        "several languages at once. Exactly the fields of a format-1 statement, and the "
+        "authoritative language and the family.",
+        "properties": {
+            **statement["properties"],
+            "authoritative_language": _string(
+                "The language whose text prevails in case of difference.", minLength=1
+            ),
+            "family": {
+                "type": "array",
+                "description": "Every language the statement was published in, with its "
+                "slug, this one among them.",
+                "minItems": 2,
+                "items": _object(
+                    "One language of the family.",
+                    {
+                        "language": _string("The language.", minLength=1),
+                        "slug": _string("Its statement's address.", pattern=_SLUG, maxLength=80),
+                    },
+                ),
+            },
+        },
+    }
+    # The reason and changes of a correction stay optional, as a group, in both.
+    statement_v2["required"] = [
+        name for name in statement_v2["properties"] if name not in ("reason", "changes")
+    ]
 
     key = _object(
         "One signing key, in the encodings each verifier needs; all derive from public_key.",
@@ -218,13 +274,6 @@ def _schemas() -> dict[str, Any]:
         },
     )
 
-    # The format follows the statement: /2 exactly when it signs a reason and its changes.
-    format_rule = {
-        "if": {"properties": {"statement": {"required": ["reason"]}}},
-        "then": {"properties": {"format": {"const": BUNDLE_FORMATS[1]}}},
-        "else": {"properties": {"format": {"const": BUNDLE_FORMATS[0]}}},
-    }
-
     return {
         "Hash": _string("A SHA-256 hash (RFC 9162 tree node), standard base64.", pattern=_B64_32),
         "Signatory": _object(
@@ -237,7 +286,14 @@ def _schemas() -> dict[str, Any]:
                 },
             },
         ),
-        "Statement": statement,
+        "Statement": {
+            "description": "The signed statement: a format-1 statement, or a format-2 one that "
+            "also names its family. Its RFC 8785 canonical JSON is what the Ed25519 signature "
+            "covers and what the log holds as a leaf.",
+            "oneOf": [_ref("StatementV1"), _ref("StatementV2")],
+        },
+        "StatementV1": statement,
+        "StatementV2": statement_v2,
         "BundleSignature": signature,
         "BundleLog": _object(
             "The statement's place in the public log: an RFC 9162 inclusion proof of its "
@@ -255,18 +311,14 @@ def _schemas() -> dict[str, Any]:
                 ),
             },
         ),
-        "Bundle": format_rule
-        | _object(
+        "Bundle": _bundle(
             f"One published version with everything needed to verify it offline (format "
-            f"`{BUNDLE_FORMATS[0]}` or `{BUNDLE_FORMATS[1]}`). Served as RFC 8785 canonical "
-            f"JSON, byte for byte as published. This server writes exactly these fields; "
-            f"verifiers ignore unknown fields outside `statement`, which is held to exactly "
-            f"its fields.",
+            f"`{BUNDLE_FORMAT_V1}`, or `{BUNDLE_FORMAT}` when its statement names a family or "
+            f"gives a reason and its changes). Served as RFC 8785 canonical JSON, byte for byte "
+            f"as published. This server writes exactly these fields; verifiers ignore unknown "
+            f"fields outside `statement`, which is held to exactly its fields.",
             {
-                "format": _string(
-                    "The bundle format: /2 when the statement carries reason and changes.",
-                    enum=list(BUNDLE_FORMATS),
-                ),
+                "format": _string("The bundle format.", enum=list(BUNDLE_FORMATS)),
                 "statement": _ref("Statement"),
                 "signature": _ref("BundleSignature"),
                 "minisig": _string(
@@ -292,6 +344,13 @@ def _schemas() -> dict[str, Any]:
                 ),
                 "url": _url("The statement's page."),
                 "bundle_url": _url("The newest version's bundle."),
+                "translation_of": {
+                    "type": ["string", "null"],
+                    "description": "For a statement in another language than its family's "
+                    "first: the slug of that first statement (the authoritative text, when "
+                    "they were published together); null otherwise.",
+                    "pattern": _SLUG,
+                },
             },
         ),
         "StatementList": _object(
@@ -333,6 +392,11 @@ def _schemas() -> dict[str, Any]:
                 "statement": {
                     "$ref": _REF + "Statement",
                     "description": "The newest version's signed statement.",
+                },
+                "authoritative_language": {
+                    "type": ["string", "null"],
+                    "description": "For a statement published in several languages at once: "
+                    "the language whose text prevails in case of difference; null otherwise.",
                 },
                 "translations": {
                     "type": "array",

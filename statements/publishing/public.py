@@ -413,6 +413,7 @@ def atom() -> Response:
             ),
             updated=view.row.published_on,
             summary=_entry_summary(view.statement),
+            language=view.statement["language"],
         )
         for view in service.all_versions(get_session())[: feed.MAX_ENTRIES]
     ]
@@ -479,6 +480,7 @@ def api_statements() -> Response:
                     "signatory_count": item.signatory_count,
                     "url": url_for("public.statement", slug=item.slug, _external=True),
                     "bundle_url": _bundle_url(item.slug, item.latest_version),
+                    "translation_of": item.translation_of,
                 }
                 for item in service.statements(get_session())
             ]
@@ -505,6 +507,7 @@ def api_statement(slug: str) -> Response:
             "url": url_for("public.statement", slug=slug, _external=True),
             "bundle_url": _bundle_url(slug, published.latest_version),
             "statement": history[-1].statement,
+            "authoritative_language": history[-1].statement.get("authoritative_language"),
             "translations": [
                 {
                     "slug": other.slug,
@@ -636,7 +639,7 @@ def verify() -> Any:
             try:
                 known = parse_keys(key_records(service.all_keys(get_session())))
                 report = verify_bundle(data, known)
-                report = Report((*report.checks, _site_log_check(data)))
+                report = replace(report, checks=(*report.checks, _site_log_check(data)))
             except MalformedBundle as error:
                 # What is wrong is told by crypto/, in English.
                 problem = _("This is not a valid bundle: %(reason)s.", reason=str(error))
@@ -650,6 +653,7 @@ def verify() -> Any:
         labels=CHECK_LABELS,
         names=CHECK_NAMES,
         trusted_comment=minisign_trusted_comment,
+        statement_languages=LANGUAGE_NAMES,
     )
     if request.method == "GET":
         return _cached(Response(page, mimetype="text/html"))

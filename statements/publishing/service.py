@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from crypto.bundle import (
+    FAMILY_FIELDS,
     body_sha256,
     bundle_sha256,
     canonical,
@@ -771,6 +772,11 @@ def sign_next_version(
         signatories=signatories,
         anonymous=anonymous,
     )
+    # A language of a family stays one: each of its versions names the same authoritative
+    # language and family (see publishing/families.py).
+    statement.update(
+        {name: previous.statement[name] for name in FAMILY_FIELDS & previous.statement.keys()}
+    )
     statement.update(
         make_changes(
             previous.statement,
@@ -864,8 +870,13 @@ def coordinated_statements(db: Session, identity: Identity) -> list[PublishedSta
 
 
 def room_statement(db: Session, room_id: str) -> PublishedStatement | None:
-    """The statement published from a room, if any."""
-    return db.scalar(select(PublishedStatement).where(PublishedStatement.room_id == room_id))
+    """The statement published from a room, if any: of a family, the authoritative text."""
+    return db.scalar(
+        select(PublishedStatement)
+        .where(PublishedStatement.room_id == room_id)
+        .order_by(PublishedStatement.translation_of.is_not(None), PublishedStatement.slug)
+        .limit(1)
+    )
 
 
 # --- reading what is published --------------------------------------------------------

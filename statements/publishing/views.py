@@ -31,7 +31,7 @@ from statements.languages import direction
 from statements.mixing import flush_queued_writes, request_writes
 from statements.models import AuditAction, ControlAction
 from statements.pages import INVISIBLE_CHARACTERS, LANGUAGE_NAMES, STATE_NAMES, today
-from statements.publishing import service
+from statements.publishing import families, service
 from statements.publishing.errors import (
     EndorsementNotFound,
     InvalidInput,
@@ -143,6 +143,9 @@ def _signon_page(
         details=access.details(),
         state_names=STATE_NAMES,
         current=version(session, access),
+        language_texts=families.signon_texts(session, access),
+        language_names=LANGUAGE_NAMES,
+        direction=direction,
         signon=signon,
         form=form,
         received=received,
@@ -247,6 +250,8 @@ def publish(room_id: str) -> Any:
     access.require_coordinator()
     if access.room.state != "sign-on":
         raise SignOnClosed
+    if families.several_languages(access):
+        return redirect(url_for("publishing.publish_family", room_id=room_id))
     form = PublishForm()
     form.translation_of.choices = [
         SelectChoice("", _("No, it is not a translation")),
@@ -434,7 +439,8 @@ def retract(slug: str) -> Any:
                             reason=form.reason.data or "",
                         ),
                     )
-                service.retract(
+                # Of a family published together, every language (see families.py).
+                families.retract_family(
                     get_session(),
                     current_user.identity,
                     slug,

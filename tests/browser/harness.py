@@ -387,3 +387,118 @@ class Person:
         finally:
             twin.unroute(matcher, replay)
         return twin
+
+
+# --- shared seeding: people made through the services, to keep journeys short --------
+
+
+@dataclass(frozen=True)
+class SeededStaff:
+    """A coordinator made through the services: how to sign in, and their unlocked keys."""
+
+    username: str
+    passphrase: str
+    totp_secret: str
+    account_id: str
+    keys: Any  # statements.auth.service's UnlockedKeys
+
+    def identity(self, session: Any) -> Any:
+        """The coordinator's Identity in this session, for the services."""
+        from statements.auth import service as auth
+        from statements.models import Account
+
+        return auth.Identity(session.get(Account, self.account_id), self.keys, b"", b"")
+
+
+def seed_coordinator(live: LiveApp, name: str = "amina") -> SeededStaff:
+    """A coordinator account, enrolled, with its keys unlocked for seeding."""
+    from statements.auth import service as auth
+    from statements.db import Database
+    from tests.support import make_staff
+
+    database: Database = live.app.extensions["db"]
+    config: auth.AuthConfig = live.app.extensions["auth"]
+    with database.sessionmaker() as session:
+        staff = make_staff(live.app, session, name)
+        _account, keys = auth.login_staff(
+            session,
+            config,
+            staff.username,
+            staff.passphrase,
+            staff.code(live.clock()),
+            live.clock(),
+        )
+        session.commit()
+    live.clock.advance(seconds=30)
+    return SeededStaff(staff.username, staff.passphrase, staff.totp_secret, staff.account_id, keys)
+
+
+def seed_members(live: LiveApp, coordinator: SeededStaff, room_id: str, count: int) -> list[str]:
+    """Members with codenames, joined to a room; their codenames."""
+    from statements.auth import service as auth
+    from statements.db import Database
+    from tests.support import join_room
+
+    database: Database = live.app.extensions["db"]
+    config: auth.AuthConfig = live.app.extensions["auth"]
+    codenames = []
+    with database.sessionmaker() as session:
+        identity = coordinator.identity(session)
+        for _ in range(count):
+            account, codename, keys = auth.create_member(session, config)
+            join_room(session, identity, room_id, auth.Identity(account, keys, b"", b""))
+            codenames.append(codename)
+        session.commit()
+    return codenames
+
+
+def seed_translations(
+    live: LiveApp, coordinator: SeededStaff, room_id: str, words: dict[str, str]
+) -> None:
+    """The title and every section translated into each language, as if accepted before.
+
+    words: per language, a sentence each translation is made of (with the section number).
+    """
+    from statements.db import Database
+    from statements.drafting import service as drafting
+    from statements.drafting.translations import section_texts, write_translation
+
+    database: Database = live.app.extensions["db"]
+    with database.sessionmaker() as session:
+        access = drafting.open_room(session, room_id, coordinator.identity(session))
+        for language, sentence in words.items():
+            for number, text in enumerate(section_texts(session, access, language)):
+                translated = sentence if number == 0 else f"{sentence} {number}"
+                write_translation(session, access, text.anchor, language, translated, text.source)
+        session.commit()
+
+
+def sign_in_member(journey: Journey, name: str, codename: str, viewport: dict[str, int]) -> Person:
+    """A member signed in by codename (the sign-in pages are checked in test_journey.py)."""
+    person = journey.person(name, viewport, language_by="header")
+    person.page.goto("/login")
+    form = person.main('form[method="post"]:has([name="codename"])')
+    form.locator('[name="codename"]').fill(codename)
+    with person.page.expect_navigation():
+        form.locator('[type="submit"]').click()
+    assert person.page.locator('form[action="/logout"]').count() == 1, f"{name} not signed in"
+    return person
+
+
+def sign_in_staff(
+    journey: Journey, live: LiveApp, staff: SeededStaff, viewport: dict[str, int]
+) -> Person:
+    """A coordinator signed in with passphrase and code."""
+    import pyotp
+
+    person = journey.person("coordinator", viewport, language_by="header")
+    person.page.goto("/staff/login")
+    form = person.main('form[method="post"]')
+    form.locator('[name="username"]').fill(staff.username)
+    form.locator('[name="passphrase"]').fill(staff.passphrase)
+    form.locator('[name="code"]').fill(pyotp.TOTP(staff.totp_secret).at(live.clock()))
+    with person.page.expect_navigation():
+        form.locator('[type="submit"]').click()
+    assert person.page.locator('form[action="/logout"]').count() == 1, "not signed in"
+    live.clock.advance(seconds=30)
+    return person

@@ -44,6 +44,7 @@ from statements.auth import service as auth
 from statements.db import Database, make_engine, upgrade
 from statements.drafting.access import CONSENT_TAG, OBJECTION_TAG
 from statements.drafting.discussion import REPLY_FLAG_TAG, REPLY_TAG
+from statements.drafting.room_languages import LANGUAGE_TAG
 from statements.drafting.service import CONTRIBUTION_TAG, ENDORSEMENT_TAG, SUPPORT_TAG
 from statements.models import (
     AuthorAnswer,
@@ -52,6 +53,7 @@ from statements.models import (
     ConsentAnswer,
     Contribution,
     Endorsement,
+    LanguageChoice,
     LoginSession,
     Objection,
     Reply,
@@ -243,6 +245,20 @@ class Drafting:
             assert len(self.anchors) >= 3
         return member
 
+    def choose_language(self, name: str, language: str) -> None:
+        """The member chooses the working language they read the room in."""
+        page = f"/rooms/{self.room_id}"
+        path = f"{page}/reading-language"
+        assert self.post(self.members[name].client, path, page, {"language": language}) == 302
+
+    def translate(self, name: str, section: int, language: str, words: str) -> None:
+        """The member offers a section's words in a working language."""
+        anchor = self.anchors[section % len(self.anchors)]
+        path = f"/rooms/{self.room_id}/translate"
+        page = f"{path}?type=section&id={anchor}&language={language}"
+        data = {"type": "section", "id": anchor, "language": language, "text": words}
+        assert self.post(self.members[name].client, path, page, data) == 302
+
     def sign_in_again(self, name: str) -> None:
         """The member comes back later in a new browser and signs in by codename."""
         member = self.members[name]
@@ -401,6 +417,8 @@ def _open_room(server: Server) -> Drafting:
             "signon_deadline": (TODAY + timedelta(days=28)).isoformat(),
             # Members support one another's words as soon as they are written.
             "moderation": "post",
+            # A multilingual room: members choose their reading language and translate.
+            "working_languages": ["fa", "my"],
         },
     )
     assert created.status_code == 302
@@ -416,6 +434,7 @@ def _workload(drafting: Drafting) -> None:
     d.join("m0")
     d.contribute("m0", "amendment", 1, "Refugees across the region are denied lawful work.")
     d.join("m1")
+    d.choose_language("m1", "fa")
     d.contribute("m1", "comment", 2, "Name the bilateral agreements explicitly.")
     d.join("m2")
     d.contribute("m2", "addition", 0, "Add a paragraph on healthcare for families.")
@@ -428,6 +447,7 @@ def _workload(drafting: Drafting) -> None:
     d.flush()
     d.learn_own()
     d.join("m4")
+    d.choose_language("m4", "my")
     d.contribute("m4", "amendment", 3, "End arrests at workplaces and at checkpoints.")
     d.support("m2", "m0")
     d.support("m3", "m0")
@@ -438,6 +458,9 @@ def _workload(drafting: Drafting) -> None:
     d.edit("m0", "Refugees across the whole region are denied lawful work.")
     d.contribute("m2", "comment", 1, "Cite the UNHCR registration figures.")
     d.support("m4", "m3")
+    d.choose_language("m2", "fa")
+    d.translate("m1", 1, "fa", "Farsi words for the second section.")
+    d.translate("m4", 0, "my", "Burmese words for the first section.")
     d.flush()
     d.learn_own()
     d.withdraw("m1")  # it carries m0's support: the support goes with it
@@ -518,6 +541,7 @@ def _schema() -> seizure.Schema:
                 Reply.__tablename__,
                 ReplyFlag.__tablename__,
                 AuthorAnswer.__tablename__,
+                LanguageChoice.__tablename__,
             }
         ),
         account_columns=account_columns,
@@ -588,6 +612,8 @@ def _owner(
         elif write.table == Objection.__tablename__:
             cid = values.get("contribution_id")
             purpose, target, tag = OBJECTION_TAG, cid and f"{room_id}:{cid}", values.get("tag")
+        elif write.table == LanguageChoice.__tablename__:
+            purpose, target, tag = LANGUAGE_TAG, room_id, values.get("tag")
         elif write.table == ConsentAnswer.__tablename__:
             check = values.get("check_id")
             purpose, target, tag = CONSENT_TAG, check and f"{room_id}:{check}", values.get("tag")

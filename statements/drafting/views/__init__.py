@@ -9,6 +9,7 @@ from statements.drafting.views import (  # noqa: F401 - importing registers the 
     moderation,
     rooms,
     running,
+    translations,
     versions,
 )
 from statements.drafting.views.common import blueprint

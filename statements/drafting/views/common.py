@@ -45,9 +45,10 @@ from statements.drafting.forms import (
     draft_too_long_message,
     section_too_long_message,
 )
+from statements.drafting.translations import room_languages
 from statements.languages import direction
 from statements.mixing import request_writes
-from statements.pages import STATE_NAMES
+from statements.pages import LANGUAGE_NAMES, STATE_NAMES
 from statements.text.merge import Labels
 
 blueprint = Blueprint("drafting", __name__)
@@ -56,6 +57,7 @@ KIND_NAMES: dict[str, LazyString] = {
     "amendment": _l("Proposed change"),
     "addition": _l("Proposed addition"),
     "comment": _l("Comment"),
+    "translation": _l("Translation"),
 }
 # Where a contribution is in moderation (ContributionStatus), as its list shows it.
 STATUS_NAMES: dict[str, LazyString] = {
@@ -86,6 +88,7 @@ LOG_ACTIONS: dict[str, LazyString] = {
     "moderation_mode": _l("moderation mode changed"),
     "addressed": _l("comment addressed"),
     "deadlines": _l("deadlines moved"),
+    "languages": _l("working languages changed"),
 }
 # What the preview names when a text seems to hold a detail that identifies someone.
 TEXT_ERRORS: dict[str, LazyString] = {
@@ -98,6 +101,8 @@ TEXT_ERRORS: dict[str, LazyString] = {
         "A line starts with <<<<<<< or >>>>>>>, or is made of =======: these mark "
         "conflicts when texts are merged. Change or remove that line. Nothing was saved."
     ),
+    # The language a contribution or reply is said to be written in.
+    "unknown": _l("Choose one of the room's languages. Nothing was saved."),
 }
 IDENTIFYING_DETAILS: dict[str, LazyString] = {
     "phone": _l("a phone number"),
@@ -166,6 +171,10 @@ def room_context(access: RoomAccess) -> dict[str, Any]:
         "button": ButtonForm(),
         # The draft is in the room's language, whatever the reader's interface is in.
         "text_dir": direction(access.room.language),
+        # The multilingual room: its languages, their names, and each one's direction.
+        "room_languages": room_languages(access.room),
+        "language_names": LANGUAGE_NAMES,
+        "direction": direction,
     }
 
 

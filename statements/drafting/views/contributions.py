@@ -22,6 +22,8 @@ from statements.drafting.errors import (
 from statements.drafting.forms import (
     ContributionForm,
 )
+from statements.drafting.room_languages import reading_language
+from statements.drafting.translation_offers import translations_beside
 from statements.drafting.views.common import (
     IDENTIFYING_DETAILS,
     TEXT_ERRORS,
@@ -60,6 +62,8 @@ def contribute(room_id: str) -> Any:
     current = version_service.version(get_session(), access)
     section = current.section(anchor) if anchor else None
     form = ContributionForm()
+    # Written in any of the room's languages; the member's reading language by default.
+    language = request.form.get("language") or reading_language(get_session(), access)
     preview = None
     found: tuple[str, ...] = ()
     restored = _restoring(form)
@@ -73,7 +77,13 @@ def contribute(room_id: str) -> Any:
         else:
             try:
                 contribution_service.submit_contribution(
-                    get_session(), access, kind, anchor, form.text.data or "", today()
+                    get_session(),
+                    access,
+                    kind,
+                    anchor,
+                    form.text.data or "",
+                    today(),
+                    language=language,
                 )
             except InvalidInput as exc:
                 form.text.errors = [str(TEXT_ERRORS.get(exc.reason, TEXT_ERRORS["required"]))]
@@ -89,6 +99,7 @@ def contribute(room_id: str) -> Any:
         kind=kind,
         section=section,
         preview=preview,
+        language=language,
         identifying=[IDENTIFYING_DETAILS[detail] for detail in found],
         **room_context(access),
     ), status
@@ -112,6 +123,7 @@ def contributions(room_id: str) -> Any:
         page_size=PAGE_SIZE,
         numbers=section_numbers(access),
         objections=agreement_service.objections(get_session(), access, [v.id for v in views]),
+        beside=translations_beside(get_session(), access),
         **room_context(access),
     )
 
@@ -127,6 +139,7 @@ def mine(room_id: str) -> Any:
         views=views,
         numbers=section_numbers(access),
         objections=agreement_service.objections(get_session(), access, [v.id for v in views]),
+        beside=translations_beside(get_session(), access),
         **room_context(access),
     )
 

@@ -26,6 +26,8 @@ from statements.drafting.errors import (
     ThreadClosed,
     ThreadFull,
 )
+from statements.drafting.room_languages import reading_language
+from statements.drafting.translation_offers import translations_beside
 from statements.drafting.views.common import (
     LOG_ACTIONS,
     PROBLEMS,
@@ -74,6 +76,7 @@ FIELD_ERRORS: dict[str, LazyString] = {
     ),
     "one_line": _l("Write the summary on one line. Nothing was saved."),
     "invisible": _l("The summary holds a hidden character. Nothing was saved."),
+    "unknown": _l("Choose one of the room's languages. Nothing was saved."),
 }
 
 
@@ -184,6 +187,9 @@ def _thread_page(
         question_form=question_form or QuestionForm(formdata=None),
         numbers=section_numbers(access),
         short_id=found.head.id[: message_service.SHORT_ID],
+        # The multilingual room: replies in any working language, translations beside.
+        reading=reading_language(db, access),
+        beside=translations_beside(db, access),
         **room_context(access),
     ), status
 
@@ -210,7 +216,12 @@ def reply(room_id: str, contribution_id: str) -> Any:
     if form.validate_on_submit():
         try:
             discussion_service.submit_reply(
-                get_session(), access, contribution_id, parent, form.text.data or ""
+                get_session(),
+                access,
+                contribution_id,
+                parent,
+                form.text.data or "",
+                language=request.form.get("language") or None,
             )
         except InvalidInput as exc:
             form.text.errors = [_error(exc)]

@@ -34,6 +34,7 @@ from statements.drafting.forms import (
     ModerationModeForm,
     RejectForm,
 )
+from statements.drafting.translation_offers import awaiting_source_translation
 from statements.drafting.views.common import (
     blueprint,
     merge_error,
@@ -94,6 +95,8 @@ def _moderation_page(access: RoomAccess, mode_form: ModerationModeForm, status: 
         proposals=control.readable(
             get_session(), current_user.identity, now(), room_id=access.room.id
         ),
+        # The multilingual room: what awaits a translation into the source language.
+        awaiting=awaiting_source_translation(get_session(), access),
         **room_context(access),
     ), status
 

@@ -29,7 +29,9 @@ from statements.drafting.forms import (
     RoomForm,
     SealForm,
 )
+from statements.drafting.room_languages import reading_language
 from statements.drafting.rooms import FEW_MEMBERS, RoomInput
+from statements.drafting.translations import section_texts
 from statements.drafting.versions import MAX_DRAFT
 from statements.drafting.views.common import (
     blueprint,
@@ -73,6 +75,7 @@ def _room_form_input(form: RoomForm) -> RoomInput:
         contribution_deadline=form.contribution_deadline.data,
         signon_deadline=form.signon_deadline.data,
         moderation=form.moderation.data or "",
+        working_languages=tuple(form.working_languages.data or ()),
     )
 
 
@@ -85,6 +88,10 @@ ROOM_FIELD_ERRORS: dict[str, LazyString] = {
     "past": _l("Choose today or a later date."),
     "before_contribution_deadline": _l("Sign-on cannot close before contributions do."),
     "encoding": _l("The file must be UTF-8 text."),
+    "source": _l(
+        "The language of the statement is its source: leave it out of the working languages."
+    ),
+    "too_many": _l("Choose fewer working languages."),
 }
 
 
@@ -123,9 +130,15 @@ def room(room_id: str) -> Any:
     """The current draft, as numbered sections."""
     access = open_access(room_id)
     current = version_service.version(get_session(), access)
+    # The multilingual room: each section in the member's reading language, beside its source.
+    reading = reading_language(get_session(), access)
     return render_template(
         "drafting/room.html",
         current=current,
+        reading=reading,
+        reading_texts={
+            text.anchor: text for text in section_texts(get_session(), access, reading, current)
+        },
         members=room_service.member_count(get_session(), room_id),
         few_members=FEW_MEMBERS,
         deadline_notice=deadline_notice(access),
