@@ -209,6 +209,7 @@ def world(app: Flask, session: Session, clock: Clock) -> World:
             "check_id": check.id,
             "reply_id": reply.id,
             "message_id": question.id,
+            "proposal_id": "0" * 32,
         },
         _form_field_names(),
         list(metadata.sorted_tables),
