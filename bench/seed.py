@@ -123,6 +123,7 @@ def _statement(db: Session, coordinator: auth.Identity, slug: str, count: int, o
                 f"{s['name']} | {s['country']}" for s in published["signatories"]
             ),
             anonymous=published["anonymous_signatories"],
+            reason="A correction.",
         )
 
 

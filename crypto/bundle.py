@@ -7,12 +7,16 @@ over its Markdown body (for the standard `minisign` tool), and the statement's p
 public log (a RFC 9162 inclusion proof up to a C2SP checkpoint signed by the same key). The
 keys come separately, from `/.well-known/statement-keys.json`.
 
-Format "joint-statement-bundle/2" is the same with two more signed statement fields, for a
-statement published in several languages at once: `authoritative_language` (the text that
-prevails in case of difference) and `family` (every language's slug, this one among them).
-Each language is still a bundle of its own, signed on its own. A statement published in one
-language keeps format 1, so copies of the verifier made before format 2 still check it;
-this verifier checks both.
+Format "joint-statement-bundle/2" is the same with one or both of
+two optional groups of signed statement fields. One is for a statement published in
+several languages at once: `authoritative_language` (the text that prevails in case of
+difference) and `family` (every language's slug, this one among them); each language is
+still a bundle of its own, signed on its own. The other is for a correction or
+retraction: `reason` (the public reason) and `changes` (what changed from the version
+before: signatories added and removed, how many were removed for their safety, the
+anonymous count before), described in crypto/changes.py. A group comes whole or not at
+all; a statement with neither keeps format 1, so copies of the verifier made before
+format 2 still check it; this verifier checks both.
 
 Readers draw one line: a document whose JSON shape or types are wrong (or whose statement
 breaks the field rules) raises MalformedBundle; a well-shaped bundle whose contents do not
@@ -32,6 +36,7 @@ from typing import Any
 
 import rfc8785
 
+from crypto.changes import CHANGE_FIELDS, Changes, ChangesError, read_changes
 from crypto.merkle import (
     HASH_SIZE,
     inclusion_proof,
@@ -77,7 +82,7 @@ STATEMENT_FIELDS = frozenset(
     }
 )
 FAMILY_FIELDS = frozenset({"authoritative_language", "family"})
-STATEMENT_FIELDS_V2 = STATEMENT_FIELDS | FAMILY_FIELDS
+STATEMENT_FIELDS_V2 = STATEMENT_FIELDS | FAMILY_FIELDS | CHANGE_FIELDS
 SIGNATORY_FIELDS = frozenset({"name", "country"})
 MEMBER_FIELDS = frozenset({"language", "slug"})
 KEY_FIELDS = (
@@ -172,11 +177,15 @@ class _Statement:
     language: str = ""
     authoritative_language: str | None = None
     family: tuple[tuple[str, str], ...] = ()
+    # Format 2 only: the signed reason and summary of what changed (crypto/changes.py).
+    changes: Changes | None = None
 
     @property
     def format(self) -> str:
         """The bundle format a statement of these fields belongs in."""
-        return BUNDLE_FORMAT_V1 if self.authoritative_language is None else BUNDLE_FORMAT
+        if self.authoritative_language is None and self.changes is None:
+            return BUNDLE_FORMAT_V1
+        return BUNDLE_FORMAT
 
 
 @dataclass(frozen=True)
@@ -464,7 +473,10 @@ def _read_statement(statement: object) -> _Statement:
     # Which format's fields are expected follows from the statement itself, so a format-1
     # statement cannot be read as format 2 or the reverse; the format check then holds the
     # bundle's "format" to it.
-    expected = STATEMENT_FIELDS_V2 if FAMILY_FIELDS & fields.keys() else STATEMENT_FIELDS
+    expected = STATEMENT_FIELDS
+    for group in (FAMILY_FIELDS, CHANGE_FIELDS):
+        if group & fields.keys():
+            expected = expected | group
     missing = expected - fields.keys()
     extra = fields.keys() - expected
     if missing or extra:
@@ -503,6 +515,12 @@ def _read_statement(statement: object) -> _Statement:
     family: tuple[tuple[str, str], ...] = ()
     if "family" in fields:
         authoritative, family = _read_family(fields, slug, language)
+    changes = None
+    if "changes" in fields:
+        try:
+            changes = read_changes(fields)
+        except ChangesError as error:
+            raise MalformedBundle(str(error)) from None
     return _Statement(
         slug=slug,
         version=version,
@@ -512,6 +530,7 @@ def _read_statement(statement: object) -> _Statement:
         language=language,
         authoritative_language=authoritative,
         family=family,
+        changes=changes,
     )
 
 

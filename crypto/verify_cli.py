@@ -2,10 +2,14 @@
 
     statement-verify BUNDLE.json [--keys statement-keys.json]
                      [--checkpoint OLD_CHECKPOINT --consistency-proof PROOF.json]
+                     [--previous PREVIOUS_BUNDLE.json]
 
 Prints one line per check; for a statement published in several languages (format 2), a
-line naming the authoritative language and one listing the family's languages; then
-"valid" (exit 0) or "invalid: <first failing check>"
+line naming the authoritative language and one listing the family's languages; for a
+correction or retraction (format 2), its signed reason and summary of changes; given the
+version before it (--previous), the verifier checks that bundle too, that it is the one
+linked, and that the summary is the true difference, and prints the changes to the text;
+then "valid" (exit 0) or "invalid: <first failing check>"
 (exit 1). A file that is missing, not JSON, or not shaped as its format says is reported
 in one line on stderr, with exit 2. Needs only cryptography and rfc8785: no web app.
 """
@@ -19,12 +23,22 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from crypto.bundle import (
+    Check,
     KeyRecord,
     MalformedBundle,
     Report,
+    bundle_sha256,
     parse_consistency_proof,
     parse_keys,
     verify_bundle,
+)
+from crypto.changes import (
+    CHANGE_FIELDS,
+    compare,
+    computed,
+    read_changes,
+    summary,
+    text_diff,
 )
 
 PROG = "statement-verify"
@@ -53,6 +67,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--consistency-proof needs --checkpoint")
     try:
         report = _verify(args.bundle, args.keys, args.checkpoint, args.consistency_proof)
+        changes: list[str] = []
+        if args.previous is not None:
+            check, changes = _previous(args.bundle, args.previous, args.keys)
+            report = replace(report, checks=(*report.checks, check))
+        changes = _summary(args.bundle) + changes
     except _Unreadable as error:
         _write(sys.stderr, f"{PROG}: error: {error}")
         return EXIT_UNREADABLE
@@ -65,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _write(sys.stdout, f"authoritative language: {report.authoritative_language}")
         family = ", ".join(f"{language} {slug}" for language, slug in report.family)
         _write(sys.stdout, f"languages: {family}")
+    for line in changes:
+        _write(sys.stdout, f"     {line}")
     failure = report.first_failure
     if failure is None:
         _write(sys.stdout, "valid")
@@ -98,7 +119,62 @@ def _parser() -> argparse.ArgumentParser:
         help="the log's /log/proof/consistency answer from the old checkpoint's size to the "
         "bundle's (not needed when the sizes are equal)",
     )
+    parser.add_argument(
+        "--previous",
+        metavar="PREVIOUS_BUNDLE.json",
+        type=Path,
+        help="the bundle of the version before: check the link and the signed summary of "
+        "changes, and print the changes",
+    )
     return parser
+
+
+def _statement(path: Path) -> dict[str, Any]:
+    data = _load_json(path)
+    statement = data.get("statement") if isinstance(data, dict) else None
+    if not isinstance(statement, dict):
+        raise _Unreadable(f"{path}: malformed: the bundle has no statement")
+    return statement
+
+
+def _summary(bundle_path: Path) -> list[str]:
+    """The signed reason and summary of a correction or retraction, as lines."""
+    statement = _statement(bundle_path)
+    if not statement.keys() >= CHANGE_FIELDS:
+        return []
+    return summary(read_changes(statement))
+
+
+def _previous(
+    bundle_path: Path, previous_path: Path, keys_path: Path | None
+) -> tuple[Check, list[str]]:
+    """The "previous" check: the earlier bundle verifies, is the one linked, and the
+    summary of changes is the true difference; and the changes to the text."""
+    report = _verify(previous_path, keys_path or _keys_beside(bundle_path), None, None)
+    current, previous = _statement(bundle_path), _statement(previous_path)
+    if not report.valid:
+        failure = report.first_failure
+        detail = failure.name if failure is not None else "no checks"
+        return Check("previous", False, f"the previous bundle is not valid ({detail})"), []
+    previous_bundle = _load_json(previous_path)
+    if not isinstance(previous_bundle, dict) or current.get(
+        "previous_bundle_sha256"
+    ) != bundle_sha256(previous_bundle):
+        return Check("previous", False, "the bundle does not link to this previous bundle"), []
+    problems = compare(previous, current)
+    if problems:
+        return Check("previous", False, "; ".join(problems)), []
+    lines = text_diff(previous, current)
+    if not current.keys() >= CHANGE_FIELDS:
+        detail = f"version {previous['version']} -> {current['version']} (format 1: computed)"
+        return Check("previous", True, detail), summary(computed(previous, current)) + lines
+    detail = f"version {previous['version']} -> {current['version']}, summary matches"
+    return Check("previous", True, detail), lines
+
+
+def _keys_beside(bundle_path: Path) -> Path | None:
+    path = bundle_path.parent / KEYS_FILE_NAME
+    return path if path.is_file() else None
 
 
 def _verify(

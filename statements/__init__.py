@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         admin,
         auth,
         cli,
+        control,
         db,
         drafting,
         errors,
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     drafting.init_app(app)
     news.init_app(app)
     publishing.init_app(app)
+    control.init_app(app)
     staff.init_app(app)
     notifications.init_app(app)
     main.init_app(app)

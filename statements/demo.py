@@ -15,6 +15,7 @@ from statements.auth import service as auth
 from statements.drafting import contributions, invitations, moderation, rooms, versions
 from statements.drafting.access import open_room
 from statements.models import Account, Role
+from statements.publishing import organisations
 from statements.publishing import service as publishing
 
 DEMO_DRAFT = """# Joint statement on the right to work for refugees
@@ -198,6 +199,10 @@ def _published(
     publishing.endorse(db, second, "anonymous", "", "", today)
     publishing.endorse(db, third, "anonymous", "", "", today)
     publishing.add_received(db, access, "Asylum Access Malaysia", "Malaysia")
+    # The name the member typed is self-declared until a coordinator confirms it.
+    for signatory in publishing.sign_on(db, access, today).public:
+        if signatory.self_declared:
+            organisations.confirm(db, access, signatory.endorsement_id)
     publishing.publish(db, access, PUBLISHED_SLUG, origin, today)
     published = publishing.latest(db, PUBLISHED_SLUG).statement
     publishing.correct(
@@ -211,6 +216,7 @@ def _published(
         ),
         signatories="\n".join(f"{s['name']} | {s['country']}" for s in published["signatories"]),
         anonymous=published["anonymous_signatories"],
+        reason="Health care was missing from the list of what children go without.",
     )
     db.flush()
     return PUBLISHED_SLUG

@@ -227,6 +227,9 @@ class Room(Base):
     # space-separated codes: which languages a room works in is no more secret than its
     # source language, and pages need it before any key is open (migration 0011).
     working_languages: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # The coordinators raised the two-person rule for this room (statements/control/):
+    # a room can raise it above the deployment's setting, never lower it.
+    two_person: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class RoomMember(Base):
@@ -971,3 +974,94 @@ class MemberFeed(Base):
     # Random; with the member's author secret it gives the address back (feeds.py).
     nonce: Mapped[bytes] = mapped_column(LargeBinary(16))
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+# --- shared control ---------------------------------------------------------------------
+#
+# Under the two-person rule, an action that signs or destroys is first proposed by one
+# staff member and carried out only when another approves it (statements/control/).
+# Staff are not anonymous, so a proposal names its proposer's account; what the action
+# would sign or destroy is a ciphertext under a key of its own, sealed to each staff
+# member who may approve it.
+
+
+class ControlAction(enum.StrEnum):
+    """What a proposal would do once approved."""
+
+    PUBLISH = "publish"
+    CORRECT = "correct"
+    RETRACT = "retract"
+    SEAL = "seal"
+    REPLACE_KEY = "replace-key"
+    MODERATION = "moderation-mode"
+
+
+class ProposalStatus(enum.StrEnum):
+    """Where a proposal is; a pending one past its expiry reads as expired."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class ControlProposal(Base):
+    """One proposed action awaiting (or past) a second staff member's approval."""
+
+    __tablename__ = "control_proposals"
+    __table_args__ = (
+        one_of("action", ControlAction),
+        one_of("status", ProposalStatus),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    # None for replacing the signing key, which belongs to no room.
+    room_id: Mapped[str | None] = mapped_column(
+        ForeignKey("rooms.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=ProposalStatus.PENDING)
+    proposed_by: Mapped[str | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    decided_by: Mapped[str | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    created_on: Mapped[date]
+    decided_on: Mapped[date | None]
+    expires_at: Mapped[datetime]
+    # SHA-256 of the proposal's canonical content: the approver's form carries the digest
+    # of what they were shown, and nothing else is carried out.
+    digest: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ControlProposalKey(Base):
+    """A proposal's content key, sealed to one staff member who may read and approve it."""
+
+    __tablename__ = "control_proposal_keys"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    proposal_id: Mapped[str] = mapped_column(
+        ForeignKey("control_proposals.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class OrganisationInvitation(Base):
+    """A link a coordinator made for one organisation's representative: a public
+    endorsement through it carries the organisation's name as the coordinator entered it.
+
+    The name and country are a ciphertext under the room key; the link's secret is kept
+    only as its SHA-256, so a copy of the database cannot endorse through it.
+    """
+
+    __tablename__ = "organisation_invitations"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    key_version: Mapped[int]
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    revoked: Mapped[bool] = mapped_column(default=False)

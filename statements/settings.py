@@ -101,6 +101,13 @@ class Settings:
     smtp: SmtpConfig | None = None
     mail_from: str | None = None
     notification_key: str | None = field(default=None, repr=False)
+    # The two-person rule for every room (statements/control/): publishing, correcting,
+    # retracting, sealing, replacing the signing key and changing a room's moderation
+    # mode are proposed by one staff member and carried out when another approves.
+    # Rooms may raise it when it is off; nothing lowers it.
+    two_person_rule: bool = False
+    # A proposal nobody approved within this many hours lapses.
+    proposal_hours: int = 72
 
     @property
     def development(self) -> bool:
@@ -204,6 +211,9 @@ class Settings:
             or environment == ("development")
         ):
             notification_key = _secret(environ, "NOTIFICATION_KEY", environment, instance_path)
+        two_person = environ.get("TWO_PERSON_RULE", "off").strip().lower()
+        if two_person not in ("on", "off"):
+            raise SettingsError("TWO_PERSON_RULE", "must be 'on' or 'off'")
 
         return cls(
             environment=environment,
@@ -241,6 +251,8 @@ class Settings:
             smtp=smtp,
             mail_from=mail_from,
             notification_key=notification_key,
+            two_person_rule=two_person == "on",
+            proposal_hours=_int(environ, "PROPOSAL_HOURS", cls.proposal_hours, 1, 24 * 30),
         )
 
 

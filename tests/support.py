@@ -226,9 +226,21 @@ def publish_room(
     from statements.publishing import service as publishing
 
     access = drafting.open_room(session, room_id, coordinator)
+    confirm_self_declared(session, access)
     publishing.publish(session, access, slug, "test.example/log", date.today())
     session.flush()
     return slug
+
+
+def confirm_self_declared(session: Session, access: Any) -> None:
+    """A coordinator confirms every public endorsement members typed themselves."""
+    from statements.publishing import organisations
+    from statements.publishing import service as publishing
+
+    for signatory in publishing.sign_on(session, access, date.today()).public:
+        if signatory.self_declared:
+            organisations.confirm(session, access, signatory.endorsement_id)
+    session.flush()
 
 
 def published_statement(

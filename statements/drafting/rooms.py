@@ -271,20 +271,32 @@ def set_moderation_mode(
 def seal_room(db: Session, access: RoomAccess, typed_title: str) -> None:
     """Destroy every wrap of the room's keys: its drafting history is unreadable forever."""
     access.require_coordinator()
+    check_seal_title(access, typed_title)
+    destroy_room_keys(db, access.room.id)
+    access.room.sealed = True
+    access.keyring.keys.clear()
+    db.flush()
+
+
+def check_seal_title(access: RoomAccess, typed_title: str) -> None:
+    """The coordinator typed the room's working title, so it is this room they mean."""
     typed = unicodedata.normalize("NFC", typed_title).strip()
     if typed != unicodedata.normalize("NFC", access.details()["title"]):
         raise TitleMismatch
-    room_id = access.room.id
-    lock_room(db, room_id)
+
+
+def destroy_room_keys(db: Session, room_id: str) -> Room:
+    """Delete every wrap of a room's keys and mark it sealed (it needs no key to do)."""
+    room = lock_room(db, room_id)
     db.execute(delete(RoomKey).where(RoomKey.room_id == room_id))
     db.execute(
         update(Invitation)
         .where(Invitation.room_id == room_id)
         .values(wrapped_keys=None, sealed_keys=None, link_once=None, revoked=True)
     )
-    access.room.sealed = True
-    access.keyring.keys.clear()
+    room.sealed = True
     db.flush()
+    return room
 
 
 # Below this many members, the others can often guess who wrote what: pages say so.

@@ -17,9 +17,10 @@ def _exporting() -> bool:
 
 def init_app(app: Flask) -> None:
     """Register the sign-on and publication pages and the public side."""
-    # Its routes go on views.blueprint: imported for them, before the blueprint is registered.
+    # Their routes go on views.blueprint: imported for them, before it is registered.
     from statements.publishing import (
         family_views,  # noqa: F401
+        organisation_views,  # noqa: F401
         public,
         views,
     )

@@ -46,3 +46,12 @@ class StatementRetracted(PublishingError):
 
 class LogRangeError(PublishingError):
     """A log position, tree size or proof range the log cannot answer."""
+
+
+class UnreviewedEndorsements(PublishingError):
+    """Members' self-declared public endorsements wait for a coordinator to confirm or
+    remove them: nothing is published until they are reviewed."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(count)
+        self.count = count

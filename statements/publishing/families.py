@@ -178,8 +178,9 @@ def publish_family(
         )
         for index, text in enumerate(plan_.published)
     }
-    record, key = service.unlock_signing_key(db, access.identity, origin, today, create=True)
     signon = service.sign_on(db, access, today)
+    service.require_reviewed(signon)
+    record, key = service.unlock_signing_key(db, access.identity, origin, today, create=True)
     family = [
         {"language": text.language, "slug": checked[text.language]} for text in plan_.published
     ]
@@ -234,7 +235,7 @@ def family_slugs(db: Session, slug: str) -> list[str]:
 
 
 def retract_family(
-    db: Session, identity: Identity, slug: str, today: date, notice: str
+    db: Session, identity: Identity, slug: str, today: date, notice: str, *, reason: str
 ) -> list[str]:
     """Retract every language of a family with the same signed notice; the slugs retracted.
 
@@ -251,6 +252,6 @@ def retract_family(
             continue
         if current.status == StatementStatus.RETRACTED:
             continue
-        service.retract(db, identity, member, today, notice)
+        service.retract(db, identity, member, today, notice, reason=reason)
         retracted.append(member)
     return retracted

@@ -16,6 +16,7 @@ from statements.publishing.service import (
     MAX_BODY,
     MAX_COUNTRY,
     MAX_ORGANISATION,
+    MAX_REASON,
     MAX_TITLE,
     SLUG_MAX,
 )
@@ -104,6 +105,19 @@ class CorrectionForm(Form):
         _l("Organisations counted anonymously"),
         validators=[InputRequired(), NumberRange(min=0, max=MAX_ANONYMOUS)],
     )
+    reason = TextAreaField(
+        _l("Public reason for the correction"),
+        validators=[InputRequired(), Length(max=MAX_REASON)],
+        description=_l(
+            "Signed into the new version and shown on the statement page and in the feed."
+        ),
+    )
+    for_safety = BooleanField(
+        _l(
+            "The signatories removed here asked to be removed for their safety: say how many, "
+            "never their names"
+        )
+    )
 
 
 class RetractForm(Form):
@@ -113,6 +127,13 @@ class RetractForm(Form):
         _l("Retraction notice (Markdown)"),
         validators=[InputRequired(), Length(max=MAX_BODY)],
         description=_l("Say why the statement is retracted. The earlier versions stay readable."),
+    )
+    reason = TextAreaField(
+        _l("Public reason for the retraction"),
+        validators=[InputRequired(), Length(max=MAX_REASON)],
+        description=_l(
+            "Signed into the new version and shown on the statement page and in the feed."
+        ),
     )
     slug = StringField(
         _l("Type the statement's web address to confirm"),

@@ -51,9 +51,10 @@ DESCRIPTION = """\
 Every published joint statement, signed and verifiable without trusting this server.
 
 **Signatures.** Each published version is a *bundle* (format `joint-statement-bundle/1`,
-or `joint-statement-bundle/2` for a statement published in several languages at once: its
-statement also names the `authoritative_language` and the `family` of every language's
-slug; each language is a bundle of its own).
+or `joint-statement-bundle/2` when its statement carries either optional group: for a
+statement published in several languages at once, the `authoritative_language` and the
+`family` of every language's slug (each language is a bundle of its own); for a correction
+or retraction, its public `reason` and the `changes` from the version before).
 Its `signature` is an Ed25519 signature over the RFC 8785 (JSON Canonicalization Scheme)
 canonical JSON of its `statement` object; `minisig` is a minisign signature over the UTF-8
 Markdown body, for the standard `minisign` tool. The keys are listed at
@@ -125,10 +126,15 @@ def _status() -> dict[str, Any]:
 
 
 def _bundle(description: str, properties: dict[str, Any]) -> dict[str, Any]:
-    """The bundle object: format 2 exactly when its statement names a family."""
+    """The bundle object: format 2 exactly when its statement names a family, or gives a
+    reason and its changes."""
     schema = _object(description, properties)
     schema["if"] = {
-        "properties": {"statement": {"required": ["authoritative_language"]}},
+        "properties": {
+            "statement": {
+                "anyOf": [{"required": ["authoritative_language"]}, {"required": ["reason"]}]
+            }
+        },
     }
     schema["then"] = {"properties": {"format": {"const": BUNDLE_FORMAT}}}
     schema["else"] = {"properties": {"format": {"const": BUNDLE_FORMAT_V1}}}
@@ -168,6 +174,32 @@ def _schemas() -> dict[str, Any]:
             ),
         },
     )
+    # Format 2: a correction or retraction also signs its public reason and what changed.
+    statement["properties"]["reason"] = _string(
+        "Format 2: the public reason for this correction or retraction.", minLength=1
+    )
+    statement["properties"]["changes"] = _object(
+        "Format 2: what changed from the previous version (crypto/changes.py). Signatories "
+        "removed at their own request for their safety are counted, never named.",
+        {
+            "previous_version": _integer("The version this one follows.", minimum=1),
+            "signatories_added": {
+                "type": "array",
+                "description": "Signatories this version adds.",
+                "items": _ref("Signatory"),
+            },
+            "signatories_removed": {
+                "type": "array",
+                "description": "Signatories this version removes, named.",
+                "items": _ref("Signatory"),
+            },
+            "removed_for_safety": _integer(
+                "How many signatories were removed at their request, for their safety."
+            ),
+            "anonymous_before": _integer("The previous version's anonymous count."),
+        },
+    )
+    statement["dependentRequired"] = {"reason": ["changes"], "changes": ["reason"]}
     # Version 1 starts the chain; every later version links to the one before.
     statement["if"] = {"properties": {"version": {"const": 1}}}
     statement["then"] = {"properties": {"previous_bundle_sha256": {"type": "null"}}}
@@ -198,7 +230,10 @@ def _schemas() -> dict[str, Any]:
             },
         },
     }
-    statement_v2["required"] = list(statement_v2["properties"])
+    # The reason and changes of a correction stay optional, as a group, in both.
+    statement_v2["required"] = [
+        name for name in statement_v2["properties"] if name not in ("reason", "changes")
+    ]
 
     key = _object(
         "One signing key, in the encodings each verifier needs; all derive from public_key.",
@@ -278,9 +313,9 @@ def _schemas() -> dict[str, Any]:
         ),
         "Bundle": _bundle(
             f"One published version with everything needed to verify it offline (format "
-            f"`{BUNDLE_FORMAT_V1}`, or `{BUNDLE_FORMAT}` when its statement names a family). "
-            f"Served as RFC 8785 canonical JSON, byte for byte as "
-            f"published. This server writes exactly these fields; verifiers ignore unknown "
+            f"`{BUNDLE_FORMAT_V1}`, or `{BUNDLE_FORMAT}` when its statement names a family or "
+            f"gives a reason and its changes). Served as RFC 8785 canonical JSON, byte for byte "
+            f"as published. This server writes exactly these fields; verifiers ignore unknown "
             f"fields outside `statement`, which is held to exactly its fields.",
             {
                 "format": _string("The bundle format.", enum=list(BUNDLE_FORMATS)),

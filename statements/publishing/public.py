@@ -28,6 +28,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from werkzeug.exceptions import NotFound
 
+from crypto import changes
 from crypto.bundle import (
     CHECK_NAMES,
     Check,
@@ -208,6 +209,14 @@ def _key_for(view: service.PublishedView) -> SigningKeyRecord | None:
     return get_session().get(SigningKeyRecord, view.bundle["signature"]["key_id"])
 
 
+def changes_between(previous: dict[str, Any], current: dict[str, Any]) -> changes.Changes:
+    """The signed reason and summary of a later version (format 2), or, for a format-1
+    version that signed none, the changes the two versions show (reason empty)."""
+    if "changes" in current:
+        return changes.read_changes(current)
+    return replace(changes.computed(previous, current), reason="")
+
+
 def _statement_page(slug: str, number: int | None) -> Response:
     session = get_session()
     published = service.statement(session, slug)
@@ -234,6 +243,7 @@ def _statement_page(slug: str, number: int | None) -> Response:
         key=key,
         minisign_key=minisign_public_key(key.public_key) if key else "",
         safe_diff=safe_diff,
+        changes_between=changes_between,
         statement_html=statement_html,
         text_dir=direction(shown.statement["language"]),
     )
@@ -449,6 +459,8 @@ def _entry_summary(statement: dict[str, Any]) -> str:
         len(statement["signatories"]),
         anonymous=statement["anonymous_signatories"],
     )
+    if statement.get("reason"):
+        return f"{version} {signed} " + str(_("Reason: %(reason)s", reason=statement["reason"]))
     return f"{version} {signed}"
 
 

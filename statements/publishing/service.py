@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -28,10 +28,12 @@ from crypto.bundle import (
     make_key_rotation,
     make_log_entry,
 )
+from crypto.changes import make_changes
 from crypto.errors import CryptoError
 from crypto.keys import open_sealed, seal_to_public_key
 from crypto.signing import SigningKey, generate_signing_key, key_id
 from statements.auth.service import Identity
+from statements.control.pending import publication_held
 from statements.drafting.access import ENDORSEMENT_TAG, RoomAccess, lock_room
 from statements.drafting.versions import version
 from statements.models import (
@@ -60,6 +62,7 @@ from statements.publishing.errors import (
     SlugTaken,
     StatementNotFound,
     StatementRetracted,
+    UnreviewedEndorsements,
 )
 from statements.text.clean import clean_line, clean_text
 from statements.writes import (
@@ -77,11 +80,18 @@ MAX_TITLE = 200
 MAX_BODY = 200_000
 MAX_SIGNATORIES = 5_000
 MAX_ANONYMOUS = 100_000
+# The public reason of a correction or retraction, signed into its bundle.
+MAX_REASON = 1000
 SLUG_MIN, SLUG_MAX = 3, 80
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 SIGNING_KEY = "signing-key"
 _ENDORSEMENT_RECORD = "endorsement"
+# A public endorsement's standing, sealed with its name: made through an organisation
+# invitation, or typed by a member and then confirmed by a coordinator. Without one, a
+# member's public endorsement is self-declared, and publication waits for a coordinator.
+STANDING_INVITATION = "invitation"
+STANDING_REVIEWED = "reviewed"
 
 
 def _one_line(value: str, field_name: str, maximum: int, *, required: bool = True) -> str:
@@ -99,6 +109,10 @@ class Signatory:
     country: str
     received: bool = False
     endorsement_id: str = ""
+    # Made through an organisation invitation: the name as the coordinator entered it.
+    confirmed: bool = False
+    # Typed freely by a member and not yet confirmed by a coordinator.
+    self_declared: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,15 +135,21 @@ def _require_open(db: Session, access: RoomAccess, today: date) -> None:
     # The room row is locked first, so an endorsement cannot slip in while the room is
     # being published (on PostgreSQL; SQLite runs one writer at a time).
     access.room = lock_room(db, access.room.id)
-    if not signon_open(access, today):
+    if not signon_open(access, today) or _held(db, access):
         raise SignOnClosed
 
 
 def _require_signon(db: Session, access: RoomAccess) -> None:
     access.require_coordinator()
     access.room = lock_room(db, access.room.id)
-    if access.room.state != RoomState.SIGN_ON:
+    if access.room.state != RoomState.SIGN_ON or _held(db, access):
         raise SignOnClosed
+
+
+def _held(db: Session, access: RoomAccess) -> bool:
+    # A publication waiting for a second person holds the sign-on as it was proposed:
+    # what the approver is shown is what is signed (statements/control/).
+    return publication_held(db, access.room.id, datetime.now(UTC))
 
 
 def _signatory_payload(name: str, country: str) -> dict[str, str]:
@@ -159,17 +179,32 @@ def _own_endorsement(db: Session, access: RoomAccess) -> Endorsement | None:
 
 
 def endorse(
-    db: Session, access: RoomAccess, kind: str, name: str, country: str, today: date
+    db: Session,
+    access: RoomAccess,
+    kind: str,
+    name: str,
+    country: str,
+    today: date,
+    *,
+    invited: dict[str, str] | None = None,
 ) -> None:
     """Sign on for an organisation, publicly or anonymously; again replaces the first.
 
     Like a contribution, it goes through the member's anonymous channel (queued and
-    committed in a batch, in a request): see statements/writes.py.
+    committed in a batch, in a request): see statements/writes.py. `invited`: the
+    organisation an invitation names (statements/publishing/organisations.py), signed
+    publicly as the coordinator entered it; otherwise a public name is self-declared
+    until a coordinator confirms it.
     """
     _require_open(db, access, today)
     if kind not in (EndorsementKind.PUBLIC, EndorsementKind.ANONYMOUS):
         raise InvalidInput("kind", "unknown")
-    payload = _signatory_payload(name, country) if kind == EndorsementKind.PUBLIC else None
+    payload: dict[str, str] | None
+    if invited is not None:
+        kind = EndorsementKind.PUBLIC
+        payload = {**invited, "standing": STANDING_INVITATION}
+    else:
+        payload = _signatory_payload(name, country) if kind == EndorsementKind.PUBLIC else None
     tag = access.tag(ENDORSEMENT_TAG, access.room.id)
     existing = _own_endorsement(db, access)
     # The same id while it lasts: the sealed name is bound to it.
@@ -233,11 +268,14 @@ def _signatory(access: RoomAccess, row: Endorsement) -> Signatory:
     if row.content is None or row.key_version is None:
         raise CryptoError("a public endorsement without its ciphertext")
     data = access.keyring.open(_ENDORSEMENT_RECORD, row.id, row.key_version, row.content)
+    standing = data.get("standing")
     return Signatory(
         name=str(data["name"]),
         country=str(data.get("country", "")),
         received=row.kind == EndorsementKind.RECEIVED,
         endorsement_id=row.id,
+        confirmed=standing == STANDING_INVITATION,
+        self_declared=row.kind == EndorsementKind.PUBLIC and standing is None,
     )
 
 
@@ -271,6 +309,13 @@ def sign_on(db: Session, access: RoomAccess, today: date) -> SignOn:
         mine_anonymous=own is not None and own.kind == EndorsementKind.ANONYMOUS,
         open=signon_open(access, today),
     )
+
+
+def require_reviewed(signon: SignOn) -> None:
+    """Publication waits while a member's self-declared public endorsement is unreviewed."""
+    waiting = sum(1 for signatory in signon.public if signatory.self_declared)
+    if waiting:
+        raise UnreviewedEndorsements(waiting)
 
 
 # --- the signing key ------------------------------------------------------------------
@@ -414,9 +459,15 @@ def share_signing_key(db: Session, identity: Identity) -> int:
     return _grant(db, record, _unwrap(db, record, identity))
 
 
-def rotate_signing_key(db: Session, identity: Identity, today: date) -> SigningKeyRecord:
-    """Replace the key; the rotation is a log entry signed by the old key and the new."""
-    if identity.account.role != Role.ADMIN:
+def rotate_signing_key(
+    db: Session, identity: Identity, today: date, *, approved: bool = False
+) -> SigningKeyRecord:
+    """Replace the key; the rotation is a log entry signed by the old key and the new.
+
+    An admin replaces it, or, under the two-person rule, the staff member who approves an
+    admin's proposal (`approved`).
+    """
+    if identity.account.role != Role.ADMIN and not approved:
         raise NotAllowed
     old_record, old_key = unlock_signing_key(db, identity, origin="", today=today)
     new_key = generate_signing_key()
@@ -570,8 +621,9 @@ def publish(
     title = _one_line(access.details()["title"] if title is None else title, "title", MAX_TITLE)
     slug = _check_slug(db, slug)
     root = _family_root(db, translation_of, access.room.language)
-    record, key = unlock_signing_key(db, access.identity, origin, today, create=True)
     signon = sign_on(db, access, today)
+    require_reviewed(signon)
+    record, key = unlock_signing_key(db, access.identity, origin, today, create=True)
     statement = _statement(
         slug=slug,
         title=title,
@@ -667,8 +719,42 @@ def _next_version(
     body: str,
     signatories: Sequence[Signatory],
     anonymous: int,
+    reason: str,
+    for_safety: bool = False,
 ) -> PublishedStatement:
-    published = _coordinated(db, identity, slug)
+    return sign_next_version(
+        db,
+        identity,
+        _coordinated(db, identity, slug),
+        today,
+        status=status,
+        title=title,
+        body=body,
+        signatories=signatories,
+        anonymous=anonymous,
+        reason=reason,
+        for_safety=for_safety,
+    )
+
+
+def sign_next_version(
+    db: Session,
+    identity: Identity,
+    published: PublishedStatement,
+    today: date,
+    *,
+    status: str,
+    title: str,
+    body: str,
+    signatories: Sequence[Signatory],
+    anonymous: int,
+    reason: str,
+    for_safety: bool = False,
+) -> PublishedStatement:
+    """Sign and append version n+1 of a statement the caller was allowed to change, with
+    its public reason and what changed signed in (bundle format 2, crypto/changes.py)."""
+    reason = clean_text(reason, "reason", MAX_REASON)
+    slug = published.slug
     if published.status == StatementStatus.RETRACTED:
         raise StatementRetracted
     record, key = unlock_signing_key(db, identity, origin="", today=today)
@@ -691,6 +777,16 @@ def _next_version(
     statement.update(
         {name: previous.statement[name] for name in FAMILY_FIELDS & previous.statement.keys()}
     )
+    statement.update(
+        make_changes(
+            previous.statement,
+            status=status,
+            signatories=statement["signatories"],
+            anonymous=anonymous,
+            reason=reason,
+            for_safety=for_safety,
+        )
+    )
     _append_version(db, record, key, statement)
     published.title = title
     published.status = status
@@ -711,8 +807,12 @@ def correct(
     body: str,
     signatories: str,
     anonymous: int,
+    reason: str,
+    for_safety: bool = False,
 ) -> PublishedStatement:
-    """Publish a corrected version n+1, linked to version n by its bundle hash."""
+    """Publish a corrected version n+1, linked to version n by its bundle hash, with its
+    public reason; `for_safety`: the signatories it removes asked to be, for their safety,
+    and are counted in the summary, never named."""
     title = _one_line(title, "title", MAX_TITLE)
     body = clean_text(body, "body", MAX_BODY)
     if not 0 <= anonymous <= MAX_ANONYMOUS:
@@ -727,11 +827,16 @@ def correct(
         body=body,
         signatories=parse_signatories(signatories),
         anonymous=anonymous,
+        reason=reason,
+        for_safety=for_safety,
     )
 
 
-def retract(db: Session, identity: Identity, slug: str, today: date, notice: str) -> None:
-    """Publish a signed retraction notice as the last version; earlier ones stay as they were."""
+def retract(
+    db: Session, identity: Identity, slug: str, today: date, notice: str, *, reason: str
+) -> None:
+    """Publish a signed retraction notice, with its public reason, as the last version;
+    earlier ones stay as they were."""
     notice = clean_text(notice, "notice", MAX_BODY)
     published = _coordinated(db, identity, slug)
     # Nobody signed the retraction but the publisher: it names no signatories.
@@ -745,6 +850,7 @@ def retract(db: Session, identity: Identity, slug: str, today: date, notice: str
         body=notice,
         signatories=[],
         anonymous=0,
+        reason=reason,
     )
 
 

@@ -22,12 +22,14 @@ from wtforms.fields.choices import SelectChoice
 
 from statements.auth import roles_required
 from statements.auth.forms import ButtonForm
+from statements.control import actions as control_actions
+from statements.control.propose import proposed, two_person
 from statements.db import destroyed_keys, get_session
 from statements.drafting.access import RoomAccess, open_room
 from statements.drafting.versions import version
 from statements.languages import direction
 from statements.mixing import flush_queued_writes, request_writes
-from statements.models import AuditAction
+from statements.models import AuditAction, ControlAction
 from statements.pages import INVISIBLE_CHARACTERS, LANGUAGE_NAMES, STATE_NAMES, today
 from statements.publishing import families, service
 from statements.publishing.errors import (
@@ -41,6 +43,7 @@ from statements.publishing.errors import (
     SlugTaken,
     StatementNotFound,
     StatementRetracted,
+    UnreviewedEndorsements,
 )
 from statements.publishing.forms import (
     CorrectionForm,
@@ -71,6 +74,13 @@ PROBLEMS: dict[type[PublishingError], tuple[int, LazyString]] = {
     StatementNotFound: (404, _l("There is no such published statement.")),
     StatementRetracted: (409, _l("This statement was retracted: it takes no further versions.")),
     SlugTaken: (409, _l("Another statement already uses that web address.")),
+    UnreviewedEndorsements: (
+        409,
+        _l(
+            "Some public endorsements were typed by members and are not yet reviewed: confirm "
+            "or remove each one marked self-declared on the sign-on page. Nothing was published."
+        ),
+    ),
 }
 FIELD_ERRORS: dict[str, LazyString] = {
     "required": _l("This is required."),
@@ -98,9 +108,13 @@ def _language_name(code: str) -> str:
     return str(LANGUAGE_NAMES.get(code, code))
 
 
-def _origin() -> str:
+def _settings() -> Settings:
     settings: Settings = current_app.extensions["settings"]
-    return settings.log_origin
+    return settings
+
+
+def _origin() -> str:
+    return _settings().log_origin
 
 
 def _field_error(form: Any, error: InvalidInput, fallback: str) -> None:
@@ -135,6 +149,7 @@ def _signon_page(
         signon=signon,
         form=form,
         received=received,
+        invite=ReceivedForm(prefix="org", formdata=None),
         key=key,
         button=ButtonForm(),
     ), status
@@ -265,6 +280,19 @@ def publish(room_id: str) -> Any:
         if access.room.state != "sign-on":
             raise SignOnClosed
         try:
+            if two_person(access.room.id):
+                return proposed(
+                    ControlAction.PUBLISH,
+                    access.room.id,
+                    control_actions.publication(
+                        session,
+                        access,
+                        form.slug.data or "",
+                        today(),
+                        translation_of=form.translation_of.data or None,
+                        title=form.title.data,
+                    ),
+                )
             published = service.publish(
                 session,
                 access,
@@ -346,6 +374,22 @@ def correct(slug: str) -> Any:
         form.anonymous.data = statement["anonymous_signatories"]
     elif form.validate():
         try:
+            if two_person(service.statement(get_session(), slug).room_id):
+                return proposed(
+                    ControlAction.CORRECT,
+                    service.statement(get_session(), slug).room_id,
+                    control_actions.correction(
+                        get_session(),
+                        current_user.identity,
+                        slug,
+                        title=form.title.data or "",
+                        body=form.body.data or "",
+                        signatories=form.signatories.data or "",
+                        anonymous=form.anonymous.data or 0,
+                        reason=form.reason.data or "",
+                        for_safety=bool(form.for_safety.data),
+                    ),
+                )
             service.correct(
                 get_session(),
                 current_user.identity,
@@ -355,6 +399,8 @@ def correct(slug: str) -> Any:
                 body=form.body.data or "",
                 signatories=form.signatories.data or "",
                 anonymous=form.anonymous.data or 0,
+                reason=form.reason.data or "",
+                for_safety=bool(form.for_safety.data),
             )
         except InvalidInput as error:
             _field_error(form, error, "body")
@@ -380,9 +426,27 @@ def retract(slug: str) -> Any:
             ]
         else:
             try:
+                room_id = service.statement(get_session(), slug).room_id
+                if two_person(room_id):
+                    return proposed(
+                        ControlAction.RETRACT,
+                        room_id,
+                        control_actions.retraction(
+                            get_session(),
+                            current_user.identity,
+                            slug,
+                            form.notice.data or "",
+                            reason=form.reason.data or "",
+                        ),
+                    )
                 # Of a family published together, every language (see families.py).
                 families.retract_family(
-                    get_session(), current_user.identity, slug, today(), form.notice.data or ""
+                    get_session(),
+                    current_user.identity,
+                    slug,
+                    today(),
+                    form.notice.data or "",
+                    reason=form.reason.data or "",
                 )
             except InvalidInput as error:
                 _field_error(form, error, "notice")
@@ -436,6 +500,10 @@ def signing_key() -> Any:
                 "notice",
             )
         elif action == "rotate" and current_user.role == "admin":
+            if two_person(None):
+                return proposed(
+                    ControlAction.REPLACE_KEY, None, control_actions.key_replacement(session)
+                )
             record = service.rotate_signing_key(session, current_user.identity, today())
             audit.record(
                 session,

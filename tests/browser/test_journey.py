@@ -330,6 +330,10 @@ def publish(coordinator: Person, room_path: str, words: Words) -> None:
     coordinator.follow(
         coordinator.page.locator(f'nav.room-nav a[href="{room_path}/sign-on"]'), "sign-on-list"
     )
+    # The name the member typed is self-declared: the coordinator confirms it first.
+    confirm = coordinator.main(f'form[action^="{room_path}/sign-on/"][action$="/confirm"] button')
+    assert confirm.count() == 1
+    coordinator.follow(confirm.first, "sign-on-confirmed")
     coordinator.follow(coordinator.main(f'a[href="{room_path}/publish"]'), "publish-page")
     form = coordinator.main(f'form[action="{room_path}/publish"]')
     form.locator('[name="slug"]').fill(words.slug)

@@ -158,6 +158,10 @@ def sign_on(member: Person, room: str, *, public: bool) -> None:
 
 def publish(coordinator: Person, room: str) -> None:
     coordinator.open(f"{room}/sign-on", "sign-on-list")
+    # A name a member typed is self-declared: the coordinator confirms it first.
+    confirm = coordinator.main(f'form[action^="{room}/sign-on/"][action$="/confirm"] button')
+    if confirm.count():
+        coordinator.follow(confirm.first, "sign-on-confirmed")
     coordinator.follow(coordinator.main(f'a[href="{room}/publish"]'), "publish-page")
     form = coordinator.main(f'form[action="{room}/publish-languages"]')
     for language, slug in SLUGS.items():

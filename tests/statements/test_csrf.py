@@ -107,10 +107,12 @@ def test_every_changing_route_refuses_a_request_without_a_token(
         "check_id": check.id,
         "reply_id": reply.id,
         "message_id": question.id,
+        "proposal_id": "a" * 32,
     }
     per_endpoint = {
         ("auth.enrol", "token"): enrolment_token,
         ("drafting.invitation", "token"): invitation_token,
+        ("publishing.organisation_invitation", "token"): "an-invitation-secret",
     }
     urls = app.url_map.bind("localhost")
     checked = []

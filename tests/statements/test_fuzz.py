@@ -220,6 +220,7 @@ def world(app: Flask, session: Session, clock: Clock) -> World:
             "reply_id": reply.id,
             "message_id": question.id,
             "address": address,
+            "proposal_id": "0" * 32,
         },
         _form_field_names(),
         list(metadata.sorted_tables),

@@ -97,7 +97,8 @@ def test_publishing_signs_the_endorsements_still_queued(batching: Flask, session
     for codename, data in zip(
         codenames,
         [
-            {"kind": "public", "name": "Refugee Rights Network", "country": "Thailand"},
+            # Anonymous: a public name a member types waits for a coordinator's review.
+            {"kind": "anonymous", "name": "", "country": ""},
             {"kind": "anonymous", "name": "", "country": ""},
         ],
         strict=True,

@@ -185,7 +185,12 @@ def _languages(details: dict[str, Any], contribution: str | None) -> Markup:
     )
 
 
+def _two_person(details: dict[str, Any], contribution: str | None) -> Markup:
+    return _say(_("A coordinator turned on the two-person rule for this room."))
+
+
 SENTENCES: dict[str, Callable[[dict[str, Any], str | None], Markup]] = {
+    "two_person": _two_person,
     "state": _state,
     "member_removed": _member_removed,
     "edited": _edited,

@@ -8,8 +8,12 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 
+from statements.auth import now
+from statements.control import actions as control_actions
+from statements.control import service as control
+from statements.control.propose import proposed, two_person
 from statements.db import destroyed_keys, get_session
 from statements.drafting import agreement as agreement_service
 from statements.drafting import contributions as contribution_service
@@ -40,7 +44,7 @@ from statements.drafting.views.common import (
     room_context,
     section_numbers,
 )
-from statements.models import ContributionKind
+from statements.models import ContributionKind, ControlAction
 from statements.pages import today
 
 # --- moderation -----------------------------------------------------------------------
@@ -87,6 +91,10 @@ def _moderation_page(access: RoomAccess, mode_form: ModerationModeForm, status: 
         kind=kind,
         reject_form=RejectForm(formdata=None),
         log=log_service.moderation_log(get_session(), access, 1),
+        two_person=two_person(access.room.id),
+        proposals=control.readable(
+            get_session(), current_user.identity, now(), room_id=access.room.id
+        ),
         # The multilingual room: what awaits a translation into the source language.
         awaiting=awaiting_source_translation(get_session(), access),
         **room_context(access),
@@ -188,6 +196,14 @@ def moderation_mode(room_id: str) -> Any:
         # The page again, with what they typed and the message beside the field.
         return _moderation_page(access, form, 400)
     try:
+        if form.moderation.data != access.room.moderation and two_person(room_id):
+            return proposed(
+                ControlAction.MODERATION,
+                room_id,
+                control_actions.moderation_change(
+                    access, form.moderation.data or "", form.reason.data or ""
+                ),
+            )
         room_service.set_moderation_mode(
             get_session(), access, form.moderation.data or "", form.reason.data or "", today()
         )

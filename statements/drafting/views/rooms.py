@@ -11,6 +11,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from statements.control import actions as control_actions
+from statements.control.propose import proposed, two_person
 from statements.db import destroyed_keys, get_session
 from statements.drafting import contributions as contribution_service
 from statements.drafting import rooms as room_service
@@ -40,7 +42,7 @@ from statements.drafting.views.common import (
     section_numbers,
 )
 from statements.mixing import request_writes
-from statements.models import AuditAction, ContributionStatus, RoomState
+from statements.models import AuditAction, ContributionStatus, ControlAction, RoomState
 from statements.news import feeds as feed_service
 from statements.news import markers as news_service
 from statements.pages import INVISIBLE_CHARACTERS, STATE_NAMES, today
@@ -218,6 +220,12 @@ def seal(room_id: str) -> Any:
     form = SealForm()
     if form.validate_on_submit():
         try:
+            if two_person(room_id):
+                return proposed(
+                    ControlAction.SEAL,
+                    room_id,
+                    control_actions.sealing(get_session(), access, form.title.data or ""),
+                )
             room_service.seal_room(get_session(), access, form.title.data or "")
             destroyed_keys()
         except TitleMismatch:

@@ -46,6 +46,7 @@ def test_the_statement_page_computes_each_diff_once(
             body=latest["body_markdown"] + f"\n\nCorrection {n}.",
             signatories="Refugee Rights Network | Thailand",
             anonymous=1,
+            reason="A correction.",
         )
     session.commit()
     reader = app.test_client()

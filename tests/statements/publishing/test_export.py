@@ -37,6 +37,7 @@ def test_the_mirror_links_up_and_verifies(app: Flask, session: Session, tmp_path
         body=first["body_markdown"] + "\n\nA sentence added in correction.",
         signatories="Refugee Rights Network | Thailand",
         anonymous=1,
+        reason="A correction.",
     )
     session.commit()
     out = tmp_path / "mirror"
@@ -127,6 +128,7 @@ def test_a_site_of_more_versions_than_a_reader_s_pdf_budget_exports(
             body=f"{first['body_markdown']}\n\nCorrection {number}.",
             signatories="Refugee Rights Network | Thailand",
             anonymous=1,
+            reason="A correction.",
         )
     session.commit()
     assert app.extensions["limiter"].enabled

@@ -28,6 +28,7 @@ from statements.publishing import service as publishing
 from statements.publishing.errors import InvalidInput, StatementRetracted
 from statements.publishing.public import key_records
 from tests.support import (
+    confirm_self_declared,
     endorse,
     join_room,
     make_room,
@@ -73,6 +74,7 @@ def room(app: Flask, session: Session) -> tuple[auth.Identity, str]:
     open_signon(session, coordinator, room_id)
     endorse(session, room_id, members[0], "public", "Refugee Rights Network", "Thailand")
     endorse(session, room_id, members[1], "anonymous")
+    confirm_self_declared(session, drafting.open_room(session, room_id, coordinator))
     return coordinator, room_id
 
 
@@ -256,6 +258,7 @@ def test_a_correction_is_per_language_and_stays_in_the_family(
         body=FARSI.markdown + "\nاصلاح.\n",
         signatories="Refugee Rights Network | Thailand",
         anonymous=1,
+        reason="A correction.",
     )
     second = publishing.latest(session, SLUGS["fa"])
     assert second.statement["version"] == 2
@@ -271,7 +274,12 @@ def test_a_retraction_retracts_every_language(session: Session, room: tuple) -> 
     coordinator, room_id = room
     _publish(session, coordinator, room_id, [ENGLISH, FARSI, BURMESE])
     retracted = families.retract_family(
-        session, coordinator, SLUGS["my"], TODAY, "Withdrawn at the signatories' request."
+        session,
+        coordinator,
+        SLUGS["my"],
+        TODAY,
+        "Withdrawn at the signatories' request.",
+        reason="A retraction.",
     )
     assert retracted == list(SLUGS.values())
     for slug in SLUGS.values():
@@ -280,7 +288,9 @@ def test_a_retraction_retracts_every_language(session: Session, room: tuple) -> 
         assert view.statement["authoritative_language"] == "en"
         assert _report(session, slug, 2).valid
     with pytest.raises(StatementRetracted):
-        families.retract_family(session, coordinator, SLUGS["en"], TODAY, "Again.")
+        families.retract_family(
+            session, coordinator, SLUGS["en"], TODAY, "Again.", reason="A retraction."
+        )
 
 
 def test_a_statement_published_alone_is_retracted_alone(app: Flask, session: Session) -> None:
@@ -290,7 +300,9 @@ def test_a_statement_published_alone_is_retracted_alone(app: Flask, session: Ses
         room_id = make_room(session, coordinator, title=slug)
         open_signon(session, coordinator, room_id)
         slugs.append(publish_room(session, coordinator, room_id, slug))
-    assert families.retract_family(session, coordinator, "alone-one", TODAY, "No.") == ["alone-one"]
+    assert families.retract_family(
+        session, coordinator, "alone-one", TODAY, "No.", reason="A retraction."
+    ) == ["alone-one"]
     assert publishing.statement(session, "alone-two").status == "published"
 
 

@@ -24,6 +24,7 @@ from statements.publishing import families
 from tests.statements.publishing.test_families import BURMESE, ENGLISH, FARSI, ORIGIN, SLUGS, TODAY
 from tests.statements.publishing.test_openapi import _check
 from tests.support import (
+    confirm_self_declared,
     endorse,
     join_room,
     make_room,
@@ -45,6 +46,7 @@ def family(app: Flask, session: Session) -> dict[str, str]:
     open_signon(session, coordinator, room_id)
     endorse(session, room_id, member, "public", "Refugee Rights Network", "Thailand")
     access = drafting.open_room(session, room_id, coordinator)
+    confirm_self_declared(session, access)
     families.publish_family(
         session, access, [ENGLISH, FARSI, BURMESE], SLUGS, ORIGIN, TODAY, confirmed=False
     )

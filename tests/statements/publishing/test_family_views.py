@@ -105,6 +105,10 @@ def _room(app: Flask, session: Session, clock: Clock, translated: tuple[str, ...
         == 302
     )
     assert _post(clients[1], signon, {"kind": "anonymous"}).status_code == 302
+    # The name the member typed is self-declared: the coordinator confirms it.
+    page = staff_client.get(signon).get_data(as_text=True)
+    for endorsement_id in re.findall(rf"{signon}/([0-9a-f]{{32}})/confirm", page):
+        assert _post(staff_client, f"{signon}/{endorsement_id}/confirm").status_code == 302
     return room
 
 
@@ -246,7 +250,11 @@ def test_retracting_one_language_retracts_the_family(session: Session, translate
     response = _post(
         translated.coordinator,
         "/published/right-to-work-my/retract",
-        {"slug": "right-to-work-my", "notice": "Withdrawn at the signatories' request."},
+        {
+            "slug": "right-to-work-my",
+            "notice": "Withdrawn at the signatories' request.",
+            "reason": "The signatories asked.",
+        },
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     session.expire_all()

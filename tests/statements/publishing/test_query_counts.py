@@ -27,6 +27,7 @@ def _correct(session: Session, coordinator: auth.Identity, slug: str, times: int
             body=latest["body_markdown"] + f"\n\nCorrection {n}.",
             signatories="Refugee Rights Network | Thailand\nAnother Org",
             anonymous=2,
+            reason="A correction.",
         )
 
 

@@ -316,6 +316,7 @@ def test_corrections_link_versions_and_keep_the_old_ones_verifiable(
         body=first.statement["body_markdown"].replace("region", "whole region"),
         signatories="Refugee Rights Network | Thailand\nA new signatory",
         anonymous=1,
+        reason="A correction.",
     )
     second = publishing.latest(session, slug)
     assert second.statement["version"] == 2
@@ -327,7 +328,14 @@ def test_corrections_link_versions_and_keep_the_old_ones_verifiable(
     assert _verify(session, slug, 1)
     assert _verify(session, slug, 2)
 
-    publishing.retract(session, coordinator, slug, TODAY, "Withdrawn at the signatories' request.")
+    publishing.retract(
+        session,
+        coordinator,
+        slug,
+        TODAY,
+        "Withdrawn at the signatories' request.",
+        reason="A retraction.",
+    )
     third = publishing.latest(session, slug)
     assert third.statement["status"] == "retracted"
     assert third.statement["signatories"] == []
@@ -335,7 +343,15 @@ def test_corrections_link_versions_and_keep_the_old_ones_verifiable(
     assert all(_verify(session, slug, n) for n in (1, 2, 3))
     with pytest.raises(StatementRetracted):
         publishing.correct(
-            session, coordinator, slug, TODAY, title="t", body="b", signatories="", anonymous=0
+            session,
+            coordinator,
+            slug,
+            TODAY,
+            title="t",
+            body="b",
+            signatories="",
+            anonymous=0,
+            reason="A correction.",
         )
     assert [v.row.version for v in publishing.versions(session, slug)] == [1, 2, 3]
     assert log.size(session) == 3
@@ -346,10 +362,18 @@ def test_only_the_rooms_coordinators_correct(app: Flask, session: Session) -> No
     stranger = staff_identity(app, session, "stranger")
     with pytest.raises(NotAllowed):
         publishing.correct(
-            session, stranger, slug, TODAY, title="t", body="b", signatories="", anonymous=0
+            session,
+            stranger,
+            slug,
+            TODAY,
+            title="t",
+            body="b",
+            signatories="",
+            anonymous=0,
+            reason="A correction.",
         )
     with pytest.raises(NotAllowed):
-        publishing.retract(session, stranger, slug, TODAY, "No.")
+        publishing.retract(session, stranger, slug, TODAY, "No.", reason="A retraction.")
     assert publishing.latest(session, slug).row.version == 1
 
 
@@ -366,7 +390,13 @@ def test_bad_corrections_publish_nothing(
     app: Flask, session: Session, changes: dict[str, object], field: str
 ) -> None:
     coordinator, slug = published_statement(app, session)
-    values: dict[str, object] = {"title": "T", "body": "B", "signatories": "", "anonymous": 0}
+    values: dict[str, object] = {
+        "title": "T",
+        "body": "B",
+        "signatories": "",
+        "anonymous": 0,
+        "reason": "R",
+    }
     values.update(changes)
     with pytest.raises(InvalidInput) as caught:
         publishing.correct(session, coordinator, slug, TODAY, **values)  # type: ignore[arg-type]
@@ -417,7 +447,15 @@ def test_key_rotation_is_logged_signed_by_both_keys_and_old_bundles_still_verify
     assert _verify(session, slug, 1)
     # A correction after the rotation is signed by the new key; the log stays consistent.
     publishing.correct(
-        session, coordinator, slug, TODAY, title="T", body="B", signatories="", anonymous=0
+        session,
+        coordinator,
+        slug,
+        TODAY,
+        title="T",
+        body="B",
+        signatories="",
+        anonymous=0,
+        reason="A correction.",
     )
     assert publishing.latest(session, slug).bundle["signature"]["key_id"] == new.key_id
     assert _verify(session, slug, 2)

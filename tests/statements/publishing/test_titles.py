@@ -126,6 +126,7 @@ def test_a_correction_checks_its_title(
             body="Text.",
             signatories="",
             anonymous=0,
+            reason="A correction.",
         )
     assert (refused.value.field, refused.value.reason) == ("title", reason)
     assert _published_count(session) == before
@@ -142,6 +143,7 @@ def test_a_farsi_title_can_be_corrected(app: Flask, session: Session) -> None:
         body="متن.",
         signatories="",
         anonymous=0,
+        reason="A correction.",
     )
     assert publishing.latest(session, slug).statement["title"] == ACCEPTED[0]
 
@@ -245,6 +247,7 @@ def test_the_correction_page_refuses_such_a_title(app: Flask, session: Session) 
                 "body": "A corrected text.",
                 "signatories": "",
                 "anonymous": "0",
+                "reason": "A clearer title.",
             },
         )
         assert refused.status_code == 400

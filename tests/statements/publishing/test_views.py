@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -85,6 +86,14 @@ def signon_room(app: Flask, session: Session, clock: Clock) -> SignOnRoom:
     return SignOnRoom(room_id, staff, staff_client, clients)
 
 
+def confirm_all(coordinator: FlaskClient, room_id: str) -> None:
+    """The coordinator confirms every self-declared public endorsement, as the page offers."""
+    page = coordinator.get(f"/rooms/{room_id}/sign-on").get_data(as_text=True)
+    for endorsement_id in re.findall(rf"/rooms/{room_id}/sign-on/([0-9a-f]{{32}})/confirm", page):
+        response = _post(coordinator, f"/rooms/{room_id}/sign-on/{endorsement_id}/confirm")
+        assert response.status_code == 302
+
+
 def _publish(room: SignOnRoom, slug: str = "right-to-work") -> TestResponse:
     return _post(room.coordinator, f"/rooms/{room.room_id}/publish", {"slug": slug, "confirm": "y"})
 
@@ -101,6 +110,7 @@ def _published(signon_room: SignOnRoom) -> str:
         == 302
     )
     assert _post(second, signon, {"kind": "anonymous"}).status_code == 302
+    confirm_all(signon_room.coordinator, signon_room.room_id)
     response = _publish(signon_room)
     assert response.status_code == 302, response.get_data(as_text=True)
     assert response.headers["Location"] == "/statements/right-to-work"
@@ -268,6 +278,7 @@ def test_corrections_and_retractions_through_the_pages(app: Flask, signon_room: 
             "body": "# Joint statement on the right to work\n\nRefugees are denied any work.",
             "signatories": "Refugee Rights Network | Thailand",
             "anonymous": "1",
+            "reason": "A clearer sentence.",
         },
     )
     assert corrected.status_code == 302, corrected.get_data(as_text=True)
@@ -289,7 +300,7 @@ def test_corrections_and_retractions_through_the_pages(app: Flask, signon_room: 
     retracted = _post(
         coordinator,
         f"/published/{slug}/retract",
-        {"notice": "Withdrawn at the signatories' request.", "slug": slug},
+        {"notice": "Withdrawn at the signatories' request.", "slug": slug, "reason": "Asked."},
     )
     assert retracted.status_code == 302
     page = reader.get(f"/statements/{slug}").get_data(as_text=True)
