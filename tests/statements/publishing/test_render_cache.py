@@ -112,6 +112,7 @@ def test_a_new_version_changes_every_tag_and_shows_at_once(app: Flask, session: 
         body=latest["body_markdown"] + "\n\nA corrected paragraph.",
         signatories="Refugee Rights Network | Thailand",
         anonymous=1,
+        reason="A paragraph was missing.",
     )
     session.commit()
     for path, old in before.items():
