@@ -346,6 +346,7 @@ class Contribution(Base):
         one_of("kind", ContributionKind),
         one_of("status", ContributionStatus),
         Index("ix_contributions_room_status", "room_id", "status"),
+        Index("ix_contributions_translates", "translates"),
         {"sqlite_with_rowid": False},
     )
 
@@ -365,6 +366,12 @@ class Contribution(Base):
     created_on: Mapped[date]
     # Pre-moderation: a coordinator let members see it while it is still pending.
     released: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A translation: the id of the contribution or reply it translates (None for a
+    # section's or the title's, and for every other kind). Plain, so that the anonymous
+    # writes, which hold no room key, can take a translation's copy of the original's
+    # words away with the original (statements/writes.py). It links two anonymous items,
+    # never an account; the language stays sealed in the content.
+    translates: Mapped[str | None] = mapped_column(String(32))
 
 
 class Support(Base):

@@ -49,6 +49,7 @@ from statements.models import (
     ConsentCheck,
     ConsentStatus,
     Contribution,
+    ContributionKind,
     ContributionStatus,
     Endorsement,
     Flag,
@@ -259,6 +260,10 @@ def apply_write(db: Session, write: Write) -> None:
     if write.action in (CONTRIBUTION_PUT, CONTRIBUTION_EDIT):
         existing = db.get(Contribution, row["id"])
         if existing is None and write.action == CONTRIBUTION_PUT:
+            translates = row.get("translates")
+            if translates is not None and not _translatable(db, write.room_id, translates):
+                # Its original was withdrawn before it landed: its words went with it.
+                return
             db.add(Contribution(status=ContributionStatus.PENDING, **row))
         elif existing is None:
             return
@@ -270,6 +275,8 @@ def apply_write(db: Session, write: Write) -> None:
                 db.execute(delete(Support).where(Support.contribution_id == existing.id))
                 # Nor do objections to other words stand against these.
                 db.execute(delete(Objection).where(Objection.contribution_id == existing.id))
+                # Nor do translations of the old words keep them (sealed, but kept).
+                _delete_translations_of(db, write.room_id, [existing.id])
             existing.content = row["content"]
             existing.key_version = row["key_version"]
     elif write.action == CONTRIBUTION_DELETE:
@@ -279,6 +286,9 @@ def apply_write(db: Session, write: Write) -> None:
             and existing.status == ContributionStatus.PENDING
             and existing.author_tag == bytes(row["author_tag"])
         ):
+            # Its translations carry its words, and those of the replies going with it.
+            replies = db.scalars(select(Reply.id).where(Reply.contribution_id == existing.id))
+            _delete_translations_of(db, write.room_id, [existing.id, *replies])
             db.delete(existing)
     elif write.action == SUPPORT_PUT:
         target = db.get(Contribution, row["contribution_id"])
@@ -343,6 +353,25 @@ def apply_write(db: Session, write: Write) -> None:
     else:
         raise ValueError("unknown write")
     db.flush()
+
+
+def _translatable(db: Session, room_id: str, target_id: str) -> bool:
+    """Whether the contribution or reply a translation names is still in its room."""
+    target = db.get(Contribution, target_id) or db.get(Reply, target_id)
+    return target is not None and target.room_id == room_id
+
+
+def _delete_translations_of(db: Session, room_id: str, target_ids: list[str]) -> None:
+    """Delete the translations of these contributions or replies: each carries the words
+    it translates (sealed under a room key the anonymous writes do not hold, so they
+    cannot be overwritten; deleting them needs no key)."""
+    db.execute(
+        delete(Contribution).where(
+            Contribution.room_id == room_id,
+            Contribution.kind == ContributionKind.TRANSLATION,
+            Contribution.translates.in_(target_ids),
+        )
+    )
 
 
 def _delete_objection(db: Session, contribution_id: str, tag: bytes) -> None:

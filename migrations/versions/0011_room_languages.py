@@ -7,7 +7,10 @@ A room keeps its draft in working languages besides its source language; each se
 text in a working language is a row of section_translations, sealed under the room key
 and naming no translator. A member's choice of reading language is an anonymous write:
 a tag only the member can recompute, and a code sealed under a key only they hold.
-Contributions gain the kind "translation". New tables are WITHOUT ROWID on SQLite.
+Contributions gain the kind "translation", and a plain, indexed `translates`: the id of
+the contribution or reply a translation translates, so that an author's withdrawal or
+edit, applied by the anonymous writes without any room key, takes the translations of
+the old words with it. New tables are WITHOUT ROWID on SQLite.
 """
 
 from __future__ import annotations
@@ -68,11 +71,18 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     _kind_check(AFTER)
+    op.add_column("contributions", sa.Column("translates", sa.String(32), nullable=True))
+    op.create_index("ix_contributions_translates", "contributions", ["translates"])
 
 
 def downgrade() -> None:
     """Translations go with their tables; the kind goes back to the three before."""
     op.execute("DELETE FROM contributions WHERE kind = 'translation'")
+    op.drop_index("ix_contributions_translates", table_name="contributions")
+    with op.batch_alter_table(
+        "contributions", recreate="auto", table_kwargs={"sqlite_with_rowid": False}
+    ) as batch:
+        batch.drop_column("translates")
     _kind_check(BEFORE)
     op.drop_table("language_choices")
     op.drop_table("section_translations")

@@ -189,6 +189,7 @@ def _contribution_write(row: Contribution, action: str = CONTRIBUTION_PUT) -> Wr
             "key_version": row.key_version,
             "content": row.content,
             "created_on": row.created_on,
+            "translates": row.translates,
         },
     )
 

@@ -2,9 +2,12 @@
 
 Any member can offer the words of a section (or the title), a contribution or a reply in
 another working language. The offer is a contribution of kind "translation", written
-through the anonymous channel like a proposal and moderated like one; what it translates
-and into which language are sealed inside its content, never plain columns (a language
-could single out the only member who writes it). An accepted translation is shown beside
+through the anonymous channel like a proposal and moderated like one; its language is
+sealed inside its content, never a plain column (a language could single out the only
+member who writes it). Which contribution or reply it translates is also a plain column,
+`translates` (two anonymous items linked, never an account): an author's withdrawal or
+edit, applied by the anonymous writes without any room key, deletes the translations of
+the old words with them (statements/writes.py). An accepted translation is shown beside
 the original, as a member's, and never replaces the original's words; accepting one of a
 section writes that section's text in the language (translations.write_translation),
 which makes it current. The row written then names nobody.
@@ -199,6 +202,7 @@ def offer_translation(
         kind=ContributionKind.TRANSLATION,
         key_version=access.room.key_version,
         created_on=today,
+        translates=None if original.type == TargetType.SECTION else original.id,
     )
     contribution.author_tag = access.tag(CONTRIBUTION_TAG, contribution.id)
     contribution.content = access.keyring.seal(
