@@ -7,7 +7,8 @@ and the deadline reminders shown. It is sealed under a key derived from the memb
 author secret, padded to a fixed block size, and stored under a tag only they can
 recompute (HMAC of the room id under that secret): no account id, no room id, no time.
 It goes through the anonymous write mixer like every member write, queued under no
-room (FEED_ROOM, like a feed), and only when it changes, so a copy of the running server cannot tell whose it is nor when they looked.
+room (FEED_ROOM, like a feed), and only when it changes, so a copy of the running
+server cannot tell whose it is nor when they looked.
 
 Takes a Session, never commits, never imports flask.
 """
