@@ -33,6 +33,7 @@ from statements.models import (
     SectionTranslation,
 )
 from statements.settings import Settings
+from statements.writes import LANGUAGE_CHOICE_PUT, NEWS_MARKER_PUT
 from tests.support import csrf_token, dump_database, make_room, signed_in_member, signed_in_staff
 
 WORDS = "کارگران پناهنده در مای سوت مجوز کار می‌خواهند"
@@ -79,7 +80,12 @@ def test_a_reading_language_waits_in_the_queue_and_its_member_sees_it_at_once(
     assert '<ol class="sections" lang="fa" dir="rtl">' in client.get(room_page).get_data(
         as_text=True
     )
-    assert batching.extensions["mixer"].flush() == 1
+    # Queued: the choice, and the member's news marker (they have now seen the room).
+    mixer = batching.extensions["mixer"]
+    assert sorted(write.action for write in mixer.queue.pending()) == sorted(
+        [LANGUAGE_CHOICE_PUT, NEWS_MARKER_PUT]
+    )
+    assert mixer.flush() == 2
     assert _count(session, LanguageChoice) == 1
     access = drafting.open_room(session, room_id, member)
     assert reading_language(session, access) == "fa"
