@@ -34,7 +34,13 @@ def _filesystem(path: Path) -> str:
 
 
 @pytest.mark.skipif(not SHM.is_dir(), reason="no /dev/shm on this system")
-def test_a_busy_sign_in_leaves_no_time_in_the_instance_folder(tmp_path: Path) -> None:
+def test_a_busy_sign_in_leaves_no_time_in_the_instance_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import statements.settings
+
+    # The real shared memory (tests elsewhere use a folder of their own).
+    monkeypatch.setattr(statements.settings, "SHARED_MEMORY", SHM)
     instance = tmp_path / "instance"
     settings = Settings.from_env({"APP_ENV": "development", "KDF_SLOTS": "1"}, instance)
     app = create_app(settings)
