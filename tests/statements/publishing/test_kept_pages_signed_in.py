@@ -13,9 +13,7 @@ from tests.support import make_room, signed_in_member, signed_in_staff
 SESSION_NOTE = "session-note"
 
 
-def test_a_public_page_rendered_for_a_member_shows_no_session(
-    app: Flask, session: Session
-) -> None:
+def test_a_public_page_rendered_for_a_member_shows_no_session(app: Flask, session: Session) -> None:
     coordinator, _client = signed_in_staff(app, session)
     room_id = make_room(session, coordinator)
     session.commit()
