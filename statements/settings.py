@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import secrets
@@ -66,6 +67,10 @@ class Settings:
     # Request threads of one worker that may wait for a derivation at once: the others
     # stay free for readers (deploy/gunicorn.conf.py runs 4 threads per worker).
     kdf_per_worker: int = 2
+    # Where the derivation slots' files live; None: the instance folder. from_env puts them
+    # in memory (/dev/shm) when it can: a busy sign-in writes its queue number there, and
+    # on disk the files' times would say when (statements/auth/kdf_pool.py).
+    kdf_slots_dir: Path | None = None
     # Sign-ins (and everything else that spends a slow key derivation on a secret): per
     # client address, and in total for the deployment. One address may be a workshop's
     # Wi-Fi or a Tor exit, so its budget fits a room of people; the total bounds a
@@ -230,6 +235,7 @@ class Settings:
             kdf_queue=_int(environ, "KDF_QUEUE", 32, 1, 1024),
             kdf_wait_seconds=_int(environ, "KDF_WAIT_SECONDS", 10, 1, 120),
             kdf_per_worker=_int(environ, "KDF_PER_WORKER", 2, 1, 256),
+            kdf_slots_dir=_kdf_slots_dir(environ, instance_path),
             login_rate_limit=rate,
             login_rate_limit_total=_rate(
                 environ, "LOGIN_RATE_LIMIT_TOTAL", cls.login_rate_limit_total
@@ -313,3 +319,20 @@ def _secret(
     with os.fdopen(fd, "w") as handle:
         handle.write(value + "\n")
     return value
+
+
+# A folder of our own is made in it, private and checked (kdf_pool.KdfPool).
+SHARED_MEMORY = Path("/dev/shm")  # noqa: S108
+
+
+def _kdf_slots_dir(environ: Mapping[str, str], instance_path: Path) -> Path | None:
+    """KDF_SLOTS_DIR if given, else a folder of this instance's own in shared memory (kept
+    off the disk), else None (the instance folder)."""
+    given = environ.get("KDF_SLOTS_DIR", "").strip()
+    if given:
+        return Path(given)
+    if not (SHARED_MEMORY.is_dir() and os.access(SHARED_MEMORY, os.W_OK | os.X_OK)):
+        return None
+    # One folder per instance: its workers share the slots; other instances do not.
+    digest = hashlib.sha256(str(instance_path.resolve()).encode()).hexdigest()[:16]
+    return SHARED_MEMORY / f"statements-kdf-{os.getuid()}-{digest}"

@@ -127,6 +127,7 @@ LANGUAGE_CHOICE_PUT = "language_choice.put"
 ACTIONS = ACTIONS | {LANGUAGE_CHOICE_PUT}
 # --- members' news (statements/news/) ---------------------------------------------------
 # What a member had seen of a room ("since your last visit"): a tag and a sealed snapshot.
+# Queued under FEED_ROOM, not its room's id: the queue must not tie the tag to a room.
 NEWS_MARKER_PUT = "news.marker.put"
 # A member's private feed address: created or replaced, and revoked. Not a room's write:
 # its room_id is FEED_ROOM, and it is applied whatever state any room is in.
@@ -455,9 +456,8 @@ def _apply_news(db: Session, write: Write) -> None:
     """Markers and feeds (see NEWS_ACTIONS): keyed by member-only tags, replaced whole."""
     row = write.row
     if write.action == NEWS_MARKER_PUT:
-        room = db.get(Room, write.room_id)
-        if room is None or room.sealed:
-            return
+        # Its room is not known here (FEED_ROOM): a marker is only a tag and a sealed
+        # snapshot, harmless also when its room was sealed meanwhile.
         marker = db.get(NewsMarker, bytes(row["tag"]))
         if marker is None:
             db.add(NewsMarker(tag=bytes(row["tag"]), sealed=bytes(row["sealed"])))

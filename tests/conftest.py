@@ -68,6 +68,17 @@ class Clock:
         self.now += timedelta(**delta)
 
 
+@pytest.fixture(autouse=True)
+def _slots_in_the_test_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Apps made by Settings.from_env keep their key-derivation slots in a folder of the
+    test's, not in the machine's /dev/shm (test_kdf_pool_at_rest uses the real one)."""
+    import statements.settings
+
+    shared = tmp_path / "shared-memory"
+    shared.mkdir(mode=0o700)
+    monkeypatch.setattr(statements.settings, "SHARED_MEMORY", shared)
+
+
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
     """SQLite: one migrated database file, copied for each test."""

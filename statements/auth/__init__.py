@@ -187,7 +187,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         max_hours=settings.session_max_hours,
         practice_key=derive_key(settings.secret_key, "codename-practice"),
         pool=KdfPool(
-            settings.instance_path / "kdf-slots",
+            settings.kdf_slots_dir or settings.instance_path / "kdf-slots",
             PoolSize(
                 slots=settings.kdf_slots or default_slots(),
                 waiting=settings.kdf_queue,

@@ -7,11 +7,13 @@ first; the others wait in a bounded *waiting room*, served in the order they cam
 when the waiting room is full, or the wait would be too long, the answer is "busy, try
 again in a moment" instead of a request that hangs until the proxy gives up.
 
-The slots and the waiting room are files under the instance folder, held with flock():
-the kernel releases a dead process's locks, so a killed worker never leaks a slot. They
-are per machine, not shared through Redis, on purpose: what a derivation spends is this
+The slots and the waiting room are files in a private folder, held with flock(): the
+kernel releases a dead process's locks, so a killed worker never leaks a slot. They are
+per machine, not shared through Redis, on purpose: what a derivation spends is this
 machine's cores and memory, and each host of a deployment has its own. Nothing is written
-but a queue number, overwritten and never kept: no time, no account, no address.
+but a queue number, overwritten and never kept: no time, no account, no address. Yet
+writing it stamps the file with the time of that busy sign-in, so the folder is in memory
+(/dev/shm, see settings.kdf_slots_dir) wherever there is one, not beside the database.
 
 Each worker process also lets only a few of its own threads into the queue at a time
 (`per_worker`): a waiting sign-in sleeps in a request thread, and a queue that took every
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -77,6 +80,13 @@ class KdfPool:
         self.folder = folder
         self.size = size
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # In shared memory another local user could have made it first: then they could
+        # watch the queue or hold every slot. Only a private folder of ours will do.
+        status = folder.lstat()
+        if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.getuid():
+            raise RuntimeError(f"{folder} is not a folder of this user's")
+        if status.st_mode & 0o077:
+            raise RuntimeError(f"{folder} is open to other users (chmod 700 it)")
         self._counter = folder / "counter"
         self._counter.touch(mode=0o600, exist_ok=True)
         for name in self._slot_names() + self._seat_names():

@@ -41,6 +41,7 @@ from crypto.errors import CryptoError
 from crypto.tags import author_tag
 from statements.encoding import b64url, unb64url
 from statements.models import (
+    Account,
     ConsentCheck,
     Contribution,
     DraftVersion,
@@ -200,6 +201,11 @@ def feed(db: Session, pepper: bytes, address: str, today: date) -> Feed:
     """The feed at this address: per room and day, counts of what happened. FeedNotFound
     if the address opens nothing. A constant number of queries, whatever the rooms."""
     row, data = _open(db, pepper, address)
+    # Access without signing in ends with the account's access: a disabled account's
+    # feed (its phone taken, say) tells the reader nothing more.
+    account = db.get(Account, data["account"])
+    if account is None or account.disabled:
+        raise FeedNotFound
     rooms = list(
         db.scalars(
             select(Room)

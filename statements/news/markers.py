@@ -6,8 +6,9 @@ replies and coordinators' questions to them, of the consent checks opened and cl
 and the deadline reminders shown. It is sealed under a key derived from the member's own
 author secret, padded to a fixed block size, and stored under a tag only they can
 recompute (HMAC of the room id under that secret): no account id, no room id, no time.
-It goes through the anonymous write mixer like every member write, and only when it
-changes, so a copy of the running server cannot tell whose it is nor when they looked.
+It goes through the anonymous write mixer like every member write, queued under no
+room (FEED_ROOM, like a feed), and only when it changes, so a copy of the running
+server cannot tell whose it is nor when they looked.
 
 Takes a Session, never commits, never imports flask.
 """
@@ -41,7 +42,13 @@ from statements.models import (
     Room,
     RoomState,
 )
-from statements.writes import NEWS_MARKER_PUT, AnonymousWrites, Write, news_marker_key
+from statements.writes import (
+    FEED_ROOM,
+    NEWS_MARKER_PUT,
+    AnonymousWrites,
+    Write,
+    news_marker_key,
+)
 
 MARKER_TAG = "news-marker"
 # Same purpose as statements/drafting/discussion.py's REPLY_TAG (not imported: that
@@ -196,7 +203,8 @@ def stored_seen(
     """What the member had seen: their queued marker if one waits, else the stored one."""
     tag = marker_tag(author_secret, room_id)
     key = news_marker_key(tag)
-    for write in writes.pending(room_id):
+    # Queued under no room (see room_news): the queue must not say whose room it is.
+    for write in writes.pending(FEED_ROOM):
         if write.key == key and write.action == NEWS_MARKER_PUT:
             return open_seen(author_secret, tag, bytes(write.row["sealed"]))
     row = db.get(NewsMarker, tag)
@@ -366,7 +374,10 @@ def room_news(db: Session, access: RoomAccess, today: date, *, mark_seen: bool =
             writes.put(
                 Write(
                     key=news_marker_key(tag),
-                    room_id=access.room.id,
+                    # Not the room's id: a copy of the queue (Redis, the spool file) would
+                    # tie the tag to the room, and a flush of the room's writes before
+                    # publishing would commit its markers in a batch of that room alone.
+                    room_id=FEED_ROOM,
                     action=NEWS_MARKER_PUT,
                     row={"tag": tag, "sealed": seal_seen(secret, tag, after)},
                 )
