@@ -123,6 +123,7 @@ ACTIONS = ACTIONS | DISCUSSION_ACTIONS
 
 # --- the multilingual room (statements/drafting/room_languages.py) ----------------------
 # A member's choice of the working language they read a room in: a tag and a sealed code.
+# Queued under FEED_ROOM, not its room's id, like a news marker (see below).
 LANGUAGE_CHOICE_PUT = "language_choice.put"
 ACTIONS = ACTIONS | {LANGUAGE_CHOICE_PUT}
 # --- members' news (statements/news/) ---------------------------------------------------
@@ -255,6 +256,15 @@ def apply_write(db: Session, write: Write) -> None:
         _apply_news(db, write)
         db.flush()
         return
+    if write.action == LANGUAGE_CHOICE_PUT:
+        # Queued under no room (room_languages.py): only a tag and a sealed code.
+        choice = db.get(LanguageChoice, bytes(row["tag"]))
+        if choice is None:
+            db.add(LanguageChoice(tag=bytes(row["tag"]), content=row["content"]))
+        else:
+            choice.content = row["content"]
+        db.flush()
+        return
     room = db.get(Room, write.room_id)
     if room is None or room.sealed:
         return
@@ -345,12 +355,6 @@ def apply_write(db: Session, write: Write) -> None:
         _apply_agreement(db, write)
     elif write.action in DISCUSSION_ACTIONS:
         _apply_discussion(db, room, write)
-    elif write.action == LANGUAGE_CHOICE_PUT:
-        choice = db.get(LanguageChoice, bytes(row["tag"]))
-        if choice is None:
-            db.add(LanguageChoice(tag=bytes(row["tag"]), content=row["content"]))
-        else:
-            choice.content = row["content"]
     else:
         raise ValueError("unknown write")
     db.flush()

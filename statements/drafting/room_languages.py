@@ -23,7 +23,7 @@ from statements.drafting.log import log_action
 from statements.drafting.rooms import check_working_languages
 from statements.drafting.translations import parse_languages, room_languages
 from statements.models import LanguageChoice, RoomState
-from statements.writes import LANGUAGE_CHOICE_PUT, Write, language_choice_key
+from statements.writes import FEED_ROOM, LANGUAGE_CHOICE_PUT, Write, language_choice_key
 
 # Purposes of the member's tag and key for their reading language: never used elsewhere.
 LANGUAGE_TAG = "reading-language"
@@ -77,7 +77,9 @@ def choose_language(db: Session, access: RoomAccess, language: str) -> None:
     access.anonymous(db).put(
         Write(
             key=language_choice_key(tag),
-            room_id=access.room.id,
+            # Queued under no room, like a news marker: a copy of the queue (Redis, the
+            # spool file) must not tie the tag to its room, which the row never says.
+            room_id=FEED_ROOM,
             action=LANGUAGE_CHOICE_PUT,
             row={"tag": tag, "content": content},
         )
@@ -89,7 +91,7 @@ def reading_language(db: Session, access: RoomAccess) -> str:
     works in it, else the source language."""
     tag = _tag(access)
     sealed: bytes | None = None
-    for write in access.anonymous(db).pending(access.room.id):
+    for write in access.anonymous(db).pending(FEED_ROOM):
         if write.action == LANGUAGE_CHOICE_PUT and tags_equal(bytes(write.row["tag"]), tag):
             sealed = bytes(write.row["content"])
     if sealed is None:

@@ -81,7 +81,7 @@ def test_a_reading_language_waits_in_the_queue_and_its_member_sees_it_at_once(
         as_text=True
     )
     # The batch holds the choice (and the marker of what the room page showed).
-    queued = batching.extensions["mixer"].pending(room_id)
+    queued = batching.extensions["mixer"].queue.pending()
     assert [w.action for w in queued].count(LANGUAGE_CHOICE_PUT) == 1
     assert batching.extensions["mixer"].flush() == len(queued)
     assert _count(session, LanguageChoice) == 1
