@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from statements.auth import now
+from statements.models import AuditAction
 from statements.text import diff as diffs
 from statements.text.changes import rendered_diff_html
 from statements.text.markdown import render
@@ -74,3 +75,25 @@ def qr_svg(data: str, title: str) -> str:
     import segno  # on first use: only the invitation and set-up pages draw a QR code
 
     return str(segno.make(data, error="m").svg_inline(scale=4, border=4, title=title))
+
+
+# What each audit action is called: on the audit page and in admins' notices.
+AUDIT_ACTION_NAMES: dict[str, LazyString] = {
+    AuditAction.ACCOUNT_CREATED: _l("Account created"),
+    AuditAction.ACCOUNT_ENROLLED: _l("Account set up"),
+    AuditAction.ACCOUNT_DISABLED: _l("Account disabled"),
+    AuditAction.ACCOUNT_ENABLED: _l("Account enabled again"),
+    AuditAction.RESET_PROPOSED: _l("Reset proposed"),
+    AuditAction.RESET_APPROVED: _l("Reset approved"),
+    AuditAction.RESET_ON_SERVER: _l("Reset on the server"),
+    AuditAction.RECOVERY_CODES_REPLACED: _l("Recovery codes replaced"),
+    AuditAction.RECOVERY_CODE_USED: _l("Recovery code used"),
+    AuditAction.ROOM_KEYS_RESTORED: _l("Room keys restored"),
+    AuditAction.SIGNING_KEY_SHARED: _l("Signing key shared"),
+    AuditAction.SIGNING_KEY_REPLACED: _l("Signing key replaced"),
+    AuditAction.ROOM_OPENED: _l("Room opened"),
+    AuditAction.ROOM_SEALED: _l("Room sealed"),
+    AuditAction.PUBLISHED: _l("Statement published"),
+    AuditAction.CORRECTED: _l("Statement corrected"),
+    AuditAction.RETRACTED: _l("Statement retracted"),
+}

@@ -10,29 +10,12 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from flask_babel import LazyString, force_locale, ngettext
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from statements.i18n import catalogue_locale
-from statements.models import AuditAction
 from statements.notifications.digest import Outgoing, RoomNews
-from statements.pages import STATE_NAMES
-
-# The audit page's names for the events admins hear of (the same words, translated once).
-EVENT_NAMES: dict[str, LazyString] = {
-    AuditAction.ACCOUNT_CREATED: _l("Account created"),
-    AuditAction.ACCOUNT_ENROLLED: _l("Account set up"),
-    AuditAction.ACCOUNT_DISABLED: _l("Account disabled"),
-    AuditAction.ACCOUNT_ENABLED: _l("Account enabled again"),
-    AuditAction.RESET_PROPOSED: _l("Reset proposed"),
-    AuditAction.RESET_APPROVED: _l("Reset approved"),
-    AuditAction.RESET_ON_SERVER: _l("Reset on the server"),
-    AuditAction.RECOVERY_CODES_REPLACED: _l("Recovery codes replaced"),
-    AuditAction.RECOVERY_CODE_USED: _l("Recovery code used"),
-    AuditAction.SIGNING_KEY_SHARED: _l("Signing key shared"),
-    AuditAction.SIGNING_KEY_REPLACED: _l("Signing key replaced"),
-}
+from statements.pages import AUDIT_ACTION_NAMES, STATE_NAMES
 
 
 def _room_lines(news: RoomNews, reminder: int | None) -> list[str]:
@@ -113,7 +96,7 @@ def body_and_subject(item: Outgoing) -> tuple[str, str]:
         if item.events:
             parts.append(_("Account and signing-key events:"))
             for action, count in sorted(item.events.items()):
-                parts.append(f"  - {EVENT_NAMES[action]}: {count}")
+                parts.append(f"  - {AUDIT_ACTION_NAMES[action]}: {count}")
             parts.append("")
         parts.append(
             _(

@@ -6,7 +6,6 @@ import re
 from typing import Any
 
 from flask import Blueprint, render_template, request
-from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,32 +13,12 @@ from flask_login import current_user
 from statements.auth import auth_config, now, roles_required
 from statements.auth.errors import AccountDisabled, LoginFailed
 from statements.db import get_session
-from statements.models import AuditAction
+from statements.pages import AUDIT_ACTION_NAMES
 from statements.staff import audit, recovery
 from statements.staff.forms import AuditFilterForm, ReplaceCodesForm
 
 blueprint = Blueprint("staff", __name__)
 
-# What each audit action is called on the audit page.
-ACTION_NAMES: dict[str, LazyString] = {
-    AuditAction.ACCOUNT_CREATED: _l("Account created"),
-    AuditAction.ACCOUNT_ENROLLED: _l("Account set up"),
-    AuditAction.ACCOUNT_DISABLED: _l("Account disabled"),
-    AuditAction.ACCOUNT_ENABLED: _l("Account enabled again"),
-    AuditAction.RESET_PROPOSED: _l("Reset proposed"),
-    AuditAction.RESET_APPROVED: _l("Reset approved"),
-    AuditAction.RESET_ON_SERVER: _l("Reset on the server"),
-    AuditAction.RECOVERY_CODES_REPLACED: _l("Recovery codes replaced"),
-    AuditAction.RECOVERY_CODE_USED: _l("Recovery code used"),
-    AuditAction.ROOM_KEYS_RESTORED: _l("Room keys restored"),
-    AuditAction.SIGNING_KEY_SHARED: _l("Signing key shared"),
-    AuditAction.SIGNING_KEY_REPLACED: _l("Signing key replaced"),
-    AuditAction.ROOM_OPENED: _l("Room opened"),
-    AuditAction.ROOM_SEALED: _l("Room sealed"),
-    AuditAction.PUBLISHED: _l("Statement published"),
-    AuditAction.CORRECTED: _l("Statement corrected"),
-    AuditAction.RETRACTED: _l("Statement retracted"),
-}
 RECOVERY_FAILED = _l(
     "That passphrase or code is not right. Each code works only once: if you just used "
     "one, wait for the next."
@@ -93,11 +72,11 @@ def audit_log() -> Any:
     form = AuditFilterForm(formdata=request.args)
     form.actor.choices = [("", _("Any account"))] + [(name, name) for name in audit.actors(db)]
     form.action.choices = [("", _("Any action"))] + [
-        (action, str(name)) for action, name in ACTION_NAMES.items()
+        (action, str(name)) for action, name in AUDIT_ACTION_NAMES.items()
     ]
     valid = form.validate()
     actor = form.actor.data if form.actor.data in dict(form.actor.choices) else ""
-    action = form.action.data if form.action.data in ACTION_NAMES else ""
+    action = form.action.data if form.action.data in AUDIT_ACTION_NAMES else ""
     wanted = audit.AuditFilter(
         actor=actor or None,
         action=action or None,
@@ -119,5 +98,5 @@ def audit_log() -> Any:
         page=page,
         page_size=audit.PAGE_SIZE,
         query=query,
-        action_names=ACTION_NAMES,
+        action_names=AUDIT_ACTION_NAMES,
     ), (200 if valid else 400)
