@@ -378,3 +378,20 @@ def signed_in_member(
     client = app.test_client()
     assert login_member(client, codename).status_code == 302
     return member, client
+
+
+@contextmanager
+def counting(app: Flask) -> Iterator[list[str]]:
+    """The SQL statements executed inside the block."""
+    bind = app.extensions["db"].sessionmaker.kw["bind"]
+    engine = getattr(bind, "engine", bind)
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

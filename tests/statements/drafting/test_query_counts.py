@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from statements.auth import service as auth
@@ -18,6 +15,7 @@ from statements.drafting import agreement, consent
 from statements.drafting import service as drafting
 from statements.drafting.contributions import flag
 from tests.support import (
+    counting,
     invitation_link,
     join_room,
     login_member,
@@ -28,23 +26,6 @@ from tests.support import (
 )
 
 TODAY = date.today()
-
-
-@contextmanager
-def counting(app: Flask) -> Iterator[list[str]]:
-    """The SQL statements executed inside the block."""
-    bind = app.extensions["db"].sessionmaker.kw["bind"]
-    engine = getattr(bind, "engine", bind)
-    statements: list[str] = []
-
-    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def _room(

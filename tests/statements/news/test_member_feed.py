@@ -24,7 +24,7 @@ from statements.i18n import cookie_name
 from statements.logs import redact
 from statements.news import feeds
 from statements.pages import today
-from tests.support import make_room, post_signed_in, signed_in_member, signed_in_staff
+from tests.support import counting, make_room, post_signed_in, signed_in_member, signed_in_staff
 
 ADDRESS = re.compile(r'value="http://localhost/feeds/([A-Za-z0-9_-]+)"')
 TITLE = "Right to work"
@@ -210,20 +210,8 @@ def test_replacing_the_codename_stops_the_feed(
 
 def _statements_serving(app: Flask, address: str) -> int:
     """How many SQL statements serving the feed takes."""
-    from sqlalchemy import event
-
-    bind = app.extensions["db"].sessionmaker.kw["bind"]
-    engine = getattr(bind, "engine", bind)
-    seen: list[str] = []
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with counting(app) as seen:
         assert app.test_client().get(f"/feeds/{address}").status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     return len(seen)
 
 

@@ -4,12 +4,10 @@ and 200 members as for one with 10 and 2: every count is one grouped statement."
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 
 from flask import Flask
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from statements.auth.service import Identity
@@ -25,24 +23,7 @@ from statements.models import (
 )
 from statements.notifications import contacts
 from tests.statements.notifications.conftest import Inbox
-from tests.support import make_room, open_signon, staff_identity
-
-
-@contextmanager
-def counting(app: Flask) -> Iterator[list[str]]:
-    """The SQL statements executed inside the block."""
-    bind = app.extensions["db"].sessionmaker.kw["bind"]
-    engine = getattr(bind, "engine", bind)
-    statements: list[str] = []
-
-    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+from tests.support import counting, make_room, open_signon, staff_identity
 
 
 def _grow(

@@ -8,9 +8,8 @@ import re
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from tests.statements.drafting.test_query_counts import counting
 from tests.statements.publishing.test_query_counts import _correct
-from tests.support import published_statement
+from tests.support import counting, published_statement
 
 
 def queries(statements: list[str]) -> list[str]:

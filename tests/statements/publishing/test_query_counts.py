@@ -9,8 +9,7 @@ from sqlalchemy.orm import Session
 
 from statements.auth import service as auth
 from statements.publishing import service as publishing
-from tests.statements.drafting.test_query_counts import counting
-from tests.support import published_statement
+from tests.support import counting, published_statement
 
 TODAY = date.today()
 

@@ -13,9 +13,8 @@ from sqlalchemy.orm import Session
 
 from statements.publishing import service as publishing
 from statements.publishing.render_cache import Kept, RenderCache
-from tests.statements.drafting.test_query_counts import counting
 from tests.statements.publishing.test_history_size import queries
-from tests.support import published_statement
+from tests.support import counting, published_statement
 
 TODAY = date.today()
 

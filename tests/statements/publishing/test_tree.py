@@ -18,9 +18,8 @@ from crypto import merkle
 from statements.db import make_engine, upgrade
 from statements.models import LogNode
 from statements.publishing import log, tree
-from tests.statements.drafting.test_query_counts import counting
 from tests.statements.publishing.test_history_size import queries
-from tests.support import published_statement
+from tests.support import counting, published_statement
 
 
 def _leaves(count: int) -> list[bytes]:

@@ -121,7 +121,7 @@ def test_only_admins_read_the_log(app: Flask, session: Session) -> None:
 
 
 def test_the_audit_page_costs_the_same_for_a_long_log(app: Flask, session: Session) -> None:
-    from tests.statements.drafting.test_query_counts import counting
+    from tests.support import counting
 
     admin = make_staff(app, session, "root", Role.ADMIN)
     client = app.test_client()
