@@ -127,7 +127,8 @@ def etag_for(db: Session, *, translated: bool) -> str:
     digest = hashlib.sha256()
     for part in (
         code_version().encode(),
-        request.method.encode(),
+        # A HEAD is answered with the headers of the GET (RFC 9110, 9.3.2): the same tag.
+        (b"GET" if request.method == "HEAD" else request.method.encode()),
         request.host_url.encode(),
         request.full_path.encode(),
         current_language().encode() if translated else b"",

@@ -174,3 +174,11 @@ def test_the_cache_is_bounded_by_bytes() -> None:
     assert store.get("c") is not None
     store.put("huge", Kept(b"x" * 11, "text/html", ()))
     assert store.get("huge") is None
+
+
+def test_a_head_request_carries_the_tag_of_the_get(app: Flask) -> None:
+    """A client that asks HEAD first, then GET with the tag it was given, gets a 304."""
+    reader = app.test_client()
+    tag = reader.head("/").headers["ETag"]
+    assert tag == reader.get("/").headers["ETag"]
+    assert reader.get("/", headers={"If-None-Match": tag}).status_code == 304
