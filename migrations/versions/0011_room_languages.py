@@ -86,7 +86,12 @@ def downgrade() -> None:
     _kind_check(BEFORE)
     op.drop_table("language_choices")
     op.drop_table("section_translations")
+    # SQLite rebuilds the table (keeping it WITHOUT ROWID); PostgreSQL drops the column
+    # in place, since rebuilding would drop the key other tables' foreign keys rest on.
+    sqlite = op.get_bind().dialect.name == "sqlite"
     with op.batch_alter_table(
-        "rooms", recreate="always", table_kwargs={"sqlite_with_rowid": False}
+        "rooms",
+        recreate="always" if sqlite else "auto",
+        table_kwargs={"sqlite_with_rowid": False},
     ) as batch:
         batch.drop_column("working_languages")

@@ -115,8 +115,13 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Remove them again."""
+    # SQLite rebuilds the table (keeping it WITHOUT ROWID); PostgreSQL drops the column
+    # in place, since rebuilding would drop the key other tables' foreign keys rest on.
+    sqlite = op.get_bind().dialect.name == "sqlite"
     with op.batch_alter_table(
-        "rooms", recreate="always", table_kwargs={"sqlite_with_rowid": False}
+        "rooms",
+        recreate="always" if sqlite else "auto",
+        table_kwargs={"sqlite_with_rowid": False},
     ) as batch:
         batch.drop_column("two_person")
     op.drop_index("ix_organisation_invitations_room_id", table_name="organisation_invitations")
