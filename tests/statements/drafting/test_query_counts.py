@@ -15,6 +15,7 @@ from statements.drafting import agreement, consent
 from statements.drafting import service as drafting
 from statements.drafting.contributions import flag
 from tests.support import (
+    Staff,
     counting,
     invitation_link,
     join_room,
@@ -79,7 +80,10 @@ def _room(
     return room_id
 
 
-def test_page_statement_counts_do_not_grow_with_the_room(app: Flask, session: Session) -> None:
+def coordinator_and_member(
+    app: Flask, session: Session
+) -> tuple[Staff, auth.Identity, str, auth.Identity]:
+    """A coordinator (their staff account and identity) and a member (codename, identity)."""
     config: auth.AuthConfig = app.extensions["auth"]
     clock = app.extensions["clock"]
     staff = make_staff(app, session)
@@ -91,14 +95,25 @@ def test_page_statement_counts_do_not_grow_with_the_room(app: Flask, session: Se
     member_account, codename = make_member(app, session)
     _, member_keys = auth.login_member(session, config, codename)
     member = auth.Identity(member_account, member_keys, b"", b"")
+    return staff, coordinator, codename, member
 
-    small = _room(app, session, coordinator, member, contributions=150, versions=2)
-    large = _room(app, session, coordinator, member, contributions=1000, versions=100)
 
+def signed_in_clients(app: Flask, staff: Staff, codename: str) -> tuple[FlaskClient, FlaskClient]:
+    """A browser signed in as the member, and one as the coordinator."""
     member_client: FlaskClient = app.test_client()
     assert login_member(member_client, codename).status_code == 302
     coordinator_client: FlaskClient = app.test_client()
     assert login_staff(coordinator_client, app, staff).status_code == 302
+    return member_client, coordinator_client
+
+
+def test_page_statement_counts_do_not_grow_with_the_room(app: Flask, session: Session) -> None:
+    staff, coordinator, codename, member = coordinator_and_member(app, session)
+
+    small = _room(app, session, coordinator, member, contributions=150, versions=2)
+    large = _room(app, session, coordinator, member, contributions=1000, versions=100)
+
+    member_client, coordinator_client = signed_in_clients(app, staff, codename)
 
     pages = [
         (member_client, "/rooms/{}"),
@@ -183,17 +198,8 @@ def _discussed_room(
 def test_discussion_statement_counts_do_not_grow_with_the_thread(
     app: Flask, session: Session
 ) -> None:
+    staff, coordinator, codename, member = coordinator_and_member(app, session)
     config: auth.AuthConfig = app.extensions["auth"]
-    clock = app.extensions["clock"]
-    staff = make_staff(app, session)
-    account, keys = auth.login_staff(
-        session, config, staff.username, staff.passphrase, staff.code(clock()), clock()
-    )
-    clock.advance(seconds=30)
-    coordinator = auth.Identity(account, keys, b"", b"")
-    member_account, codename = make_member(app, session)
-    _, member_keys = auth.login_member(session, config, codename)
-    member = auth.Identity(member_account, member_keys, b"", b"")
     client: FlaskClient = app.test_client()
     assert login_staff(client, app, staff).status_code == 302
 
@@ -232,10 +238,7 @@ def test_discussion_statement_counts_do_not_grow_with_the_thread(
     small = _discussed_room(session, coordinator, member, others, replies=3)
     large = _discussed_room(session, coordinator, member, others, replies=120)
 
-    member_client: FlaskClient = app.test_client()
-    assert login_member(member_client, codename).status_code == 302
-    coordinator_client: FlaskClient = app.test_client()
-    assert login_staff(coordinator_client, app, staff).status_code == 302
+    member_client, coordinator_client = signed_in_clients(app, staff, codename)
     pages = [
         (member_client, "/rooms/{room}"),
         (member_client, "/rooms/{room}/contributions"),

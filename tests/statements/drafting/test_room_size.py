@@ -10,15 +10,17 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from wtforms.widgets import Select
 
-from statements.auth import service as auth
 from statements.drafting.access import Keyring
 from statements.drafting.forms import REASON_LABELS
-from tests.statements.drafting.test_query_counts import _room, counting
-from tests.support import login_member, login_staff, make_member, make_staff
+from tests.statements.drafting.test_query_counts import (
+    _room,
+    coordinator_and_member,
+    counting,
+    signed_in_clients,
+)
 
 
 @contextmanager
@@ -54,25 +56,12 @@ def options_rendered(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
 def test_room_pages_cost_the_same_at_ten_and_a_thousand(
     app: Flask, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config: auth.AuthConfig = app.extensions["auth"]
-    clock = app.extensions["clock"]
-    staff = make_staff(app, session)
-    account, keys = auth.login_staff(
-        session, config, staff.username, staff.passphrase, staff.code(clock()), clock()
-    )
-    clock.advance(seconds=30)
-    coordinator = auth.Identity(account, keys, b"", b"")
-    member_account, codename = make_member(app, session)
-    _, member_keys = auth.login_member(session, config, codename)
-    member = auth.Identity(member_account, member_keys, b"", b"")
+    staff, coordinator, codename, member = coordinator_and_member(app, session)
 
     small = _room(app, session, coordinator, member, contributions=10, versions=2)
     large = _room(app, session, coordinator, member, contributions=1000, versions=100)
 
-    member_client: FlaskClient = app.test_client()
-    assert login_member(member_client, codename).status_code == 302
-    coordinator_client: FlaskClient = app.test_client()
-    assert login_staff(coordinator_client, app, staff).status_code == 302
+    member_client, coordinator_client = signed_in_clients(app, staff, codename)
 
     pages = [
         (coordinator_client, "/rooms/{}/moderation"),
