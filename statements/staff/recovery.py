@@ -17,8 +17,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from crypto.kdf import KdfParams, derive_master_key, new_salt
-from statements.auth import service
+from statements.auth import service, staff
 from statements.auth.errors import AccountDisabled, InvalidUsername, LoginFailed
+from statements.auth.keys import unlock
 from statements.models import Account, AuditAction, RecoveryCode, Role
 from statements.staff import audit
 
@@ -105,7 +106,7 @@ def replace_codes(
     now: datetime,
 ) -> list[str]:
     """New recovery codes for a signed-in staff member who proves passphrase and TOTP."""
-    account, _keys, _master_key = service._verify_staff(  # the same check as a passphrase change
+    account, _keys, _master_key = staff.verify_staff(  # the same check as a passphrase change
         db, identity.account, config, passphrase, code, now
     )
     codes = issue_codes(db, config, account)
@@ -148,7 +149,7 @@ def login_with_code(
     else:
         _hash(code, b"\x00" * 16, config.kdf)
         digest = b""
-    account, keys, _master_key = service._unlock(  # the same check as a login
+    account, keys, _master_key = unlock(  # the same check as a login
         account, passphrase.encode(), config
     )
     matched = next((row for row in rows if hmac.compare_digest(row.code_hash, digest)), None)

@@ -13,8 +13,14 @@ from sqlalchemy.orm import Session
 
 from crypto.tags import lookup_id
 from statements.auth import codename as codenames
-from statements.auth import service
-from statements.auth.errors import CodenameMalformed, LoginFailed, UnknownWords, WrongLength
+from statements.auth import keys, service, sessions
+from statements.auth.errors import (
+    CodenameMalformed,
+    LoginFailed,
+    SessionEnded,
+    UnknownWords,
+    WrongLength,
+)
 from statements.models import Account, LoginSession
 from tests.conftest import Clock
 from tests.support import make_member
@@ -180,7 +186,7 @@ def test_unknown_words_are_refused_before_any_lookup(
     session: Session, config: service.AuthConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     derived: list[bytes] = []
-    monkeypatch.setattr(service, "derive_master_key", lambda s, *_: derived.append(s) or b"")
+    monkeypatch.setattr(keys, "derive_master_key", lambda s, *_: derived.append(s) or b"")
     statements: list[str] = []
     monkeypatch.setattr(session, "scalar", lambda query: statements.append(str(query)))
     with pytest.raises(UnknownWords):
@@ -213,14 +219,14 @@ def test_every_wrong_codename_of_valid_words_spends_one_key_derivation(
 ) -> None:
     # The timing equalisation: no account costs what a wrong account costs.
     account, _codename = make_member(app, session)
-    real = service.derive_master_key
+    real = keys.derive_master_key
     salts: list[bytes] = []
 
     def counting(secret: bytes, salt: bytes, params: object) -> bytes:
         salts.append(salt)
         return real(secret, salt, params)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(service, "derive_master_key", counting)
+    monkeypatch.setattr(keys, "derive_master_key", counting)
     account.lookup_id = lookup_id(config.pepper, SEVEN.encode())
     session.commit()
     for typed in (codenames.generate(), SEVEN):
@@ -316,19 +322,19 @@ def test_replacing_a_codename(
     assert found.id == account.id
     assert keys == identity.keys
     # This session goes on; every other one has ended.
-    cookie = service._cookie(
-        config, identity.session_id, identity.session_key, service._minute(clock.now)
+    cookie = sessions._cookie(
+        config, identity.session_id, identity.session_key, sessions._minute(clock.now)
     )
     assert service.resume_session(session, config, cookie, clock.now).account.id == account.id
-    with pytest.raises(service.SessionEnded):
+    with pytest.raises(SessionEnded):
         service.resume_session(
             session,
             config,
-            service._cookie(
+            sessions._cookie(
                 config,
                 other_session.session_id,
                 other_session.session_key,
-                service._minute(clock.now),
+                sessions._minute(clock.now),
             ),
             clock.now,
         )
