@@ -17,6 +17,7 @@ app use this one module, so both give the same answer for the same text.
 
 from __future__ import annotations
 
+import difflib
 import html
 import re
 import unicodedata
@@ -53,7 +54,9 @@ _PRINTED_TARGET = re.compile(r"\(\s*(?:https?://[^\s()]+|mailto:[^\s()]+|[^\s()@
 # snake_case keeps its underscores).
 _EMPHASIS = re.compile(r"(?<![\w\\])(?:[*_]{1,3}|`+)(?=\S)|(?<=\S)(?:[*_]{1,3}|`+)(?!\w)")
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
-_SPACE = re.compile(r"\s+")
+# Escaped characters wait in the Private Use Area while the syntax is taken out.
+_ESCAPED = 0xE000
+_SET_ASIDE = re.compile("[\ue000-\ue07f]")
 
 
 def markdown_text(markdown: str) -> str:
@@ -77,11 +80,13 @@ def markdown_text(markdown: str) -> str:
             # Each list item reads as a line of its own.
             lines.append("")
             line = _MARKER.sub("", line)
+        # An escaped character is text, not syntax: set aside until the syntax is gone.
+        line = _ESCAPE.sub(lambda found: chr(_ESCAPED + ord(found.group(1))), line)
         line = _IMAGE.sub(r"\1", line)
         line = _LINK.sub(r"\1", line)
         line = _AUTOLINK.sub(r"\1", line)
         line = _EMPHASIS.sub("", line)
-        line = _ESCAPE.sub(r"\1", line)
+        line = _SET_ASIDE.sub(lambda found: chr(ord(found.group()) - _ESCAPED), line)
         lines.append(html.unescape(line))
     return _paragraphs("\n".join(lines))
 
@@ -102,8 +107,37 @@ def readable(text: str) -> str:
 
 def key(text: str) -> str:
     """The comparison key of readable text: its letters, marks and digits, in order."""
-    folded = unicodedata.normalize("NFKC", _PRINTED_TARGET.sub(" ", text))
-    return "".join(char for char in folded if unicodedata.category(char)[0] in "LMN")
+    return "".join(char for char, _ in _keyed(text))
+
+
+def _keyed(text: str) -> list[tuple[str, int]]:
+    """Each character of the key, with where in `text` it comes from."""
+    hidden = bytearray(len(text))
+    for target in _PRINTED_TARGET.finditer(text):
+        hidden[target.start() : target.end()] = b"\x01" * (target.end() - target.start())
+    keyed = []
+    for index, char in enumerate(text):
+        if hidden[index]:
+            continue
+        # Character by character, so each character of the key has one place in the text.
+        for folded in unicodedata.normalize("NFKC", char):
+            if unicodedata.category(folded)[0] in "LMN":
+                keyed.append((folded, index))
+    return keyed
+
+
+def around(readable_text: str, version_key: str) -> tuple[str, str]:
+    """The words of a readable text before and after a version's text inside it."""
+    keyed = _keyed(readable_text)
+    start = "".join(char for char, _ in keyed).find(version_key)
+    if start < 0 or not version_key:
+        return "", ""
+    first, last = keyed[start][1], keyed[start + len(version_key) - 1][1]
+    before = readable_text[:first]
+    after = readable_text[last + 1 :]
+    # The punctuation that closes the statement's last sentence belongs to it.
+    after = after.lstrip(".,;:!?)»”\"'")
+    return " ".join(before.split()), " ".join(after.split())
 
 
 def statement_key(markdown: str) -> str:
@@ -114,6 +148,14 @@ def statement_key(markdown: str) -> str:
 def forwarded_key(text: str) -> str:
     """The comparison key of forwarded text (a paste, or what a PDF or Word file holds)."""
     return key(readable(text))
+
+
+def forwarded_keys(text: str) -> list[str]:
+    """The keys to try for forwarded text: as text, and as Markdown (statement.md itself,
+    or a paste of it, holds syntax a reader never sees: entities, link definitions)."""
+    keys = [forwarded_key(text)]
+    as_markdown = statement_key(text)
+    return keys if as_markdown == keys[0] else [*keys, as_markdown]
 
 
 @dataclass(frozen=True)
@@ -150,3 +192,24 @@ def shingles(text_key: str, size: int = 12, sample: int = 4) -> set[int]:
         if value % sample == 0:
             found.add(value)
     return found
+
+
+def word_changes(old: str, new: str, context: int = 4, most: int = 30) -> list[str]:
+    """The words that differ between two texts, as "- old words" / "+ new words" lines,
+    each change after a few words of what comes before it."""
+    old_words, new_words = old.split(), new.split()
+    matcher = difflib.SequenceMatcher(None, old_words, new_words, autojunk=False)
+    lines: list[str] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        if len(lines) >= 3 * most:
+            lines.append("...")
+            break
+        before = " ".join(old_words[max(0, i1 - context) : i1])
+        lines.append(f"  ...{before}" if before else "  (start)")
+        if i2 > i1:
+            lines.append("- " + " ".join(old_words[i1:i2]))
+        if j2 > j1:
+            lines.append("+ " + " ".join(new_words[j1:j2]))
+    return lines

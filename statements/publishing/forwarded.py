@@ -54,6 +54,9 @@ class Found:
     match: plaintext.Match
     latest: int
     statement_status: str
+    # A whole match: the forwarded words before and after the version's text (not compared).
+    before: str = ""
+    after: str = ""
 
 
 @dataclass(frozen=True)
@@ -138,20 +141,22 @@ def identify(db: Session, index: TextIndex, text: str) -> Verdict:
     """Which published versions a forwarded text matches, or the closest one."""
     index.refresh(db)
     forwarded = plaintext.readable(text)
-    key = plaintext.key(forwarded)
-    if len(key) < plaintext.MIN_EXCERPT:
-        # Still a match if it is a whole (short) statement, but never a guess.
-        exact = [entry for entry, _ in index.candidates(key) if entry.key == key]
-        if not exact:
-            return Verdict([], None, too_short=True)
+    keys = plaintext.forwarded_keys(text)
+    key = keys[0]
     ranked = index.candidates(key)
+    if len(key) < plaintext.MIN_EXCERPT and not any(entry.key in keys for entry, _ in ranked):
+        # A short text still matches a whole (short) statement, but is never a guess.
+        return Verdict([], None, too_short=True)
     latest = _latest(db, {entry.slug for entry, _ in ranked})
     found = []
     for entry, _shared in ranked:
-        match = plaintext.compare(entry.key, key)
+        match = next(
+            (m for m in (plaintext.compare(entry.key, k) for k in keys) if m is not None), None
+        )
         if match is not None:
             number, status = latest[entry.slug]
-            found.append(Found(entry, match, number, status))
+            before, after = plaintext.around(forwarded, entry.key) if match.extra else ("", "")
+            found.append(Found(entry, match, number, status, before, after))
     if found:
         return Verdict(_best(found), None, too_short=False)
     sampled = len(plaintext.shingles(key))

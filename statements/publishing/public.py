@@ -565,6 +565,7 @@ VERIFIER_MODULES = (
     "merkle.py",
     "signing.py",
     "bundle.py",
+    "changes.py",
     "plaintext.py",
     "verify_cli.py",
 )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import logging
 import re
+import subprocess
+import sys
 import zipfile
 from datetime import date
+from pathlib import Path
 
 import docx
 import pytest
@@ -18,6 +22,7 @@ from sqlalchemy.orm import Session
 from crypto.plaintext import markdown_text
 from statements.auth import service as auth_service
 from statements.publishing import service
+from statements.publishing.public import VERIFIER_MODULES
 from statements.publishing.verify_text import MAX_PASTE
 from tests.support import (
     endorse,
@@ -28,6 +33,8 @@ from tests.support import (
     publish_room,
     staff_identity,
 )
+
+ROOT = Path(__file__).resolve().parents[3]
 
 FIRST = """\
 # Refugees must be allowed to work
@@ -336,3 +343,39 @@ def test_checks_are_rate_limited(app: Flask) -> None:
     statuses = [_check(reader, statement_text="")[0] for _ in range(31)]
     assert statuses[:30] == [400] * 30
     assert statuses[30] == 429
+
+
+def test_the_downloadable_verifier_holds_every_module_it_imports() -> None:
+    # The verifier runs from its zipapp alone: a crypto module it imports but does not
+    # carry would be found only where the project happens to be installed.
+    carried = {name.removesuffix(".py") for name in VERIFIER_MODULES}
+    for name in VERIFIER_MODULES:
+        tree = ast.parse((ROOT / "crypto" / name).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "crypto":
+                assert {alias.name for alias in node.names} <= carried, name
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("crypto."):
+                assert node.module.removeprefix("crypto.") in carried, (name, node.module)
+
+
+def test_the_downloaded_verifier_checks_a_forwarded_text(
+    app: Flask, three_versions: str, tmp_path: Path
+) -> None:
+    reader = app.test_client()
+    (tmp_path / "statement-verify.pyz").write_bytes(reader.get("/statement-verify.pyz").data)
+    for number in (2, 3):
+        bundle = reader.get(f"/statements/right-to-work/v/{number}/bundle.json").data
+        (tmp_path / f"v{number}.json").write_bytes(bundle)
+    (tmp_path / "statement-keys.json").write_bytes(
+        reader.get("/.well-known/statement-keys.json").data
+    )
+    (tmp_path / "copy.txt").write_text(markdown_text(THIRD), encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-I", "statement-verify.pyz", "v2.json", "v3.json", "--text", "copy.txt"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "text: the whole text of right-to-work version 3 (v3.json)" in run.stdout
