@@ -78,7 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--checkpoint and --previous take one bundle")
     failures: list[str] = []
     try:
-        text_lines, text_matches = ([], True)
+        text_lines: list[str] = []
+        text_matches = True
         if args.text is not None:
             text_lines, text_matches = _text(args.text, args.bundle)
         for bundle in args.bundle:
