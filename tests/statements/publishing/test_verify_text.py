@@ -156,10 +156,10 @@ def test_a_pasted_paragraph_names_every_version_it_is_in(app: Flask, three_versi
     changed = "Without work permits, families sink into debt and children leave school"
     _, page = _check(reader, statement_text=changed + " to earn money for rent and food.")
     words = _words(page)
-    assert "This passage is in “Refugees must be allowed to work”, word for word" in words
-    assert "Version 3 of" in words
+    assert "Matches. This passage is, word for word, in:" in words
+    assert "Version 3 of “Refugees must be allowed to work”" in words
     assert "Version 2 of" not in words
-    assert "It is the latest version." in words
+    assert "The latest version still holds it." in words
 
     _, page = _check(reader, statement_text="Issue work permits within thirty days of a request.")
     assert "too short" in page  # a sentence is not enough to tell statements apart
@@ -171,7 +171,13 @@ def test_a_pasted_paragraph_names_every_version_it_is_in(app: Flask, three_versi
     assert "Version 2 of" in words
     assert "Version 3 of" in words
     assert "Version 1 of" not in words
-    assert "It is the latest version." in words
+    assert "The latest version still holds it." in words
+    unchanged_then = "Without work permits, families fall into debt and children leave school"
+    _, page = _check(reader, statement_text=unchanged_then + " to earn money for rent and food.")
+    words = _words(page)
+    assert "Version 1 of" in words
+    assert "Version 2 of" in words
+    assert "The latest version, version 3, no longer holds it word for word." in words
 
 
 def test_an_altered_paragraph_matches_nothing_and_shows_the_closest_with_its_diff(
