@@ -178,7 +178,7 @@ def compare(version_key: str, forwarded: str) -> Match | None:
     return None
 
 
-def shingles(text_key: str, size: int = 12, sample: int = 4) -> set[int]:
+def shingles(text_key: str, size: int = 12, sample: int = 8) -> set[int]:
     """A sample of the key's overlapping stretches of `size` characters, as hashes.
 
     The sample is chosen by each stretch's own content (its hash), not by its place, so

@@ -2,10 +2,11 @@
 
 Each published version's text is brought to its comparison key once per process (see
 crypto/plaintext.py) and kept, with a sample of its stretches of characters in an
-inverted index. A forwarded text is matched by counting the sampled stretches it shares
-with each version, then comparing the keys of the few best candidates exactly: no
-version is rendered again per request. Published text never changes, so an entry never
-goes stale; the index only takes in versions published since it last looked.
+inverted index. A forwarded text's key is compared with every kept key (a substring
+search, fast however many there are); when none matches, the version sharing the most
+sampled stretches is the closest, shown with a word diff. No version is rendered again
+per request. Published text never changes, so an entry never goes stale; the index only
+takes in versions published since it last looked.
 
 Kept in memory, per process, like the rendered pages (render_cache.py), and for the same
 reason: nothing is written when someone checks a text.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -25,7 +27,7 @@ from crypto import plaintext
 from statements.models import PublishedStatement, PublishedVersion
 from statements.text.diff import Budget, Piece, word_diff
 
-# Exact comparisons per request: the versions sharing the most stretches with the text.
+# Versions ranked when looking for the closest.
 CANDIDATES = 8
 # The closest version is shown with a word diff only when it shares at least this share
 # of the forwarded text's sampled stretches: below it, nothing published is close.
@@ -120,6 +122,14 @@ class TextIndex:
         for value in entry.shingles:
             self._postings.setdefault(value, []).append((slug, version))
 
+    def entries(self) -> list[Entry]:
+        """Every published version taken in so far."""
+        return list(self._entries.values())
+
+    def holds_whole(self, keys: list[str]) -> bool:
+        """Whether some version's whole key is one of these keys."""
+        return any(entry.key in keys for entry in self._entries.values())
+
     def candidates(self, forwarded_key: str) -> list[tuple[Entry, int]]:
         """The versions sharing the most sampled stretches with a key, most first."""
         counts: Counter[tuple[str, int]] = Counter()
@@ -143,27 +153,36 @@ def identify(db: Session, index: TextIndex, text: str) -> Verdict:
     forwarded = plaintext.readable(text)
     keys = plaintext.forwarded_keys(text)
     key = keys[0]
-    ranked = index.candidates(key)
-    if len(key) < plaintext.MIN_EXCERPT and not any(entry.key in keys for entry, _ in ranked):
+    if len(key) < plaintext.MIN_EXCERPT and not index.holds_whole(keys):
         # A short text still matches a whole (short) statement, but is never a guess.
         return Verdict([], None, too_short=True)
-    latest = _latest(db, {entry.slug for entry, _ in ranked})
+    # Exact comparisons run over every version: a substring search in C, milliseconds for
+    # millions of characters, and no sampled stretch can be missed.
+    matched = [
+        (entry, match)
+        for entry in index.entries()
+        if (match := _first(plaintext.compare(entry.key, k) for k in keys)) is not None
+    ]
+    latest = _latest(db, {entry.slug for entry, _ in matched})
     found = []
-    for entry, _shared in ranked:
-        match = next(
-            (m for m in (plaintext.compare(entry.key, k) for k in keys) if m is not None), None
-        )
-        if match is not None:
-            number, status = latest[entry.slug]
-            before, after = plaintext.around(forwarded, entry.key) if match.extra else ("", "")
-            found.append(Found(entry, match, number, status, before, after))
+    for entry, match in matched:
+        number, status = latest[entry.slug]
+        before, after = plaintext.around(forwarded, entry.key) if match.extra else ("", "")
+        found.append(Found(entry, match, number, status, before, after))
     if found:
         return Verdict(_best(found), None, too_short=False)
+    # The closest is found by the sampled stretches it shares with the text.
+    ranked = index.candidates(key)
     sampled = len(plaintext.shingles(key))
     if not ranked or not sampled or ranked[0][1] < CLOSE_ENOUGH * sampled:
         return Verdict([], None, too_short=False)
     entry = ranked[0][0]
-    return Verdict([], Closest(entry, latest[entry.slug][0], _diff(entry, forwarded)), False)
+    newest = _latest(db, {entry.slug})[entry.slug][0]
+    return Verdict([], Closest(entry, newest, _diff(entry, forwarded)), False)
+
+
+def _first(matches: Iterable[plaintext.Match | None]) -> plaintext.Match | None:
+    return next((match for match in matches if match is not None), None)
 
 
 def _best(found: list[Found]) -> list[Found]:
