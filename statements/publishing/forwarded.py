@@ -124,18 +124,24 @@ class TextIndex:
 
     def entries(self) -> list[Entry]:
         """Every published version taken in so far."""
-        return list(self._entries.values())
+        with self._lock:
+            return list(self._entries.values())
 
     def holds_whole(self, keys: list[str]) -> bool:
         """Whether some version's whole key is one of these keys."""
-        return any(entry.key in keys for entry in self._entries.values())
+        return any(entry.key in keys for entry in self.entries())
 
     def candidates(self, forwarded_key: str) -> list[tuple[Entry, int]]:
         """The versions sharing the most sampled stretches with a key, most first."""
         counts: Counter[tuple[str, int]] = Counter()
-        for value in plaintext.shingles(forwarded_key):
-            counts.update(self._postings.get(value, ()))
-        return [(self._entries[name], shared) for name, shared in counts.most_common(CANDIDATES)]
+        wanted = plaintext.shingles(forwarded_key)
+        # Another request may be taking in new versions: read under the same lock.
+        with self._lock:
+            for value in wanted:
+                counts.update(self._postings.get(value, ()))
+            return [
+                (self._entries[name], shared) for name, shared in counts.most_common(CANDIDATES)
+            ]
 
 
 def index_of(extensions: dict[str, object]) -> TextIndex:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from crypto.plaintext import markdown_text
 from statements.auth import service as auth_service
-from statements.publishing import service
+from statements.publishing import forwarded, service
 from statements.publishing.public import VERIFIER_MODULES
 from statements.publishing.verify_text import MAX_PASTE
 from tests.support import (
@@ -385,3 +385,21 @@ def test_the_downloaded_verifier_checks_a_forwarded_text(
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "text: the whole text of right-to-work version 3 (v3.json)" in run.stdout
+
+
+def test_each_version_is_read_once_per_process(app: Flask, session: Session) -> None:
+    coordinator = _publish(app, session, "right-to-work", FIRST)
+    session.commit()
+    reader = app.test_client()
+    _check(reader, statement_text=FIRST)
+    index = forwarded.index_of(app.extensions)
+    [entry] = index.entries()
+    _check(reader, statement_text=FIRST)
+    assert index.entries()[0] is entry  # the same object: nothing was read again
+    _correct(session, coordinator, "right-to-work", SECOND)
+    session.commit()
+    _, page = _check(reader, statement_text=SECOND)
+    assert "This is the text of version 2" in _words(page)
+    first, second = index.entries()
+    assert first is entry
+    assert (second.slug, second.version) == ("right-to-work", 2)
