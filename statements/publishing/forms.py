@@ -162,6 +162,8 @@ class VerifyForm(Form):
     statement_text = TextAreaField(
         _l("Paste the text of a statement, or a paragraph of it"),
         validators=[Optional()],
+        # A statement's own direction, whatever the page's.
+        render_kw={"dir": "auto"},
     )
     statement_file = FileField(
         _l("…or upload its PDF or Word (.docx) file"),

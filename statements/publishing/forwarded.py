@@ -139,9 +139,9 @@ class TextIndex:
         with self._lock:
             for value in wanted:
                 counts.update(self._postings.get(value, ()))
-            return [
-                (self._entries[name], shared) for name, shared in counts.most_common(CANDIDATES)
-            ]
+            # Among versions sharing as much, the newest first: it is the one to compare with.
+            ranked = sorted(counts.items(), key=lambda item: (-item[1], -item[0][1]))
+            return [(self._entries[name], shared) for name, shared in ranked[:CANDIDATES]]
 
 
 def index_of(extensions: dict[str, object]) -> TextIndex:
