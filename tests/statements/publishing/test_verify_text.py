@@ -143,6 +143,7 @@ def test_pasted_text_of_an_older_version_is_named_and_not_the_latest(
     words = _words(page)
     assert "Matches. This is the text of version 2 of “Refugees must be allowed to work”" in words
     assert 'href="/statements/right-to-work/v/2"' in page
+    assert "<bdi>Refugees must be allowed to work</bdi>" in page  # its own direction
     assert "It is not the latest version: the latest is version 3." in words
     assert 'href="/statements/right-to-work/v/3"' in page
 
