@@ -3,14 +3,19 @@
     statement-verify BUNDLE.json [--keys statement-keys.json]
                      [--checkpoint OLD_CHECKPOINT --consistency-proof PROOF.json]
                      [--previous PREVIOUS_BUNDLE.json]
+    statement-verify BUNDLE.json [MORE_BUNDLES.json ...] --text COPY.txt
 
 Prints one line per check; for a statement published in several languages (format 2), a
 line naming the authoritative language and one listing the family's languages; for a
 correction or retraction (format 2), its signed reason and summary of changes; given the
 version before it (--previous), the verifier checks that bundle too, that it is the one
 linked, and that the summary is the true difference, and prints the changes to the text;
-then "valid" (exit 0) or "invalid: <first failing check>"
-(exit 1). A file that is missing, not JSON, or not shaped as its format says is reported
+given a forwarded copy of the text (--text, UTF-8 text: pasted from the statement's page,
+its PDF or its Word file), it says which of the bundles' statements that text is, whole or
+as a passage, comparing words as the site's /verify does (crypto/plaintext.py), or which
+is closest and the words that differ; then "valid" (exit 0) or "invalid: <first failing
+check>" (exit 1), "invalid: text" when the text matches none of them. A file that is
+missing, not JSON, or not shaped as its format says is reported
 in one line on stderr, with exit 2. Needs only cryptography and rfc8785: no web app.
 """
 
@@ -22,6 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
+from crypto import plaintext
 from crypto.bundle import (
     Check,
     KeyRecord,
@@ -65,16 +71,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.consistency_proof is not None and args.checkpoint is None:
         parser.error("--consistency-proof needs --checkpoint")
+    several = len(args.bundle) > 1
+    if several and args.text is None:
+        parser.error("several bundles are compared with a text: add --text")
+    if several and (args.checkpoint is not None or args.previous is not None):
+        parser.error("--checkpoint and --previous take one bundle")
+    failures: list[str] = []
     try:
-        report = _verify(args.bundle, args.keys, args.checkpoint, args.consistency_proof)
-        changes: list[str] = []
-        if args.previous is not None:
-            check, changes = _previous(args.bundle, args.previous, args.keys)
-            report = replace(report, checks=(*report.checks, check))
-        changes = _summary(args.bundle) + changes
+        text_lines: list[str] = []
+        text_matches = True
+        if args.text is not None:
+            text_lines, text_matches = _text(args.text, args.bundle)
+        for bundle in args.bundle:
+            if several:
+                _write(sys.stdout, f"{bundle}:")
+            failure = _report(bundle, args)
+            if failure is not None:
+                failures.append(failure)
     except _Unreadable as error:
         _write(sys.stderr, f"{PROG}: error: {error}")
         return EXIT_UNREADABLE
+    for line in text_lines:
+        _write(sys.stdout, line)
+    if failures:
+        _write(sys.stdout, f"invalid: {failures[0]}")
+        return EXIT_INVALID
+    if not text_matches:
+        _write(sys.stdout, "invalid: text")
+        return EXIT_INVALID
+    _write(sys.stdout, "valid")
+    return EXIT_VALID
+
+
+def _report(bundle: Path, args: argparse.Namespace) -> str | None:
+    """Check one bundle and print its lines; the name of its first failing check, if any."""
+    report = _verify(bundle, args.keys, args.checkpoint, args.consistency_proof)
+    changes: list[str] = []
+    if args.previous is not None:
+        check, changes = _previous(bundle, args.previous, args.keys)
+        report = replace(report, checks=(*report.checks, check))
+    changes = _summary(bundle) + changes
     for check in report.checks:
         if check.ok:
             _write(sys.stdout, f"ok   {check.name}")
@@ -87,11 +123,70 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in changes:
         _write(sys.stdout, f"     {line}")
     failure = report.first_failure
-    if failure is None:
-        _write(sys.stdout, "valid")
-        return EXIT_VALID
-    _write(sys.stdout, f"invalid: {failure.name}")
-    return EXIT_INVALID
+    return None if failure is None else failure.name
+
+
+def _text(path: Path, bundles: Sequence[Path]) -> tuple[list[str], bool]:
+    """Lines saying which bundle's statement a forwarded text is; and whether one is."""
+    text = _read_text(path)
+    forwarded = plaintext.readable(text)
+    keys = plaintext.forwarded_keys(text)
+    key = keys[0]
+    statements = [(bundle, _statement(bundle)) for bundle in bundles]
+    found: list[tuple[Path, dict[str, Any], plaintext.Match]] = []
+    for bundle, statement in statements:
+        body = statement.get("body_markdown")
+        if not isinstance(body, str):
+            raise _Unreadable(f"{bundle}: malformed: the statement has no text")
+        own = plaintext.statement_key(body)
+        match = next((m for m in (plaintext.compare(own, k) for k in keys) if m), None)
+        if match is not None:
+            found.append((bundle, statement, match))
+    if found:
+        wholes = [item for item in found if item[2].kind == "whole"]
+        if wholes:
+            # The fullest: a version 2 that only added to version 1 holds all of it.
+            fullest = max(len(plaintext.statement_key(item[1]["body_markdown"])) for item in wholes)
+            found = [
+                item
+                for item in wholes
+                if len(plaintext.statement_key(item[1]["body_markdown"])) == fullest
+            ]
+        lines = []
+        for bundle, statement, match in found:
+            what = "the whole text" if match.kind == "whole" else "a passage"
+            lines.append(f"text: {what} of {_name(statement)} ({bundle})")
+            if text.replace("\r\n", "\n") == statement["body_markdown"]:
+                lines.append("text: identical, character for character, to the signed text")
+            elif match.extra:
+                own = plaintext.statement_key(statement["body_markdown"])
+                before, after = plaintext.around(forwarded, own)
+                lines.append("text: also holds words the statement does not (not compared):")
+                if before:
+                    lines.append(f"     before it: {before[:300]}")
+                if after:
+                    lines.append(f"     after it: {after[:300]}")
+        return lines, True
+    wanted = plaintext.shingles(key)
+    bundle, closest = max(
+        statements,
+        key=lambda item: len(
+            wanted & plaintext.shingles(plaintext.statement_key(item[1]["body_markdown"]))
+        ),
+    )
+    short = len(key) < plaintext.MIN_EXCERPT and not found
+    lines = [
+        "text: matches no bundle's statement"
+        + (" (a passage needs a sentence or two: this is too short)" if short else ""),
+        f"text: closest is {_name(closest)} ({bundle}); its words (-) against the text's (+):",
+    ]
+    old = plaintext.markdown_text(closest["body_markdown"])
+    lines += [f"     {line}" for line in plaintext.word_changes(old, forwarded)]
+    return lines, False
+
+
+def _name(statement: dict[str, Any]) -> str:
+    return f"{statement.get('slug')} version {statement.get('version')}"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -99,7 +194,13 @@ def _parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Verify a joint statement's bundle offline: signatures, keys and log.",
     )
-    parser.add_argument("bundle", metavar="BUNDLE.json", type=Path, help="the bundle to check")
+    parser.add_argument(
+        "bundle",
+        metavar="BUNDLE.json",
+        type=Path,
+        nargs="+",
+        help="the bundle to check (several only with --text: which one is the text?)",
+    )
     parser.add_argument(
         "--keys",
         metavar=KEYS_FILE_NAME,
@@ -125,6 +226,13 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="the bundle of the version before: check the link and the signed summary of "
         "changes, and print the changes",
+    )
+    parser.add_argument(
+        "--text",
+        metavar="COPY.txt",
+        type=Path,
+        help="a forwarded copy of the text (UTF-8): say whether it is the bundle's statement, "
+        "whole or a passage (words are compared; spacing, punctuation and formatting are not)",
     )
     return parser
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Flask, request
 
 PDF_RATE_LIMIT = "30 per minute"
+# Checking a bundle or a forwarded file costs a parse and, for a PDF, its text layout.
+VERIFY_RATE_LIMIT = "30 per minute"
 # Set in the WSGI environ of the requests export-site makes through the app itself. A
 # reader cannot set it: HTTP headers reach the environ only as HTTP_* keys.
 EXPORTER = "statements.exporter"
@@ -34,6 +36,9 @@ def init_app(app: Flask) -> None:
     limiter = app.extensions["limiter"]
     app.view_functions["public.pdf"] = limiter.limit(PDF_RATE_LIMIT, exempt_when=_exporting)(
         app.view_functions["public.pdf"]
+    )
+    app.view_functions["public.verify"] = limiter.limit(VERIFY_RATE_LIMIT, methods=["POST"])(
+        app.view_functions["public.verify"]
     )
     # Checking a bundle changes nothing: no CSRF token, so public readers get no cookie.
     app.extensions["csrf"].exempt(public.verify)

@@ -55,3 +55,12 @@ class UnreviewedEndorsements(PublishingError):
     def __init__(self, count: int) -> None:
         super().__init__(count)
         self.count = count
+
+
+class UnreadableDocument(PublishingError):
+    """A forwarded file whose text cannot be read; `reason` says why (type, encrypted,
+    corrupt, too_large, no_text)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

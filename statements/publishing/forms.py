@@ -158,3 +158,22 @@ class VerifyForm(Form):
         render_kw={"dir": "ltr", "spellcheck": "false"},
     )
     bundle_file = FileField(_l("…or upload it"))
+    # A forwarded copy of a statement: its text pasted, or its PDF or Word file.
+    statement_text = TextAreaField(
+        _l("Paste the text of a statement, or a paragraph of it"),
+        validators=[Optional()],
+        # A statement's own direction, whatever the page's.
+        render_kw={"dir": "auto"},
+    )
+    statement_file = FileField(
+        _l("…or upload its PDF or Word (.docx) file"),
+        render_kw={
+            "accept": ".pdf,.docx,application/pdf,"
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        },
+    )
+
+    def checks_text(self) -> bool:
+        """True when the form carries a forwarded text or file rather than a bundle."""
+        upload = self.statement_file.data
+        return bool(self.statement_text.data) or bool(getattr(upload, "filename", ""))

@@ -26,7 +26,7 @@ from flask_babel import LazyString, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
 from crypto import changes
 from crypto.bundle import (
@@ -48,7 +48,7 @@ from statements.i18n import TRANSLATIONS, catalogue_locale, current_language
 from statements.languages import direction
 from statements.models import SigningKeyRecord
 from statements.pages import LANGUAGE_NAMES, diff_labels
-from statements.publishing import feed, log, service
+from statements.publishing import feed, log, service, verify_text
 from statements.publishing.errors import LogRangeError, StatementNotFound
 from statements.publishing.forms import VerifyForm
 from statements.publishing.render_cache import kept
@@ -565,6 +565,8 @@ VERIFIER_MODULES = (
     "merkle.py",
     "signing.py",
     "bundle.py",
+    "changes.py",
+    "plaintext.py",
     "verify_cli.py",
 )
 _VERIFIER_MAIN = b"import sys\nfrom crypto.verify_cli import main\nsys.exit(main())\n"
@@ -636,11 +638,16 @@ def _site_log_check(bundle: Any) -> Check:
 
 @blueprint.route("/verify", methods=["GET", "POST"])
 def verify() -> Any:
-    """Check a bundle against this site's published keys and name every check."""
+    """Check a bundle against this site's published keys and name every check; or say
+    which published version a forwarded text, PDF or Word file is."""
     form = VerifyForm()
     report: Report | None = None
     problem: str | None = None
-    if request.method == "POST":
+    context: dict[str, Any] = {}
+    status = 200
+    if request.method == "POST" and form.checks_text():
+        context, status = verify_text.check(form)
+    elif request.method == "POST":
         data, problem = _read_bundle(form)
         if problem is None:
             try:
@@ -650,18 +657,33 @@ def verify() -> Any:
             except MalformedBundle as error:
                 # What is wrong is told by crypto/, in English.
                 problem = _("This is not a valid bundle: %(reason)s.", reason=str(error))
-    status = 400 if problem else 200
+        status = 400 if problem else 200
     # The verdict depends on what was posted: never cached. The empty form may be.
-    page = render_template(
+    page = _verify_page(form, report=report, problem=problem, **context)
+    if request.method == "GET":
+        return _cached(Response(page, mimetype="text/html"))
+    return page, status
+
+
+@blueprint.errorhandler(RequestEntityTooLarge)
+def _too_large(_error: RequestEntityTooLarge) -> Any:
+    # Raised wherever the body is first read (a check of the form before the view, too):
+    # a reader checking a file is told on the verify page, with the forms to try again.
+    if request.endpoint == "public.verify":
+        return _verify_page(VerifyForm(formdata=None), text_problem=TOO_LARGE), 413
+    return render_error(413)
+
+
+TOO_LARGE = _l("That is larger than this site accepts: a statement's PDF or Word file is smaller.")
+
+
+def _verify_page(form: VerifyForm, **context: Any) -> str:
+    return render_template(
         "public/verify.html",
         form=form,
-        report=report,
-        problem=problem,
         labels=CHECK_LABELS,
         names=CHECK_NAMES,
         trusted_comment=minisign_trusted_comment,
         statement_languages=LANGUAGE_NAMES,
+        **{"report": None, "problem": None, **context},
     )
-    if request.method == "GET":
-        return _cached(Response(page, mimetype="text/html"))
-    return page, status

@@ -411,3 +411,76 @@ def test_fuzz_random_json_in_any_file(fuzz_files: Files, which: str, value: obje
         assert outcome.code != 0
     finally:
         path.write_bytes(original)
+
+
+# --text: which bundle's statement a forwarded copy is.
+
+
+@pytest.fixture
+def two_versions(world: World, tmp_path: Path) -> tuple[Path, Path, Path]:
+    keys = _write_json(tmp_path / "statement-keys.json", world.keys_document)
+    first = _write_json(tmp_path / "v1.json", world.first)
+    second = _write_json(tmp_path / "v2.json", world.corrected)
+    return first, second, keys
+
+
+def _copy(tmp_path: Path, text: str | bytes) -> Path:
+    path = tmp_path / "copy.txt"
+    if isinstance(text, str):
+        text = text.encode("utf-8")
+    path.write_bytes(text)
+    return path
+
+
+def test_a_forwarded_copy_names_its_version(
+    two_versions: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    first, second, _keys = two_versions
+    # As copied from the PDF: title, the text on two lines, the page number.
+    copy = _copy(tmp_path, "Safe passage\nVersion 2\nWe call for safe\npassage, now.\nPage 1 of 1")
+    outcome = _run(first, second, "--text", copy)
+    assert outcome.code == 0, outcome
+    assert f"text: the whole text of safe-passage version 2 ({second})" in outcome.lines
+    assert "     before it: Safe passage Version 2" in outcome.lines
+    assert "     after it: Page 1 of 1" in outcome.lines
+    assert "version 1" not in outcome.stdout.split(f"{second}:")[-1]
+    assert outcome.lines[-1] == "valid"
+
+    outcome = _run(first, "--text", _copy(tmp_path, "We call for safe passage.\n"))
+    assert outcome.code == 0, outcome
+    assert "text: identical, character for character, to the signed text" in outcome.lines
+
+
+def test_an_altered_copy_is_invalid_and_shows_the_closest_with_its_changes(
+    two_versions: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    first, second, _keys = two_versions
+    copy = _copy(tmp_path, "We call for unsafe passage, now.")
+    outcome = _run(first, second, "--text", copy)
+    assert outcome.code == 1, outcome
+    assert "text: matches no bundle's statement (a passage needs" in outcome.stdout
+    assert any(line.startswith("text: closest is safe-passage version 2") for line in outcome.lines)
+    assert outcome.lines[-4:-1] == ["       ...We call for", "     - safe", "     + unsafe"]
+    assert outcome.lines[-1] == "invalid: text"
+
+    outcome = _run(second, "--text", _copy(tmp_path, "passage"))
+    assert outcome.code == 1  # a word is in too many texts to be a passage of one
+
+
+def test_text_options_refuse_what_they_cannot_use(
+    two_versions: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    first, second, _keys = two_versions
+    with pytest.raises(SystemExit) as exited:
+        _run(first, second)  # several bundles: compared with what?
+    assert exited.value.code == 2
+    _assert_unreadable(_run(first, "--text", _copy(tmp_path, b"\xff\xfe bad")), "not UTF-8")
+    _assert_unreadable(_run(first, "--text", tmp_path / "missing.txt"), "cannot read")
+
+
+def test_text_through_a_real_process(two_versions: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    first, second, _keys = two_versions
+    copy = _copy(tmp_path, "We call for safe passage, now.")
+    outcome = _run_process("module", first, second, "--text", copy)
+    assert outcome.code == 0, outcome
+    assert outcome.lines[-1] == "valid"
