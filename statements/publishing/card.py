@@ -59,6 +59,7 @@ FONT_FILES: dict[str, tuple[str, str]] = {  # family -> (title file, name file)
 # The family a language's own letters are in: tried first for every character.
 LANGUAGE_FAMILIES = {"th": "thai", "my": "myanmar", "km": "khmer", "bn": "bengali"}
 _STRONG_RTL = frozenset({"R", "AL"})
+_EDGE_NEUTRALS = " \u00a0\u200c\u200d.,;:!?-\u2013\u2014()\"'\u060c\u061b\u061f"
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,24 @@ def runs(text: str, language: str, *, title: bool = True) -> list[Run]:
             pieces[-1] = (chosen, pieces[-1][1] + char)
         else:
             pieces.append((chosen, char))
-    return [Run(piece, file, _run_direction(piece, base)) for file, piece in pieces]
+    cut: list[Run] = []
+    for file, piece in pieces:
+        direction = _run_direction(piece, base)
+        if direction == base:
+            cut.append(Run(piece, file, direction))
+            continue
+        # Spaces and punctuation at the edges of a run against the line's direction
+        # belong to the line (the bidi algorithm's rule for neutrals between directions).
+        core = piece.strip(_EDGE_NEUTRALS)
+        start = piece.index(core) if core else len(piece)
+        for text, its in (
+            (piece[:start], base),
+            (core, direction),
+            (piece[start + len(core) :], base),
+        ):
+            if text:
+                cut.append(Run(text, file, its))
+    return cut
 
 
 def _visual(line: Sequence[Run], base: str) -> list[Run]:
@@ -240,7 +258,8 @@ def _shorten(text: str, size: int, width: int, language: str, *, title: bool = T
 
 def _line_metrics(line: str, size: int, language: str, title: bool) -> tuple[int, int]:
     """The tallest ascent and descent of the fonts a line uses."""
-    metrics = [_font(run.font_file, size).getmetrics() for run in runs(line, language, title=title)]
+    pieces = runs(line, language, title=title) or runs(" ", language, title=title)
+    metrics = [_font(run.font_file, size).getmetrics() for run in pieces]
     return max(a for a, _ in metrics), max(d for _, d in metrics)
 
 
