@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import io
 import itertools
+import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -317,8 +318,18 @@ def _draw_line(
         x = x + width if base == "ltr" else x - width
 
 
+# One card drawn at a time per process: the fonts are shared, and a FreeType face is not
+# safe to use from two threads at once.
+_DRAWING = threading.Lock()
+
+
 def card_png(title: str, language: str, network: str) -> bytes:
     """The card of a statement: its title and the network's name, as a 1200 x 630 PNG."""
+    with _DRAWING:
+        return _card_png(title, language, network)
+
+
+def _card_png(title: str, language: str, network: str) -> bytes:
     from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
