@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
 import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO, Any
+from typing import IO, Any, TypeVar, cast
 from urllib.parse import parse_qsl
 
 import redis
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, g, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFProtect
@@ -23,19 +24,39 @@ from statements.i18n import TRANSLATED_TYPES
 from statements.settings import Settings
 from statements.throttle_storage import storage_uri
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'none'",
-        "style-src 'self'",
-        "img-src 'self'",
-        # The script fonts of static/fonts, for devices that lack them (see style.css).
-        "font-src 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-    ]
+_POLICY = [
+    "default-src 'none'",
+    "style-src 'self'",
+    "img-src 'self'",
+    # The script fonts of static/fonts, for devices that lack them (see style.css).
+    "font-src 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+]
+CONTENT_SECURITY_POLICY = "; ".join(_POLICY)
+# A published statement's embed page, and nothing else, may be shown in a frame by any
+# site: it has no form, no script and no link that acts (see allow_framing).
+FRAMEABLE_POLICY = "; ".join(
+    "frame-ancestors *" if rule.startswith("frame-ancestors") else rule for rule in _POLICY
 )
+View = TypeVar("View", bound=Callable[..., Any])
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=()"
+
+
+def allow_framing(view: View) -> View:
+    """Let other sites frame this view's successful answers (its errors stay unframeable).
+
+    Only for public pages without forms or anything that acts on a click: a framed page
+    can be overlaid by the framing site (clickjacking), which is harmless only there.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        g.frameable = True
+        return view(*args, **kwargs)
+
+    return cast(View, wrapper)
 
 
 def client_key(secret: bytes, address: str) -> str:
@@ -244,10 +265,14 @@ def init_app(app: Flask, settings: Settings) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
         headers = response.headers
-        headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        if g.get("frameable", False) and response.status_code in (200, 304):
+            headers["Content-Security-Policy"] = FRAMEABLE_POLICY
+            # No X-Frame-Options: it has no way to say "any site" (frame-ancestors does).
+        else:
+            headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+            headers["X-Frame-Options"] = "DENY"
         headers["Referrer-Policy"] = "no-referrer"
         headers["X-Content-Type-Options"] = "nosniff"
-        headers["X-Frame-Options"] = "DENY"
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
         headers["Cross-Origin-Resource-Policy"] = "same-origin"
         headers["Permissions-Policy"] = PERMISSIONS_POLICY

@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 import secrets
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from statements.notifications.smtp import SmtpConfig, SmtpUrlError, parse_smtp_u
 Environment = Literal["development", "production"]
 
 MIN_SECRET_LENGTH = 32
+MAX_NETWORK_NAME = 120
 # Outside development the KDF may not be cheaper than OWASP's floor for Argon2id
 # (19 MiB, two passes): a seized database must not be cheap to attack offline.
 MIN_PRODUCTION_KDF = KdfParams(memory_kib=19 * 1024, iterations=2, lanes=1)
@@ -113,6 +115,9 @@ class Settings:
     two_person_rule: bool = False
     # A proposal nobody approved within this many hours lapses.
     proposal_hours: int = 72
+    # The network's name, printed on the card image shown where a statement is shared
+    # (statements/publishing/card.py). Empty: the site's own name, "Joint statements".
+    network_name: str = ""
 
     @property
     def development(self) -> bool:
@@ -220,6 +225,18 @@ class Settings:
         if two_person not in ("on", "off"):
             raise SettingsError("TWO_PERSON_RULE", "must be 'on' or 'off'")
 
+        network_name = " ".join(environ.get("NETWORK_NAME", "").split())
+        if len(network_name) > MAX_NETWORK_NAME or any(
+            # Control characters, and none unassigned; format characters stay (Persian
+            # needs the zero-width non-joiner).
+            unicodedata.category(char) in ("Cc", "Cs", "Cn", "Co")
+            for char in network_name
+        ):
+            raise SettingsError(
+                "NETWORK_NAME",
+                f"must be one line of at most {MAX_NETWORK_NAME} printable characters",
+            )
+
         return cls(
             environment=environment,
             secret_key=secret_key,
@@ -259,6 +276,7 @@ class Settings:
             notification_key=notification_key,
             two_person_rule=two_person == "on",
             proposal_hours=_int(environ, "PROPOSAL_HOURS", cls.proposal_hours, 1, 24 * 30),
+            network_name=network_name,
         )
 
 

@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
         family_views,  # noqa: F401
         organisation_views,  # noqa: F401
         public,
+        share_views,  # noqa: F401
         views,
     )
 

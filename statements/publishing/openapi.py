@@ -701,6 +701,28 @@ def _paths() -> dict[str, Any]:
             parameters=_version(),
             not_found="StatementNotFound",
         ),
+        "/statements/{slug}/v/{number}/card.png": _get(
+            operation_id="getCard",
+            tag="files",
+            summary="A version's card image",
+            description="A 1200 x 630 PNG of the title and the network's name, for link "
+            "previews (the page's og:image). The same bytes for the same version. Immutable.",
+            media_type="image/png",
+            schema={"type": "string", "contentMediaType": "image/png"},
+            parameters=_version(),
+            not_found="StatementNotFound",
+        ),
+        "/statements/{slug}/embed": _get(
+            operation_id="statementEmbed",
+            tag="pages",
+            summary="A statement in brief, to frame",
+            description="The latest version's title, first paragraph and signatory count, "
+            "with a link to the statement: the one page other sites may show in an iframe.",
+            media_type="text/html",
+            schema=_text(),
+            parameters=[_param("Slug")],
+            not_found="StatementNotFound",
+        ),
         "/.well-known/statement-keys.json": _get(
             operation_id="getKeys",
             tag="keys",

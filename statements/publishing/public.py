@@ -48,7 +48,7 @@ from statements.i18n import TRANSLATIONS, catalogue_locale, current_language
 from statements.languages import direction
 from statements.models import SigningKeyRecord
 from statements.pages import LANGUAGE_NAMES, diff_labels
-from statements.publishing import feed, log, service, verify_text
+from statements.publishing import feed, log, service, sharing, verify_text
 from statements.publishing.errors import LogRangeError, StatementNotFound
 from statements.publishing.forms import VerifyForm
 from statements.publishing.render_cache import kept
@@ -246,6 +246,17 @@ def _statement_page(slug: str, number: int | None) -> Response:
         changes_between=changes_between,
         statement_html=statement_html,
         text_dir=direction(shown.statement["language"]),
+        # Where the page is shared: its description and card (share_views.py).
+        description=sharing.first_paragraph(shown.statement["body_markdown"]),
+        og_locale=sharing.og_locale(shown.statement["language"]),
+        embed_code=sharing.embed_code(
+            url_for("public.embed", slug=slug, _external=True), shown.statement["title"]
+        ),
+        page_url=(
+            url_for("public.statement", slug=slug, _external=True)
+            if number is None
+            else url_for("public.statement_version", slug=slug, number=number, _external=True)
+        ),
     )
 
 
