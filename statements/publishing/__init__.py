@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Flask, request
 
 PDF_RATE_LIMIT = "30 per minute"
+# The documents made from a version on request (costly to lay out), under one budget.
+DOCUMENT_ENDPOINTS = ("public.pdf", "public.letterhead", "public.docx")
 # Set in the WSGI environ of the requests export-site makes through the app itself. A
 # reader cannot set it: HTTP headers reach the environ only as HTTP_* keys.
 EXPORTER = "statements.exporter"
@@ -29,11 +31,12 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("STATIC_MIRROR", False)
     app.register_blueprint(views.blueprint)
     app.register_blueprint(public.blueprint)
-    # A long statement takes seconds to lay out as a PDF: a budget per reader. The
-    # exporter renders every version once, however many there are.
+    # A long statement takes seconds to lay out as a PDF or a Word document: a budget per
+    # reader, shared by the documents. The exporter renders every version once, however
+    # many there are.
     limiter = app.extensions["limiter"]
-    app.view_functions["public.pdf"] = limiter.limit(PDF_RATE_LIMIT, exempt_when=_exporting)(
-        app.view_functions["public.pdf"]
-    )
+    documents = limiter.shared_limit(PDF_RATE_LIMIT, "documents", exempt_when=_exporting)
+    for endpoint in DOCUMENT_ENDPOINTS:
+        app.view_functions[endpoint] = documents(app.view_functions[endpoint])
     # Checking a bundle changes nothing: no CSRF token, so public readers get no cookie.
     app.extensions["csrf"].exempt(public.verify)
