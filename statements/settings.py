@@ -7,7 +7,7 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -302,14 +302,15 @@ def _letterhead(environ: Mapping[str, str]) -> Letterhead | None:
                 "LETTERHEAD_NAME", "is required with the other LETTERHEAD_ settings"
             )
         return None
-    logo, kind = read_logo(Path(logo_path)) if logo_path else (b"", "")
-    return Letterhead(
+    found = Letterhead(
         name=texts["LETTERHEAD_NAME"],
         contact=texts["LETTERHEAD_CONTACT"],
         place=texts["LETTERHEAD_PLACE"],
-        logo=logo,
-        logo_kind=kind,
     )
+    if not logo_path:
+        return found
+    logo, kind = read_logo(Path(logo_path))
+    return replace(found, logo=logo, logo_kind=kind)
 
 
 def read_logo(path: Path) -> tuple[bytes, Literal["png", "svg"]]:
@@ -350,8 +351,9 @@ def _is_svg(data: bytes) -> bool:
     # The PDF engine recognises an SVG by how it starts; so does this check.
     if not data.lstrip().startswith((b"<?xml ", b"<svg ")):
         return False
-    from defusedxml import ElementTree  # only when a logo is configured
-    from defusedxml.common import DefusedXmlException
+    # Only when a logo is configured. (defusedxml ships no type information.)
+    from defusedxml import ElementTree  # type: ignore[import-untyped]
+    from defusedxml.common import DefusedXmlException  # type: ignore[import-untyped]
 
     try:
         root = ElementTree.fromstring(data)

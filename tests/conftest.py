@@ -218,3 +218,21 @@ def minisign_tool() -> str:
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
     return path
+
+
+@pytest.fixture(scope="session")
+def soffice_tool() -> str:
+    """LibreOffice's soffice, which opens the Word documents as a reader's office suite would.
+
+    Required on CI (a missing one fails); skipped with how to install it elsewhere.
+    """
+    path = shutil.which("soffice")
+    if path is None:
+        message = (
+            "LibreOffice (soffice) is required to check the Word documents: install it "
+            "(Debian/Ubuntu: apt-get install libreoffice-writer-nogui); CI does"
+        )
+        if tools_required():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return path

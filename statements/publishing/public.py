@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import gettext
 import hashlib
 import io
 import json
@@ -296,7 +297,7 @@ def minisig(slug: str, number: int) -> Response:
     return _text(view.bundle["minisig"], "text/plain", IMMUTABLE)
 
 
-def _words(language: str) -> Translations:
+def _words(language: str) -> gettext.NullTranslations:
     """A document's own words, in the statement's language whoever asks: a document is
     shared onwards as it is."""
     return Translations.load(str(TRANSLATIONS), [catalogue_locale(language)])

@@ -366,8 +366,10 @@ class _Writer:
                 alt = "".join(part.content for part in child.children or [])
                 pieces.append(state.piece(alt))
             elif kind == "link_open":
-                href = str(child.attrGet("href") or "")
-                state.links.append((href if href.startswith(LINK_SCHEMES) else None, len(pieces)))
+                wanted = str(child.attrGet("href") or "")
+                state.links.append(
+                    (wanted if wanted.startswith(LINK_SCHEMES) else None, len(pieces))
+                )
             elif kind == "link_close" and state.links:
                 href, first = state.links.pop()
                 shown = "".join(piece.text for piece in pieces[first:]).strip()
