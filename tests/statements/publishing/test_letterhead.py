@@ -122,7 +122,7 @@ def test_the_qr_code_is_the_version_page() -> None:
     code = codes[0].convert("L")
     # One pixel per module: dark modules are black.
     drawn = [
-        [1 if code.getpixel((x, y)) < 128 else 0 for x in range(code.width)]  # type: ignore[operator]
+        [1 if code.getpixel((x, y)) < 128 else 0 for x in range(code.width)]
         for y in range(code.height)
     ]
     assert drawn == expected

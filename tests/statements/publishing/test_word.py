@@ -283,3 +283,17 @@ def test_libreoffice_lays_out_farsi_from_the_right(soffice_tool: str, tmp_path: 
     short = [pieces for pieces in lines.values() if "سرکوب" in "".join(text for _, text in pieces)]
     assert short, "the list item is not on the first page"
     assert min(x for x, _ in short[0]) > width / 2
+
+
+def test_its_own_words_are_in_the_statements_language() -> None:
+    from babel.support import Translations
+
+    from statements.i18n import TRANSLATIONS
+
+    farsi = Translations.load(str(TRANSLATIONS), ["fa"])
+    text = "\n".join(
+        p.text for p in _open(statement_docx(_farsi(), links=LINKS, translations=farsi)).paragraphs
+    )
+    assert f"SHA-256 بسته: {'c4' * 32}" in text
+    assert "بسته را اینجا بررسی کنید: https://statements.example/verify" in text
+    assert "امضاکنندگان" in text
