@@ -30,7 +30,8 @@ from statements.settings import Settings
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
 CHEAP_KDF = KdfParams(memory_kib=8, iterations=1, lanes=1)
-# Where the real tools (minisign, Chromium, axe-core) must be present: a missing one fails.
+# Where the real tools (minisign, Chromium, axe-core, LibreOffice) must be present: a missing
+# one fails.
 REQUIRE_TOOLS = "STATEMENTS_REQUIRE_TOOLS"
 
 
