@@ -435,10 +435,12 @@ class Document(FPDF):
         keep_lines: int = 1,
         preformatted: bool = False,
         family: str | None = None,
+        align: Align | None = None,
     ) -> None:
         """Lay out one paragraph of styled runs, wrapping lines and breaking pages.
 
         base: True for the statement's own direction, None to take it from the text.
+        align: where the lines go (the statement's side of the page unless given).
         """
         text = "".join(run.text for run in runs)
         self.missing.update(_undrawable(text, self.covered))
@@ -462,7 +464,7 @@ class Document(FPDF):
         self.set_xy(left, self.y)
         with (
             self.text_columns(
-                text_align=self.start_align,
+                text_align=align or self.start_align,
                 line_height=line_height,
                 l_margin=left,
                 r_margin=self.w - right,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gettext
 import io
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,13 +16,14 @@ from statements.publishing.documents import Links
 from statements.publishing.pdf import (
     MUTED,
     SMALL_PT,
-    TEXT,
     Document,
     clean_links,
     finish,
 )
 from statements.publishing.pdf_blocks import Run, Statement, one_line
 from statements.settings import Letterhead
+
+LOGGER = logging.getLogger(__name__)
 
 LOGO_HEIGHT = 18.0  # mm: the logo is fitted into the column's width and this height
 NAME_PT = 15.0
@@ -83,8 +85,20 @@ class LetterheadDocument(Document):
 
     def letterhead(self) -> None:
         """The logo and the network's name, centred at the top of the first page."""
-        if self.heading.logo:
-            # fpdf2 tells SVG from PNG by the bytes; both are fitted into the box, centred.
+        if self.heading.logo and self._logo():
+            self.y += LOGO_HEIGHT + 3
+        # Its own direction: a Farsi network's name on an English statement reads from the right.
+        self.paragraph(
+            [Run(self.heading.name, bold=True)], size=NAME_PT, space=0, base=None, align=Align.C
+        )
+        self.rule(space=2)
+
+    def _logo(self) -> bool:
+        """Draw the logo, fitted into a box the column's width and centred; False if it
+        cannot be drawn. Start-up checked the file as far as it can without the PDF
+        engine; a logo the engine still refuses is left out, not made every reader's 500."""
+        try:
+            # fpdf2 tells SVG from PNG by the bytes.
             self.image(
                 io.BytesIO(self.heading.logo),
                 x=self.l_margin,
@@ -93,12 +107,10 @@ class LetterheadDocument(Document):
                 h=LOGO_HEIGHT,
                 keep_aspect_ratio=True,
             )
-            self.y += LOGO_HEIGHT + 3
-        self.set_font(self.main_family, "B", NAME_PT)
-        self.set_text_color(*TEXT)
-        self.set_x(self.l_margin)
-        self.multi_cell(0, NAME_PT / self.k * 1.6, self.heading.name, align=Align.C)
-        self.rule(space=2)
+        except Exception:  # Pillow's and fpdf2's errors are many and unlisted
+            LOGGER.warning("letterhead PDF: the logo (LETTERHEAD_LOGO) cannot be drawn; left out")
+            return False
+        return True
 
     def dateline(self, statement: Statement) -> None:
         """Place and date of publication, on the statement's side of the page."""

@@ -261,3 +261,28 @@ def test_the_app_does_not_start_with_a_missing_logo(
         create_app()
     assert stopped.value.code == 2
     assert "LETTERHEAD_LOGO: no such file" in capsys.readouterr().err
+
+
+def test_a_network_name_in_farsi_reads_from_the_right() -> None:
+    data = letterhead_pdf(
+        _statement(), links=LINKS, letterhead=Letterhead(name="شبکه حقوق پناهندگان")
+    )
+    # pypdf reads a line left to right: the name's first word is drawn rightmost.
+    assert "پناهندگان حقوق شبکه" in _text(data)
+
+
+@pytest.mark.parametrize(
+    "logo",
+    [
+        b'<svg width="10" height="10"><path d="M 0 0 L zz"/></svg>',
+        png()[:40] + b"garbage",
+    ],
+)
+def test_a_logo_the_engine_refuses_is_left_out(
+    logo: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    data = letterhead_pdf(
+        _statement(), links=LINKS, letterhead=Letterhead(name="Network", logo=logo)
+    )
+    assert "Network" in _text(data)
+    assert "LETTERHEAD_LOGO" in caplog.text
