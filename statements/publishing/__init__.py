@@ -19,8 +19,10 @@ def _exporting() -> bool:
 
 def init_app(app: Flask) -> None:
     """Register the sign-on and publication pages and the public side."""
-    # Their routes go on views.blueprint: imported for them, before it is registered.
+    # Their routes go on views.blueprint and public.blueprint: imported for them, before
+    # those are registered.
     from statements.publishing import (
+        document_views,  # noqa: F401
         family_views,  # noqa: F401
         organisation_views,  # noqa: F401
         public,
