@@ -14,6 +14,7 @@ from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
+from statements.publishing import PDF_RATE_LIMIT
 from statements.settings import Letterhead
 from tests.support import published_statement
 
@@ -138,3 +139,17 @@ def test_the_letterhead_pdf(
     assert (out / f"statements/{slug}/v/1/letterhead.pdf").read_bytes()[:5] == b"%PDF-"
     written = (out / f"statements/{slug}/v/1/statement.docx").read_bytes()
     assert f"SHA-256 of the bundle: {digest}" in _docx_text(written)
+
+
+def test_the_documents_share_one_budget_per_reader(app: Flask, session: Session) -> None:
+    _, slug = published_statement(app, session)
+    session.commit()
+    reader = app.test_client()
+    allowed = int(PDF_RATE_LIMIT.split()[0])
+    statuses = [
+        reader.get(f"/statements/{slug}/v/1/statement.docx").status_code for _ in range(allowed)
+    ]
+    assert statuses == [200] * allowed
+    # Word documents spent the budget the PDFs draw on too.
+    assert reader.get(f"/statements/{slug}/v/1/statement.pdf").status_code == 429
+    assert reader.get(f"/statements/{slug}/v/1/letterhead.pdf").status_code == 429
