@@ -8,7 +8,7 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -32,6 +32,26 @@ _HOST = re.compile(r"\.?[a-z0-9.-]+(:[0-9]{1,5})?")
 _METRICS_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,256}")
 _MAIL_FROM = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}")
 _LOG_ORIGIN = re.compile(r"[a-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?")
+
+
+# The letterhead's logo is read once, at start-up; beyond these it is refused there rather
+# than slowing (or failing) every letterhead PDF.
+MAX_LOGO_BYTES = 1024 * 1024
+MAX_LOGO_PIXELS = 4096  # per side, for a PNG
+MAX_LETTERHEAD_CHARS = 200
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """The network's name, logo, press contact and dateline place, for the letterhead PDF."""
+
+    name: str
+    contact: str = ""
+    place: str = ""
+    # The logo file's bytes, read and checked at start-up, and whether it is PNG or SVG.
+    logo: bytes = field(default=b"", repr=False)
+    logo_kind: Literal["", "png", "svg"] = ""
 
 
 class SettingsError(Exception):
@@ -118,6 +138,8 @@ class Settings:
     # The network's name, printed on the card image shown where a statement is shared
     # (statements/publishing/card.py). Empty: the site's own name, "Joint statements".
     network_name: str = ""
+    # The deployment's letterhead; None: no letterhead PDF is offered.
+    letterhead: Letterhead | None = None
 
     @property
     def development(self) -> bool:
@@ -277,7 +299,87 @@ class Settings:
             two_person_rule=two_person == "on",
             proposal_hours=_int(environ, "PROPOSAL_HOURS", cls.proposal_hours, 1, 24 * 30),
             network_name=network_name,
+            letterhead=_letterhead(environ),
         )
+
+
+def _letterhead(environ: Mapping[str, str]) -> Letterhead | None:
+    """LETTERHEAD_NAME and its companions; the logo is read and checked here, once."""
+    texts = {}
+    for name in ("LETTERHEAD_NAME", "LETTERHEAD_CONTACT", "LETTERHEAD_PLACE"):
+        value = " ".join(environ.get(name, "").split())
+        if len(value) > MAX_LETTERHEAD_CHARS:
+            raise SettingsError(name, f"must be at most {MAX_LETTERHEAD_CHARS} characters")
+        if any(ord(char) < 32 or 0x7F <= ord(char) < 0xA0 for char in value):
+            raise SettingsError(name, "must hold no control characters")
+        texts[name] = value
+    logo_path = environ.get("LETTERHEAD_LOGO", "").strip()
+    if not texts["LETTERHEAD_NAME"]:
+        if logo_path or texts["LETTERHEAD_CONTACT"] or texts["LETTERHEAD_PLACE"]:
+            raise SettingsError(
+                "LETTERHEAD_NAME", "is required with the other LETTERHEAD_ settings"
+            )
+        return None
+    found = Letterhead(
+        name=texts["LETTERHEAD_NAME"],
+        contact=texts["LETTERHEAD_CONTACT"],
+        place=texts["LETTERHEAD_PLACE"],
+    )
+    if not logo_path:
+        return found
+    logo, kind = read_logo(Path(logo_path))
+    return replace(found, logo=logo, logo_kind=kind)
+
+
+def read_logo(path: Path) -> tuple[bytes, Literal["png", "svg"]]:
+    """The logo file's bytes and kind; SettingsError says what is wrong with it.
+
+    Only what can be checked without the PDF engine (kept out of an idle worker): the file
+    is there and readable, not too large, and a PNG of bounded size or an SVG document.
+    """
+    name = "LETTERHEAD_LOGO"
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_LOGO_BYTES + 1)
+    except FileNotFoundError:
+        raise SettingsError(name, f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise SettingsError(name, f"is a folder, not a file: {path}") from None
+    except OSError as exc:
+        raise SettingsError(name, f"cannot be read: {path} ({exc.strerror})") from None
+    if len(data) > MAX_LOGO_BYTES:
+        raise SettingsError(name, f"is larger than {MAX_LOGO_BYTES // 1024} KiB: {path}")
+    if data.startswith(_PNG_SIGNATURE):
+        # The first chunk of every PNG is IHDR: width and height, 4 bytes each.
+        if len(data) < 24 or data[12:16] != b"IHDR":
+            raise SettingsError(name, f"is not a whole PNG image: {path}")
+        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        if not (0 < width <= MAX_LOGO_PIXELS and 0 < height <= MAX_LOGO_PIXELS):
+            raise SettingsError(
+                name, f"must be at most {MAX_LOGO_PIXELS} pixels on each side, got {width}x{height}"
+            )
+        return data, "png"
+    if _is_svg(data):
+        return data, "svg"
+    raise SettingsError(name, f"must be a PNG or SVG file: {path}")
+
+
+def _is_svg(data: bytes) -> bool:
+    """An XML document whose root is <svg> with a size (the PDF engine needs one)."""
+    # The PDF engine recognises an SVG by how it starts; so does this check.
+    if not data.lstrip().startswith((b"<?xml ", b"<svg ")):
+        return False
+    # Only when a logo is configured. (defusedxml ships no type information.)
+    from defusedxml import ElementTree  # type: ignore[import-untyped]
+    from defusedxml.common import DefusedXmlException  # type: ignore[import-untyped]
+
+    try:
+        root = ElementTree.fromstring(data)
+    except (ElementTree.ParseError, DefusedXmlException, ValueError):
+        return False
+    if root.tag not in ("svg", "{http://www.w3.org/2000/svg}svg"):
+        return False
+    return bool(root.get("viewBox") or (root.get("width") and root.get("height")))
 
 
 def _is_age_recipient(key: str) -> bool:

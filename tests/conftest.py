@@ -30,7 +30,8 @@ from statements.settings import Settings
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
 CHEAP_KDF = KdfParams(memory_kib=8, iterations=1, lanes=1)
-# Where the real tools (minisign, Chromium, axe-core) must be present: a missing one fails.
+# Where the real tools (minisign, Chromium, axe-core, LibreOffice) must be present: a missing
+# one fails.
 REQUIRE_TOOLS = "STATEMENTS_REQUIRE_TOOLS"
 
 
@@ -213,6 +214,24 @@ def minisign_tool() -> str:
         message = (
             "the minisign binary is required for the interoperability tests: "
             "install it (Debian/Ubuntu: apt-get install minisign); CI does"
+        )
+        if tools_required():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def soffice_tool() -> str:
+    """LibreOffice's soffice, which opens the Word documents as a reader's office suite would.
+
+    Required on CI (a missing one fails); skipped with how to install it elsewhere.
+    """
+    path = shutil.which("soffice")
+    if path is None:
+        message = (
+            "LibreOffice (soffice) is required to check the Word documents: install it "
+            "(Debian/Ubuntu: apt-get install libreoffice-writer-nogui); CI does"
         )
         if tools_required():
             pytest.fail(message, pytrace=False)

@@ -7,6 +7,8 @@ from flask import Flask, request
 PDF_RATE_LIMIT = "30 per minute"
 # Checking a bundle or a forwarded file costs a parse and, for a PDF, its text layout.
 VERIFY_RATE_LIMIT = "30 per minute"
+# The documents made from a version on request (costly to lay out), under one budget.
+DOCUMENT_ENDPOINTS = ("public.pdf", "public.letterhead", "public.docx")
 # Set in the WSGI environ of the requests export-site makes through the app itself. A
 # reader cannot set it: HTTP headers reach the environ only as HTTP_* keys.
 EXPORTER = "statements.exporter"
@@ -19,8 +21,10 @@ def _exporting() -> bool:
 
 def init_app(app: Flask) -> None:
     """Register the sign-on and publication pages and the public side."""
-    # Their routes go on views.blueprint: imported for them, before it is registered.
+    # Their routes go on views.blueprint and public.blueprint: imported for them, before
+    # those are registered.
     from statements.publishing import (
+        document_views,  # noqa: F401
         family_views,  # noqa: F401
         organisation_views,  # noqa: F401
         public,
@@ -32,12 +36,13 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("STATIC_MIRROR", False)
     app.register_blueprint(views.blueprint)
     app.register_blueprint(public.blueprint)
-    # A long statement takes seconds to lay out as a PDF: a budget per reader. The
-    # exporter renders every version once, however many there are.
+    # A long statement takes seconds to lay out as a PDF or a Word document: a budget per
+    # reader, shared by the documents. The exporter renders every version once, however
+    # many there are.
     limiter = app.extensions["limiter"]
-    app.view_functions["public.pdf"] = limiter.limit(PDF_RATE_LIMIT, exempt_when=_exporting)(
-        app.view_functions["public.pdf"]
-    )
+    documents = limiter.shared_limit(PDF_RATE_LIMIT, "documents", exempt_when=_exporting)
+    for endpoint in DOCUMENT_ENDPOINTS:
+        app.view_functions[endpoint] = documents(app.view_functions[endpoint])
     app.view_functions["public.verify"] = limiter.limit(VERIFY_RATE_LIMIT, methods=["POST"])(
         app.view_functions["public.verify"]
     )

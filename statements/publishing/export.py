@@ -16,6 +16,7 @@ from flask import Flask
 from statements.db import Database
 from statements.i18n import WEB_FONTS
 from statements.publishing import EXPORTER, log, service
+from statements.settings import Settings
 
 # Where the JSON API lives in the mirror: a static host cannot serve both a file and a
 # directory at /api/v1/statements.
@@ -33,6 +34,16 @@ class Exported:
 def _paths(app: Flask) -> list[tuple[str, str]]:
     """(URL path, file path in the mirror) for everything public."""
     database: Database = app.extensions["db"]
+    settings: Settings = app.extensions["settings"]
+    files = [
+        "bundle.json",
+        "statement.md",
+        "statement.md.minisig",
+        "statement.pdf",
+        "statement.docx",
+    ]
+    if settings.letterhead is not None:
+        files.append("letterhead.pdf")
     with database.sessionmaker() as session:
         items = service.statements(session)
         size = log.size(session)
@@ -61,7 +72,7 @@ def _paths(app: Flask) -> list[tuple[str, str]]:
         for view in versions[item.slug]:
             version = f"{base}/v/{view.row.version}"
             paths.append((f"/{version}", f"{version}/index.html"))
-            for name in ("bundle.json", "statement.md", "statement.md.minisig", "statement.pdf"):
+            for name in files:
                 paths.append((f"/{version}/{name}", f"{version}/{name}"))
     return paths
 

@@ -372,6 +372,13 @@ def _schemas() -> dict[str, Any]:
                 "markdown_url": _url("Its statement.md."),
                 "minisig_url": _url("Its statement.md.minisig."),
                 "pdf_url": _url("Its statement.pdf."),
+                "docx_url": _url("Its statement.docx (Word)."),
+                "letterhead_pdf_url": {
+                    "type": ["string", "null"],
+                    "format": "uri",
+                    "description": "Its letterhead.pdf, on the network's letterhead; null "
+                    "where the site has no letterhead configured.",
+                },
             },
         ),
         "StatementDetail": _object(
@@ -721,6 +728,35 @@ def _paths() -> dict[str, Any]:
             media_type="text/html",
             schema=_text(),
             parameters=[_param("Slug")],
+            not_found="StatementNotFound",
+        ),
+        "/statements/{slug}/v/{number}/letterhead.pdf": _get(
+            operation_id="getLetterheadPdf",
+            tag="files",
+            summary="A version as PDF on the network's letterhead",
+            description="The PDF with the site's letterhead: the network's name and logo, "
+            "a dateline, its press contact and a QR code of the version's page (not signed "
+            "itself: verify the bundle, whose SHA-256 it prints). 404 where the site has no "
+            "letterhead. Immutable; its ETag is `letterhead-<bundle_sha256>-<letterhead>`.",
+            media_type="application/pdf",
+            schema={"type": "string", "contentMediaType": "application/pdf"},
+            parameters=_version(),
+            not_found="StatementNotFound",
+        ),
+        "/statements/{slug}/v/{number}/statement.docx": _get(
+            operation_id="getDocx",
+            tag="files",
+            summary="A version as a Word document",
+            description="The version as a Word document (.docx), to quote from and share "
+            "(not signed itself: verify the bundle, whose SHA-256 it prints). The same bytes "
+            "for the same version. Immutable; its ETag is `docx-<bundle_sha256>`.",
+            media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            schema={
+                "type": "string",
+                "contentMediaType": "application/vnd.openxmlformats-officedocument"
+                ".wordprocessingml.document",
+            },
+            parameters=_version(),
             not_found="StatementNotFound",
         ),
         "/.well-known/statement-keys.json": _get(

@@ -7,10 +7,9 @@ import logging
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from dataclasses import astuple
+from datetime import UTC, datetime, time
 from functools import cache
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,15 @@ from fpdf.bidi import BidiParagraph, auto_detect_base_direction
 from fpdf.enums import Align, TextDirection, WrapMode, XPos, YPos
 from fpdf.fonts import TTFFont
 
-from statements.languages import RTL_LANGUAGES
-from statements.text.markdown import render
+from statements.publishing.documents import Links
+from statements.publishing.pdf_blocks import (
+    LINK_SCHEMES,
+    Block,
+    Run,
+    Statement,
+    blocks,
+    clean,
+)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -55,11 +61,6 @@ SCRIPT_RANGES: dict[str, tuple[tuple[int, int], ...]] = {
     "bengali": ((0x0980, 0x09FF),),
 }
 
-# Written right to left, in the Arabic script (Noto Naskh Arabic covers these alphabets).
-
-LINK_SCHEMES = ("https://", "http://", "mailto:")
-STATUSES = frozenset({"published", "corrected", "retracted"})
-
 MARGIN = 20.0  # mm, all four sides
 BODY_PT = 11.0
 NASKH_BODY_PT = 12.5  # Naskh draws smaller than Noto Sans at the same size
@@ -79,13 +80,7 @@ RETRACTED = (150, 0, 0)
 # text is laid out: a statement that says "{nb}" must not have it replaced by a number.
 PAGE_COUNT_ALIAS = "{nb}"
 
-_HTML_SPACE = re.compile(r"[ \t\n\r\f]+")
-# Control characters are dropped: a form feed would break the column, a NUL or a lone
-# surrogate would break the PDF. Newlines and tabs are handled where they mean something.
-_UNWANTED = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*\Z")
-_HEX = re.compile(r"[0-9a-fA-F]{1,128}\Z")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _STRONG_RTL = frozenset({"R", "AL", "AN", "RLE", "RLO", "RLI", "FSI"})
 
 
@@ -94,6 +89,8 @@ def statement_pdf(
     *,
     page_url: str,
     bundle_url: str,
+    bundle_sha256: str = "",
+    verify_url: str = "",
     translations: gettext.NullTranslations | None = None,
 ) -> bytes:
     """Return a PDF of one published statement version (deterministic: same input, same bytes).
@@ -101,9 +98,21 @@ def statement_pdf(
     Its own words (version line, notices, "Signed by") come from `translations`, which
     callers load for the statement's language: the PDF reads in one language throughout.
     """
-    checked = _Statement.parse(statement)
-    document = _Document(checked, translations or gettext.NullTranslations())
-    document.write_statement(checked, page_url=_clean(page_url), bundle_url=_clean(bundle_url))
+    checked = Statement.parse(statement)
+    document = Document(checked, translations or gettext.NullTranslations())
+    document.write_statement(
+        checked, clean_links(Links(page_url, bundle_url, bundle_sha256, verify_url))
+    )
+    return finish(document)
+
+
+def clean_links(links: Links) -> Links:
+    """The links without control characters: they are printed as they are."""
+    return Links(*(clean(value) for value in astuple(links)))
+
+
+def finish(document: Document) -> bytes:
+    """The document's bytes, once its text is laid out; warns of characters left blank."""
     if document.missing:
         # With text shaping on, fpdf2 itself does not report these: they print as blanks.
         LOGGER.warning(
@@ -114,268 +123,6 @@ def statement_pdf(
     # All the text is laid out; fpdf2 fills in the page count as it writes the file.
     document.alias_nb_pages(PAGE_COUNT_ALIAS)
     return bytes(document.output())
-
-
-# --- input ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Statement:
-    title: str
-    language: str
-    version: int
-    status: str
-    published_on: date
-    body_markdown: str
-    body_sha256: str
-    signatories: tuple[tuple[str, str], ...]
-    anonymous_signatories: int
-
-    @classmethod
-    def parse(cls, data: Mapping[str, Any]) -> _Statement:
-        """Check the fields this renderer relies on; ValueError names the first bad one."""
-        try:
-            title, language = data["title"], data["language"]
-            version, status = data["version"], data["status"]
-            published_on, body = data["published_on"], data["body_markdown"]
-            body_sha256, signatories = data["body_sha256"], data["signatories"]
-            anonymous = data["anonymous_signatories"]
-        except KeyError as exc:
-            raise ValueError(f"statement has no {exc.args[0]!r}") from None
-        for key, value in (("title", title), ("language", language), ("body_markdown", body)):
-            if not isinstance(value, str):
-                raise ValueError(f"{key} must be text")
-        # bool is an int subclass; True is not a version number.
-        if type(version) is not int or version < 1:
-            raise ValueError("version must be a positive integer")
-        if type(anonymous) is not int or anonymous < 0:
-            raise ValueError("anonymous_signatories must be a non-negative integer")
-        if status not in STATUSES:
-            raise ValueError(f"status must be one of {sorted(STATUSES)}")
-        if not isinstance(body_sha256, str) or not _HEX.match(body_sha256):
-            raise ValueError("body_sha256 must be hexadecimal")
-        if not isinstance(published_on, str) or not _DATE.match(published_on):
-            raise ValueError("published_on must be YYYY-MM-DD")
-        try:
-            day = date.fromisoformat(published_on)
-        except ValueError:
-            raise ValueError("published_on is not a date") from None
-        if not isinstance(signatories, Sequence) or isinstance(signatories, str):
-            raise ValueError("signatories must be a list")
-        names: list[tuple[str, str]] = []
-        for signatory in signatories:
-            if not isinstance(signatory, Mapping):
-                raise ValueError("each signatory must be an object")
-            name, country = signatory.get("name"), signatory.get("country") or ""
-            if not isinstance(name, str) or not isinstance(country, str):
-                raise ValueError("each signatory needs a name and a country (text)")
-            names.append((_one_line(name), _one_line(country)))
-        return cls(
-            title=_one_line(title),
-            language=language,
-            version=version,
-            status=status,
-            published_on=day,
-            body_markdown=_clean(body),
-            body_sha256=body_sha256,
-            signatories=tuple(names),
-            anonymous_signatories=anonymous,
-        )
-
-    @property
-    def base_language(self) -> str:
-        return self.language.replace("_", "-").split("-")[0].lower()
-
-    @property
-    def rtl(self) -> bool:
-        return self.base_language in RTL_LANGUAGES
-
-
-def _clean(text: str) -> str:
-    return _UNWANTED.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-
-
-def _one_line(text: str) -> str:
-    return " ".join(_clean(text).split())
-
-
-# --- Markdown to blocks ---------------------------------------------------------------
-
-
-@dataclass
-class _Run:
-    """A stretch of text with one style."""
-
-    text: str
-    bold: bool = False
-    code: bool = False
-    href: str | None = None
-
-
-@dataclass
-class _Block:
-    """A paragraph-like box: heading, paragraph, list item text, preformatted text or rule."""
-
-    kind: str
-    depth: int = 0
-    marker: str = ""
-    quoted: bool = False
-    runs: list[_Run] = field(default_factory=list)
-
-
-class _BlockParser(HTMLParser):
-    """Turns the sanitised HTML of statements.text.markdown.render into blocks."""
-
-    BLOCK_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "pre"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.blocks: list[_Block] = []
-        self._current: _Block | None = None
-        self._bold = 0
-        self._code = 0
-        self._links: list[str | None] = []
-        self._lists: list[list[int]] = []  # [is_ordered, count] per open list
-        self._quotes = 0
-        self._pending_marker = ""
-
-    # html.parser calls these; the tag set is the one render() lets through.
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.BLOCK_TAGS:
-            self._start(tag)
-        elif tag == "br":
-            self._data("\n", literal=True)
-        elif tag == "hr":
-            self._end()
-            self.blocks.append(_Block("hr", depth=self._depth))
-        elif tag in ("ul", "ol"):
-            self._end()
-            self._lists.append([tag == "ol", 0])
-        elif tag == "li":
-            self._end()
-            self._flush_marker()
-            if self._lists:
-                self._lists[-1][1] += 1
-                ordered, count = self._lists[-1]
-                self._pending_marker = (
-                    f"{count}." if ordered else "\u2022\u2013"[(len(self._lists) - 1) % 2]
-                )
-        elif tag == "blockquote":
-            self._end()
-            self._quotes += 1
-        elif tag == "strong":
-            self._bold += 1
-        elif tag == "code":
-            self._code += 1
-        elif tag == "a":
-            href = dict(attrs).get("href") or ""
-            # render() already keeps only these schemes; a PDF link is checked here again.
-            self._links.append(href if href.startswith(LINK_SCHEMES) else None)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.BLOCK_TAGS:
-            self._end()
-        elif tag in ("ul", "ol"):
-            self._end()
-            self._flush_marker()
-            if self._lists:
-                self._lists.pop()
-        elif tag == "li":
-            self._end()
-            self._flush_marker()
-        elif tag == "blockquote":
-            self._end()
-            self._quotes = max(0, self._quotes - 1)
-        elif tag == "strong":
-            self._bold = max(0, self._bold - 1)
-        elif tag == "code":
-            self._code = max(0, self._code - 1)
-        elif tag == "a" and self._links:
-            href = self._links.pop()
-            if href and self._current is not None:
-                self._add_target(self._current, href)
-
-    def handle_data(self, data: str) -> None:
-        self._data(data)
-
-    def close(self) -> None:
-        super().close()
-        self._end()
-        self._flush_marker()
-
-    @property
-    def _depth(self) -> int:
-        return len(self._lists) + self._quotes
-
-    def _start(self, kind: str) -> _Block:
-        self._end()
-        block = _Block(
-            kind, depth=self._depth, marker=self._pending_marker, quoted=self._quotes > 0
-        )
-        self._current, self._pending_marker = block, ""
-        return block
-
-    def _end(self) -> None:
-        block, self._current = self._current, None
-        if block is None:
-            return
-        if block.kind == "pre":
-            if block.runs and block.runs[-1].text.endswith("\n"):
-                block.runs[-1].text = block.runs[-1].text[:-1]
-        else:
-            while block.runs and not block.runs[-1].text.strip():
-                block.runs.pop()
-            if block.runs:
-                block.runs[-1].text = block.runs[-1].text.rstrip(" ")
-        if block.runs or block.marker:
-            self.blocks.append(block)
-
-    def _flush_marker(self) -> None:
-        # An empty list item still shows its bullet or number.
-        if self._pending_marker:
-            self._start("p")
-            self._end()
-
-    def _data(self, data: str, *, literal: bool = False) -> None:
-        block = self._current
-        if not literal and (block is None or block.kind != "pre"):
-            data = _HTML_SPACE.sub(" ", data)
-        if block is None:
-            if not data.strip():
-                return  # whitespace between block tags
-            block = self._start("p")
-        if not block.runs and block.kind != "pre" and not literal:
-            data = data.lstrip(" ")
-            if not data:
-                return
-        href = self._links[-1] if self._links else None
-        run = _Run(
-            data, bold=self._bold > 0 or block.kind[0] == "h", code=self._code > 0, href=href
-        )
-        previous = block.runs[-1] if block.runs else None
-        if previous and (previous.bold, previous.code, previous.href) == (
-            run.bold,
-            run.code,
-            run.href,
-        ):
-            previous.text += data
-        else:
-            block.runs.append(run)
-
-    @staticmethod
-    def _add_target(block: _Block, href: str) -> None:
-        # On paper a link is only its text: print where it leads unless the text says it.
-        shown = "".join(run.text for run in block.runs if run.href == href).strip()
-        target = href.removeprefix("mailto:")
-        if shown not in (href, target):
-            block.runs.append(_Run(f" ({target})"))
-
-
-def _blocks(markdown: str) -> list[_Block]:
-    parser = _BlockParser()
-    parser.feed(render(markdown))
-    parser.close()
-    return parser.blocks
 
 
 # --- layout ---------------------------------------------------------------------------
@@ -429,9 +176,9 @@ def _bidi_pieces(text: str, base: TextDirection) -> list[tuple[int, int, TextDir
     return pieces
 
 
-def _families(statement: _Statement, main: str) -> list[str]:
-    """The font families this statement needs, in FONT_FILES order."""
-    texts = [statement.title, statement.body_markdown]
+def _families(statement: Statement, main: str, extra: Sequence[str] = ()) -> list[str]:
+    """The font families this statement (and any extra text) needs, in FONT_FILES order."""
+    texts = [statement.title, statement.body_markdown, *extra]
     texts.extend(name + country for name, country in statement.signatories)
     points = {ord(char) for text in texts for char in text if ord(char) >= 0x0590}
     needed = {"sans", main}  # our own words (labels, URLs, the hash) are in Noto Sans
@@ -449,10 +196,15 @@ def _font_path(name: str) -> str:
     return str(path)
 
 
-class _Document(FPDF):
+class Document(FPDF):
     """An A4 page with the statement's fonts, direction and page numbers."""
 
-    def __init__(self, statement: _Statement, translations: gettext.NullTranslations) -> None:
+    def __init__(
+        self,
+        statement: Statement,
+        translations: gettext.NullTranslations,
+        extra_texts: Sequence[str] = (),
+    ) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.tr = translations
         self.rtl = statement.rtl
@@ -460,7 +212,7 @@ class _Document(FPDF):
         self.start_align = Align.R if self.rtl else Align.L
         self.main_family = "naskh" if self.rtl else "sans"
         self.body_pt = NASKH_BODY_PT if self.rtl else BODY_PT
-        families = _families(statement, self.main_family)
+        families = _families(statement, self.main_family, extra_texts)
         for family in families:
             for style, name in FONT_FILES[family].items():
                 self.add_font(family, style, _font_path(name))
@@ -504,13 +256,13 @@ class _Document(FPDF):
 
     # --- the document, top to bottom ---
 
-    def write_statement(self, statement: _Statement, *, page_url: str, bundle_url: str) -> None:
+    def write_statement(self, statement: Statement, links: Links) -> None:
         """Title, version line, notice, body, signatories and the verification footer."""
-        self.paragraph([_Run(statement.title, bold=True)], size=TITLE_PT, space=0)
+        self.paragraph([Run(statement.title, bold=True)], size=TITLE_PT, space=0)
         published = statement.published_on.isoformat()
         self.paragraph(
             [
-                _Run(
+                Run(
                     self.tr.gettext("Version %(number)s, published %(date)s")
                     % {"number": statement.version, "date": published}
                 )
@@ -537,11 +289,11 @@ class _Document(FPDF):
                 fill=(252, 236, 236),
                 bold=True,
             )
-        self.body(_blocks(statement.body_markdown))
+        self.body(blocks(statement.body_markdown))
         # A retraction notice is signed by the publisher alone, as on the public page.
         if statement.status != "retracted":
             self.signatories(statement)
-        self.verification(statement, page_url=page_url, bundle_url=bundle_url)
+        self.verification(statement, links)
 
     def notice(
         self, text: str, *, color: tuple[int, int, int], fill: tuple[int, int, int], bold: bool
@@ -568,7 +320,7 @@ class _Document(FPDF):
         self.set_draw_color(0, 0, 0)
         self.set_line_width(0.2)
 
-    def body(self, blocks: list[_Block]) -> None:
+    def body(self, blocks: list[Block]) -> None:
         """The statement's own text, block by block."""
         previous = "title"
         for block in blocks:
@@ -597,17 +349,17 @@ class _Document(FPDF):
             )
             previous = block.kind if not block.marker else "item"
 
-    def signatories(self, statement: _Statement) -> None:
+    def signatories(self, statement: Statement) -> None:
         """Signed by: each named organisation, then the count of those that cannot be named."""
         self.paragraph(
-            [_Run(self.tr.gettext("Signed by"), bold=True)],
+            [Run(self.tr.gettext("Signed by"), bold=True)],
             size=HEADING_PT["h2"],
             space=8,
             keep_lines=3,
         )
         first = True
         for name, country in statement.signatories:
-            runs = [_Run(f"{name} ({country})" if country else name)]
+            runs = [Run(f"{name} ({country})" if country else name)]
             # Each name keeps its own direction: a Latin name in a Farsi statement reads
             # left to right, placed on the statement's side of the page.
             self.paragraph(runs, size=self.body_pt, space=2.5 if first else 0.8, base=None)
@@ -619,27 +371,32 @@ class _Document(FPDF):
                 "And %(num)d organisations that cannot be named for their safety.",
                 count,
             ) % {"num": count}
-            self.paragraph([_Run(sentence)], size=self.body_pt, space=2.5, base=None)
+            self.paragraph([Run(sentence)], size=self.body_pt, space=2.5, base=None)
         elif not statement.signatories:
             self.paragraph(
-                [_Run(self.tr.gettext("No organisation signed this version."))],
+                [Run(self.tr.gettext("No organisation signed this version."))],
                 size=self.body_pt,
                 space=2.5,
                 base=None,
             )
 
-    def verification(self, statement: _Statement, *, page_url: str, bundle_url: str) -> None:
-        """Where to check the text, the bundle, and the hash of the text."""
+    def verification(self, statement: Statement, links: Links) -> None:
+        """Where to check the text, the bundle and its hash, and the hash of the text."""
         self.rule(space=8)
-        lines = (
-            (self.tr.gettext("Verify this text:") + " ", page_url),
-            (self.tr.gettext("Bundle:") + " ", bundle_url),
-            (self.tr.gettext("SHA-256 of the text:") + " ", statement.body_sha256),
-        )
+        lines = [
+            (self.tr.gettext("Verify this text:") + " ", links.page_url),
+            (self.tr.gettext("Bundle:") + " ", links.bundle_url),
+        ]
+        # The bundle's hash is of the bundle's bytes; this document is not in the bundle.
+        if links.bundle_sha256:
+            lines.append((self.tr.gettext("SHA-256 of the bundle:") + " ", links.bundle_sha256))
+        if links.verify_url:
+            lines.append((self.tr.gettext("Check the bundle at:") + " ", links.verify_url))
+        lines.append((self.tr.gettext("SHA-256 of the text:") + " ", statement.body_sha256))
         for index, (label, value) in enumerate(lines):
             href = value if value.startswith(LINK_SCHEMES[:2]) else None
             self.paragraph(
-                [_Run(label, bold=True), _Run(value, href=href)],
+                [Run(label, bold=True), Run(value, href=href)],
                 size=SMALL_PT,
                 space=0 if index else 1,
                 # The label is in the statement's language; the address reads left to
@@ -667,7 +424,7 @@ class _Document(FPDF):
 
     def paragraph(
         self,
-        runs: Sequence[_Run],
+        runs: Sequence[Run],
         *,
         size: float,
         space: float,
@@ -678,10 +435,12 @@ class _Document(FPDF):
         keep_lines: int = 1,
         preformatted: bool = False,
         family: str | None = None,
+        align: Align | None = None,
     ) -> None:
         """Lay out one paragraph of styled runs, wrapping lines and breaking pages.
 
         base: True for the statement's own direction, None to take it from the text.
+        align: where the lines go (the statement's side of the page unless given).
         """
         text = "".join(run.text for run in runs)
         self.missing.update(_undrawable(text, self.covered))
@@ -705,7 +464,7 @@ class _Document(FPDF):
         self.set_xy(left, self.y)
         with (
             self.text_columns(
-                text_align=self.start_align,
+                text_align=align or self.start_align,
                 line_height=line_height,
                 l_margin=left,
                 r_margin=self.w - right,

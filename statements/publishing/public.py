@@ -8,7 +8,6 @@ GET gets 304.
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import io
 import json
@@ -20,8 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
-from babel.support import Translations
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask_babel import LazyString, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -44,7 +42,7 @@ from crypto.bundle import (
 from crypto.signing import minisign_public_key
 from statements.db import get_session
 from statements.errors import render_error
-from statements.i18n import TRANSLATIONS, catalogue_locale, current_language
+from statements.i18n import current_language
 from statements.languages import direction
 from statements.models import SigningKeyRecord
 from statements.pages import LANGUAGE_NAMES, diff_labels
@@ -52,6 +50,7 @@ from statements.publishing import feed, log, service, sharing, verify_text
 from statements.publishing.errors import LogRangeError, StatementNotFound
 from statements.publishing.forms import VerifyForm
 from statements.publishing.render_cache import kept
+from statements.settings import Letterhead, Settings
 from statements.text import diff as diffs
 from statements.text.markdown import render
 
@@ -257,6 +256,7 @@ def _statement_page(slug: str, number: int | None) -> Response:
             if number is None
             else url_for("public.statement_version", slug=slug, number=number, _external=True)
         ),
+        letterhead=letterhead_settings() is not None,
     )
 
 
@@ -302,43 +302,10 @@ def minisig(slug: str, number: int) -> Response:
     return _text(view.bundle["minisig"], "text/plain", IMMUTABLE)
 
 
-@functools.lru_cache(maxsize=32)
-def _pdf(bundle_sha256: str, bundle: bytes, page_url: str, bundle_url: str) -> bytes:
-    """A version's PDF, kept per process: a long text takes seconds to lay out, and a
-    published version never changes (the key starts with its bundle's hash)."""
-    # Imported here: fpdf2 and its fonts load only when someone asks for a PDF.
-    from statements.publishing.pdf import statement_pdf
-
-    statement = json.loads(bundle)["statement"]
-    # In the statement's language, whoever asks: a PDF is shared onwards as it is.
-    words = Translations.load(str(TRANSLATIONS), [catalogue_locale(statement["language"])])
-    return statement_pdf(statement, page_url=page_url, bundle_url=bundle_url, translations=words)
-
-
-@blueprint.route("/statements/<slug>/v/<int(max=2147483647):number>/statement.pdf")
-def pdf(slug: str, number: int) -> Response:
-    """The version as a PDF, for printing and sharing."""
-    view = _version(slug, number)
-    # The bundle never changes, so neither does its PDF: answer 304 before rendering.
-    etag = f"pdf-{view.row.bundle_sha256}"
-    if request.if_none_match.contains(etag):
-        response = Response(status=304)
-        response.set_etag(etag)
-        response.cacheable = True  # type: ignore[attr-defined]
-        response.headers["Cache-Control"] = IMMUTABLE
-        return response
-    body = _pdf(
-        view.row.bundle_sha256,
-        view.row.bundle,
-        url_for("public.statement_version", slug=slug, number=number, _external=True),
-        url_for("public.bundle", slug=slug, number=number, _external=True),
-    )
-    response = Response(body, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{slug}-v{number}.pdf"'
-    response.set_etag(etag)
-    response.cacheable = True  # type: ignore[attr-defined]
-    response.headers["Cache-Control"] = IMMUTABLE
-    return response
+def letterhead_settings() -> Letterhead | None:
+    """The deployment's letterhead, if it has one."""
+    settings: Settings = current_app.extensions["settings"]
+    return settings.letterhead
 
 
 # --- keys and log ---------------------------------------------------------------------
@@ -551,6 +518,14 @@ def api_statement(slug: str) -> Response:
                     "pdf_url": url_for(
                         "public.pdf", slug=slug, number=view.row.version, _external=True
                     ),
+                    "docx_url": url_for(
+                        "public.docx", slug=slug, number=view.row.version, _external=True
+                    ),
+                    "letterhead_pdf_url": url_for(
+                        "public.letterhead", slug=slug, number=view.row.version, _external=True
+                    )
+                    if letterhead_settings() is not None
+                    else None,
                 }
                 for view in history
             ],

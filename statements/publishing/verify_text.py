@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from statements.db import get_session
 from statements.pages import diff_labels
-from statements.publishing import documents, forwarded
+from statements.publishing import forwarded, forwarded_files
 from statements.publishing.errors import UnreadableDocument
 from statements.publishing.forms import VerifyForm
 from statements.text.diff import pieces_html
@@ -67,7 +67,7 @@ def _read(form: VerifyForm) -> str:
         data = upload.read()
         if not data:
             raise UnreadableDocument("empty")
-        return documents.text_of(data)
+        return forwarded_files.text_of(data)
     text = form.statement_text.data or ""
     if len(text) > MAX_PASTE:
         raise UnreadableDocument("too_large")

@@ -109,6 +109,16 @@ def render(markdown: str) -> str:
     return cleaned
 
 
+def tokens(markdown: str) -> list[Token]:
+    """The parser's tokens of a text, for renderers other than HTML (the Word document).
+
+    The same parser as render(): raw HTML is text, and an image is only its alt text for
+    whoever renders it. Links are whatever the author wrote; the renderer keeps only
+    http, https and mailto targets, as render() does.
+    """
+    return _MD.parse(_normalise_newlines(markdown))
+
+
 def _linkify_filter(source: Iterable[object]) -> LinkifyFilter:
     return LinkifyFilter(
         source=source,

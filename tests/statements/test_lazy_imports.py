@@ -1,5 +1,6 @@
 """An idle worker does not hold what few requests need: the PDF engine and its fonts,
-PyICU and myanmar-tools, zxcvbn's word lists, the QR code maker, prometheus_client."""
+PyICU and myanmar-tools, zxcvbn's word lists, the QR code maker, prometheus_client,
+python-docx and lxml."""
 
 from __future__ import annotations
 
@@ -10,7 +11,19 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("fpdf", "fontTools", "PIL", "icu", "myanmartools", "zxcvbn", "segno", "prometheus_client")
+HEAVY = (
+    "fpdf",
+    "fontTools",
+    "PIL",
+    "icu",
+    "myanmartools",
+    "zxcvbn",
+    "segno",
+    "prometheus_client",
+    "docx",
+    "lxml",
+    "defusedxml",
+)
 
 _PROBE = """
 import json, sys
