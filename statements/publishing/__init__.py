@@ -19,8 +19,10 @@ def init_app(app: Flask) -> None:
     """Register the sign-on and publication pages and the public side."""
     # Their routes go on views.blueprint: imported for them, before it is registered.
     from statements.publishing import (
+        embargo_views,  # noqa: F401
         family_views,  # noqa: F401
         organisation_views,  # noqa: F401
+        press_views,  # noqa: F401
         public,
         views,
     )
