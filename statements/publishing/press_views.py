@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 from flask import Response, current_app, redirect, render_template, url_for
+from werkzeug.wrappers import Response as BaseResponse
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -34,11 +35,13 @@ def embargo_time(at: datetime | str, zone: str) -> str:
     moment = datetime.fromisoformat(at) if isinstance(at, str) else at
     local = moment.astimezone(ZoneInfo(zone))
     locale = get_locale()
-    return _(
-        "%(date)s, %(time)s (%(zone)s)",
-        date=format_date(local, "long", locale=locale),
-        time=format_time(local, "short", locale=locale),
-        zone=zone,
+    return str(
+        _(
+            "%(date)s, %(time)s (%(zone)s)",
+            date=format_date(local, "long", locale=locale),
+            time=format_time(local, "short", locale=locale),
+            zone=zone,
+        )
     )
 
 
@@ -72,7 +75,7 @@ def _release_due() -> None:
     release_now()
 
 
-def _private(response: Response) -> Response:
+def _private(response: BaseResponse) -> BaseResponse:
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = NOT_INDEXED
     response.headers["Referrer-Policy"] = "no-referrer"
