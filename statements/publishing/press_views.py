@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 from flask import Response, current_app, redirect, render_template, url_for
-from werkzeug.wrappers import Response as BaseResponse
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from werkzeug.wrappers import Response as BaseResponse
 
 from statements.auth import now
 from statements.db import Database
