@@ -30,7 +30,7 @@ from statements.models import (
     RoomState,
     StatementStatus,
 )
-from statements.publishing import embargo
+from statements.publishing import embargo, families
 from statements.publishing import service as publishing
 from statements.publishing.errors import (
     InvalidInput,
@@ -257,8 +257,13 @@ def publish(
     *,
     queued: bool,
 ) -> PublishedStatement:
-    """Sign and publish what was proposed, if the room is still as it was proposed."""
+    """Sign and publish what was proposed, if the room is still as it was proposed; of a
+    family (several languages at once), every language, and the source is returned."""
     room, slug, root, anonymous = _checked(db, room_id, content, queued=queued)
+    if content.get("languages"):
+        families.check_family_slugs(db, content)
+        record, key = publishing.unlock_signing_key(db, identity, origin, today, create=True)
+        return families.sign_family(db, record, key, room, content, today)[0]
     record, key = publishing.unlock_signing_key(db, identity, origin, today, create=True)
     signatories = _signed(content["signatories"])
     statement = publishing._statement(

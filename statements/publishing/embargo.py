@@ -19,7 +19,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from crypto.bundle import bundle_sha256, canonical
@@ -239,6 +239,11 @@ def cancel(db: Session, access: RoomAccess, today: date) -> None:
 def due(db: Session, now: datetime) -> bool:
     """Whether an embargo's time has come: one look at the index on release_at."""
     return db.scalar(select(Embargo.id).where(Embargo.release_at <= now).limit(1)) is not None
+
+
+def next_release(db: Session) -> datetime | None:
+    """The earliest release time still waiting, if any (from the index on release_at)."""
+    return db.scalar(select(func.min(Embargo.release_at)))
 
 
 @dataclass(frozen=True)
