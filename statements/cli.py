@@ -185,6 +185,9 @@ def _release_embargoed() -> tuple[list[str], list[str]]:
     with _session() as session:
         done = release_due(session, now())
         session.commit()
+    if done.released:
+        # The endorsements' tags went with the release: out of SQLite's log too.
+        database.checkpoint(_engine())
     return done.released, done.stale
 
 

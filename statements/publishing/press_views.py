@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.wrappers import Response as BaseResponse
 
 from statements.auth import now
-from statements.db import Database
+from statements.db import Database, checkpoint
 from statements.languages import direction
 from statements.pages import LANGUAGE_NAMES
 from statements.publishing import embargo
@@ -78,6 +78,9 @@ def release_now() -> embargo.Released | None:
         return None
     finally:
         session.close()
+    if done.released:
+        # The endorsements' tags went with the release: out of SQLite's log too.
+        checkpoint(database.engine)
     if done.stale:
         # Not retried on every request: the next check, or the timer, tries again.
         known.due_at = None
