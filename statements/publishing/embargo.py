@@ -161,7 +161,7 @@ def schedule(
     )
     slug = service._check_slug(db, slug)
     root = service._family_root(db, translation_of, access.room.language)
-    signon = service.sign_on(db, access, day)
+    signon = service.sign_on(db, access, today)
     service.require_reviewed(signon)
     record, key = service.unlock_signing_key(db, access.identity, origin, today, create=True)
     statement = service._statement(
