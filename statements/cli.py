@@ -173,8 +173,36 @@ def export_site(outdir: Path, base_url: str | None) -> None:
     base = (base_url or f"https://{settings.log_origin.split('/')[0]}").rstrip("/")
     if not base.startswith(("https://", "http://")):
         raise click.BadParameter("must start with https:// or http://", param_hint="--base-url")
+    # An embargo whose time has come is in the mirror, released first; none before it.
+    _release_embargoed()
     result = export(current_app._get_current_object(), outdir, base)  # type: ignore[attr-defined]
     click.echo(f"{len(result.files)} files, {result.bundles} signed versions, written to {outdir}")
+
+
+def _release_embargoed() -> tuple[list[str], list[str]]:
+    from statements.publishing.embargo import release_due
+
+    with _session() as session:
+        done = release_due(session, now())
+        session.commit()
+    if done.released:
+        # The endorsements' tags went with the release: out of SQLite's log too.
+        database.checkpoint(_engine())
+    return done.released, done.stale
+
+
+@click.command("release-embargoed")
+@with_appcontext
+def release_embargoed() -> None:
+    """Publish the embargoed statements whose time has come (run every minute from a
+    timer). Running it again, or twice at once, publishes nothing twice."""
+    released, stale = _release_embargoed()
+    click.echo(f"{len(released)} embargoed statements released")
+    if stale:
+        raise click.ClickException(
+            f"{len(stale)} due but not released: a coordinator holding the signing key "
+            "must open the room's release page and set its time again"
+        )
 
 
 @click.command("purge-sessions")
@@ -220,6 +248,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(purge_sessions)
     app.cli.add_command(demo)
     app.cli.add_command(export_site)
+    app.cli.add_command(release_embargoed)
     app.cli.add_command(flush_writes)
     app.cli.add_command(rewrite_anonymous)
     backup_cli.init_app(app)

@@ -1072,3 +1072,45 @@ class OrganisationInvitation(Base):
     key_version: Mapped[int]
     content: Mapped[bytes] = mapped_column(LargeBinary)
     revoked: Mapped[bool] = mapped_column(default=False)
+
+
+class Embargo(Base):
+    """A statement signed and ready, released to the public at a set time (an embargo).
+
+    Until then it is in none of the public tables, nor in the log. The statement is kept
+    as the canonical bytes that enter the log at release; `bundle` and `checkpoint` are
+    prepared for `position`, the log's next free place, by whoever last appended to the
+    log with the signing key, so the release itself needs no key (a copy of the server
+    still cannot sign anything new). The release time is stored in UTC; `zone` is the
+    time zone the coordinator chose, for showing it.
+    """
+
+    __tablename__ = "embargoes"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), unique=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    translation_of: Mapped[str | None] = mapped_column(
+        ForeignKey("published_statements.slug", ondelete="RESTRICT")
+    )
+    release_at: Mapped[datetime] = mapped_column(index=True)
+    zone: Mapped[str] = mapped_column(String(64))
+    statement: Mapped[bytes] = mapped_column(LargeBinary)
+    position: Mapped[int | None]
+    checkpoint: Mapped[str | None] = mapped_column(Text)
+    bundle: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class PressLink(Base):
+    """A press preview link of a room's embargoed statement: only the secret's SHA-256."""
+
+    __tablename__ = "press_links"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    # A few words a coordinator gives it ("for the wire services"), to tell links apart.
+    label: Mapped[str] = mapped_column(String(80))
+    revoked: Mapped[bool] = mapped_column(default=False)

@@ -8,7 +8,7 @@ version, the room's text and sign-on, the key in use), else ProposalChanged.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -22,6 +22,7 @@ from statements.drafting.errors import WrongState
 from statements.drafting.versions import version
 from statements.models import (
     Contribution,
+    Embargo,
     Endorsement,
     EndorsementKind,
     PublishedStatement,
@@ -29,6 +30,7 @@ from statements.models import (
     RoomState,
     StatementStatus,
 )
+from statements.publishing import embargo, families
 from statements.publishing import service as publishing
 from statements.publishing.errors import (
     InvalidInput,
@@ -177,17 +179,10 @@ def _signed(items: list[dict[str, str]]) -> list[publishing.Signatory]:
     return [publishing.Signatory(item["name"], item["country"]) for item in items]
 
 
-def publish(
-    db: Session,
-    identity: Identity,
-    room_id: str,
-    content: dict[str, Any],
-    origin: str,
-    today: date,
-    *,
-    queued: bool,
-) -> PublishedStatement:
-    """Sign and publish what was proposed, if the room is still as it was proposed."""
+def _checked(
+    db: Session, room_id: str, content: dict[str, Any], *, queued: bool
+) -> tuple[Room, str, str | None, int]:
+    """The room, slug, family root and anonymous count, if all is still as proposed."""
     room = lock_room(db, room_id)
     if room.state != RoomState.SIGN_ON or room.current_version != content["draft_version"]:
         raise ProposalChanged
@@ -206,6 +201,69 @@ def publish(
         raise ProposalChanged
     slug = publishing._check_slug(db, content["slug"])
     root = publishing._family_root(db, content["translation_of"], room.language)
+    return room, slug, root, anonymous
+
+
+def release_time(content: dict[str, Any], now: datetime) -> datetime | None:
+    """When an approved publication is released: None for at once (also when the time
+    set in the proposal passed while it waited for approval)."""
+    if not content.get("release_at"):
+        return None
+    at = datetime.fromisoformat(content["release_at"])
+    return at if at > now else None
+
+
+def schedule(
+    db: Session,
+    identity: Identity,
+    room_id: str,
+    content: dict[str, Any],
+    origin: str,
+    release_at: datetime,
+    today: date,
+    *,
+    queued: bool,
+) -> Embargo:
+    """Sign what was proposed, to be released at the time the proposal named; the release
+    itself then needs no second approval: this one approved "publish at that time"."""
+    room, slug, root, anonymous = _checked(db, room_id, content, queued=queued)
+    day = release_at.date()
+    record, key = publishing.unlock_signing_key(db, identity, origin, today, create=True)
+    signatories = _signed(content["signatories"])
+    statement = publishing._statement(
+        slug=slug,
+        title=content["title"],
+        language=room.language,
+        number=1,
+        status=StatementStatus.PUBLISHED,
+        today=day,
+        body=content["body_markdown"],
+        previous=None,
+        signatories=signatories,
+        anonymous=anonymous,
+    )
+    return embargo.set_embargo(
+        db, record, key, room, statement, root, release_at, str(content["zone"])
+    )
+
+
+def publish(
+    db: Session,
+    identity: Identity,
+    room_id: str,
+    content: dict[str, Any],
+    origin: str,
+    today: date,
+    *,
+    queued: bool,
+) -> PublishedStatement:
+    """Sign and publish what was proposed, if the room is still as it was proposed; of a
+    family (several languages at once), every language, and the source is returned."""
+    room, slug, root, anonymous = _checked(db, room_id, content, queued=queued)
+    if content.get("languages"):
+        families.check_family_slugs(db, content)
+        record, key = publishing.unlock_signing_key(db, identity, origin, today, create=True)
+        return families.sign_family(db, record, key, room, content, today)[0]
     record, key = publishing.unlock_signing_key(db, identity, origin, today, create=True)
     signatories = _signed(content["signatories"])
     statement = publishing._statement(

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from statements.models import ControlProposal, ProposalStatus, Room
+from statements.models import ControlProposal, Embargo, ProposalStatus, Room
 
 
 def rule_applies(deployment_rule: bool, room: Room | None) -> bool:
@@ -32,8 +32,11 @@ def waiting(db: Session, room_id: str, action: str, now: datetime) -> ControlPro
 
 
 def publication_held(db: Session, room_id: str, now: datetime) -> bool:
-    """A publication of the room waits for approval: its sign-on must not move meanwhile,
-    so what the approver is shown is what is signed."""
+    """A publication of the room waits for approval, or for its release date: its sign-on
+    must not move meanwhile, so what the approver is shown (or what was signed) is what
+    is published."""
+    if db.scalar(select(Embargo.id).where(Embargo.room_id == room_id)) is not None:
+        return True
     return waiting(db, room_id, "publish", now) is not None
 
 

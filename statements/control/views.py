@@ -26,8 +26,9 @@ from statements.control.propose import ACTION_NAMES, STATUS_NAMES
 from statements.db import destroyed_keys, get_session
 from statements.drafting.access import open_room
 from statements.drafting.errors import DraftingError
+from statements.drafting.log import log_action
 from statements.mixing import flush_queued_writes, request_writes
-from statements.models import AuditAction, ControlAction
+from statements.models import AuditAction, ControlAction, Embargo
 from statements.pages import LANGUAGE_NAMES, rendered_diff, today
 from statements.publishing import service as publishing
 from statements.publishing.errors import (
@@ -138,6 +139,24 @@ def proposal(proposal_id: str) -> Any:
     )
 
 
+def _room_log_embargo(session: Any, room_id: str, scheduled: Embargo) -> None:
+    # In the room's log when the approver is one of its coordinators (it is sealed under
+    # the room key, which an admin from outside the room does not hold).
+    try:
+        access = open_room(session, room_id, current_user.identity, request_writes())
+    except DraftingError:
+        return
+    if access.is_coordinator:
+        log_action(
+            session,
+            access,
+            today(),
+            "embargo_set",
+            release_at=scheduled.release_at.isoformat(),
+            zone=scheduled.zone,
+        )
+
+
 @blueprint.route("/proposals/<proposal_id>/approve", methods=["POST"])
 @roles_required("coordinator", "admin")
 def approve(proposal_id: str) -> Any:
@@ -160,7 +179,21 @@ def approve(proposal_id: str) -> Any:
     content, room_id, action = found.content, found.row.room_id, found.row.action
     target: str
     try:
-        if action == ControlAction.PUBLISH and room_id:
+        release_at = actions.release_time(content, now())
+        if action == ControlAction.PUBLISH and room_id and release_at is not None:
+            scheduled = actions.schedule(
+                session,
+                identity,
+                room_id,
+                content,
+                _settings().log_origin,
+                release_at,
+                today(),
+                queued=bool(request_writes().pending(room_id)),
+            )
+            _room_log_embargo(session, room_id, scheduled)
+            target = url_for("publishing.embargo_page", room_id=room_id)
+        elif action == ControlAction.PUBLISH and room_id:
             published = actions.publish(
                 session,
                 identity,

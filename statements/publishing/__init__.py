@@ -25,8 +25,10 @@ def init_app(app: Flask) -> None:
     # those are registered.
     from statements.publishing import (
         document_views,  # noqa: F401
+        embargo_views,  # noqa: F401
         family_views,  # noqa: F401
         organisation_views,  # noqa: F401
+        press_views,  # noqa: F401
         public,
         share_views,  # noqa: F401
         views,

@@ -25,13 +25,16 @@ from typing import Any, Protocol
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from crypto.signing import SigningKey
 from statements.auth.service import Identity
 from statements.drafting.access import RoomAccess
 from statements.drafting.translations import LanguageText, language_texts, room_languages
 from statements.models import (
     Endorsement,
     PublishedStatement,
+    Room,
     RoomState,
+    SigningKeyRecord,
     StatementStatus,
 )
 from statements.publishing import service
@@ -144,6 +147,129 @@ def _check_slugs(
     return checked
 
 
+def family_publication(
+    db: Session,
+    access: RoomAccess,
+    texts: Sequence[LanguageTextLike],
+    slugs: Mapping[str, str],
+    today: date,
+    *,
+    confirmed: bool,
+    title: str | None = None,
+) -> dict[str, Any]:
+    """What publishing every current language as one family would sign, checked.
+
+    `texts` are the room's language texts, source first; `slugs` a web address per
+    language to publish. Unless `confirmed`, a language whose text is not current stops
+    the publication (ConfirmationNeeded names them); once confirmed it is left out. The
+    source's title may be given anew; the other titles are their texts' own. This is also
+    what a second person approves under the two-person rule (statements/control/).
+    """
+    service._require_signon(db, access)
+    # As for one language: everything endorsed must be in what is signed.
+    if access.anonymous(db).pending(access.room.id):
+        raise QueueBusy
+    plan_ = plan(texts)
+    if plan_.left_out and not confirmed:
+        raise ConfirmationNeeded([text.language for text in plan_.left_out])
+    checked = _check_slugs(db, plan_, slugs, {text.language for text in texts})
+    languages = [
+        {
+            "language": text.language,
+            "slug": checked[text.language],
+            "title": service._one_line(
+                title if index == 0 and title is not None else text.title,
+                "title" if index == 0 else f"title-{text.language}",
+                service.MAX_TITLE,
+            ),
+            "body_markdown": text.markdown,
+        }
+        for index, text in enumerate(plan_.published)
+    ]
+    signon = service.sign_on(db, access, today)
+    service.require_reviewed(signon)
+    source = languages[0]
+    return {
+        # The source's, as a single publication's content reads (the proposal page).
+        "slug": source["slug"],
+        "title": source["title"],
+        "language": source["language"],
+        "translation_of": None,
+        "body_markdown": source["body_markdown"],
+        "draft_version": access.room.current_version,
+        "signatories": [{"name": s.name, "country": s.country} for s in signon.public],
+        "anonymous_signatories": signon.anonymous,
+        "authoritative_language": plan_.authoritative,
+        "languages": languages,
+    }
+
+
+def check_family_slugs(db: Session, content: Mapping[str, Any]) -> None:
+    """Each language's web address is still free (SlugTaken if not)."""
+    for item in content["languages"]:
+        service._check_slug(db, item["slug"])
+
+
+def sign_family(
+    db: Session,
+    record: SigningKeyRecord,
+    key: SigningKey,
+    room: Room,
+    content: Mapping[str, Any],
+    today: date,
+) -> list[PublishedStatement]:
+    """Sign and publish a checked family publication (family_publication's content)."""
+    languages = content["languages"]
+    signatories = [
+        service.Signatory(item["name"], item["country"]) for item in content["signatories"]
+    ]
+    anonymous = int(content["anonymous_signatories"])
+    family = [{"language": item["language"], "slug": item["slug"]} for item in languages]
+    root = next(
+        item["slug"] for item in languages if item["language"] == content["authoritative_language"]
+    )
+    published: list[PublishedStatement] = []
+    for item in languages:
+        slug = item["slug"]
+        statement: dict[str, Any] = service._statement(
+            slug=slug,
+            title=item["title"],
+            language=item["language"],
+            number=1,
+            status=StatementStatus.PUBLISHED,
+            today=today,
+            body=item["body_markdown"],
+            previous=None,
+            signatories=signatories,
+            anonymous=anonymous,
+        )
+        # One language alone is not a family: it keeps bundle format 1.
+        if len(languages) > 1:
+            statement["authoritative_language"] = content["authoritative_language"]
+            statement["family"] = family
+        row = PublishedStatement(
+            slug=slug,
+            room_id=room.id,
+            language=item["language"],
+            translation_of=None if slug == root else root,
+            title=item["title"],
+            status=StatementStatus.PUBLISHED,
+            latest_version=1,
+            signatory_count=len(signatories) + anonymous,
+            first_published_on=today,
+            updated_on=today,
+        )
+        db.add(row)
+        db.flush()
+        service._append_version(db, record, key, statement)
+        published.append(row)
+    room.state = RoomState.PUBLISHED
+    # As for one language: the signatories now live in the signed bundles.
+    db.execute(delete(Endorsement).where(Endorsement.room_id == room.id))
+    db.flush()
+    return published
+
+
 def publish_family(
     db: Session,
     access: RoomAccess,
@@ -155,76 +281,11 @@ def publish_family(
     confirmed: bool,
     title: str | None = None,
 ) -> list[PublishedStatement]:
-    """Sign and publish every current language of the room as one family, source first.
-
-    `texts` are the room's language texts, source first; `slugs` a web address per
-    language to publish. Unless `confirmed`, a language whose text is not current stops
-    the publication (ConfirmationNeeded names them); once confirmed it is left out. The
-    source's title may be given anew; the other titles are their texts' own.
-    """
-    service._require_signon(db, access)
-    # As for one language: everything endorsed must be in what is signed.
-    if access.anonymous(db).pending(access.room.id):
-        raise QueueBusy
-    plan_ = plan(texts)
-    if plan_.left_out and not confirmed:
-        raise ConfirmationNeeded([text.language for text in plan_.left_out])
-    checked = _check_slugs(db, plan_, slugs, {text.language for text in texts})
-    titles = {
-        text.language: service._one_line(
-            title if index == 0 and title is not None else text.title,
-            "title" if index == 0 else f"title-{text.language}",
-            service.MAX_TITLE,
-        )
-        for index, text in enumerate(plan_.published)
-    }
-    signon = service.sign_on(db, access, today)
-    service.require_reviewed(signon)
+    """Sign and publish every current language of the room as one family, source first
+    (see family_publication for what is checked)."""
+    content = family_publication(db, access, texts, slugs, today, confirmed=confirmed, title=title)
     record, key = service.unlock_signing_key(db, access.identity, origin, today, create=True)
-    family = [
-        {"language": text.language, "slug": checked[text.language]} for text in plan_.published
-    ]
-    root = checked[plan_.authoritative]
-    published: list[PublishedStatement] = []
-    for text in plan_.published:
-        slug = checked[text.language]
-        statement: dict[str, Any] = service._statement(
-            slug=slug,
-            title=titles[text.language],
-            language=text.language,
-            number=1,
-            status=StatementStatus.PUBLISHED,
-            today=today,
-            body=text.markdown,
-            previous=None,
-            signatories=signon.public,
-            anonymous=signon.anonymous,
-        )
-        # One language alone is not a family: it keeps bundle format 1.
-        if len(plan_.published) > 1:
-            statement["authoritative_language"] = plan_.authoritative
-            statement["family"] = family
-        row = PublishedStatement(
-            slug=slug,
-            room_id=access.room.id,
-            language=text.language,
-            translation_of=None if slug == root else root,
-            title=titles[text.language],
-            status=StatementStatus.PUBLISHED,
-            latest_version=1,
-            signatory_count=len(signon.public) + signon.anonymous,
-            first_published_on=today,
-            updated_on=today,
-        )
-        db.add(row)
-        db.flush()
-        service._append_version(db, record, key, statement)
-        published.append(row)
-    access.room.state = RoomState.PUBLISHED
-    # As for one language: the signatories now live in the signed bundles.
-    db.execute(delete(Endorsement).where(Endorsement.room_id == access.room.id))
-    db.flush()
-    return published
+    return sign_family(db, record, key, access.room, content, today)
 
 
 def family_slugs(db: Session, slug: str) -> list[str]:

@@ -21,12 +21,13 @@ from markupsafe import escape
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
+from statements.control.propose import proposed, two_person
 from statements.db import destroyed_keys, get_session
 from statements.drafting.translations import language_texts
 from statements.forms import Form
 from statements.languages import direction
 from statements.mixing import flush_queued_writes
-from statements.models import AuditAction
+from statements.models import AuditAction, ControlAction
 from statements.pages import LANGUAGE_NAMES, today
 from statements.publishing import families, service
 from statements.publishing.errors import InvalidInput, SignOnClosed
@@ -119,6 +120,22 @@ def publish_family(room_id: str) -> Any:
             flush_queued_writes(access.room.id)
             access = _open(room_id)
             access.require_coordinator()
+            if two_person(access.room.id):
+                # As for one language: a different coordinator (or an admin) approves
+                # exactly these texts, addresses and signatories, then they are signed.
+                return proposed(
+                    ControlAction.PUBLISH,
+                    access.room.id,
+                    families.family_publication(
+                        session,
+                        access,
+                        language_texts(session, access),
+                        slugs,
+                        today(),
+                        confirmed=bool(named) and left_out == named,
+                        title=form.title.data or None,
+                    ),
+                )
             published = families.publish_family(
                 session,
                 access,

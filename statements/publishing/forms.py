@@ -65,8 +65,37 @@ class ReceivedForm(Form):
     )
 
 
-class PublishForm(Form):
-    """Publish the frozen text."""
+class ReleaseForm(Form):
+    """When to release a statement: empty for now, else a time in a named time zone."""
+
+    release_at = StringField(
+        _l("Release on (date and time)"),
+        validators=[Optional(), Length(max=40)],
+        render_kw={"type": "datetime-local"},
+        description=_l(
+            "Leave empty to publish at once. Until then only press preview links show it."
+        ),
+    )
+    zone = StringField(
+        _l("Time zone"),
+        default="UTC",
+        validators=[Optional(), Length(max=64)],
+        render_kw={"list": "zones", "spellcheck": "false", "dir": "ltr"},
+        description=_l("A time zone name, such as Europe/Berlin, Asia/Kabul or UTC."),
+    )
+
+
+class PressLinkForm(Form):
+    """A new press preview link."""
+
+    label = StringField(
+        _l("Who the link is for (seen only by coordinators)"),
+        validators=[Optional(), Length(max=80)],
+    )
+
+
+class PublishForm(ReleaseForm):
+    """Publish the frozen text, now or on a date."""
 
     # The signed, permanent title: the room's working title unless changed here.
     title = StringField(_l("Title"), validators=[Optional(), Length(max=MAX_TITLE)])

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from crypto.merkle import leaf_hash, root_from_leaf_hashes
 from crypto.signing import SigningKey, checkpoint_body, sign_note
 from statements.models import LogCheckpoint, LogEntry
-from statements.publishing import tree
+from statements.publishing import prepared, tree
 from statements.publishing.errors import LogRangeError
 
 STATEMENT = "statement"
@@ -48,7 +48,20 @@ def append(
     signed = sign_note(body, origin, key.private_key, key.public_key)
     db.add(LogCheckpoint(tree_size=len(hashes), signed_note=signed))
     db.flush()
+    # The key is unsealed now: embargoed statements get their new places signed.
+    prepared.prepare(db, hashes, key, origin)
     return position, hashes, signed
+
+
+def append_prepared(db: Session, leaf: bytes, position: int, signed_checkpoint: str) -> None:
+    """Add a leaf whose checkpoint was signed beforehand for this very place (an embargo)."""
+    if size(db) != position:
+        raise LogRangeError
+    hashed = leaf_hash(leaf)
+    db.add(LogEntry(position=position, kind=STATEMENT, leaf=leaf, leaf_hash=hashed))
+    tree.append(db, position, hashed)
+    db.add(LogCheckpoint(tree_size=position + 1, signed_note=signed_checkpoint))
+    db.flush()
 
 
 def checkpoint(db: Session, tree_size: int | None = None) -> str:

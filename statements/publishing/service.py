@@ -38,6 +38,7 @@ from statements.drafting.access import ENDORSEMENT_TAG, RoomAccess, lock_room
 from statements.drafting.versions import version
 from statements.models import (
     Account,
+    Embargo,
     Endorsement,
     EndorsementKind,
     PublishedStatement,
@@ -507,6 +508,9 @@ def _check_slug(db: Session, slug: str) -> str:
     if not SLUG_MIN <= len(slug) <= SLUG_MAX or not _SLUG.fullmatch(slug):
         raise InvalidInput("slug", "format")
     if db.get(PublishedStatement, slug) is not None:
+        raise SlugTaken
+    # An embargoed statement holds its address until its release (or cancellation).
+    if db.scalar(select(Embargo.id).where(Embargo.slug == slug)) is not None:
         raise SlugTaken
     return slug
 

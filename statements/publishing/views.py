@@ -31,7 +31,7 @@ from statements.languages import direction
 from statements.mixing import flush_queued_writes, request_writes
 from statements.models import AuditAction, ControlAction
 from statements.pages import INVISIBLE_CHARACTERS, LANGUAGE_NAMES, STATE_NAMES, today
-from statements.publishing import families, service
+from statements.publishing import embargo, families, service
 from statements.publishing.errors import (
     EndorsementNotFound,
     InvalidInput,
@@ -52,6 +52,7 @@ from statements.publishing.forms import (
     ReceivedForm,
     RetractForm,
 )
+from statements.publishing.release_input import RELEASE_FIELDS, release_error, release_from
 from statements.settings import Settings
 from statements.staff import audit
 from statements.writes import QueueBusy
@@ -138,6 +139,7 @@ def _signon_page(
     return render_template(
         "publishing/signon.html",
         access=access,
+        scheduled=embargo.of_room(session, access.room.id),
         room=access.room,
         text_dir=direction(access.room.language),
         details=access.details(),
@@ -263,6 +265,9 @@ def publish(room_id: str) -> Any:
             if item.translation_of is None
         ),
     ]
+    if embargo.of_room(session, access.room.id) is not None:
+        # Signed already, waiting for its date: its own page changes or cancels it.
+        return redirect(url_for("publishing.embargo_page", room_id=room_id))
     details = access.details()
     if not form.is_submitted():
         form.title.data = details["title"]
@@ -280,19 +285,37 @@ def publish(room_id: str) -> Any:
         if access.room.state != "sign-on":
             raise SignOnClosed
         try:
+            release = release_from(form)
             if two_person(access.room.id):
-                return proposed(
-                    ControlAction.PUBLISH,
-                    access.room.id,
-                    control_actions.publication(
-                        session,
-                        access,
-                        form.slug.data or "",
-                        today(),
-                        translation_of=form.translation_of.data or None,
-                        title=form.title.data,
-                    ),
+                content = control_actions.publication(
+                    session,
+                    access,
+                    form.slug.data or "",
+                    today(),
+                    translation_of=form.translation_of.data or None,
+                    title=form.title.data,
                 )
+                if release is not None:
+                    # What the second person approves is "publish at this time".
+                    content.update(release_at=release[0].isoformat(), zone=release[1])
+                return proposed(ControlAction.PUBLISH, access.room.id, content)
+            if release is not None:
+                embargo.schedule(
+                    session,
+                    access,
+                    form.slug.data or "",
+                    _origin(),
+                    release[0],
+                    release[1],
+                    today(),
+                    translation_of=form.translation_of.data or None,
+                    title=form.title.data,
+                )
+                flash(
+                    _("The statement is signed. It will be published at the time you set."),
+                    "notice",
+                )
+                return redirect(url_for("publishing.embargo_page", room_id=room_id))
             published = service.publish(
                 session,
                 access,
@@ -306,7 +329,12 @@ def publish(room_id: str) -> Any:
             # The endorsements' tags and sealed names were deleted: out of SQLite's log too.
             destroyed_keys()
         except InvalidInput as error:
-            _field_error(form, error, "slug" if error.field != "translation_of" else error.field)
+            if error.field in RELEASE_FIELDS:
+                release_error(form, error)
+            else:
+                _field_error(
+                    form, error, "slug" if error.field != "translation_of" else error.field
+                )
         except SlugTaken:
             form.slug.errors = [_("Another statement already uses that web address.")]
         except QueueBusy:
@@ -327,6 +355,7 @@ def publish(room_id: str) -> Any:
         signon=service.sign_on(session, access, today()),
         key=service.key_status(session, current_user.identity),
         form=form,
+        zones=embargo.zones(),
     ), (400 if form.errors else 200)
 
 

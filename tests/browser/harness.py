@@ -333,7 +333,7 @@ class Person:
     def _where(self, step: str) -> str:
         path = urlsplit(self.page.url).path
         # Invitation and set-up links are secrets: name the route, not the token.
-        for prefix in ("/invitation/", "/enrol/"):
+        for prefix in ("/invitation/", "/enrol/", "/press/"):
             if path.startswith(prefix):
                 path = prefix + "…"
         return f"{self.name}/{step} ({path})"

@@ -108,6 +108,7 @@ def test_every_changing_route_refuses_a_request_without_a_token(
         "reply_id": reply.id,
         "message_id": question.id,
         "proposal_id": "a" * 32,
+        "link_id": "b" * 32,
     }
     per_endpoint = {
         ("auth.enrol", "token"): enrolment_token,
@@ -145,6 +146,8 @@ def test_every_changing_route_refuses_a_request_without_a_token(
         "drafting.remove_member",
         "publishing.withdraw",
         "publishing.remove",
+        "publishing.embargo_cancel",
+        "publishing.press_link_revoke",
         "auth.logout",
         "auth.login",
     } <= set(checked)

@@ -221,6 +221,7 @@ def world(app: Flask, session: Session, clock: Clock) -> World:
             "message_id": question.id,
             "address": address,
             "proposal_id": "0" * 32,
+            "link_id": "0" * 32,
         },
         _form_field_names(),
         list(metadata.sorted_tables),

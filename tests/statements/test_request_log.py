@@ -51,6 +51,8 @@ def _handler(path: str) -> WSGIRequestHandler:
         "/invitation/c0ffee-invitation-secret/development%20server",
         "/invitation/c0ffee-invitation-secret/development server",
         "/ * c0ffee-invitation-secret",
+        # A press preview link of an embargoed statement is a capability too.
+        "/press/c0ffee-invitation-secret/statement.md",
     ],
 )
 def test_request_and_error_lines_are_dropped(werkzeug_output: io.StringIO, path: str) -> None:

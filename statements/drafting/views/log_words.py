@@ -8,7 +8,9 @@ its LOG_ACTIONS label.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask_babel import LazyString
 from flask_babel import gettext as _
@@ -189,7 +191,57 @@ def _two_person(details: dict[str, Any], contribution: str | None) -> Markup:
     return _say(_("A coordinator turned on the two-person rule for this room."))
 
 
+def _wall_clock(at: Any, zone: Any) -> str:
+    """A release time as its zone's clock shows it, with the zone's name."""
+    try:
+        moment = datetime.fromisoformat(str(at)).astimezone(ZoneInfo(str(zone)))
+    except (ValueError, KeyError, OSError):
+        return str(at or "")
+    return f"{moment:%Y-%m-%d %H:%M} {zone}"
+
+
+def _embargo_set(details: dict[str, Any], contribution: str | None) -> Markup:
+    return _say(
+        _("A coordinator signed the statement to be published on %(time)s (an embargo)."),
+        time=_typed(_wall_clock(details.get("release_at"), details.get("zone"))),
+    )
+
+
+def _embargo_changed(details: dict[str, Any], contribution: str | None) -> Markup:
+    return _say(
+        _("A coordinator moved the release from %(old)s to %(new)s."),
+        old=_typed(_wall_clock(details.get("previous"), "UTC")),
+        new=_typed(_wall_clock(details.get("release_at"), details.get("zone"))),
+    )
+
+
+def _embargo_cancelled(details: dict[str, Any], contribution: str | None) -> Markup:
+    return _say(
+        _("A coordinator cancelled the release set for %(time)s; nothing was published."),
+        time=_typed(_wall_clock(details.get("release_at"), details.get("zone"))),
+    )
+
+
+def _press_link_made(details: dict[str, Any], contribution: str | None) -> Markup:
+    return _say(
+        _("A coordinator made a press preview link (%(label)s)."),
+        label=_typed(details.get("label") or "—"),
+    )
+
+
+def _press_link_revoked(details: dict[str, Any], contribution: str | None) -> Markup:
+    return _say(
+        _("A coordinator revoked a press preview link (%(label)s)."),
+        label=_typed(details.get("label") or "—"),
+    )
+
+
 SENTENCES: dict[str, Callable[[dict[str, Any], str | None], Markup]] = {
+    "embargo_set": _embargo_set,
+    "embargo_changed": _embargo_changed,
+    "embargo_cancelled": _embargo_cancelled,
+    "press_link_made": _press_link_made,
+    "press_link_revoked": _press_link_revoked,
     "two_person": _two_person,
     "state": _state,
     "member_removed": _member_removed,

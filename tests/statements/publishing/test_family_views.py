@@ -260,3 +260,49 @@ def test_retracting_one_language_retracts_the_family(session: Session, translate
     session.expire_all()
     for slug in SLUGS.values():
         assert publishing.statement(session, slug).status == "retracted"
+
+
+def test_the_two_person_rule_holds_for_a_family(
+    app: Flask, session: Session, clock: Clock, translated: Room
+) -> None:
+    """Raised for the room, publishing every language is proposed; a second person (here an
+    admin) approves exactly those texts, and only then is each signed and logged."""
+    from statements.models import ControlProposal, Role
+    from statements.models import Room as RoomRow
+
+    room_row = session.get(RoomRow, translated.room_id)
+    assert room_row is not None
+    room_row.two_person = True
+    admin = make_staff(app, session, "second-person", Role.ADMIN)
+    session.commit()
+    response = _post(translated.coordinator, translated.publish, {**SLUGS, "confirm": "y"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert "/proposals/" in response.headers["Location"]
+    _nothing_published(session)
+    # The sign-on is held while the proposal waits.
+    signon = f"/rooms/{translated.room_id}/sign-on"
+    assert _post(translated.members[1], signon, {"kind": "anonymous"}).status_code == 409
+    # The proposer cannot approve their own proposal.
+    proposal = response.headers["Location"]
+    digest = session.scalars(select(ControlProposal)).one().digest
+    own = _post(translated.coordinator, f"{proposal}/approve", {"digest": digest})
+    assert own.status_code == 403
+    _nothing_published(session)
+
+    approver = app.test_client()
+    assert login_staff(approver, app, admin).status_code == 302
+    shown = approver.get(proposal).get_data(as_text=True)
+    assert FARSI_WORDS in shown
+    assert BURMESE_WORDS in shown
+    assert "right-to-work-my" in shown
+    approved = _post(approver, f"{proposal}/approve", {"digest": digest})
+    assert approved.status_code == 302, approved.get_data(as_text=True)
+    assert approved.headers["Location"] == "/statements/right-to-work"
+    session.expire_all()
+    keys = parse_keys(key_records(publishing.all_keys(session)))
+    for slug in SLUGS.values():
+        view = publishing.latest(session, slug)
+        assert verify_bundle(view.bundle, keys).valid
+        assert [m["slug"] for m in view.statement["family"]] == list(SLUGS.values())
+    row = session.scalars(select(ControlProposal)).one()
+    assert row.status == "approved"
