@@ -8,7 +8,6 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from statements import backup as backups
 from statements.auth import now
 from statements.db import Database
 from statements.settings import Settings
@@ -19,6 +18,9 @@ from statements.settings import Settings
 @with_appcontext
 def backup(file: Path) -> None:
     """Write an encrypted backup of the database, the public log and the settings to FILE."""
+    # Here, not at the top: the archive and restore code stays out of a serving worker.
+    from statements import backup as backups
+
     settings: Settings = current_app.extensions["settings"]
     database: Database = current_app.extensions["db"]
     # Members' writes still queued (in Redis) are committed first, so the backup has them.
@@ -52,6 +54,8 @@ def backup(file: Path) -> None:
 @with_appcontext
 def restore(file: Path, identity: Path) -> None:
     """Restore the backup FILE into the configured, empty database, and check it."""
+    from statements import backup as backups
+
     database: Database = current_app.extensions["db"]
     try:
         restored = backups.restore_backup(database.engine, file, backups.read_identities(identity))

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import ast
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from flask import Flask, Response, g, render_template
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -55,6 +57,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def alembic_config(connection: Any = None) -> Config:
     """An Alembic configuration pointing at migrations/, optionally on a connection."""
+    # Alembic (and Mako, which it brings) is for the command line: a worker that only
+    # checks the schema's revision never loads it (tests/statements/test_lazy_imports.py).
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
@@ -62,15 +68,51 @@ def alembic_config(connection: Any = None) -> Config:
     return config
 
 
+def _assigned(source: str, name: str) -> Any:
+    """The literal a migration module assigns to name at its top level (None if absent)."""
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == name for target in node.targets
+        ):
+            return ast.literal_eval(node.value)
+    return None
+
+
+@cache
 def head_revision() -> str | None:
-    """The newest migration in migrations/."""
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    """The newest migration in migrations/.
+
+    Read from the revision files' own `revision` and `down_revision` assignments, as
+    Alembic reads them, but without importing Alembic or the migrations: a worker checks
+    this on its first request, and Alembic would stay in its memory for good. The files
+    do not change under a running process. Several heads are an error, as in Alembic.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        revision = _assigned(source, "revision")
+        if not isinstance(revision, str):
+            continue
+        revisions.add(revision)
+        down = _assigned(source, "down_revision")
+        parents.update([down] if isinstance(down, str) else (down or ()))
+    heads = revisions - parents
+    if len(heads) > 1:
+        raise RuntimeError(f"migrations have several heads: {', '.join(sorted(heads))}")
+    return next(iter(heads), None)
 
 
 def current_revision(engine: Engine) -> str | None:
     """The migration the database is at, or None for an empty database."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
+        found = sorted(versions)
+    if len(found) > 1:
+        raise RuntimeError(f"the database has several heads: {', '.join(found)}")
+    return found[0] if found else None
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -9,10 +9,9 @@ import os
 import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO, Any, TypeVar, cast
+from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import parse_qsl
 
-import redis
 from flask import Flask, Response, abort, g, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_limiter import Limiter
@@ -23,6 +22,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from statements.i18n import TRANSLATED_TYPES
 from statements.settings import Settings
 from statements.throttle_storage import storage_uri
+
+if TYPE_CHECKING:
+    import redis
 
 _POLICY = [
     "default-src 'none'",
@@ -88,12 +90,19 @@ class ThrottleSecret:
             else secrets.token_bytes(32)
         )
         self._name = f"{prefix}:throttle-secret"
-        self._redis = redis.Redis.from_url(redis_url) if redis_url else None
+        self._redis: redis.Redis | None = None
+        if redis_url:
+            # Loaded only with Redis configured: without it, a worker need not hold it.
+            import redis
+
+            self._redis = redis.Redis.from_url(redis_url)
 
     def current(self) -> bytes:
         """The key in force now."""
         if self._redis is None:
             return self._local
+        import redis
+
         try:
             self._redis.set(self._name, secrets.token_bytes(32), nx=True, ex=self.LIFETIME_SECONDS)
             value = self._redis.get(self._name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from flask import Flask
@@ -132,3 +133,32 @@ def test_every_check_in_the_models_is_the_one_the_migrations_made(tmp_path: Path
     assert "'incorporated'" in models[("contributions", "status")]
     for key, text in models.items():
         assert migrated.get(key) == text, key
+
+
+def test_the_head_the_app_checks_is_alembics() -> None:
+    """The worker reads the head from the files without Alembic; Alembic must agree."""
+    from alembic.script import ScriptDirectory
+
+    from statements.db import alembic_config
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def test_several_heads_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from statements import db
+
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "a.py").write_text('revision = "a"\ndown_revision = None\n')
+    (versions / "b.py").write_text('revision = "b"\ndown_revision = "a"\n')
+    (versions / "c.py").write_text('revision = "c"\ndown_revision = "a"\n')
+    monkeypatch.setattr(db, "MIGRATIONS_DIR", tmp_path)
+    db.head_revision.cache_clear()
+    try:
+        with pytest.raises(RuntimeError, match="several heads"):
+            db.head_revision()
+        (versions / "d.py").write_text('revision = "d"\ndown_revision = ("b", "c")\n')
+        db.head_revision.cache_clear()
+        assert db.head_revision() == "d"
+    finally:
+        db.head_revision.cache_clear()
