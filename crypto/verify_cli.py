@@ -3,15 +3,18 @@
     statement-verify BUNDLE.json [--keys statement-keys.json]
                      [--checkpoint OLD_CHECKPOINT --consistency-proof PROOF.json]
                      [--previous PREVIOUS_BUNDLE.json]
+                     [--commitment-proof MY_PROOF.json]
 
 Prints one line per check; for a statement published in several languages (format 2), a
 line naming the authoritative language and one listing the family's languages; for a
 correction or retraction (format 2), its signed reason and summary of changes; given the
 version before it (--previous), the verifier checks that bundle too, that it is the one
 linked, and that the summary is the true difference, and prints the changes to the text;
-then "valid" (exit 0) or "invalid: <first failing check>"
-(exit 1). A file that is missing, not JSON, or not shaped as its format says is reported
-in one line on stderr, with exit 2. Needs only cryptography and rfc8785: no web app.
+given an anonymous endorser's downloaded proof (--commitment-proof), that their
+commitment is a leaf under the bundle's signed root of commitments; then "valid"
+(exit 0) or "invalid: <first failing check>" (exit 1). A file that is missing, not JSON,
+or not shaped as its format says is reported in one line on stderr, with exit 2. Needs
+only cryptography and rfc8785: no web app.
 """
 
 import argparse
@@ -22,6 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
+from crypto import commitments
 from crypto.bundle import (
     Check,
     KeyRecord,
@@ -71,6 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.previous is not None:
             check, changes = _previous(args.bundle, args.previous, args.keys)
             report = replace(report, checks=(*report.checks, check))
+        if args.commitment_proof is not None:
+            mine = _commitment_proof(args.bundle, args.commitment_proof)
+            report = replace(report, checks=(*report.checks, mine))
         changes = _summary(args.bundle) + changes
     except _Unreadable as error:
         _write(sys.stderr, f"{PROG}: error: {error}")
@@ -126,7 +133,26 @@ def _parser() -> argparse.ArgumentParser:
         help="the bundle of the version before: check the link and the signed summary of "
         "changes, and print the changes",
     )
+    parser.add_argument(
+        "--commitment-proof",
+        metavar="MY_PROOF.json",
+        type=Path,
+        help="the proof an anonymous endorser downloaded: check that their commitment is "
+        "counted in this bundle",
+    )
     return parser
+
+
+def _commitment_proof(bundle_path: Path, proof_path: Path) -> Check:
+    """The "commitment_proof" check: the endorser's commitment is under the signed root."""
+    statement = _statement(bundle_path)
+    try:
+        problems = commitments.verify_proof(_load_json(proof_path), statement)
+    except commitments.CommitmentsError as error:
+        raise _Unreadable(f"{proof_path}: malformed: {error}") from None
+    if problems:
+        return Check("commitment_proof", False, "; ".join(problems))
+    return Check("commitment_proof", True, "the commitment is counted under the signed root")
 
 
 def _statement(path: Path) -> dict[str, Any]:
@@ -140,9 +166,10 @@ def _statement(path: Path) -> dict[str, Any]:
 def _summary(bundle_path: Path) -> list[str]:
     """The signed reason and summary of a correction or retraction, as lines."""
     statement = _statement(bundle_path)
+    lines = commitments.summary(statement)
     if not statement.keys() >= CHANGE_FIELDS:
-        return []
-    return summary(read_changes(statement))
+        return lines
+    return summary(read_changes(statement)) + lines
 
 
 def _previous(
@@ -161,10 +188,10 @@ def _previous(
         "previous_bundle_sha256"
     ) != bundle_sha256(previous_bundle):
         return Check("previous", False, "the bundle does not link to this previous bundle"), []
-    problems = compare(previous, current)
+    problems = compare(previous, current) + commitments.compare(previous, current)
     if problems:
         return Check("previous", False, "; ".join(problems)), []
-    lines = text_diff(previous, current)
+    lines = commitments.additions(previous, current) + text_diff(previous, current)
     if not current.keys() >= CHANGE_FIELDS:
         detail = f"version {previous['version']} -> {current['version']} (format 1: computed)"
         return Check("previous", True, detail), summary(computed(previous, current)) + lines

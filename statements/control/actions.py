@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from crypto import commitments as commitment_fields
 from statements.auth.service import Identity
 from statements.control.errors import ProposalChanged, ProposalClosed
 from statements.drafting import rooms
@@ -29,6 +30,7 @@ from statements.models import (
     RoomState,
     StatementStatus,
 )
+from statements.publishing import commitments
 from statements.publishing import service as publishing
 from statements.publishing.errors import (
     InvalidInput,
@@ -89,16 +91,21 @@ def correction(
     title: str,
     body: str,
     signatories: str,
-    anonymous: int,
     reason: str,
+    letters: int = 0,
+    removals: str = "",
     for_safety: bool = False,
 ) -> dict[str, Any]:
-    """What correcting the statement would sign, checked as correcting checks it."""
+    """What correcting the statement would sign, checked as correcting checks it.
+
+    The anonymous count is not proposed: the removals (each with its reason) and the
+    number of letters are, and the count follows from them when it is signed.
+    """
     latest = publishing.editable_statement(db, identity, slug)
     if latest.statement["status"] == StatementStatus.RETRACTED:
         raise StatementRetracted
-    if not 0 <= anonymous <= publishing.MAX_ANONYMOUS:
-        raise InvalidInput("anonymous", "range")
+    removed = commitments.parse_removals(removals)
+    anonymous, _ = commitments.next_commitments(latest.statement, letters, removed)
     return {
         "slug": latest.statement["slug"],
         "previous_bundle_sha256": latest.row.bundle_sha256,
@@ -106,6 +113,8 @@ def correction(
         "body_markdown": clean_text(body, "body", publishing.MAX_BODY),
         "signatories": _signatories(publishing.parse_signatories(signatories)),
         "anonymous_signatories": anonymous,
+        "letters": letters,
+        "removals": [[leaf.hex(), why] for leaf, why in removed],
         "reason": clean_text(reason, "reason", publishing.MAX_REASON),
         "for_safety": for_safety,
     }
@@ -204,6 +213,19 @@ def publish(
     anonymous = counts.get(EndorsementKind.ANONYMOUS, 0)
     if public != len(content["signatories"]) or anonymous != content["anonymous_signatories"]:
         raise ProposalChanged
+    group = commitment_fields.make_fields(
+        list(
+            db.scalars(
+                select(Endorsement.commitment).where(
+                    Endorsement.room_id == room_id,
+                    Endorsement.kind == EndorsementKind.ANONYMOUS,
+                    Endorsement.commitment.is_not(None),
+                )
+            )
+        )
+    )
+    if len(group["anonymous_commitments"]) != anonymous:
+        raise ProposalChanged
     slug = publishing._check_slug(db, content["slug"])
     root = publishing._family_root(db, content["translation_of"], room.language)
     record, key = publishing.unlock_signing_key(db, identity, origin, today, create=True)
@@ -219,6 +241,7 @@ def publish(
         previous=None,
         signatories=signatories,
         anonymous=anonymous,
+        commitments=group,
     )
     published = PublishedStatement(
         slug=slug,
@@ -266,8 +289,9 @@ def correct(
         title=content["title"],
         body=content["body_markdown"],
         signatories=signatories,
-        anonymous=int(content["anonymous_signatories"]),
         reason=content["reason"],
+        letters=int(content.get("letters", 0)),
+        removals=[(bytes.fromhex(leaf), why) for leaf, why in content.get("removals", [])],
         for_safety=bool(content["for_safety"]),
     )
 
@@ -285,7 +309,6 @@ def retract(
         title=content["title"],
         body=content["body_markdown"],
         signatories=[],
-        anonymous=0,
         reason=content["reason"],
     )
 

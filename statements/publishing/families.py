@@ -199,6 +199,7 @@ def publish_family(
             previous=None,
             signatories=signon.public,
             anonymous=signon.anonymous,
+            commitments=signon.commitment_fields(),
         )
         # One language alone is not a family: it keeps bundle format 1.
         if len(plan_.published) > 1:

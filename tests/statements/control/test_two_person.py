@@ -206,7 +206,6 @@ def test_a_correction_is_shown_as_a_change_then_approved(room: Room2) -> None:
             "title": "Right to work",
             "body": "Refugees everywhere are denied the right to work.",
             "signatories": "New Partner | Malaysia",
-            "anonymous": "0",
             "reason": "A partner joined.",
         },
     )
@@ -229,7 +228,6 @@ def test_a_stale_correction_is_not_carried_out(room: Room2) -> None:
         "title": "Right to work",
         "body": "One.",
         "signatories": "",
-        "anonymous": "0",
         "reason": "Shorter.",
     }
     first = post_signed_in(room.first, "/published/right-to-work/correct", data)
@@ -257,7 +255,7 @@ def test_retraction_and_bad_corrections(room: Room2) -> None:
             "title": "Right to work",
             "body": "x",
             "signatories": "",
-            "anonymous": "-3",
+            "letters": "-3",
             "reason": "Why.",
         },
     )
