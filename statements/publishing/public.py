@@ -587,6 +587,8 @@ VERIFIER_MODULES = (
     "merkle.py",
     "signing.py",
     "bundle.py",
+    "changes.py",
+    "commitments.py",
     "verify_cli.py",
 )
 _VERIFIER_MAIN = b"import sys\nfrom crypto.verify_cli import main\nsys.exit(main())\n"
