@@ -212,9 +212,7 @@ def additions(previous: Mapping[str, Any], current: Mapping[str, Any]) -> list[s
     """The line saying how many commitments `current` added to `previous` (by letter)."""
     if not current.keys() >= COMMITMENT_FIELDS:
         return []
-    before = (
-        read_commitments(previous).leaves if previous.keys() >= COMMITMENT_FIELDS else ()
-    )
+    before = read_commitments(previous).leaves if previous.keys() >= COMMITMENT_FIELDS else ()
     added = set(read_commitments(current).leaves) - set(before)
     return [f"anonymous endorsements received by letter, added: {len(added)}"] if added else []
 

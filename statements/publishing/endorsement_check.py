@@ -39,9 +39,7 @@ def check_published(
     view = counted[-1] if counted else None
     if published.room_id is None:
         return PublishedCheck(view, None)
-    mine = commitments.own_commitment(
-        db, writes, identity.keys.author_secret, published.room_id
-    )
+    mine = commitments.own_commitment(db, writes, identity.keys.author_secret, published.room_id)
     if mine is None or view is None:
         return PublishedCheck(view, None)
     return PublishedCheck(view, commitments.check(view.statement, mine))

@@ -105,7 +105,10 @@ class CorrectionForm(Form):
     letters = IntegerField(
         _l("Anonymous endorsements received by letter, to add"),
         default=0,
-        validators=[Optional(), NumberRange(min=0, max=MAX_LETTERS)],
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=MAX_LETTERS, message=_l("That number is out of range.")),
+        ],
         description=_l(
             "Each is counted with a new commitment marked “received by letter”. Keep the "
             "letters safe: the statement names nobody."
