@@ -190,7 +190,7 @@ def test_compare_holds_later_versions_to_letters_and_named_removals() -> None:
     first = _statement(leaves)
     letter = commitments.letter_commitment()
     honest = {
-        **_statement(leaves[1:] + [letter], by_letter=[letter], removed=[(leaves[0], "Asked.")]),
+        **_statement([*leaves[1:], letter], by_letter=[letter], removed=[(leaves[0], "Asked.")]),
         "version": 2,
     }
     assert commitments.compare(first, honest) == []
@@ -216,7 +216,7 @@ def test_statement_verify_checks_a_downloaded_proof_and_the_previous_version(
     mine = leaves[1]
     v1 = log.publish(_statement(leaves))
     letter = commitments.letter_commitment()
-    kept = [leaf for leaf in leaves if leaf != mine] + [letter]
+    kept = [*(leaf for leaf in leaves if leaf != mine), letter]
     v2 = log.publish(
         _statement(kept, version=2, previous=v1, by_letter=[letter], removed=[(mine, "Asked.")])
     )
