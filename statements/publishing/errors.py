@@ -55,3 +55,7 @@ class UnreviewedEndorsements(PublishingError):
     def __init__(self, count: int) -> None:
         super().__init__(count)
         self.count = count
+
+
+class InvitationRevoked(PublishingError):
+    """An organisation invitation link its coordinators revoked: it no longer works."""

@@ -32,10 +32,17 @@ from statements.languages import direction
 from statements.mixing import flush_queued_writes, request_writes
 from statements.models import AuditAction, ControlAction
 from statements.pages import INVISIBLE_CHARACTERS, LANGUAGE_NAMES, STATE_NAMES, today
-from statements.publishing import commitments, endorsement_check, families, service
+from statements.publishing import (
+    commitments,
+    endorsement_check,
+    families,
+    organisations,
+    service,
+)
 from statements.publishing.errors import (
     EndorsementNotFound,
     InvalidInput,
+    InvitationRevoked,
     NoSigningKey,
     NotAllowed,
     PublishingError,
@@ -62,6 +69,13 @@ blueprint = Blueprint("publishing", __name__)
 PROBLEMS: dict[type[PublishingError], tuple[int, LazyString]] = {
     SignOnClosed: (409, _l("Sign-on is not open in this room. Nothing was changed.")),
     EndorsementNotFound: (404, _l("There is no such endorsement. Nothing was changed.")),
+    InvitationRevoked: (
+        410,
+        _l(
+            "The coordinators revoked this invitation link: it no longer works. If your "
+            "organisation should still sign, ask them for a new one."
+        ),
+    ),
     NoSigningKey: (409, _l("No signing key exists yet.")),
     SigningKeyNotShared: (
         403,
@@ -170,6 +184,7 @@ def _signon_page(
         key=key,
         button=ButtonForm(),
         inclusion=inclusion,
+        links=organisations.links(session, access) if access.is_coordinator else [],
     ), status
 
 
