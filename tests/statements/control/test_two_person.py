@@ -385,6 +385,9 @@ def test_a_proposed_correction_of_anonymous_endorsements_is_unreadable_at_rest(
     location = response.headers["Location"]
     page = room.second.get(location).get_data(as_text=True)
     assert "Anonymous endorsements: 1 → 2" in page
+    assert "Received by letter: 2" in page
+    assert "Anonymous endorsement removed" in page
+    assert reason.replace("'", "&#39;") in page
     session.expire_all()
     waiting = [row for row in session.scalars(select(ControlProposal)) if row.status == "pending"]
     assert len(waiting) == 1
