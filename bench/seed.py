@@ -122,7 +122,6 @@ def _statement(db: Session, coordinator: auth.Identity, slug: str, count: int, o
             signatories="\n".join(
                 f"{s['name']} | {s['country']}" for s in published["signatories"]
             ),
-            anonymous=published["anonymous_signatories"],
             reason="A correction.",
         )
 

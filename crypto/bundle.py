@@ -37,6 +37,8 @@ from typing import Any
 import rfc8785
 
 from crypto.changes import CHANGE_FIELDS, Changes, ChangesError, read_changes
+from crypto.commitments import COMMITMENT_FIELDS, CommitmentsError, read_commitments
+from crypto.commitments import check as check_commitments
 from crypto.merkle import (
     HASH_SIZE,
     inclusion_proof,
@@ -82,7 +84,7 @@ STATEMENT_FIELDS = frozenset(
     }
 )
 FAMILY_FIELDS = frozenset({"authoritative_language", "family"})
-STATEMENT_FIELDS_V2 = STATEMENT_FIELDS | FAMILY_FIELDS | CHANGE_FIELDS
+STATEMENT_FIELDS_V2 = STATEMENT_FIELDS | FAMILY_FIELDS | CHANGE_FIELDS | COMMITMENT_FIELDS
 SIGNATORY_FIELDS = frozenset({"name", "country"})
 MEMBER_FIELDS = frozenset({"language", "slug"})
 KEY_FIELDS = (
@@ -179,11 +181,13 @@ class _Statement:
     family: tuple[tuple[str, str], ...] = ()
     # Format 2 only: the signed reason and summary of what changed (crypto/changes.py).
     changes: Changes | None = None
+    # Format 2 only: the anonymous endorsements' commitments (crypto/commitments.py).
+    commitments: bool = False
 
     @property
     def format(self) -> str:
         """The bundle format a statement of these fields belongs in."""
-        if self.authoritative_language is None and self.changes is None:
+        if self.authoritative_language is None and self.changes is None and not self.commitments:
             return BUNDLE_FORMAT_V1
         return BUNDLE_FORMAT
 
@@ -474,7 +478,7 @@ def _read_statement(statement: object) -> _Statement:
     # statement cannot be read as format 2 or the reverse; the format check then holds the
     # bundle's "format" to it.
     expected = STATEMENT_FIELDS
-    for group in (FAMILY_FIELDS, CHANGE_FIELDS):
+    for group in (FAMILY_FIELDS, CHANGE_FIELDS, COMMITMENT_FIELDS):
         if group & fields.keys():
             expected = expected | group
     missing = expected - fields.keys()
@@ -521,6 +525,12 @@ def _read_statement(statement: object) -> _Statement:
             changes = read_changes(fields)
         except ChangesError as error:
             raise MalformedBundle(str(error)) from None
+    commitments = "anonymous_commitments" in fields
+    if commitments:
+        try:
+            read_commitments(fields)
+        except CommitmentsError as error:
+            raise MalformedBundle(str(error)) from None
     return _Statement(
         slug=slug,
         version=version,
@@ -531,6 +541,7 @@ def _read_statement(statement: object) -> _Statement:
         authoritative_language=authoritative,
         family=family,
         changes=changes,
+        commitments=commitments,
     )
 
 
@@ -704,6 +715,8 @@ def verify_bundle(
     ]
     checkpoint_check, tree = _check_checkpoint(parts.log, key)
     checks += [checkpoint_check, _check_inclusion(parts.log, tree, leaf)]
+    if parts.fields.commitments:
+        checks.append(_check_commitments(parts.statement))
     if old_checkpoint is not None:
         checks.append(_check_consistency(tree, keys, old_checkpoint, consistency_proof or []))
     return Report(
@@ -834,6 +847,17 @@ def _check_inclusion(log: _Log, tree: _Tree | None, leaf: bytes) -> Check:
     if not verify_inclusion(leaf_hash(leaf), log.index, tree.size, proof, tree.root):
         return _fail(name, f"the statement is not entry {log.index} of the log at size {tree.size}")
     return _ok(name, f"entry {log.index} of {tree.size}")
+
+
+def _check_commitments(statement: Mapping[str, Any]) -> Check:
+    # The signed count must be the number of signed commitments, and the signed root
+    # theirs: otherwise the count could be typed, and endorsers' proofs would prove nothing.
+    name = "anonymous_commitments"
+    problems = check_commitments(statement)
+    if problems:
+        return _fail(name, "; ".join(problems))
+    count = len(statement["anonymous_commitments"])
+    return _ok(name, f"{count} commitments, root matches, count matches")
 
 
 def _check_consistency(

@@ -3,6 +3,7 @@
     statement-verify BUNDLE.json [--keys statement-keys.json]
                      [--checkpoint OLD_CHECKPOINT --consistency-proof PROOF.json]
                      [--previous PREVIOUS_BUNDLE.json]
+                     [--commitment-proof MY_PROOF.json]
     statement-verify BUNDLE.json [MORE_BUNDLES.json ...] --text COPY.txt
 
 Prints one line per check; for a statement published in several languages (format 2), a
@@ -14,9 +15,11 @@ given a forwarded copy of the text (--text, UTF-8 text: pasted from the statemen
 its PDF or its Word file), it says which of the bundles' statements that text is, whole or
 as a passage, comparing words as the site's /verify does (crypto/plaintext.py), or which
 is closest and the words that differ; then "valid" (exit 0) or "invalid: <first failing
-check>" (exit 1), "invalid: text" when the text matches none of them. A file that is
-missing, not JSON, or not shaped as its format says is reported
-in one line on stderr, with exit 2. Needs only cryptography and rfc8785: no web app.
+check>" (exit 1), "invalid: text" when the text matches none of them. Given an
+anonymous endorser's downloaded proof (--commitment-proof), it checks that their
+commitment is a leaf under the bundle's signed root of commitments. A file that is
+missing, not JSON, or not shaped as its format says is reported in one line on stderr,
+with exit 2. Needs only cryptography and rfc8785: no web app.
 """
 
 import argparse
@@ -27,7 +30,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
-from crypto import plaintext
+from crypto import commitments, plaintext
 from crypto.bundle import (
     Check,
     KeyRecord,
@@ -74,8 +77,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     several = len(args.bundle) > 1
     if several and args.text is None:
         parser.error("several bundles are compared with a text: add --text")
-    if several and (args.checkpoint is not None or args.previous is not None):
-        parser.error("--checkpoint and --previous take one bundle")
+    if several and (
+        args.checkpoint is not None
+        or args.previous is not None
+        or args.commitment_proof is not None
+    ):
+        parser.error("--checkpoint, --previous and --commitment-proof take one bundle")
     failures: list[str] = []
     try:
         text_lines: list[str] = []
@@ -110,6 +117,9 @@ def _report(bundle: Path, args: argparse.Namespace) -> str | None:
     if args.previous is not None:
         check, changes = _previous(bundle, args.previous, args.keys)
         report = replace(report, checks=(*report.checks, check))
+    if args.commitment_proof is not None:
+        mine = _commitment_proof(bundle, args.commitment_proof)
+        report = replace(report, checks=(*report.checks, mine))
     changes = _summary(bundle) + changes
     for check in report.checks:
         if check.ok:
@@ -234,7 +244,26 @@ def _parser() -> argparse.ArgumentParser:
         help="a forwarded copy of the text (UTF-8): say whether it is the bundle's statement, "
         "whole or a passage (words are compared; spacing, punctuation and formatting are not)",
     )
+    parser.add_argument(
+        "--commitment-proof",
+        metavar="MY_PROOF.json",
+        type=Path,
+        help="the proof an anonymous endorser downloaded: check that their commitment is "
+        "counted in this bundle",
+    )
     return parser
+
+
+def _commitment_proof(bundle_path: Path, proof_path: Path) -> Check:
+    """The "commitment_proof" check: the endorser's commitment is under the signed root."""
+    statement = _statement(bundle_path)
+    try:
+        problems = commitments.verify_proof(_load_json(proof_path), statement)
+    except commitments.CommitmentsError as error:
+        raise _Unreadable(f"{proof_path}: malformed: {error}") from None
+    if problems:
+        return Check("commitment_proof", False, "; ".join(problems))
+    return Check("commitment_proof", True, "the commitment is counted under the signed root")
 
 
 def _statement(path: Path) -> dict[str, Any]:
@@ -248,9 +277,10 @@ def _statement(path: Path) -> dict[str, Any]:
 def _summary(bundle_path: Path) -> list[str]:
     """The signed reason and summary of a correction or retraction, as lines."""
     statement = _statement(bundle_path)
+    lines = commitments.summary(statement)
     if not statement.keys() >= CHANGE_FIELDS:
-        return []
-    return summary(read_changes(statement))
+        return lines
+    return summary(read_changes(statement)) + lines
 
 
 def _previous(
@@ -269,10 +299,10 @@ def _previous(
         "previous_bundle_sha256"
     ) != bundle_sha256(previous_bundle):
         return Check("previous", False, "the bundle does not link to this previous bundle"), []
-    problems = compare(previous, current)
+    problems = compare(previous, current) + commitments.compare(previous, current)
     if problems:
         return Check("previous", False, "; ".join(problems)), []
-    lines = text_diff(previous, current)
+    lines = commitments.additions(previous, current) + text_diff(previous, current)
     if not current.keys() >= CHANGE_FIELDS:
         detail = f"version {previous['version']} -> {current['version']} (format 1: computed)"
         return Check("previous", True, detail), summary(computed(previous, current)) + lines

@@ -215,7 +215,6 @@ def _published(
             "without schooling.", "without schooling or health care."
         ),
         signatories="\n".join(f"{s['name']} | {s['country']}" for s in published["signatories"]),
-        anonymous=published["anonymous_signatories"],
         reason="Health care was missing from the list of what children go without.",
     )
     db.flush()

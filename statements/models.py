@@ -521,6 +521,20 @@ class Endorsement(Base):
     kind: Mapped[str] = mapped_column(String(16))
     key_version: Mapped[int | None]
     content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # An anonymous endorsement's commitment: the hash of a random secret only its member
+    # can open (statements/publishing/commitments.py). Random, so it links to nothing.
+    commitment: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+
+
+class CommitmentSecret(Base):
+    """The secret behind one member's anonymous endorsement in one room: a tag only they
+    can recompute, and the secret sealed under a key only they hold."""
+
+    __tablename__ = "commitment_secrets"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    tag: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 # --- publication ------------------------------------------------------------------------

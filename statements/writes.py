@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from statements.models import (
     AuthorAnswer,
     AuthorMessage,
+    CommitmentSecret,
     ConsentAnswer,
     ConsentCheck,
     ConsentStatus,
@@ -52,6 +53,7 @@ from statements.models import (
     ContributionKind,
     ContributionStatus,
     Endorsement,
+    EndorsementKind,
     Flag,
     LanguageChoice,
     MemberFeed,
@@ -137,6 +139,13 @@ FEED_DELETE = "feed.delete"
 FEED_ROOM = ""
 NEWS_ACTIONS = frozenset({NEWS_MARKER_PUT, FEED_PUT, FEED_DELETE})
 ACTIONS = ACTIONS | NEWS_ACTIONS
+# --- anonymous endorsements each signer can check (statements/publishing/commitments.py)
+# The secret behind a member's anonymous endorsement: a tag and the sealed secret. Queued
+# under FEED_ROOM like a language choice, so the queue does not tie the tag to its room.
+COMMITMENT_KEEP = "commitment.keep"
+COMMITMENT_FORGET = "commitment.forget"
+COMMITMENT_ACTIONS = frozenset({COMMITMENT_KEEP, COMMITMENT_FORGET})
+ACTIONS = ACTIONS | COMMITMENT_ACTIONS
 
 
 def _encode(value: Any) -> Any:
@@ -223,6 +232,11 @@ def feed_key(owner_tag: bytes) -> str:
     return f"feed:{owner_tag.hex()}"
 
 
+def commitment_secret_key(tag: bytes) -> str:
+    """The queue key of the secret behind one member's anonymous endorsement in a room."""
+    return f"commitment-secret:{tag.hex()}"
+
+
 def endorsement_key(room_id: str, tag: bytes) -> str:
     """The queue key of one member's endorsement in a room."""
     return f"endorsement:{room_id}:{tag.hex()}"
@@ -263,6 +277,19 @@ def apply_write(db: Session, write: Write) -> None:
             db.add(LanguageChoice(tag=bytes(row["tag"]), content=row["content"]))
         else:
             choice.content = row["content"]
+        db.flush()
+        return
+    if write.action in COMMITMENT_ACTIONS:
+        # Queued under no room: only a tag and a sealed secret, kept after publication
+        # (the member checks their endorsement against the signed bundle with it).
+        secret = db.get(CommitmentSecret, bytes(row["tag"]))
+        if write.action == COMMITMENT_FORGET:
+            if secret is not None:
+                db.delete(secret)
+        elif secret is None:
+            db.add(CommitmentSecret(tag=bytes(row["tag"]), sealed=bytes(row["sealed"])))
+        else:
+            secret.sealed = bytes(row["sealed"])
         db.flush()
         return
     room = db.get(Room, write.room_id)
@@ -337,12 +364,17 @@ def apply_write(db: Session, write: Write) -> None:
             db.delete(endorsement)
             db.flush()
             endorsement = None
+        commitment = row.get("commitment")
+        if commitment is None and row["kind"] == EndorsementKind.ANONYMOUS:
+            # Queued before commitments existed: counted, with a secret nobody keeps.
+            commitment = secrets.token_bytes(32)
         if endorsement is None:
-            db.add(Endorsement(room_id=write.room_id, **row))
+            db.add(Endorsement(room_id=write.room_id, **{**row, "commitment": commitment}))
         else:
             endorsement.kind = row["kind"]
             endorsement.key_version = row["key_version"]
             endorsement.content = row["content"]
+            endorsement.commitment = commitment
     elif write.action == ENDORSEMENT_DELETE:
         if room.state != RoomState.SIGN_ON:
             return
@@ -895,6 +927,8 @@ ANONYMOUS_TABLES = {
     # members' news
     "news_markers": "tag",
     "member_feeds": "owner_tag",
+    # anonymous endorsements each signer can check
+    "commitment_secrets": "tag",
 }
 
 

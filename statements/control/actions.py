@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from crypto import commitments as commitment_fields
 from statements.auth.service import Identity
 from statements.control.errors import ProposalChanged, ProposalClosed
 from statements.drafting import rooms
@@ -30,7 +31,7 @@ from statements.models import (
     RoomState,
     StatementStatus,
 )
-from statements.publishing import embargo, families
+from statements.publishing import commitments, embargo, families
 from statements.publishing import service as publishing
 from statements.publishing.errors import (
     InvalidInput,
@@ -91,16 +92,21 @@ def correction(
     title: str,
     body: str,
     signatories: str,
-    anonymous: int,
     reason: str,
+    letters: int = 0,
+    removals: str = "",
     for_safety: bool = False,
 ) -> dict[str, Any]:
-    """What correcting the statement would sign, checked as correcting checks it."""
+    """What correcting the statement would sign, checked as correcting checks it.
+
+    The anonymous count is not proposed: the removals (each with its reason) and the
+    number of letters are, and the count follows from them when it is signed.
+    """
     latest = publishing.editable_statement(db, identity, slug)
     if latest.statement["status"] == StatementStatus.RETRACTED:
         raise StatementRetracted
-    if not 0 <= anonymous <= publishing.MAX_ANONYMOUS:
-        raise InvalidInput("anonymous", "range")
+    removed = commitments.parse_removals(removals)
+    anonymous, _ = commitments.next_commitments(latest.statement, letters, removed)
     return {
         "slug": latest.statement["slug"],
         "previous_bundle_sha256": latest.row.bundle_sha256,
@@ -108,6 +114,8 @@ def correction(
         "body_markdown": clean_text(body, "body", publishing.MAX_BODY),
         "signatories": _signatories(publishing.parse_signatories(signatories)),
         "anonymous_signatories": anonymous,
+        "letters": letters,
+        "removals": [[leaf.hex(), why] for leaf, why in removed],
         "reason": clean_text(reason, "reason", publishing.MAX_REASON),
         "for_safety": for_safety,
     }
@@ -181,8 +189,9 @@ def _signed(items: list[dict[str, str]]) -> list[publishing.Signatory]:
 
 def _checked(
     db: Session, room_id: str, content: dict[str, Any], *, queued: bool
-) -> tuple[Room, str, str | None, int]:
-    """The room, slug, family root and anonymous count, if all is still as proposed."""
+) -> tuple[Room, str, str | None, int, dict[str, Any]]:
+    """The room, slug, family root, anonymous count and the commitments group to sign, if
+    all is still as proposed."""
     room = lock_room(db, room_id)
     if room.state != RoomState.SIGN_ON or room.current_version != content["draft_version"]:
         raise ProposalChanged
@@ -199,9 +208,22 @@ def _checked(
     anonymous = counts.get(EndorsementKind.ANONYMOUS, 0)
     if public != len(content["signatories"]) or anonymous != content["anonymous_signatories"]:
         raise ProposalChanged
+    group = commitment_fields.make_fields(
+        list(
+            db.scalars(
+                select(Endorsement.commitment).where(
+                    Endorsement.room_id == room_id,
+                    Endorsement.kind == EndorsementKind.ANONYMOUS,
+                    Endorsement.commitment.is_not(None),
+                )
+            )
+        )
+    )
+    if len(group["anonymous_commitments"]) != anonymous:
+        raise ProposalChanged
     slug = publishing._check_slug(db, content["slug"])
     root = publishing._family_root(db, content["translation_of"], room.language)
-    return room, slug, root, anonymous
+    return room, slug, root, anonymous, group
 
 
 def release_time(content: dict[str, Any], now: datetime) -> datetime | None:
@@ -226,7 +248,7 @@ def schedule(
 ) -> Embargo:
     """Sign what was proposed, to be released at the time the proposal named; the release
     itself then needs no second approval: this one approved "publish at that time"."""
-    room, slug, root, anonymous = _checked(db, room_id, content, queued=queued)
+    room, slug, root, anonymous, group = _checked(db, room_id, content, queued=queued)
     day = release_at.date()
     record, key = publishing.unlock_signing_key(db, identity, origin, today, create=True)
     signatories = _signed(content["signatories"])
@@ -241,6 +263,7 @@ def schedule(
         previous=None,
         signatories=signatories,
         anonymous=anonymous,
+        commitments=group,
     )
     return embargo.set_embargo(
         db, record, key, room, statement, root, release_at, str(content["zone"])
@@ -259,11 +282,13 @@ def publish(
 ) -> PublishedStatement:
     """Sign and publish what was proposed, if the room is still as it was proposed; of a
     family (several languages at once), every language, and the source is returned."""
-    room, slug, root, anonymous = _checked(db, room_id, content, queued=queued)
+    room, slug, root, anonymous, group = _checked(db, room_id, content, queued=queued)
     if content.get("languages"):
         families.check_family_slugs(db, content)
         record, key = publishing.unlock_signing_key(db, identity, origin, today, create=True)
-        return families.sign_family(db, record, key, room, content, today)[0]
+        # The commitments as they are now: _checked found their count unchanged.
+        signed = {**content, "commitments": group if anonymous else {}}
+        return families.sign_family(db, record, key, room, signed, today)[0]
     record, key = publishing.unlock_signing_key(db, identity, origin, today, create=True)
     signatories = _signed(content["signatories"])
     statement = publishing._statement(
@@ -277,6 +302,7 @@ def publish(
         previous=None,
         signatories=signatories,
         anonymous=anonymous,
+        commitments=group,
     )
     published = PublishedStatement(
         slug=slug,
@@ -324,8 +350,9 @@ def correct(
         title=content["title"],
         body=content["body_markdown"],
         signatories=signatories,
-        anonymous=int(content["anonymous_signatories"]),
         reason=content["reason"],
+        letters=int(content.get("letters", 0)),
+        removals=[(bytes.fromhex(leaf), why) for leaf, why in content.get("removals", [])],
         for_safety=bool(content["for_safety"]),
     )
 
@@ -343,7 +370,6 @@ def retract(
         title=content["title"],
         body=content["body_markdown"],
         signatories=[],
-        anonymous=0,
         reason=content["reason"],
     )
 

@@ -64,3 +64,7 @@ class UnreadableDocument(PublishingError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class InvitationRevoked(PublishingError):
+    """An organisation invitation link its coordinators revoked: it no longer works."""

@@ -201,6 +201,8 @@ def family_publication(
         "anonymous_signatories": signon.anonymous,
         "authoritative_language": plan_.authoritative,
         "languages": languages,
+        # The anonymous endorsements' commitments, signed into every language's bundle.
+        "commitments": signon.commitment_fields(),
     }
 
 
@@ -242,6 +244,7 @@ def sign_family(
             previous=None,
             signatories=signatories,
             anonymous=anonymous,
+            commitments=content.get("commitments") or None,
         )
         # One language alone is not a family: it keeps bundle format 1.
         if len(languages) > 1:

@@ -11,8 +11,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from statements.forms import Form
+from statements.publishing.commitments import MAX_LETTERS
 from statements.publishing.service import (
-    MAX_ANONYMOUS,
     MAX_BODY,
     MAX_COUNTRY,
     MAX_ORGANISATION,
@@ -130,9 +130,27 @@ class CorrectionForm(Form):
         validators=[Optional(), Length(max=MAX_BODY)],
         description=_l('One per line; put the country after a vertical bar: "Name | Country".'),
     )
-    anonymous = IntegerField(
-        _l("Organisations counted anonymously"),
-        validators=[InputRequired(), NumberRange(min=0, max=MAX_ANONYMOUS)],
+    # The anonymous count is not typed: it follows from the signed commitments.
+    letters = IntegerField(
+        _l("Anonymous endorsements received by letter, to add"),
+        default=0,
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=MAX_LETTERS, message=_l("That number is out of range.")),
+        ],
+        description=_l(
+            "Each is counted with a new commitment marked “received by letter”. Keep the "
+            "letters safe: the statement names nobody."
+        ),
+    )
+    removals = TextAreaField(
+        _l("Anonymous endorsements to remove"),
+        validators=[Optional(), Length(max=MAX_BODY)],
+        render_kw={"dir": "ltr", "spellcheck": "false"},
+        description=_l(
+            "One per line: the commitment (64 characters, from the statement's bundle), a "
+            "vertical bar, then the public reason."
+        ),
     )
     reason = TextAreaField(
         _l("Public reason for the correction"),

@@ -132,7 +132,11 @@ def _bundle(description: str, properties: dict[str, Any]) -> dict[str, Any]:
     schema["if"] = {
         "properties": {
             "statement": {
-                "anyOf": [{"required": ["authoritative_language"]}, {"required": ["reason"]}]
+                "anyOf": [
+                    {"required": ["authoritative_language"]},
+                    {"required": ["reason"]},
+                    {"required": ["anonymous_commitments"]},
+                ]
             }
         },
     }
@@ -199,7 +203,47 @@ def _schemas() -> dict[str, Any]:
             "anonymous_before": _integer("The previous version's anonymous count."),
         },
     )
-    statement["dependentRequired"] = {"reason": ["changes"], "changes": ["reason"]}
+    # Format 2: the anonymous endorsements' commitments (crypto/commitments.py), a group.
+    commitment_group = {
+        "anonymous_commitments": {
+            "type": "array",
+            "description": "Format 2: each anonymous endorsement's commitment (hex SHA-256 "
+            "of a secret only its endorser keeps), sorted, each once; as many as "
+            "anonymous_signatories.",
+            "items": _string("A commitment.", pattern=_HEX_SHA256),
+        },
+        "anonymous_commitments_root": _string(
+            "Format 2: the RFC 9162 Merkle tree hash of the sorted commitments (each leaf "
+            "the commitment's 32 bytes).",
+            pattern=_HEX_SHA256,
+        ),
+        "anonymous_by_letter": {
+            "type": "array",
+            "description": "Format 2: the commitments a coordinator generated for anonymous "
+            "endorsements received by letter, sorted.",
+            "items": _string("A commitment.", pattern=_HEX_SHA256),
+        },
+        "anonymous_removed": {
+            "type": "array",
+            "description": "Format 2: the commitments this version removed, with reasons.",
+            "items": _object(
+                "A removed commitment.",
+                {
+                    "commitment": _string("The commitment.", pattern=_HEX_SHA256),
+                    "reason": _string("The public reason.", minLength=1),
+                },
+            ),
+        },
+    }
+    statement["properties"].update(commitment_group)
+    statement["dependentRequired"] = {
+        "reason": ["changes"],
+        "changes": ["reason"],
+        **{
+            name: [other for other in commitment_group if other != name]
+            for name in commitment_group
+        },
+    }
     # Version 1 starts the chain; every later version links to the one before.
     statement["if"] = {"properties": {"version": {"const": 1}}}
     statement["then"] = {"properties": {"previous_bundle_sha256": {"type": "null"}}}
@@ -232,7 +276,9 @@ def _schemas() -> dict[str, Any]:
     }
     # The reason and changes of a correction stay optional, as a group, in both.
     statement_v2["required"] = [
-        name for name in statement_v2["properties"] if name not in ("reason", "changes")
+        name
+        for name in statement_v2["properties"]
+        if name not in ("reason", "changes", *commitment_group)
     ]
 
     key = _object(

@@ -72,6 +72,18 @@ def organisation_invitation(room_id: str, token: str) -> Any:
     )
 
 
+@blueprint.route("/rooms/<room_id>/sign-on/organisations/<invitation_id>/revoke", methods=["POST"])
+@login_required
+def revoke_invitation(room_id: str, invitation_id: str) -> Any:
+    """A coordinator revokes an organisation's invitation link."""
+    access = _open(room_id)
+    access.require_coordinator()
+    if ButtonForm().validate_on_submit():
+        organisations.revoke(get_session(), access, invitation_id)
+        flash(_("The link is revoked: it no longer works."), "notice")
+    return redirect(url_for("publishing.signon", room_id=room_id))
+
+
 @blueprint.route("/rooms/<room_id>/sign-on/<endorsement_id>/confirm", methods=["POST"])
 @login_required
 def confirm(room_id: str, endorsement_id: str) -> Any:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from statements.drafting.access import RoomAccess
 from statements.models import Endorsement, EndorsementKind, OrganisationInvitation, random_id
 from statements.publishing import service
-from statements.publishing.errors import EndorsementNotFound
+from statements.publishing.errors import EndorsementNotFound, InvitationRevoked
 
 _RECORD = "organisation-invitation"
 _TOKEN_BYTES = 24
@@ -67,10 +67,49 @@ def invited(db: Session, access: RoomAccess, token: str) -> Invited:
     row = db.scalar(
         select(OrganisationInvitation).where(OrganisationInvitation.token_hash == _hash(token))
     )
-    if row is None or row.room_id != access.room.id or row.revoked:
+    if row is None or row.room_id != access.room.id:
         raise EndorsementNotFound
+    if row.revoked:
+        # Said plainly: the representative should know to ask for a new link.
+        raise InvitationRevoked
     data = access.keyring.open(_RECORD, row.id, row.key_version, row.content)
     return Invited(row.id, str(data["name"]), str(data.get("country", "")))
+
+
+@dataclass(frozen=True)
+class Link:
+    """An invitation link as its coordinators see it: whom it names, and whether it works."""
+
+    invitation_id: str
+    name: str
+    country: str
+    revoked: bool
+
+
+def links(db: Session, access: RoomAccess) -> list[Link]:
+    """The room's invitation links, by organisation name (coordinators only)."""
+    access.require_coordinator()
+    found = []
+    for row in db.scalars(
+        select(OrganisationInvitation).where(OrganisationInvitation.room_id == access.room.id)
+    ):
+        data = access.keyring.open(_RECORD, row.id, row.key_version, row.content)
+        found.append(Link(row.id, str(data["name"]), str(data.get("country", "")), row.revoked))
+    return sorted(found, key=lambda link: (link.name.casefold(), link.country, link.invitation_id))
+
+
+def revoke(db: Session, access: RoomAccess, invitation_id: str) -> None:
+    """A coordinator revokes a link: from now on it says so, and endorses nothing.
+
+    An endorsement already made through it stays on the list; a coordinator removes it
+    there if it should go too.
+    """
+    access.require_coordinator()
+    row = db.get(OrganisationInvitation, invitation_id) if 0 < len(invitation_id) <= 32 else None
+    if row is None or row.room_id != access.room.id:
+        raise EndorsementNotFound
+    row.revoked = True
+    db.flush()
 
 
 def endorse_invited(db: Session, access: RoomAccess, token: str, today: date) -> Invited:

@@ -15,7 +15,7 @@ import re
 import threading
 import zipfile
 from collections import OrderedDict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -26,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
-from crypto import changes
+from crypto import changes, commitments
 from crypto.bundle import (
     CHECK_NAMES,
     Check,
@@ -75,6 +75,8 @@ CHECK_LABELS: dict[str, LazyString] = {
     "log_inclusion": _l("Log inclusion"),
     "log_consistency": _l("Log consistency"),
     "site_log": _l("In this site's log"),
+    "anonymous_commitments": _l("Anonymous endorsements counted"),
+    "commitment_proof": _l("Your anonymous endorsement"),
 }
 
 
@@ -216,6 +218,25 @@ def changes_between(previous: dict[str, Any], current: dict[str, Any]) -> change
     return replace(changes.computed(previous, current), reason="")
 
 
+@dataclass(frozen=True)
+class CommitmentChanges:
+    """What a version changed of the anonymous commitments: added by letter, removed."""
+
+    by_letter: int
+    removed: tuple[tuple[str, str], ...]
+
+
+def commitment_changes(previous: dict[str, Any], current: dict[str, Any]) -> CommitmentChanges:
+    """The commitments a later version added (by letter) and removed, with reasons."""
+    if not current.keys() >= commitments.COMMITMENT_FIELDS:
+        return CommitmentChanges(0, ())
+    group = commitments.read_commitments(current)
+    before: tuple[str, ...] = ()
+    if previous.keys() >= commitments.COMMITMENT_FIELDS:
+        before = commitments.read_commitments(previous).leaves
+    return CommitmentChanges(len(set(group.leaves) - set(before)), group.removed)
+
+
 def _statement_page(slug: str, number: int | None) -> Response:
     session = get_session()
     published = service.statement(session, slug)
@@ -243,6 +264,7 @@ def _statement_page(slug: str, number: int | None) -> Response:
         minisign_key=minisign_public_key(key.public_key) if key else "",
         safe_diff=safe_diff,
         changes_between=changes_between,
+        commitment_changes=commitment_changes,
         statement_html=statement_html,
         text_dir=direction(shown.statement["language"]),
         # Where the page is shared: its description and card (share_views.py).
@@ -553,6 +575,7 @@ VERIFIER_MODULES = (
     "bundle.py",
     "changes.py",
     "plaintext.py",
+    "commitments.py",
     "verify_cli.py",
 )
 _VERIFIER_MAIN = b"import sys\nfrom crypto.verify_cli import main\nsys.exit(main())\n"

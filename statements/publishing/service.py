@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from crypto import commitments as commitment_fields
 from crypto.bundle import (
     FAMILY_FIELDS,
     body_sha256,
@@ -52,7 +53,7 @@ from statements.models import (
     StatementStatus,
     random_id,
 )
-from statements.publishing import log
+from statements.publishing import commitments, log
 from statements.publishing.errors import (
     EndorsementNotFound,
     InvalidInput,
@@ -125,6 +126,14 @@ class SignOn:
     mine: Signatory | None
     mine_anonymous: bool
     open: bool
+    # Every anonymous endorsement's commitment, sorted; the member's own, if anonymous.
+    commitments: tuple[bytes, ...] = ()
+    mine_commitment: bytes | None = None
+
+    def commitment_fields(self) -> dict[str, Any]:
+        """The signed commitments group of a statement published from this sign-on; none
+        when nobody endorsed anonymously, so such a statement keeps bundle format 1."""
+        return commitment_fields.make_fields(self.commitments) if self.commitments else {}
 
 
 def signon_open(access: RoomAccess, today: date) -> bool:
@@ -201,6 +210,7 @@ def endorse(
     if kind not in (EndorsementKind.PUBLIC, EndorsementKind.ANONYMOUS):
         raise InvalidInput("kind", "unknown")
     payload: dict[str, str] | None
+    secret = None
     if invited is not None:
         kind = EndorsementKind.PUBLIC
         payload = {**invited, "standing": STANDING_INVITATION}
@@ -213,6 +223,16 @@ def endorse(
         id=existing.id if existing is not None else random_id(), room_id=access.room.id, tag=tag
     )
     row.kind = kind
+    author_secret = access.identity.keys.author_secret
+    row.commitment = None
+    if kind == EndorsementKind.ANONYMOUS:
+        kept = commitments.own_commitment(db, access.anonymous(db), author_secret, access.room.id)
+        if existing is not None and existing.commitment is not None and kept == existing.commitment:
+            row.commitment = kept
+        else:
+            # A fresh random secret: the commitment links to nothing the member did before.
+            secret = commitment_fields.new_secret()
+            row.commitment = commitment_fields.commitment(secret)
     if payload is None:
         row.key_version = None
         row.content = None
@@ -229,9 +249,14 @@ def endorse(
                 "kind": row.kind,
                 "key_version": row.key_version,
                 "content": row.content,
+                "commitment": row.commitment,
             },
         )
     )
+    if secret is not None:
+        access.anonymous(db).put(commitments.secret_write(author_secret, access.room.id, secret))
+    elif row.commitment is None:
+        access.anonymous(db).put(commitments.secret_deletion(author_secret, access.room.id))
 
 
 def withdraw_endorsement(db: Session, access: RoomAccess, today: date) -> None:
@@ -241,6 +266,9 @@ def withdraw_endorsement(db: Session, access: RoomAccess, today: date) -> None:
         raise EndorsementNotFound
     tag = access.tag(ENDORSEMENT_TAG, access.room.id)
     access.anonymous(db).put(endorsement_withdrawal(access.room.id, tag))
+    access.anonymous(db).put(
+        commitments.secret_deletion(access.identity.keys.author_secret, access.room.id)
+    )
 
 
 def add_received(db: Session, access: RoomAccess, name: str, country: str) -> None:
@@ -303,12 +331,20 @@ def sign_on(db: Session, access: RoomAccess, today: date) -> SignOn:
     mine = None
     if own is not None and own.kind == EndorsementKind.PUBLIC:
         mine = next(s for s in public if s.endorsement_id == own.id)
+    anonymous = sorted(
+        row.commitment
+        for row in rows
+        if row.kind == EndorsementKind.ANONYMOUS and row.commitment is not None
+    )
+    mine_anonymous = own is not None and own.kind == EndorsementKind.ANONYMOUS
     return SignOn(
         public=_sorted(public),
-        anonymous=sum(1 for row in rows if row.kind == EndorsementKind.ANONYMOUS),
+        anonymous=len(anonymous),
         mine=mine,
-        mine_anonymous=own is not None and own.kind == EndorsementKind.ANONYMOUS,
+        mine_anonymous=mine_anonymous,
         open=signon_open(access, today),
+        commitments=tuple(anonymous),
+        mine_commitment=own.commitment if own is not None and mine_anonymous else None,
     )
 
 
@@ -551,7 +587,12 @@ def _statement(
     previous: str | None,
     signatories: Sequence[Signatory],
     anonymous: int,
+    commitments: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """The signed fields of a version; with its commitments group, the anonymous count
+    is the number of commitments, never a number typed."""
+    if commitments and len(commitments["anonymous_commitments"]) != anonymous:
+        raise ValueError("the anonymous count is not the number of commitments")
     return {
         "slug": slug,
         "title": title,
@@ -564,6 +605,7 @@ def _statement(
         "previous_bundle_sha256": previous,
         "signatories": [{"name": s.name, "country": s.country} for s in signatories],
         "anonymous_signatories": anonymous,
+        **(commitments or {}),
     }
 
 
@@ -639,6 +681,7 @@ def publish(
         previous=None,
         signatories=signon.public,
         anonymous=signon.anonymous,
+        commitments=signon.commitment_fields(),
     )
     published = PublishedStatement(
         slug=slug,
@@ -722,8 +765,9 @@ def _next_version(
     title: str,
     body: str,
     signatories: Sequence[Signatory],
-    anonymous: int,
     reason: str,
+    letters: int = 0,
+    removals: Sequence[tuple[bytes, str]] = (),
     for_safety: bool = False,
 ) -> PublishedStatement:
     return sign_next_version(
@@ -735,8 +779,9 @@ def _next_version(
         title=title,
         body=body,
         signatories=signatories,
-        anonymous=anonymous,
         reason=reason,
+        letters=letters,
+        removals=removals,
         for_safety=for_safety,
     )
 
@@ -751,18 +796,29 @@ def sign_next_version(
     title: str,
     body: str,
     signatories: Sequence[Signatory],
-    anonymous: int,
     reason: str,
+    letters: int = 0,
+    removals: Sequence[tuple[bytes, str]] = (),
     for_safety: bool = False,
 ) -> PublishedStatement:
     """Sign and append version n+1 of a statement the caller was allowed to change, with
-    its public reason and what changed signed in (bundle format 2, crypto/changes.py)."""
+    its public reason and what changed signed in (bundle format 2, crypto/changes.py).
+
+    The anonymous count is never typed: it is the previous version's commitments, less
+    the `removals` (each with its reason), plus `letters` endorsements received by
+    letter, each a fresh commitment marked so (publishing/commitments.py). A retraction
+    names nobody and counts nobody.
+    """
     reason = clean_text(reason, "reason", MAX_REASON)
     slug = published.slug
     if published.status == StatementStatus.RETRACTED:
         raise StatementRetracted
-    record, key = unlock_signing_key(db, identity, origin="", today=today)
     previous = latest(db, slug)
+    if status == StatementStatus.RETRACTED:
+        anonymous, group = 0, None
+    else:
+        anonymous, group = commitments.next_commitments(previous.statement, letters, removals)
+    record, key = unlock_signing_key(db, identity, origin="", today=today)
     number = published.latest_version + 1
     statement = _statement(
         slug=slug,
@@ -775,6 +831,7 @@ def sign_next_version(
         previous=previous.row.bundle_sha256,
         signatories=signatories,
         anonymous=anonymous,
+        commitments=group,
     )
     # A language of a family stays one: each of its versions names the same authoritative
     # language and family (see publishing/families.py).
@@ -810,17 +867,17 @@ def correct(
     title: str,
     body: str,
     signatories: str,
-    anonymous: int,
     reason: str,
+    letters: int = 0,
+    removals: str = "",
     for_safety: bool = False,
 ) -> PublishedStatement:
     """Publish a corrected version n+1, linked to version n by its bundle hash, with its
     public reason; `for_safety`: the signatories it removes asked to be, for their safety,
-    and are counted in the summary, never named."""
+    and are counted in the summary, never named. `letters`: anonymous endorsements
+    received by letter to add; `removals`: "commitment | reason" lines to take off."""
     title = _one_line(title, "title", MAX_TITLE)
     body = clean_text(body, "body", MAX_BODY)
-    if not 0 <= anonymous <= MAX_ANONYMOUS:
-        raise InvalidInput("anonymous", "range")
     return _next_version(
         db,
         identity,
@@ -830,8 +887,9 @@ def correct(
         title=title,
         body=body,
         signatories=parse_signatories(signatories),
-        anonymous=anonymous,
         reason=reason,
+        letters=letters,
+        removals=commitments.parse_removals(removals),
         for_safety=for_safety,
     )
 
@@ -853,7 +911,6 @@ def retract(
         title=published.title,
         body=notice,
         signatories=[],
-        anonymous=0,
         reason=reason,
     )
 

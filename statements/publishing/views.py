@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import (
@@ -31,10 +32,18 @@ from statements.languages import direction
 from statements.mixing import flush_queued_writes, request_writes
 from statements.models import AuditAction, ControlAction
 from statements.pages import INVISIBLE_CHARACTERS, LANGUAGE_NAMES, STATE_NAMES, today
-from statements.publishing import embargo, families, service
+from statements.publishing import (
+    commitments,
+    embargo,
+    endorsement_check,
+    families,
+    organisations,
+    service,
+)
 from statements.publishing.errors import (
     EndorsementNotFound,
     InvalidInput,
+    InvitationRevoked,
     NoSigningKey,
     NotAllowed,
     PublishingError,
@@ -62,6 +71,13 @@ blueprint = Blueprint("publishing", __name__)
 PROBLEMS: dict[type[PublishingError], tuple[int, LazyString]] = {
     SignOnClosed: (409, _l("Sign-on is not open in this room. Nothing was changed.")),
     EndorsementNotFound: (404, _l("There is no such endorsement. Nothing was changed.")),
+    InvitationRevoked: (
+        410,
+        _l(
+            "The coordinators revoked this invitation link: it no longer works. If your "
+            "organisation should still sign, ask them for a new one."
+        ),
+    ),
     NoSigningKey: (409, _l("No signing key exists yet.")),
     SigningKeyNotShared: (
         403,
@@ -93,6 +109,16 @@ FIELD_ERRORS: dict[str, LazyString] = {
     "range": _l("That number is out of range."),
     "unknown": _l("Choose one of the options."),
     "same_language": _l("A statement of that family is already published in this language."),
+    "commitment": _l(
+        "Write one commitment per line: its 64 characters, a vertical bar, then the reason."
+    ),
+    "reason_required": _l("Give the public reason for each removal."),
+    "twice": _l("That commitment is listed twice."),
+    "not_counted": _l("That commitment is not counted in the current version."),
+    "no_commitments": _l(
+        "This statement was published before anonymous endorsements had commitments: its "
+        "anonymous count stays as it was signed."
+    ),
 }
 
 
@@ -136,6 +162,12 @@ def _signon_page(
     session = get_session()
     signon = service.sign_on(session, access, today())
     key = service.key_status(session, current_user.identity) if access.is_coordinator else None
+    inclusion = None
+    if signon.mine_commitment is not None:
+        inclusion = commitments.check(
+            commitments.signon_fields(access.room.id, signon.commitments),
+            signon.mine_commitment,
+        )
     return render_template(
         "publishing/signon.html",
         access=access,
@@ -154,6 +186,8 @@ def _signon_page(
         invite=ReceivedForm(prefix="org", formdata=None),
         key=key,
         button=ButtonForm(),
+        inclusion=inclusion,
+        links=organisations.links(session, access) if access.is_coordinator else [],
     ), status
 
 
@@ -400,7 +434,7 @@ def correct(slug: str) -> Any:
             f"{s['name']} | {s['country']}" if s["country"] else s["name"]
             for s in statement["signatories"]
         )
-        form.anonymous.data = statement["anonymous_signatories"]
+        form.letters.data = 0
     elif form.validate():
         try:
             if two_person(service.statement(get_session(), slug).room_id):
@@ -414,8 +448,9 @@ def correct(slug: str) -> Any:
                         title=form.title.data or "",
                         body=form.body.data or "",
                         signatories=form.signatories.data or "",
-                        anonymous=form.anonymous.data or 0,
                         reason=form.reason.data or "",
+                        letters=form.letters.data or 0,
+                        removals=form.removals.data or "",
                         for_safety=bool(form.for_safety.data),
                     ),
                 )
@@ -427,8 +462,9 @@ def correct(slug: str) -> Any:
                 title=form.title.data or "",
                 body=form.body.data or "",
                 signatories=form.signatories.data or "",
-                anonymous=form.anonymous.data or 0,
                 reason=form.reason.data or "",
+                letters=form.letters.data or 0,
+                removals=form.removals.data or "",
                 for_safety=bool(form.for_safety.data),
             )
         except InvalidInput as error:
@@ -488,6 +524,40 @@ def retract(slug: str) -> Any:
     return render_template("publishing/retract.html", latest=latest, form=form), (
         400 if form.errors else 200
     )
+
+
+# --- a member's check of their anonymous endorsement -----------------------------------
+
+
+@blueprint.route("/statements/<slug>/my-endorsement")
+@login_required
+def my_endorsement(slug: str) -> Any:
+    """Whether this member's anonymous endorsement is counted, with its inclusion proof."""
+    result = endorsement_check.check_published(
+        get_session(), request_writes(), current_user.identity, slug
+    )
+    return render_template(
+        "publishing/my_endorsement.html",
+        published=service.statement(get_session(), slug),
+        result=result,
+    )
+
+
+@blueprint.route("/statements/<slug>/my-endorsement/proof.json")
+@login_required
+def my_endorsement_proof(slug: str) -> Any:
+    """The inclusion proof, to check offline with statement-verify --commitment-proof."""
+    result = endorsement_check.check_published(
+        get_session(), request_writes(), current_user.identity, slug
+    )
+    if result.inclusion is None or result.inclusion.proof is None:
+        raise EndorsementNotFound
+    response = current_app.response_class(
+        json.dumps(result.inclusion.proof, indent=2, sort_keys=True) + "\n",
+        mimetype="application/json",
+    )
+    response.headers["Content-Disposition"] = 'attachment; filename="my-endorsement-proof.json"'
+    return response
 
 
 # --- the signing key ------------------------------------------------------------------

@@ -513,3 +513,87 @@ def test_the_audit_log_and_recovery_codes_say_nothing_of_members(
     for code in codes:
         assert code.encode() not in blob
         assert code.replace("-", "").encode() not in blob
+
+
+def _shared_window(one: bytes, other: bytes, width: int = 8) -> bytes | None:
+    """A run of `width` bytes found in both, if any."""
+    windows = {one[i : i + width] for i in range(len(one) - width + 1)}
+    return next(
+        (
+            other[i : i + width]
+            for i in range(len(other) - width + 1)
+            if other[i : i + width] in windows
+        ),
+        None,
+    )
+
+
+def test_anonymous_endorsements_in_two_rooms_share_nothing_at_rest(
+    app: Flask, session: Session
+) -> None:
+    """One member endorses anonymously in two rooms: no stored byte of one endorsement (its
+    row, its commitment, its sealed secret) is found in the other's, nor their account's."""
+    from crypto.tags import author_tag
+    from statements.models import CommitmentSecret, Endorsement
+    from statements.publishing.commitments import COMMITMENT_TAG
+    from tests.support import (
+        endorse,
+        join_room,
+        member_identity,
+        open_signon,
+        publish_room,
+        staff_identity,
+    )
+
+    coordinator = staff_identity(app, session, "coord-two-rooms")
+    member = member_identity(app, session)
+    rooms = [make_room(session, coordinator, title=f"Room {n}") for n in (1, 2)]
+    for room_id in rooms:
+        join_room(session, coordinator, room_id, member)
+        open_signon(session, coordinator, room_id)
+        endorse(session, room_id, member, "anonymous")
+    session.commit()
+
+    def stored(room_id: str) -> list[bytes]:
+        tag = author_tag(member.keys.author_secret, COMMITMENT_TAG, room_id)
+        secret = session.get(CommitmentSecret, tag)
+        assert secret is not None
+        endorsement = session.scalars(
+            select(Endorsement).where(Endorsement.room_id == room_id)
+        ).one()
+        assert endorsement.commitment is not None
+        assert endorsement.tag is not None
+        return [
+            endorsement.id.encode(),
+            endorsement.tag,
+            endorsement.commitment,
+            endorsement.commitment.hex().encode(),
+            secret.tag,
+            secret.sealed,
+        ]
+
+    first, second = stored(rooms[0]), stored(rooms[1])
+    account = session.get(Account, member.account.id)
+    assert account is not None
+    assert account.public_key
+    linking = [account.id.encode(), account.public_key, member.keys.author_secret]
+    for value in first:
+        for other in second:
+            assert _shared_window(value, other) is None, (value, other)
+        for known in linking:
+            assert _shared_window(value, known) is None
+    # Nor does any row of the database hold both a commitment and the account.
+    for value in dump_database(session):
+        if account.id.encode() in value:
+            assert not any(item in value for item in first + second)
+
+    # Published, the commitments are in the bundles; the secrets stay unlinked.
+    for number, room_id in enumerate(rooms):
+        publish_room(session, coordinator, room_id, f"two-rooms-{number}")
+    session.commit()
+    assert session.scalars(select(Endorsement)).first() is None
+    assert len(list(session.scalars(select(CommitmentSecret)))) == 2
+    # Positive control: the commitments themselves are public, in the signed bundles.
+    blob = b"\x00".join(dump_database(session))
+    assert first[3] in blob
+    assert second[3] in blob

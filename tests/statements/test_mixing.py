@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from statements.auth import service as auth
 from statements.drafting import service as drafting
 from statements.mixing import request_writes
-from statements.models import Contribution, Endorsement, LoginSession, Support
+from statements.models import CommitmentSecret, Contribution, Endorsement, LoginSession, Support
 from statements.settings import Settings
 from statements.writes import (
     CONTRIBUTION_DELETE,
@@ -209,9 +209,15 @@ def test_an_endorsement_is_queued_and_publishing_takes_it_in(
     assert _count(session, Endorsement) == 0
     page = member.get(f"/rooms/{room_id}/sign-on").get_data(as_text=True)
     assert "Your organisation signs <strong>anonymously</strong>" in page
-    # The mixer's own batches take it in.
-    assert batching.extensions["mixer"].flush() == 1
+    # Queued, and already checked against the commitments counted (its own among them).
+    assert "Checked: your endorsement is counted" in page
+    assert _count(session, CommitmentSecret) == 0
+    # The mixer's own batches take it in: the endorsement and its sealed secret.
+    assert batching.extensions["mixer"].flush() == 2
     assert _count(session, Endorsement) == 1
+    assert _count(session, CommitmentSecret) == 1
+    page = member.get(f"/rooms/{room_id}/sign-on").get_data(as_text=True)
+    assert "Checked: your endorsement is counted" in page
 
 
 def test_a_failed_request_queues_nothing(batching: Flask, session: Session) -> None:

@@ -50,6 +50,7 @@ from statements.models import (
     AuthorAnswer,
     AuthorMessage,
     Base,
+    CommitmentSecret,
     ConsentAnswer,
     Contribution,
     Endorsement,
@@ -60,6 +61,7 @@ from statements.models import (
     ReplyFlag,
     Support,
 )
+from statements.publishing.commitments import COMMITMENT_TAG
 from statements.settings import Settings
 from tests import seizure
 from tests.conftest import TEST_DATABASE_URL, Clock
@@ -542,6 +544,7 @@ def _schema() -> seizure.Schema:
                 ReplyFlag.__tablename__,
                 AuthorAnswer.__tablename__,
                 LanguageChoice.__tablename__,
+                CommitmentSecret.__tablename__,
             }
         ),
         account_columns=account_columns,
@@ -614,6 +617,8 @@ def _owner(
             purpose, target, tag = OBJECTION_TAG, cid and f"{room_id}:{cid}", values.get("tag")
         elif write.table == LanguageChoice.__tablename__:
             purpose, target, tag = LANGUAGE_TAG, room_id, values.get("tag")
+        elif write.table == CommitmentSecret.__tablename__:
+            purpose, target, tag = COMMITMENT_TAG, room_id, values.get("tag")
         elif write.table == ConsentAnswer.__tablename__:
             check = values.get("check_id")
             purpose, target, tag = CONSENT_TAG, check and f"{room_id}:{check}", values.get("tag")
@@ -647,6 +652,9 @@ def test_a_copy_of_a_running_server_links_no_member_to_their_words(server: Serve
     # anonymous row in it has an owner among the members.
     assert seized.final_rows.get(Contribution.__tablename__) == final["contributions"], seized
     assert seized.final_rows.get(Endorsement.__tablename__) == final["endorsements"], seized
+    # Three members endorse anonymously at the end: the secrets of their commitments.
+    assert final["commitment_secrets"] == 3
+    assert seized.final_rows.get(CommitmentSecret.__tablename__) == 3, seized
     assert all(owner(w) is not None for w in anonymous_writes)
 
     mixed = seizure.mixed_transactions(seized, schema)
@@ -675,7 +683,7 @@ def _final_state(drafting: Drafting) -> dict[str, int]:
     with database.sessionmaker() as db:
         counts = {
             table.__tablename__: db.scalar(select(func.count()).select_from(table)) or 0
-            for table in (Contribution, Endorsement)
+            for table in (Contribution, Endorsement, CommitmentSecret)
         }
         db.rollback()
     return counts

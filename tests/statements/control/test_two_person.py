@@ -206,7 +206,6 @@ def test_a_correction_is_shown_as_a_change_then_approved(room: Room2) -> None:
             "title": "Right to work",
             "body": "Refugees everywhere are denied the right to work.",
             "signatories": "New Partner | Malaysia",
-            "anonymous": "0",
             "reason": "A partner joined.",
         },
     )
@@ -229,7 +228,6 @@ def test_a_stale_correction_is_not_carried_out(room: Room2) -> None:
         "title": "Right to work",
         "body": "One.",
         "signatories": "",
-        "anonymous": "0",
         "reason": "Shorter.",
     }
     first = post_signed_in(room.first, "/published/right-to-work/correct", data)
@@ -257,7 +255,7 @@ def test_retraction_and_bad_corrections(room: Room2) -> None:
             "title": "Right to work",
             "body": "x",
             "signatories": "",
-            "anonymous": "-3",
+            "letters": "-3",
             "reason": "Why.",
         },
     )
@@ -355,3 +353,53 @@ def test_proposals_at_rest_hold_no_readable_text(room: Room2, session: Session) 
     assert location
     assert session.scalar(select(PublishedStatement)) is None
     assert date.today()
+
+
+def test_a_proposed_correction_of_anonymous_endorsements_is_unreadable_at_rest(
+    app: Flask, session: Session
+) -> None:
+    """The at-rest probe of approvals: a waiting correction that removes a commitment
+    (with its reason) and adds letters holds neither in the clear, and names no member."""
+    from tests.support import endorse
+
+    room = _room(app, session)
+    anonymous, _client = signed_in_member(app, session, room.coordinator, room.room_id)
+    endorse(session, room.room_id, anonymous, "anonymous")
+    session.commit()
+    _approve(room.second, _propose_publication(room))
+    statement = publishing.latest(session, "right-to-work").statement
+    commitment = statement["anonymous_commitments"][0]
+    reason = "Removed at the organisation's written request."
+    response = post_signed_in(
+        room.first,
+        "/published/right-to-work/correct",
+        {
+            "title": "Right to work",
+            "body": "Refugees everywhere are denied the right to work.",
+            "removals": f"{commitment} | {reason}",
+            "letters": "2",
+            "reason": "A letter arrived.",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    location = response.headers["Location"]
+    page = room.second.get(location).get_data(as_text=True)
+    assert "Anonymous endorsements: 1 → 2" in page
+    assert "Received by letter: 2" in page
+    assert "Anonymous endorsement removed" in page
+    assert reason.replace("'", "&#39;") in page
+    session.expire_all()
+    waiting = [row for row in session.scalars(select(ControlProposal)) if row.status == "pending"]
+    assert len(waiting) == 1
+    blob = b"\n".join(dump_database(session))
+    # The commitment itself is public (in version 1's bundle); the proposal's reason is not.
+    for secret in (reason.encode(), b"A letter arrived.", b"everywhere"):
+        assert secret not in blob
+    members = [a for a in session.scalars(select(Account)) if a.role == Role.MEMBER]
+    for row in session.execute(select(ControlProposal.__table__)):
+        for value in row:
+            assert all(value != account.id for account in members)
+    assert _approve(room.second, location).status_code == 302
+    signed = publishing.latest(session, "right-to-work").statement
+    assert signed["anonymous_signatories"] == 2
+    assert signed["anonymous_removed"] == [{"commitment": commitment, "reason": reason}]

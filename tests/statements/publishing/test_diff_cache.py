@@ -45,7 +45,6 @@ def test_the_statement_page_computes_each_diff_once(
             title=f"{latest['title']} ({n})",
             body=latest["body_markdown"] + f"\n\nCorrection {n}.",
             signatories="Refugee Rights Network | Thailand",
-            anonymous=1,
             reason="A correction.",
         )
     session.commit()

@@ -36,7 +36,6 @@ def test_the_mirror_links_up_and_verifies(app: Flask, session: Session, tmp_path
         title=first["title"],
         body=first["body_markdown"] + "\n\nA sentence added in correction.",
         signatories="Refugee Rights Network | Thailand",
-        anonymous=1,
         reason="A correction.",
     )
     session.commit()
@@ -127,7 +126,6 @@ def test_a_site_of_more_versions_than_a_reader_s_pdf_budget_exports(
             title=first["title"],
             body=f"{first['body_markdown']}\n\nCorrection {number}.",
             signatories="Refugee Rights Network | Thailand",
-            anonymous=1,
             reason="A correction.",
         )
     session.commit()

@@ -18,7 +18,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crypto.bundle import BUNDLE_FORMAT, BUNDLE_FORMAT_V1, parse_keys, verify_bundle
+from crypto.bundle import BUNDLE_FORMAT, parse_keys, verify_bundle
 from statements.auth import service as auth
 from statements.drafting import service as drafting
 from statements.drafting.errors import NotCoordinator
@@ -197,8 +197,11 @@ def test_the_source_alone_is_published_as_format_1(session: Session, room: tuple
         confirmed=True,
     )
     view = publishing.latest(session, "alone")
-    assert view.bundle["format"] == BUNDLE_FORMAT_V1
+    # Not a family; its anonymous endorsement's commitment alone makes it format 2.
+    assert view.bundle["format"] == BUNDLE_FORMAT
     assert "family" not in view.statement
+    assert "authoritative_language" not in view.statement
+    assert len(view.statement["anonymous_commitments"]) == 1
     assert _report(session, "alone").valid
 
 
@@ -257,7 +260,6 @@ def test_a_correction_is_per_language_and_stays_in_the_family(
         title="حق کار (اصلاح شده)",
         body=FARSI.markdown + "\nاصلاح.\n",
         signatories="Refugee Rights Network | Thailand",
-        anonymous=1,
         reason="A correction.",
     )
     second = publishing.latest(session, SLUGS["fa"])

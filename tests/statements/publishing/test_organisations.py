@@ -119,3 +119,36 @@ def test_bad_invitations_are_refused(
     blob = b"\n".join(dump_database(session))
     assert b"Secret Partner Org" not in blob
     assert token.encode() not in blob
+
+
+def test_a_coordinator_revokes_an_invitation_link(
+    session: Session, room: tuple[str, FlaskClient, FlaskClient, FlaskClient]
+) -> None:
+    room_id, staff, member, other = room
+    link = _invite(staff, room_id, "Gone Partner Org", "Thailand")
+    kept = _invite(staff, room_id, "Kept Partner Org")
+    signon = f"/rooms/{room_id}/sign-on"
+    page = staff.get(signon).get_data(as_text=True)
+    ids = re.findall(rf"{signon}/organisations/([0-9a-f]{{32}})/revoke", page)
+    assert len(ids) == 2
+    assert "Revoke the link for" in page
+    # Members neither see the links nor may revoke them.
+    assert "/revoke" not in member.get(signon).get_data(as_text=True)
+    gone = ids[0]  # sorted by name: Gone Partner Org first
+    assert post_signed_in(member, f"{signon}/organisations/{gone}/revoke").status_code == 403
+    assert post_signed_in(staff, f"{signon}/organisations/{'f' * 32}/revoke").status_code == 404
+    assert post_signed_in(staff, f"{signon}/organisations/{gone}/revoke").status_code == 302
+    page = staff.get(signon).get_data(as_text=True)
+    assert '<span class="badge">revoked</span>' in page
+    # The revoked link says so plainly, for reading and for signing; the other still works.
+    shown = member.get(link)
+    assert shown.status_code == 410
+    assert "revoked this invitation link" in shown.get_data(as_text=True)
+    assert post_signed_in(member, link).status_code == 410
+    assert "Gone Partner Org" not in staff.get(signon).get_data(as_text=True).split("Links made")[0]
+    assert post_signed_in(other, kept).status_code == 302
+    # Only the link's hash is stored, revoked or not.
+    session.expire_all()
+    blob = b"\n".join(dump_database(session))
+    for path in (link, kept):
+        assert path.rsplit("/", 1)[1].encode() not in blob

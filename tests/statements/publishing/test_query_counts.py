@@ -25,7 +25,6 @@ def _correct(session: Session, coordinator: auth.Identity, slug: str, times: int
             title=latest["title"],
             body=latest["body_markdown"] + f"\n\nCorrection {n}.",
             signatories="Refugee Rights Network | Thailand\nAnother Org",
-            anonymous=2,
             reason="A correction.",
         )
 

@@ -33,7 +33,8 @@ def _correct(client: FlaskClient, slug: str, **changes: str) -> int:
         "title": "Right to work",
         "body": "Refugees everywhere are denied the right to work.",
         "signatories": "Refugee Rights Network | Thailand\nLetter Org | Malaysia",
-        "anonymous": "3",
+        # Two anonymous endorsements arrived by letter: each counted as a new commitment.
+        "letters": "2",
         "reason": "A member organisation's letter arrived after publication.",
         **changes,
     }
@@ -84,8 +85,12 @@ def test_the_page_feed_and_bundle_show_the_reason_and_what_changed(
     keys = parse_keys(reader.get("/.well-known/statement-keys.json").get_json())
     assert verify_bundle(bundle, keys).valid
     first = reader.get(f"/statements/{slug}/v/1/bundle.json").get_json()
-    assert first["format"] == BUNDLE_FORMAT_V1
+    # Version 1 is format 2 only for its anonymous endorsement's commitment.
+    assert first["format"] == BUNDLE_FORMAT
     assert "reason" not in first["statement"]
+    assert len(first["statement"]["anonymous_commitments"]) == 1
+    assert len(bundle["statement"]["anonymous_by_letter"]) == 2
+    assert "Received by letter: 2" in page
 
 
 def test_a_removal_for_safety_never_repeats_the_name(
@@ -99,7 +104,6 @@ def test_a_removal_for_safety_never_repeats_the_name(
         client,
         slug,
         signatories="",
-        anonymous="1",
         reason="Removed at the signatory's request for safety.",
         for_safety="y",
     )

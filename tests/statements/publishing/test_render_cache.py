@@ -110,7 +110,6 @@ def test_a_new_version_changes_every_tag_and_shows_at_once(app: Flask, session: 
         title="A corrected title",
         body=latest["body_markdown"] + "\n\nA corrected paragraph.",
         signatories="Refugee Rights Network | Thailand",
-        anonymous=1,
         reason="A paragraph was missing.",
     )
     session.commit()

@@ -315,7 +315,6 @@ def test_corrections_link_versions_and_keep_the_old_ones_verifiable(
         title="Right to work (corrected)",
         body=first.statement["body_markdown"].replace("region", "whole region"),
         signatories="Refugee Rights Network | Thailand\nA new signatory",
-        anonymous=1,
         reason="A correction.",
     )
     second = publishing.latest(session, slug)
@@ -350,7 +349,6 @@ def test_corrections_link_versions_and_keep_the_old_ones_verifiable(
             title="t",
             body="b",
             signatories="",
-            anonymous=0,
             reason="A correction.",
         )
     assert [v.row.version for v in publishing.versions(session, slug)] == [1, 2, 3]
@@ -369,7 +367,6 @@ def test_only_the_rooms_coordinators_correct(app: Flask, session: Session) -> No
             title="t",
             body="b",
             signatories="",
-            anonymous=0,
             reason="A correction.",
         )
     with pytest.raises(NotAllowed):
@@ -382,7 +379,9 @@ def test_only_the_rooms_coordinators_correct(app: Flask, session: Session) -> No
     [
         ({"title": ""}, "title"),
         ({"body": "  "}, "body"),
-        ({"anonymous": -1}, "anonymous"),
+        ({"letters": -1}, "letters"),
+        ({"removals": "not-a-commitment | why"}, "removals"),
+        ({"removals": "ab" * 32 + " | gone"}, "removals"),
         ({"signatories": "Name | Country\n\tTab | x\x07"}, "country"),
     ],
 )
@@ -394,7 +393,6 @@ def test_bad_corrections_publish_nothing(
         "title": "T",
         "body": "B",
         "signatories": "",
-        "anonymous": 0,
         "reason": "R",
     }
     values.update(changes)
@@ -454,7 +452,6 @@ def test_key_rotation_is_logged_signed_by_both_keys_and_old_bundles_still_verify
         title="T",
         body="B",
         signatories="",
-        anonymous=0,
         reason="A correction.",
     )
     assert publishing.latest(session, slug).bundle["signature"]["key_id"] == new.key_id

@@ -125,7 +125,6 @@ def test_a_correction_checks_its_title(
             title=title,
             body="Text.",
             signatories="",
-            anonymous=0,
             reason="A correction.",
         )
     assert (refused.value.field, refused.value.reason) == ("title", reason)
@@ -142,7 +141,6 @@ def test_a_farsi_title_can_be_corrected(app: Flask, session: Session) -> None:
         title=ACCEPTED[0],
         body="متن.",
         signatories="",
-        anonymous=0,
         reason="A correction.",
     )
     assert publishing.latest(session, slug).statement["title"] == ACCEPTED[0]
@@ -246,7 +244,6 @@ def test_the_correction_page_refuses_such_a_title(app: Flask, session: Session) 
                 "title": title,
                 "body": "A corrected text.",
                 "signatories": "",
-                "anonymous": "0",
                 "reason": "A clearer title.",
             },
         )

@@ -277,7 +277,6 @@ def test_corrections_and_retractions_through_the_pages(app: Flask, signon_room: 
             "title": "Right to work",
             "body": "# Joint statement on the right to work\n\nRefugees are denied any work.",
             "signatories": "Refugee Rights Network | Thailand",
-            "anonymous": "1",
             "reason": "A clearer sentence.",
         },
     )
