@@ -175,6 +175,7 @@ def schedule(
         previous=None,
         signatories=signon.public,
         anonymous=signon.anonymous,
+        commitments=signon.commitment_fields(),
     )
     row = set_embargo(db, record, key, access.room, statement, root, release_at, zone)
     _log(db, access, today, "embargo_set", **_details(row))
