@@ -183,6 +183,9 @@ def test_an_embargoed_statement_is_nowhere_until_its_time_then_everywhere(
     bundle = reader.get(f"/statements/{SLUG}/v/1/bundle.json").get_json()
     keys = parse_keys(reader.get("/.well-known/statement-keys.json").get_json())
     assert verify_bundle(bundle, keys).valid
+    # The member's anonymous endorsement is signed as a commitment, as at once would be.
+    assert bundle["statement"]["anonymous_signatories"] == 1
+    assert len(bundle["statement"]["anonymous_commitments"]) == 1
     size = bundle["log"]["tree_size"]
     assert reader.get(f"/log/checkpoints/{size}").text == bundle["log"]["checkpoint"]
     assert bundle["statement"]["published_on"] == clock().date().isoformat()
