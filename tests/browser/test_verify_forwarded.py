@@ -112,7 +112,6 @@ def seed(live: LiveApp) -> None:
             title="Refugees must be allowed to work",
             body=SECOND,
             signatories="Refugee Rights Network | Thailand",
-            anonymous=0,
             reason="A paragraph was added.",
         )
         session.commit()

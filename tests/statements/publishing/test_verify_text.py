@@ -94,7 +94,6 @@ def _correct(session: Session, coordinator: auth_service.Identity, slug: str, bo
         title="Refugees must be allowed to work",
         body=body,
         signatories="Refugee Rights Network | Thailand",
-        anonymous=0,
         reason="A paragraph was added.",
     )
     session.flush()
