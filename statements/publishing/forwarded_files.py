@@ -1,37 +1,28 @@
 """The text of a forwarded PDF or Word file, read with care: the file may be hostile.
 
-Both readers are imported only when a file is checked (pypdf, python-docx). Whatever a
-malformed file makes them raise is one named error (UnreadableDocument) whose `reason`
-the page turns into words; nothing of the file is logged or kept.
+The reading itself happens in a child process with kernel limits on its CPU time and
+memory (statements/publishing/forwarded_reader.py), so that no file can hold a worker or
+exhaust the machine's memory. Whatever goes wrong is one named error
+(UnreadableDocument) whose `reason` the page turns into words; nothing of the file is
+logged or kept (the child's error output is read and dropped).
 """
 
 from __future__ import annotations
 
-import io
-import logging
-import warnings
-import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 from statements.publishing.errors import UnreadableDocument
 
-# A statement's PDF is a few pages; a thousand is not one of this site's.
-MAX_PDF_PAGES = 400
-# What a Word file may unpack to, and how many parts it may have (a zip bomb is small
-# packed and enormous unpacked: the sizes its directory declares are checked first, and
-# then each part is read no further than its declared size).
-MAX_DOCX_UNPACKED = 20 * 1024 * 1024
-MAX_DOCX_PARTS = 500
-# Text beyond this is not a statement of this site (statements are at most 200,000
-# characters); reading stops here rather than fill memory.
-MAX_TEXT = 400_000
-
-# pypdf logs what it repairs in a broken file, quoting it: never, here.
-logging.getLogger("pypdf").setLevel(logging.CRITICAL + 1)
-
+READER = Path(__file__).with_name("forwarded_reader.py")
+# The child's CPU limit is 10 s; a file that keeps it waiting longer (on I/O, or a
+# machine so busy its CPU seconds come slowly) is given up on all the same.
+TIMEOUT_SECONDS = 30
 PDF_MAGIC = b"%PDF-"
 ZIP_MAGIC = b"PK\x03\x04"
+REASONS = frozenset({"type", "encrypted", "corrupt", "too_large", "no_text"})
 
 
 def kind_of(data: bytes) -> str | None:
@@ -43,93 +34,38 @@ def kind_of(data: bytes) -> str | None:
     return None
 
 
-def text_of(data: bytes) -> str:
-    """The text of a PDF or Word file; UnreadableDocument says why there is none."""
-    kind = kind_of(data)
-    if kind == "pdf":
-        return pdf_text(data)
-    if kind == "docx":
-        return docx_text(data)
-    raise UnreadableDocument("type")
+def text_of(data: bytes, *, cpu_seconds: int | None = None) -> str:
+    """The text of a PDF or Word file; UnreadableDocument says why there is none.
 
-
-def pdf_text(data: bytes) -> str:
-    """The text of each page of a PDF, without the page numbers this site's PDFs carry."""
-    from pypdf import PdfReader
-    from pypdf.errors import FileNotDecryptedError
-
-    pages: list[str] = []
-    try:
-        with _quiet():
-            reader = PdfReader(io.BytesIO(data), strict=False)
-            if reader.is_encrypted:
-                raise UnreadableDocument("encrypted")
-            if len(reader.pages) > MAX_PDF_PAGES:
-                raise UnreadableDocument("too_large")
-            size = 0
-            for number, page in enumerate(reader.pages, start=1):
-                text = page.extract_text() or ""
-                size += len(text)
-                if size > MAX_TEXT:
-                    raise UnreadableDocument("too_large")
-                pages.append(_without_page_number(text, number))
-    except UnreadableDocument:
-        raise
-    except FileNotDecryptedError:
-        raise UnreadableDocument("encrypted") from None
-    # A hostile or broken PDF makes pypdf raise nearly anything (its own errors, but also
-    # KeyError, ValueError, RecursionError...): each is a file that cannot be read.
-    except Exception:
-        raise UnreadableDocument("corrupt") from None
-    text = "\n".join(pages)
-    if not text.strip():
-        raise UnreadableDocument("no_text")
-    return text
-
-
-def _without_page_number(text: str, number: int) -> str:
-    # This site's PDFs end each page with "Page N of M" (in the statement's language),
-    # drawn after the page's text: it would sit between two halves of a paragraph.
-    lines = text.rstrip().split("\n")
-    if lines and str(number) in lines[-1] and len(lines[-1]) < 60:
-        lines.pop()
-    return "\n".join(lines)
-
-
-def docx_text(data: bytes) -> str:
-    """The paragraphs (and table cells) of a Word file, one a line."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        parts = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
-        raise UnreadableDocument("corrupt") from None
-    if len(parts) > MAX_DOCX_PARTS or sum(part.file_size for part in parts) > MAX_DOCX_UNPACKED:
-        raise UnreadableDocument("too_large")
-    if "word/document.xml" not in {part.filename for part in parts}:
+    `cpu_seconds` lowers the child's CPU limit (the default is the reader's own).
+    """
+    if kind_of(data) is None:
         raise UnreadableDocument("type")
-    import docx
-
+    environment = {"PATH": "/usr/bin:/bin"}
+    if cpu_seconds is not None:
+        environment["FORWARDED_CPU_SECONDS"] = str(int(cpu_seconds))
+    # By path, with -I: nothing of this folder or the environment comes before the
+    # libraries it imports.
+    code = f"import runpy; runpy.run_path({str(READER)!r}, run_name='__main__')"
     try:
-        with _quiet():
-            document = docx.Document(io.BytesIO(data))
-            lines = [paragraph.text for paragraph in document.paragraphs]
-            for table in document.tables:
-                for row in table.rows:
-                    lines.extend(cell.text for cell in row.cells)
-    # As for PDFs: a malformed part makes lxml or python-docx raise many kinds of error.
-    except Exception:
-        raise UnreadableDocument("corrupt") from None
-    text = "\n".join(lines)
-    if len(text) > MAX_TEXT:
+        done = subprocess.run(  # noqa: S603 - our own interpreter and reader, not input
+            [sys.executable, "-I", "-c", code],
+            input=data,
+            env=environment,
+            capture_output=True,
+            timeout=TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise UnreadableDocument("too_large") from None
+    if done.returncode != 0:
+        # Killed at its CPU limit (SIGXCPU), or out of memory before it could answer.
         raise UnreadableDocument("too_large")
-    if not text.strip():
-        raise UnreadableDocument("no_text")
-    return text
-
-
-@contextmanager
-def _quiet() -> Iterator[None]:
-    """Silence the readers' warnings: they can quote the file's contents."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+    try:
+        answer = json.loads(done.stdout)
+    except ValueError:
+        raise UnreadableDocument("corrupt") from None
+    if isinstance(answer, dict) and isinstance(answer.get("text"), str):
+        return str(answer["text"])
+    reason = answer.get("error") if isinstance(answer, dict) else None
+    raise UnreadableDocument(reason if reason in REASONS else "corrupt")
