@@ -73,7 +73,13 @@ def release_time(local: datetime | None, zone: str, now: datetime) -> tuple[date
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise InvalidInput("zone", "unknown") from None
     aware = local.replace(tzinfo=tz, second=0, microsecond=0)
-    at = aware.astimezone(UTC)
+    try:
+        at = aware.astimezone(UTC)
+    except OverflowError:
+        # The first or last day a datetime can hold, shifted out of range by the zone.
+        raise InvalidInput(
+            "release_at", "past" if local < now.replace(tzinfo=None) else "far"
+        ) from None
     if at.astimezone(tz).replace(tzinfo=None) != aware.replace(tzinfo=None):
         raise InvalidInput("release_at", "skipped")
     if at <= now:

@@ -18,8 +18,10 @@ STATUSES = frozenset({"published", "corrected", "retracted"})
 
 _HTML_SPACE = re.compile(r"[ \t\n\r\f]+")
 # Control characters are dropped: a form feed would break the column, a NUL or a lone
-# surrogate would break the PDF. Newlines and tabs are handled where they mean something.
-_UNWANTED = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# surrogate would break the PDF, and a noncharacter (U+FFFE, U+FFFF, U+FDD0-U+FDEF),
+# which typed text may hold, is not allowed in the Word document's XML. Newlines and
+# tabs are handled where they mean something.
+_UNWANTED = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
 _HEX = re.compile(r"[0-9a-fA-F]{1,128}\Z")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 

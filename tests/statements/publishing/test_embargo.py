@@ -212,6 +212,13 @@ def test_bad_release_times_are_refused_and_nothing_is_signed(
     assert _schedule(room, "next tuesday").status_code == 400
     assert "Give the date and the time" in _schedule(room, "2027-13-45T99:00").text
     assert "within a year" in _schedule(room, _local(clock, days=400)).text
+    # The ends of the calendar, pushed out of range by the zone: a message, not a 500.
+    far = _schedule(room, "9999-12-31T23:59", zone="America/New_York")
+    assert far.status_code == 400
+    assert "within a year" in far.text
+    first = _schedule(room, "0001-01-01T00:00", zone="Asia/Tokyo")
+    assert first.status_code == 400
+    assert "That time has passed" in first.text
     # 02:30 on the night Berlin's clocks go forward does not exist.
     year = clock().year + (1 if clock().month >= 3 else 0)
     march_end = datetime(year, 3, 31)

@@ -297,3 +297,16 @@ def test_its_own_words_are_in_the_statements_language() -> None:
     assert f"SHA-256 بسته: {'c4' * 32}" in text
     assert "بسته را اینجا بررسی کنید: https://statements.example/verify" in text
     assert "امضاکنندگان" in text
+
+
+def test_noncharacters_that_typed_text_may_hold_are_left_out_not_a_failure() -> None:
+    # U+FFFE and U+FFFF pass the input checks but are not allowed in XML: a document with
+    # them must still be made (the static mirror makes every version's).
+    statement = _statement(
+        title="Joint\ufffe statement",
+        body_markdown="Governments\ufffe must act\uffff now.\n",
+        signatories=[{"name": "Org\ufdd0 Name", "country": ""}],
+    )
+    text = "\n".join(p.text for p in _open(statement_docx(statement, links=LINKS)).paragraphs)
+    assert "Governments must act now." in text
+    assert "Org Name" in text
