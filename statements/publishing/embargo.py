@@ -19,7 +19,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from crypto.bundle import bundle_sha256, canonical
@@ -322,6 +322,9 @@ def _release(db: Session, row: Embargo, bundle: bytes, checkpoint: str, position
     room.state = RoomState.PUBLISHED
     # As publish(): the signatories live in the signed bundle now; their tags go.
     db.execute(delete(Endorsement).where(Endorsement.room_id == row.room_id))
+    # The links now only lead to the public page. Their labels, often naming the
+    # journalists or outlets that read it early, are not kept beyond the embargo.
+    db.execute(update(PressLink).where(PressLink.room_id == row.room_id).values(label=""))
     db.delete(row)
     db.flush()
 

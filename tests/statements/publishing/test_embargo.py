@@ -180,6 +180,8 @@ def test_an_embargoed_statement_is_nowhere_until_its_time_then_everywhere(
     session.expire_all()
     assert session.scalars(select(Embargo)).all() == []
     assert session.get(Room, room.id).state == "published"  # type: ignore[union-attr]
+    # Who read it early is not kept: the link's label goes at release.
+    assert [link.label for link in session.scalars(select(PressLink))] == [""]
     bundle = reader.get(f"/statements/{SLUG}/v/1/bundle.json").get_json()
     keys = parse_keys(reader.get("/.well-known/statement-keys.json").get_json())
     assert verify_bundle(bundle, keys).valid
