@@ -360,8 +360,41 @@ def read_logo(path: Path) -> tuple[bytes, Literal["png", "svg"]]:
             )
         return data, "png"
     if _is_svg(data):
+        if _svg_reaches_out(data):
+            raise SettingsError(
+                name,
+                f"must draw itself: an SVG that refers to other images, files or addresses "
+                f"(an <image>, a link, url(...) outside it) is refused: {path}",
+            )
         return data, "svg"
     raise SettingsError(name, f"must be a PNG or SVG file: {path}")
+
+
+_SVG_ELSEWHERE = re.compile(r"url\(\s*['\"]?\s*[^#'\"\s)]", re.IGNORECASE)
+
+
+def _svg_reaches_out(data: bytes) -> bool:
+    """True when the SVG would have the PDF engine read something beyond itself.
+
+    fpdf2 follows an <image>'s href to local files and to addresses on the network: a
+    logo someone else made could put a file of the server's into every letterhead PDF.
+    References inside the document (href="#id", url(#gradient)) are fine.
+    """
+    from defusedxml import ElementTree  # type: ignore[import-untyped]
+
+    root = ElementTree.fromstring(data)
+    for element in root.iter():
+        tag = str(element.tag).rsplit("}", 1)[-1]
+        if tag in ("image", "script", "foreignObject", "feImage"):
+            return True
+        for attribute, value in element.attrib.items():
+            if attribute.rsplit("}", 1)[-1] == "href" and not value.strip().startswith("#"):
+                return True
+            if _SVG_ELSEWHERE.search(value):
+                return True
+        if tag == "style" and _SVG_ELSEWHERE.search(element.text or ""):
+            return True
+    return False
 
 
 def _is_svg(data: bytes) -> bool:
@@ -370,7 +403,7 @@ def _is_svg(data: bytes) -> bool:
     if not data.lstrip().startswith((b"<?xml ", b"<svg ")):
         return False
     # Only when a logo is configured. (defusedxml ships no type information.)
-    from defusedxml import ElementTree  # type: ignore[import-untyped]
+    from defusedxml import ElementTree
     from defusedxml.common import DefusedXmlException  # type: ignore[import-untyped]
 
     try:

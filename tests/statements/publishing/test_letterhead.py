@@ -210,6 +210,19 @@ def test_the_letterhead_is_read_from_the_environment(tmp_path: Path) -> None:
             "must be a PNG or SVG file",
         ),
         (b"<svg " + b" " * MAX_LOGO_BYTES + b"/>", "is larger than 1024 KiB"),
+        # A logo that would have the PDF engine read a file of the server's, or fetch an
+        # address, into every letterhead PDF.
+        (
+            b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
+            b' width="10" height="10"><image xlink:href="/etc/hostname" width="10" height="10"/>'
+            b"</svg>",
+            "must draw itself",
+        ),
+        (
+            b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+            b'<rect width="10" height="10" fill="url(https://tracker.example/x.svg#g)"/></svg>',
+            "must draw itself",
+        ),
     ],
 )
 def test_a_bad_logo_stops_the_start(tmp_path: Path, content: bytes | None, problem: str) -> None:
