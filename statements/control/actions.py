@@ -226,6 +226,30 @@ def _checked(
     return room, slug, root, anonymous, group
 
 
+def _first_version(
+    room: Room,
+    slug: str,
+    content: dict[str, Any],
+    anonymous: int,
+    group: dict[str, Any],
+    day: date,
+) -> dict[str, Any]:
+    """The signed fields of version 1 of what was proposed, published on `day`."""
+    return publishing._statement(
+        slug=slug,
+        title=content["title"],
+        language=room.language,
+        number=1,
+        status=StatementStatus.PUBLISHED,
+        today=day,
+        body=content["body_markdown"],
+        previous=None,
+        signatories=_signed(content["signatories"]),
+        anonymous=anonymous,
+        commitments=group,
+    )
+
+
 def release_time(content: dict[str, Any], now: datetime) -> datetime | None:
     """When an approved publication is released: None for at once (also when the time
     set in the proposal passed while it waited for approval)."""
@@ -251,20 +275,7 @@ def schedule(
     room, slug, root, anonymous, group = _checked(db, room_id, content, queued=queued)
     day = release_at.date()
     record, key = publishing.unlock_signing_key(db, identity, origin, today, create=True)
-    signatories = _signed(content["signatories"])
-    statement = publishing._statement(
-        slug=slug,
-        title=content["title"],
-        language=room.language,
-        number=1,
-        status=StatementStatus.PUBLISHED,
-        today=day,
-        body=content["body_markdown"],
-        previous=None,
-        signatories=signatories,
-        anonymous=anonymous,
-        commitments=group,
-    )
+    statement = _first_version(room, slug, content, anonymous, group, day)
     return embargo.set_embargo(
         db, record, key, room, statement, root, release_at, str(content["zone"])
     )
@@ -291,19 +302,7 @@ def publish(
         return families.sign_family(db, record, key, room, signed, today)[0]
     record, key = publishing.unlock_signing_key(db, identity, origin, today, create=True)
     signatories = _signed(content["signatories"])
-    statement = publishing._statement(
-        slug=slug,
-        title=content["title"],
-        language=room.language,
-        number=1,
-        status=StatementStatus.PUBLISHED,
-        today=today,
-        body=content["body_markdown"],
-        previous=None,
-        signatories=signatories,
-        anonymous=anonymous,
-        commitments=group,
-    )
+    statement = _first_version(room, slug, content, anonymous, group, today)
     published = PublishedStatement(
         slug=slug,
         room_id=room.id,
