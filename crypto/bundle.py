@@ -47,6 +47,7 @@ from crypto.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from crypto.reveal import SALT_BYTES, commitment, commitment_leaf
 from crypto.signing import (
     PUBLIC_KEY_BYTES,
     SIGNATURE_BYTES,
@@ -199,6 +200,8 @@ class _Log:
     tree_size: int
     inclusion_proof: tuple[str, ...]
     checkpoint: str
+    # A statement released after an embargo: the leaf is its commitment (crypto/reveal.py).
+    salt: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -242,9 +245,17 @@ def minisign_trusted_comment(slug: str, version: int) -> str:
 
 
 def make_log_entry(
-    leaf_hashes: Sequence[bytes], index: int, origin: str, signed_checkpoint_text: str
+    leaf_hashes: Sequence[bytes],
+    index: int,
+    origin: str,
+    signed_checkpoint_text: str,
+    salt: bytes | None = None,
 ) -> dict[str, Any]:
-    """Return a bundle's log part: leaf `index` in the tree of all `leaf_hashes`."""
+    """Return a bundle's log part: leaf `index` in the tree of all `leaf_hashes`.
+
+    With `salt`, the leaf is not the statement but the commitment to it made when it was
+    scheduled (crypto/reveal.py), and the salt that opens it goes with the proof.
+    """
     body_end = signed_checkpoint_text.rfind("\n\n")
     if body_end < 0:
         raise ValueError("signed_checkpoint_text is not a signed note")
@@ -255,13 +266,18 @@ def make_log_entry(
     if root != root_from_leaf_hashes(leaf_hashes):
         raise ValueError("the checkpoint root is not the root of these leaves")
     proof = inclusion_proof(leaf_hashes, index)
-    return {
+    entry = {
         "origin": origin,
         "index": index,
         "tree_size": len(leaf_hashes),
         "inclusion_proof": [_b64encode(element) for element in proof],
         "checkpoint": signed_checkpoint_text,
     }
+    if salt is not None:
+        if len(salt) != SALT_BYTES:
+            raise ValueError(f"the salt must be {SALT_BYTES} bytes")
+        entry["commitment_salt"] = _b64encode(salt)
+    return entry
 
 
 def make_bundle(
@@ -581,6 +597,11 @@ def _read_log(log: object) -> _Log:
     # Only the JSON shape is checked here; whether the values are right is for the checks.
     entry = _mapping(log, "log")
     proof = _list(_field(entry, "inclusion_proof", "log"), "log.inclusion_proof")
+    salt: bytes | None = None
+    if "commitment_salt" in entry:
+        salt = _b64decode(_string(entry["commitment_salt"], "log.commitment_salt"))
+        if salt is None or len(salt) != SALT_BYTES:
+            raise MalformedBundle(f"log.commitment_salt is not base64 of {SALT_BYTES} bytes")
     return _Log(
         origin=_string(_field(entry, "origin", "log"), "log.origin"),
         index=_integer(_field(entry, "index", "log"), "log.index", minimum=0),
@@ -590,6 +611,7 @@ def _read_log(log: object) -> _Log:
             for position, element in enumerate(proof)
         ),
         checkpoint=_string(_field(entry, "checkpoint", "log"), "log.checkpoint"),
+        salt=salt,
     )
 
 
@@ -704,17 +726,17 @@ def verify_bundle(
 ) -> Report:
     """Check a bundle against the published keys; MalformedBundle if it is not a bundle."""
     parts = _read_bundle(bundle)
-    leaf = canonical(parts.statement)
+    message = canonical(parts.statement)
     key = next((record for record in keys if record.key_id == parts.key_id), None)
     checks = [
         _check_format(parts),
         _check_body_hash(parts.fields),
         _check_key(parts, key),
-        _check_signature(parts, key, leaf),
+        _check_signature(parts, key, message),
         _check_minisign(parts, key),
     ]
     checkpoint_check, tree = _check_checkpoint(parts.log, key)
-    checks += [checkpoint_check, _check_inclusion(parts.log, tree, leaf)]
+    checks += [checkpoint_check, _check_inclusion(parts.log, tree, _log_leaf(parts))]
     if parts.fields.commitments:
         checks.append(_check_commitments(parts.statement))
     if old_checkpoint is not None:
@@ -725,6 +747,22 @@ def verify_bundle(
         authoritative_language=parts.fields.authoritative_language,
         family=parts.fields.family,
     )
+
+
+def log_leaf(bundle: Mapping[str, Any]) -> bytes:
+    """The bytes the log holds for a bundle's statement; MalformedBundle if not a bundle.
+
+    The statement's canonical JSON; or, for one released after an embargo, the leaf of
+    the commitment to it that entered the log when it was scheduled.
+    """
+    return _log_leaf(_read_bundle(bundle))
+
+
+def _log_leaf(parts: _Bundle) -> bytes:
+    statement = canonical(parts.statement)
+    if parts.log.salt is None:
+        return statement
+    return commitment_leaf(commitment(parts.log.salt, statement))
 
 
 def _ok(name: str, detail: str) -> Check:
@@ -844,8 +882,15 @@ def _check_inclusion(log: _Log, tree: _Tree | None, leaf: bytes) -> Check:
         if decoded is None or len(decoded) != HASH_SIZE:
             return _fail(name, f"inclusion_proof[{position}] is not a base64 SHA-256 hash")
         proof.append(decoded)
+    what = "the statement" if log.salt is None else "the commitment to the statement"
     if not verify_inclusion(leaf_hash(leaf), log.index, tree.size, proof, tree.root):
-        return _fail(name, f"the statement is not entry {log.index} of the log at size {tree.size}")
+        return _fail(name, f"{what} is not entry {log.index} of the log at size {tree.size}")
+    if log.salt is not None:
+        return _ok(
+            name,
+            f"entry {log.index} of {tree.size}: the commitment made when the statement was "
+            "scheduled, opened by its salt",
+        )
     return _ok(name, f"entry {log.index} of {tree.size}")
 
 
