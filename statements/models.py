@@ -635,11 +635,22 @@ class PublishedVersion(Base):
     log_position: Mapped[int] = mapped_column(unique=True)
 
 
+class LogKind(enum.StrEnum):
+    """What a log leaf is."""
+
+    STATEMENT = "statement"
+    KEY_ROTATION = "key-rotation"
+    # A statement scheduled for later: only a salted hash of it (crypto/reveal.py).
+    COMMITMENT = "commitment"
+    # A scheduled statement called off or moved: its commitment will never be opened.
+    WITHDRAWAL = "withdrawal"
+
+
 class LogEntry(Base):
     """One leaf of the public append-only log: a publication event's canonical bytes."""
 
     __tablename__ = "log_entries"
-    __table_args__ = (CheckConstraint("kind IN ('statement', 'key-rotation')", name="kind"),)
+    __table_args__ = (one_of("kind", LogKind),)
 
     # Assigned in order, from 0; the primary key stops two writers taking the same place.
     position: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
@@ -1091,12 +1102,12 @@ class OrganisationInvitation(Base):
 class Embargo(Base):
     """A statement signed and ready, released to the public at a set time (an embargo).
 
-    Until then it is in none of the public tables, nor in the log. The statement is kept
-    as the canonical bytes that enter the log at release; `bundle` and `checkpoint` are
-    prepared for `position`, the log's next free place, by whoever last appended to the
-    log with the signing key, so the release itself needs no key (a copy of the server
-    still cannot sign anything new). The release time is stored in UTC; `zone` is the
-    time zone the coordinator chose, for showing it.
+    Until then it is in none of the public tables; the log holds only a salted hash of
+    it, at `commitment_position` (crypto/reveal.py). `bundle` is signed when it is
+    scheduled and carries the salt, so the release itself needs no key (a copy of the
+    server still cannot sign anything new). An embargo scheduled by an older version has
+    no commitment and no bundle: it waits until its time is set again. The release time is
+    stored in UTC; `zone` is the time zone the coordinator chose, for showing it.
     """
 
     __tablename__ = "embargoes"
@@ -1111,9 +1122,21 @@ class Embargo(Base):
     release_at: Mapped[datetime] = mapped_column(index=True)
     zone: Mapped[str] = mapped_column(String(64))
     statement: Mapped[bytes] = mapped_column(LargeBinary)
-    position: Mapped[int | None]
-    checkpoint: Mapped[str | None] = mapped_column(Text)
+    commitment_position: Mapped[int | None]
     bundle: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class EmbargoWithdrawal(Base):
+    """A commitment whose withdrawal waits for someone holding the signing key.
+
+    A coordinator without the key can still call an embargo off; the withdrawal entry is
+    then appended to the log with the next entry anyone makes (statements/publishing/log.py).
+    """
+
+    __tablename__ = "embargo_withdrawals"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    position: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
 
 
 class PressLink(Base):

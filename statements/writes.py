@@ -932,6 +932,11 @@ ANONYMOUS_TABLES = {
 }
 
 
+# Tables whose deleted rows must not outlive the night in PostgreSQL's dead row versions:
+# a cancelled embargo's statement and signed bundle.
+ERASED_TABLES = ("embargoes",)
+
+
 def rewrite_anonymous_tables(engine: Engine) -> None:
     """Erase the batch boundaries the members' tables still carry.
 
@@ -939,16 +944,17 @@ def rewrite_anonymous_tables(engine: Engine) -> None:
     place after the batch before. Rewriting every row in one transaction gives them all
     the same transaction id; CLUSTER then writes each table anew in the order of its
     random primary key, so neither transaction ids nor row order say which rows came in
-    which batch. On SQLite, VACUUM rebuilds the file likewise (the tables have no rowid
-    and are stored in key order). Run it from cron, e.g. nightly; it locks these tables
-    while it runs.
+    which batch. The tables in ERASED_TABLES are written anew too, which leaves their
+    deleted rows behind in the old file, unlinked. On SQLite, VACUUM rebuilds the file
+    likewise (the tables have no rowid and are stored in key order). Run it from cron,
+    e.g. nightly; it locks these tables while it runs.
     """
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
             for table, column in ANONYMOUS_TABLES.items():
                 connection.exec_driver_sql(f"UPDATE {table} SET {column} = {column}")  # noqa: S608
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            for table in ANONYMOUS_TABLES:
+            for table in (*ANONYMOUS_TABLES, *ERASED_TABLES):
                 connection.exec_driver_sql(f"CLUSTER {table} USING pk_{table}")
     else:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

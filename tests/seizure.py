@@ -278,18 +278,19 @@ def _tables(
     rows = connection.execute(
         text(
             "SELECT c.relname, a.attname, format_type(a.atttypid, NULL), a.attnum,"
-            " coalesce(a.attnum = ANY(i.indkey), false)"
+            " coalesce(a.attnum = ANY(i.indkey), false), a.attisdropped"
             " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-            " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
+            " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0"
             " LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary"
             " WHERE n.nspname = :schema AND c.relkind = 'r' ORDER BY c.relname, a.attnum"
         ),
         {"schema": schema},
     ).all()
     tables: dict[str, tuple[list[tuple[str, str]], list[str]]] = {}
-    for relname, column, type_name, _num, primary in rows:
+    for relname, column, type_name, _num, primary, dropped in rows:
         columns, keys = tables.setdefault(relname, ([], []))
-        columns.append((column, type_name))
+        # A dropped column keeps its place in the rows written before (read as raw bytes).
+        columns.append((column, "dropped" if dropped else type_name))
         if primary:
             keys.append(column)
     return tables
@@ -346,7 +347,8 @@ def _raw_tuples(connection: Connection, schema: str, pageinspect: str) -> list[_
                     continue
                 values = {
                     name: _decode(type_name, bytes(raw) if raw is not None else None)
-                    for (name, type_name), raw in zip(columns, attrs, strict=True)
+                    # A row written before a column was added holds fewer attributes.
+                    for (name, type_name), raw in zip(columns, attrs, strict=False)
                 }
                 removed = None
                 if (

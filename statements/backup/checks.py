@@ -11,7 +11,13 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from crypto.bundle import canonical, key_record, keys_document, parse_keys, verify_bundle
+from crypto.bundle import (
+    key_record,
+    keys_document,
+    log_leaf,
+    parse_keys,
+    verify_bundle,
+)
 from crypto.merkle import leaf_hash, root_from_leaf_hashes
 from crypto.signing import open_note, parse_checkpoint
 from statements.backup.archive import Manifest
@@ -50,7 +56,7 @@ def check_bundles(db: Session, keys: list[SigningKeyRecord]) -> int:
         if not report.valid:
             raise RestoreCheckFailed(f"{where}: the bundle does not verify")
         leaf = db.scalar(select(LogEntry.leaf).where(LogEntry.position == row.log_position))
-        if leaf != canonical(bundle["statement"]):
+        if leaf != log_leaf(bundle):
             raise RestoreCheckFailed(f"{where}: the log does not hold this version")
         count += 1
     return count

@@ -1,11 +1,12 @@
 """Release on a date: a statement signed now, public at a set time (an embargo).
 
-Until its time an embargoed statement is in none of the public tables and not in the log,
-so no public page, API answer, feed, log endpoint or mirror can show it. Its bundle and
-the checkpoint of its log place are signed beforehand (statements/publishing/prepared.py),
-so the release, by `flask release-embargoed` or by the first public request after the
-time, needs no key. A press preview link (a random secret kept only as its SHA-256) lets
-journalists read it before then. Takes a Session, never commits, never imports flask.
+Until its time an embargoed statement is in none of the public tables, and the log holds
+only a salted hash of it, so no public page, API answer, feed, log endpoint or mirror can
+show it. Its bundle is signed when it is scheduled, with the proof of that commitment
+(statements/publishing/scheduled.py), so the release, by `flask release-embargoed` or by
+the first public request after the time, needs no key. A press preview link (a random
+secret kept only as its SHA-256) lets journalists read it before then. Takes a Session,
+never commits, never imports flask.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from statements.models import (
     StatementStatus,
     random_id,
 )
-from statements.publishing import log, prepared, service
+from statements.publishing import scheduled, service
 from statements.publishing.errors import InvalidInput, SigningKeyNotShared, StatementNotFound
 from statements.text.clean import clean_line
 from statements.writes import QueueBusy
@@ -125,7 +126,8 @@ def set_embargo(
     release_at: datetime,
     zone: str,
 ) -> Embargo:
-    """Keep a signed-to-be statement for its release; its log place is signed now."""
+    """Sign a statement for its release, and commit to it in the log now."""
+    position, bundle = scheduled.commit(db, statement, key, record.note_key_name)
     row = Embargo(
         id=random_id(),
         room_id=room.id,
@@ -134,10 +136,11 @@ def set_embargo(
         release_at=release_at,
         zone=zone,
         statement=canonical(statement),
+        commitment_position=position,
+        bundle=bundle,
     )
     db.add(row)
     db.flush()
-    prepared.prepare(db, log.leaf_hashes(db), key, record.note_key_name)
     return row
 
 
@@ -205,17 +208,24 @@ def _locked(db: Session, room_id: str) -> tuple[SigningKeyRecord | None, Embargo
 def change(
     db: Session, access: RoomAccess, release_at: datetime, zone: str, today: date
 ) -> Embargo:
-    """Move the release to another time: the statement is signed again for its new date."""
+    """Move the release to another time: the statement is signed again for its new date.
+
+    Its old commitment is withdrawn in the log and a new one appended: the date is part
+    of what was signed.
+    """
     access.require_coordinator()
     _record, row = _locked(db, access.room.id)
     record, key = service.unlock_signing_key(db, access.identity, "", today)
+    origin = record.note_key_name
     statement = statement_of(row)
     statement["published_on"] = release_at.date().isoformat()
     previous = _details(row)
+    if row.commitment_position is not None:
+        scheduled.withdraw(db, row.commitment_position, key, origin)
+    row.commitment_position, row.bundle = scheduled.commit(db, statement, key, origin)
     row.statement = canonical(statement)
     row.release_at, row.zone = release_at, zone
     db.flush()
-    prepared.prepare(db, log.leaf_hashes(db), key, record.note_key_name)
     _log(db, access, today, "embargo_changed", **_details(row), previous=previous["release_at"])
     return row
 
@@ -225,18 +235,19 @@ def cancel(db: Session, access: RoomAccess, today: date) -> None:
     access.require_coordinator()
     _record, row = _locked(db, access.room.id)
     details = _details(row)
+    position = row.commitment_position
     db.delete(row)
     db.execute(delete(PressLink).where(PressLink.room_id == access.room.id))
     db.flush()
-    # The embargoes after it move one place up: signed again when this coordinator holds
-    # the key (else by the next one who appends to the log, or changes an embargo).
-    if prepared.pending(db):
+    if position is not None:
+        # Withdrawn in the log now when this coordinator holds the key; else with the
+        # next entry anyone appends. Either way its salt is gone: it can never be opened.
         try:
             record, key = service.unlock_signing_key(db, access.identity, "", today)
         except SigningKeyNotShared:
-            pass
+            scheduled.withdraw(db, position, None, "")
         else:
-            prepared.prepare(db, log.leaf_hashes(db), key, record.note_key_name)
+            scheduled.withdraw(db, position, key, record.note_key_name)
     _log(db, access, today, "embargo_cancelled", **details)
 
 
@@ -261,14 +272,21 @@ class Released:
     stale: list[str]
 
 
+def pending(db: Session, *, lock: bool = False) -> list[Embargo]:
+    """Every embargo not yet released, in the order of their release."""
+    query = select(Embargo).order_by(Embargo.release_at, Embargo.slug)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return list(db.scalars(query))
+
+
 def release_due(db: Session, now: datetime) -> Released:
-    """Publish every embargo whose time has come, in order, each at its prepared place.
+    """Publish every embargo whose time has come, in order, with the bundle signed for it.
 
     Safe to run twice at once: the signing key's row lock (which every log append takes)
     puts the runs one after the other, and the second finds nothing left to release. One
-    whose prepared place is not the log's next (it can happen when an embargo before it was
-    cancelled by someone not holding the key) waits, named in `stale`, until a coordinator
-    holding the key signs it again.
+    scheduled by an older version of this software has no commitment in the log: it
+    waits, named in `stale`, until a coordinator holding the key sets its time again.
     """
     released: list[str] = []
     stale: list[str] = []
@@ -276,21 +294,19 @@ def release_due(db: Session, now: datetime) -> Released:
         return Released(released, stale)
     if service.active_key(db, lock=True) is None:
         return Released(released, stale)
-    for row in prepared.pending(db, lock=True):
+    for row in pending(db, lock=True):
         if row.release_at > now:
             break
-        bundle, checkpoint, position = row.bundle, row.checkpoint, row.position
-        if bundle is None or checkpoint is None or position is None or position != log.size(db):
+        if row.bundle is None or row.commitment_position is None:
             stale.append(row.slug)
-            break
-        _release(db, row, bundle, checkpoint, position)
+            continue
+        _release(db, row, row.bundle, row.commitment_position)
         released.append(row.slug)
     return Released(released, stale)
 
 
-def _release(db: Session, row: Embargo, bundle: bytes, checkpoint: str, position: int) -> None:
+def _release(db: Session, row: Embargo, bundle: bytes, position: int) -> None:
     statement = statement_of(row)
-    log.append_prepared(db, row.statement, position, checkpoint)
     day = datetime.fromisoformat(statement["published_on"]).date()
     db.add(
         PublishedStatement(

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from crypto import plaintext
@@ -29,6 +29,8 @@ from statements.text.diff import Budget, Piece, word_diff
 
 # Versions ranked when looking for the closest.
 CANDIDATES = 8
+# Versions fetched per query when the index takes them in.
+BATCH = 200
 # The closest version is shown with a word diff only when it shares at least this share
 # of the forwarded text's sampled stretches: below it, nothing published is close.
 CLOSE_ENOUGH = 0.2
@@ -85,24 +87,34 @@ class TextIndex:
     def __init__(self) -> None:
         self._entries: dict[tuple[str, int], Entry] = {}
         self._postings: dict[int, list[tuple[str, int]]] = {}
-        self._seen = -1  # the highest log position taken in
         self._lock = threading.Lock()
 
     def refresh(self, db: Session) -> None:
-        """Take in the versions published since the last look (one small query if none)."""
-        newest = db.scalar(select(func.max(PublishedVersion.log_position)))
-        if newest is None or newest <= self._seen:
+        """Take in the versions published since the last look (one small query if none).
+
+        Versions are counted rather than followed by log position: a statement released
+        after an embargo has the place its commitment took, before later publications.
+        """
+        count = db.scalar(select(func.count()).select_from(PublishedVersion)) or 0
+        if count <= len(self._entries):
             return
         with self._lock:
-            rows = db.execute(
-                select(PublishedVersion.slug, PublishedVersion.version, PublishedVersion.bundle)
-                .where(PublishedVersion.log_position > self._seen)
-                .order_by(PublishedVersion.log_position)
-            )
-            for slug, version, bundle in rows:
-                if (slug, version) not in self._entries:
+            known = db.execute(select(PublishedVersion.slug, PublishedVersion.version))
+            missing = [
+                (slug, version) for slug, version in known if (slug, version) not in self._entries
+            ]
+            for start in range(0, len(missing), BATCH):
+                rows = db.execute(
+                    select(
+                        PublishedVersion.slug, PublishedVersion.version, PublishedVersion.bundle
+                    ).where(
+                        tuple_(PublishedVersion.slug, PublishedVersion.version).in_(
+                            missing[start : start + BATCH]
+                        )
+                    )
+                )
+                for slug, version, bundle in rows:
                     self._add(slug, version, bytes(bundle))
-            self._seen = max(self._seen, newest)
 
     def _add(self, slug: str, version: int, bundle: bytes) -> None:
         statement = json.loads(bundle)["statement"]

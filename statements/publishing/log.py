@@ -1,22 +1,33 @@
 """The public append-only log of publication events (RFC 9162 hashing, C2SP checkpoints).
 
 Takes a Session, never commits. Each append stores the leaf and a checkpoint signed at the
-new size, so every size the log ever had has a signed tree head to prove against.
+new size, so every size the log ever had has a signed tree head to prove against. Nothing
+is signed for a size the log has not reached: a scheduled statement enters as a
+commitment, appended like any other leaf (crypto/reveal.py).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from crypto.merkle import leaf_hash, root_from_leaf_hashes
+from crypto.reveal import committed, withdrawal_leaf
 from crypto.signing import SigningKey, checkpoint_body, sign_note
-from statements.models import LogCheckpoint, LogEntry
-from statements.publishing import prepared, tree
+from statements.models import (
+    EmbargoWithdrawal,
+    LogCheckpoint,
+    LogEntry,
+    LogKind,
+    PublishedVersion,
+)
+from statements.publishing import tree
 from statements.publishing.errors import LogRangeError
 
-STATEMENT = "statement"
-KEY_ROTATION = "key-rotation"
+STATEMENT = LogKind.STATEMENT
+KEY_ROTATION = LogKind.KEY_ROTATION
+COMMITMENT = LogKind.COMMITMENT
+WITHDRAWAL = LogKind.WITHDRAWAL
 # Positions and sizes are 32-bit integer columns (as the routes' int(max=...) say): a number
 # from outside, such as a pasted bundle's, is refused here before PostgreSQL refuses it.
 MAX_POSITION = 2**31 - 1
@@ -33,10 +44,27 @@ def leaf_hashes(db: Session) -> list[bytes]:
 
 
 def append(
-    db: Session, kind: str, leaf: bytes, key: SigningKey, origin: str
+    db: Session, kind: LogKind, leaf: bytes, key: SigningKey, origin: str
 ) -> tuple[int, list[bytes], str]:
-    """Add a leaf; return its position, every leaf hash after it, and the new checkpoint."""
+    """Add a leaf; return its position, every leaf hash after it, and the new checkpoint.
+
+    Withdrawals that waited for someone holding the key (statements/models.py,
+    EmbargoWithdrawal) go in first.
+    """
     hashes = leaf_hashes(db)
+    for waiting in db.scalars(select(EmbargoWithdrawal).order_by(EmbargoWithdrawal.position)):
+        held = entry(db, waiting.position) if waiting.position < len(hashes) else b""
+        if (value := committed(held)) is not None:
+            _append_one(db, hashes, WITHDRAWAL, withdrawal_leaf(value), key, origin)
+    db.execute(delete(EmbargoWithdrawal))
+    position = len(hashes)
+    signed = _append_one(db, hashes, kind, leaf, key, origin)
+    return position, hashes, signed
+
+
+def _append_one(
+    db: Session, hashes: list[bytes], kind: LogKind, leaf: bytes, key: SigningKey, origin: str
+) -> str:
     position = len(hashes)
     hashed = leaf_hash(leaf)
     # Two writers computing the same position collide on the primary key and one rolls
@@ -48,20 +76,32 @@ def append(
     signed = sign_note(body, origin, key.private_key, key.public_key)
     db.add(LogCheckpoint(tree_size=len(hashes), signed_note=signed))
     db.flush()
-    # The key is unsealed now: embargoed statements get their new places signed.
-    prepared.prepare(db, hashes, key, origin)
-    return position, hashes, signed
+    return signed
 
 
-def append_prepared(db: Session, leaf: bytes, position: int, signed_checkpoint: str) -> None:
-    """Add a leaf whose checkpoint was signed beforehand for this very place (an embargo)."""
-    if size(db) != position:
+def bundle_at(db: Session, position: int) -> bytes:
+    """The bundle of the published version whose entry is at a position (a statement, or
+    the commitment to one since released); LogRangeError for any other entry."""
+    if not 0 <= position <= MAX_POSITION:
         raise LogRangeError
-    hashed = leaf_hash(leaf)
-    db.add(LogEntry(position=position, kind=STATEMENT, leaf=leaf, leaf_hash=hashed))
-    tree.append(db, position, hashed)
-    db.add(LogCheckpoint(tree_size=position + 1, signed_note=signed_checkpoint))
-    db.flush()
+    bundle = db.scalar(
+        select(PublishedVersion.bundle).where(PublishedVersion.log_position == position)
+    )
+    if bundle is None:
+        raise LogRangeError
+    return bytes(bundle)
+
+
+def withdrawn(db: Session, leaf: bytes) -> bool:
+    """Whether the log withdrew the commitment this leaf holds (False for any other leaf)."""
+    value = committed(leaf)
+    if value is None:
+        return False
+    withdrawal = withdrawal_leaf(value)
+    found = select(LogEntry.position).where(
+        LogEntry.kind == WITHDRAWAL, LogEntry.leaf_hash == leaf_hash(withdrawal)
+    )
+    return db.scalar(found.limit(1)) is not None
 
 
 def checkpoint(db: Session, tree_size: int | None = None) -> str:

@@ -22,6 +22,7 @@ from crypto.bundle import (
     SIGNATURE_ALG,
     STATUSES,
 )
+from crypto.reveal import COMMITMENT_FORMAT, WITHDRAWAL_FORMAT
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
@@ -30,6 +31,8 @@ _MAX_JSON_INT = 2**53 - 1
 _SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _HEX_SHA256 = r"^[0-9a-f]{64}$"
+# base64 of 32 bytes: 43 characters and one "=".
+_SALT = r"^[A-Za-z0-9+/]{43}=$"
 _KEY_ID = r"^[0-9a-f]{16}$"
 # Standard base64 with padding, of exactly 32, 42, 33 and 64 bytes.
 _B64_32 = r"^[A-Za-z0-9+/]{43}=$"
@@ -146,6 +149,18 @@ def _bundle(description: str, properties: dict[str, Any]) -> dict[str, Any]:
 
 
 def _schemas() -> dict[str, Any]:
+    log_fields = {
+        "origin": _string("The log's origin line (also the note key name).", minLength=1),
+        "index": _integer("The leaf's position in the log, from 0."),
+        "tree_size": _integer("The size of the tree the proof and checkpoint are for.", 1),
+        "inclusion_proof": _hash_list(
+            "The RFC 9162 inclusion proof of the leaf in the tree of tree_size."
+        ),
+        "checkpoint": _string(
+            "The C2SP tlog-checkpoint signed note of the log at tree_size.",
+            pattern=_CHECKPOINT,
+        ),
+    }
     statement = _object(
         "The signed statement: exactly these fields. Its RFC 8785 canonical JSON is what "
         "the Ed25519 signature covers and what the log holds as a leaf.",
@@ -341,19 +356,20 @@ def _schemas() -> dict[str, Any]:
         "StatementV1": statement,
         "StatementV2": statement_v2,
         "BundleSignature": signature,
-        "BundleLog": _object(
-            "The statement's place in the public log: an RFC 9162 inclusion proof of its "
-            "leaf up to a checkpoint signed by the same key.",
+        "BundleLog": {
+            "description": "The statement's place in the public log: an RFC 9162 inclusion "
+            "proof of its leaf up to a checkpoint signed by the same key. For a statement "
+            "released after an embargo the leaf is the commitment made when it was scheduled "
+            "(`Commitment`), and `commitment_salt` opens it.",
+            "oneOf": [_ref("BundleLogStatement"), _ref("BundleLogCommitment")],
+        },
+        "BundleLogStatement": _object("The log leaf is the statement itself.", log_fields),
+        "BundleLogCommitment": _object(
+            "The log leaf is the commitment to the statement, made when it was scheduled.",
             {
-                "origin": _string("The log's origin line (also the note key name).", minLength=1),
-                "index": _integer("The leaf's position in the log, from 0."),
-                "tree_size": _integer("The size of the tree the proof and checkpoint are for.", 1),
-                "inclusion_proof": _hash_list(
-                    "The RFC 9162 inclusion proof of the leaf in the tree of tree_size."
-                ),
-                "checkpoint": _string(
-                    "The C2SP tlog-checkpoint signed note of the log at tree_size.",
-                    pattern=_CHECKPOINT,
+                **log_fields,
+                "commitment_salt": _string(
+                    "Base64 of the 32-byte salt of the commitment at index.", pattern=_SALT
                 ),
             },
         ),
@@ -500,9 +516,37 @@ def _schemas() -> dict[str, Any]:
                 },
             },
         ),
+        "Commitment": _object(
+            f"A log entry committing to a statement scheduled for release on a date (format "
+            f"`{COMMITMENT_FORMAT}`): the SHA-256 of a fixed prefix, a random 32-byte salt "
+            f"and the statement's RFC 8785 canonical JSON. The statement's bundle carries "
+            f"the salt (`log.commitment_salt`) once it is published.",
+            {
+                "format": _string("The entry format.", const=COMMITMENT_FORMAT),
+                "commitment": _string("The commitment, lowercase hex.", pattern=_HEX_SHA256),
+            },
+        ),
+        "Withdrawal": _object(
+            f"A log entry saying a commitment will never be opened: the statement was "
+            f"called off, or moved to another time (format `{WITHDRAWAL_FORMAT}`).",
+            {
+                "format": _string("The entry format.", const=WITHDRAWAL_FORMAT),
+                "commitment": _string(
+                    "The commitment withdrawn, lowercase hex.", pattern=_HEX_SHA256
+                ),
+            },
+        ),
         "LogEntry": {
-            "description": "A log leaf: a signed statement, or a key rotation.",
-            "oneOf": [_ref("Statement"), _ref("KeyRotation")],
+            "description": (
+                "A log leaf: a signed statement, a key rotation, the commitment to a "
+                "scheduled statement, or the withdrawal of one."
+            ),
+            "oneOf": [
+                _ref("Statement"),
+                _ref("KeyRotation"),
+                _ref("Commitment"),
+                _ref("Withdrawal"),
+            ],
         },
         "InclusionProof": _object(
             "The RFC 9162 inclusion proof of the leaf at index in the tree of tree_size.",
@@ -840,10 +884,24 @@ def _paths() -> dict[str, Any]:
             operation_id="getLogEntry",
             tag="log",
             summary="One log leaf",
-            description="The leaf's canonical bytes (RFC 8785 JSON): a statement or a key "
-            "rotation. Its RFC 9162 leaf hash is SHA-256(0x00 || these bytes). Immutable.",
+            description="The leaf's canonical bytes (RFC 8785 JSON): a statement, a key "
+            "rotation, the commitment to a statement scheduled for later, or the withdrawal "
+            "of one. Its RFC 9162 leaf hash is SHA-256(0x00 || these bytes). Immutable.",
             media_type="application/json",
             schema=_ref("LogEntry"),
+            parameters=[_count("position", "path", "The leaf's position, from 0.", 0)],
+            not_found="LogNotFound",
+        ),
+        "/log/entries/{position}/bundle.json": _get(
+            operation_id="getLogEntryBundle",
+            tag="log",
+            summary="The bundle of a log entry",
+            description="The bundle of the published version whose entry this is: for a "
+            "statement, its own; for a commitment, the bundle of the statement released since, "
+            "whose `log.commitment_salt` opens it. 404 for a key rotation, a withdrawal, or a "
+            "commitment whose statement is not yet released. Immutable once there.",
+            media_type="application/json",
+            schema=_ref("Bundle"),
             parameters=[_count("position", "path", "The leaf's position, from 0.", 0)],
             not_found="LogNotFound",
         ),

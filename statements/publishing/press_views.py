@@ -85,8 +85,8 @@ def release_now() -> embargo.Released | None:
         # Not retried on every request: the next check, or the timer, tries again.
         known.due_at = None
         current_app.logger.warning(
-            "an embargoed statement is due but its log place must be signed again by a "
-            "coordinator holding the signing key"
+            "an embargoed statement scheduled by an older version is due: a coordinator "
+            "holding the signing key must set its time again"
         )
     return done
 

@@ -32,9 +32,9 @@ from crypto.bundle import (
     Check,
     MalformedBundle,
     Report,
-    canonical,
     key_record,
     keys_document,
+    log_leaf,
     minisign_trusted_comment,
     parse_keys,
     verify_bundle,
@@ -364,8 +364,14 @@ def checkpoint_at(size: int) -> Response:
 
 @blueprint.route("/log/entries/<int(max=2147483647):position>")
 def entry(position: int) -> Response:
-    """A leaf's canonical bytes: a statement, or a key rotation."""
+    """A leaf's canonical bytes: a statement, a key rotation, a commitment or a withdrawal."""
     return _text(log.entry(get_session(), position), "application/json", IMMUTABLE)
+
+
+@blueprint.route("/log/entries/<int(max=2147483647):position>/bundle.json")
+def entry_bundle(position: int) -> Response:
+    """The bundle an entry stands for: how a log monitor opens a released commitment."""
+    return _text(log.bundle_at(get_session(), position), "application/json", IMMUTABLE)
 
 
 def _int_arg(name: str) -> int:
@@ -576,6 +582,7 @@ VERIFIER_MODULES = (
     "changes.py",
     "plaintext.py",
     "commitments.py",
+    "reveal.py",
     "verify_cli.py",
 )
 _VERIFIER_MAIN = b"import sys\nfrom crypto.verify_cli import main\nsys.exit(main())\n"
@@ -638,10 +645,17 @@ def _site_log_check(bundle: Any) -> Check:
         checkpoint = log.checkpoint(session, place["tree_size"])
     except LogRangeError:
         return Check("site_log", False, "this site's log has no such entry or tree size")
-    if held != canonical(bundle["statement"]):
+    if held != log_leaf(bundle):
         return Check("site_log", False, "this site's log holds another entry at that index")
     if checkpoint != place["checkpoint"]:
         return Check("site_log", False, "this site never signed that checkpoint")
+    if log.withdrawn(session, held):
+        return Check(
+            "site_log",
+            False,
+            "this site's log withdrew that commitment: the statement was called off or moved "
+            "before its release, and never published in this form",
+        )
     return Check("site_log", True, f"entry {place['index']} of this site's log")
 
 

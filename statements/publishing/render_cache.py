@@ -6,10 +6,12 @@ a hash of what the page is made of, namely
 
 - which page (the method, the path with its query, the host it is served under),
 - the interface language,
-- the state of everything published: the log's latest signed checkpoint. Every
-  publication, correction, retraction and key rotation appends to the log and signs a new
-  checkpoint, and nothing published changes otherwise; a checkpoint is signed by a key of
-  its own site, so two sites (or two test databases) never share one,
+- the state of everything published: the log's latest signed checkpoint and the number
+  of published versions. Every publication, correction, retraction and key rotation
+  appends to the log and signs a new checkpoint; a statement released after an embargo
+  entered the log when it was scheduled, and adds a version at its release. Nothing
+  published changes otherwise. A checkpoint is signed by a key of its own site, so two
+  sites (or two test databases) never share one,
 - the code that renders it (templates, catalogues, the application's modules), hashed
   once per process, so a deployment of new templates never answers 304 with an old page.
 
@@ -35,12 +37,12 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from flask import Response, current_app, request
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from statements.db import get_session
 from statements.i18n import current_language
-from statements.models import LogCheckpoint
+from statements.models import LogCheckpoint, PublishedVersion
 
 _ROOT = Path(__file__).resolve().parents[2]
 # What renders the pages: a change to any of these is a new deployment.
@@ -66,11 +68,17 @@ def code_version() -> str:
 
 
 def log_state(db: Session) -> bytes:
-    """The latest signed checkpoint: it changes whenever anything is published."""
-    note = db.scalar(
-        select(LogCheckpoint.signed_note).order_by(LogCheckpoint.tree_size.desc()).limit(1)
+    """The latest signed checkpoint and the number of versions: what anything published
+    changes (one query)."""
+    note = (
+        select(LogCheckpoint.signed_note)
+        .order_by(LogCheckpoint.tree_size.desc())
+        .limit(1)
+        .scalar_subquery()
     )
-    return (note or "").encode()
+    versions = select(func.count()).select_from(PublishedVersion).scalar_subquery()
+    row = db.execute(select(note, versions)).one()
+    return f"{row[0] or ''}\n{row[1]}".encode()
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ from statements.models import (
     StatementStatus,
     random_id,
 )
-from statements.publishing import commitments, log
+from statements.publishing import commitments, log, scheduled
 from statements.publishing.errors import (
     EndorsementNotFound,
     InvalidInput,
@@ -521,6 +521,9 @@ def rotate_signing_key(
     db.flush()
     entry = make_key_rotation(old_key, new_key, old_record.note_key_name, today)
     log.append(db, log.KEY_ROTATION, canonical(entry), new_key, new_record.note_key_name)
+    # A statement waiting for its release is signed again, to verify under the key valid
+    # on its release day.
+    scheduled.sign_again(db, new_key, new_record.note_key_name)
     # Staff who held the old key receive the new one; whoever lost access does not.
     db.execute(delete(SigningKeyWrap).where(SigningKeyWrap.key_id == old_record.key_id))
     _grant(db, new_record, new_key)

@@ -111,7 +111,12 @@ def _public_surfaces(app: Flask, reader: FlaskClient, tmp_path: Path) -> dict[st
         if (reader.get("/log/checkpoint").status_code == 200)
         else 0
     )
-    entries = [reader.get(f"/log/entries/{n}").get_data() for n in range(log_size)]
+    # Each entry, and the bundle a log monitor opens a commitment with.
+    entries = [
+        reader.get(f"/log/entries/{n}").get_data()
+        + reader.get(f"/log/entries/{n}/bundle.json").get_data()
+        for n in range(log_size)
+    ]
     out = tmp_path / f"mirror-{len(list(tmp_path.iterdir()))}"
     export_site(app, out, "https://mirror.example")
     return {
@@ -149,8 +154,10 @@ def test_an_embargoed_statement_is_nowhere_until_its_time_then_everywhere(
     )
 
     assert not any(_public_surfaces(app, reader, tmp_path).values())
-    # The render cache's tag did not move either: nothing public changed.
-    assert reader.get("/", headers={"If-None-Match": before.headers["ETag"]}).status_code == 304
+    # The log gained one entry, a commitment that names nothing (the surfaces above looked
+    # for the address in every entry); so the pages' tag moved, and their text did not.
+    assert [entry.kind for entry in session.scalars(select(LogEntry))] == ["commitment"]
+    assert reader.get("/").text == before.text
 
     link = _press_link(room)
     preview = reader.get(link)
@@ -344,8 +351,8 @@ def test_a_slug_held_by_an_embargo_is_taken(
 def test_publications_in_between_keep_the_embargo_releasable(
     app: Flask, session: Session, clock: Clock, room: Room_
 ) -> None:
-    """Another statement published (with the key) before the release moves the embargo's
-    log place: it is signed again there, and is released with a valid proof."""
+    """Another statement published (with the key) before the release comes after the
+    embargo's commitment in the log: both verify, each against its own checkpoint."""
     assert _schedule(room, _local(clock, days=1)).status_code == 302
     other = _room(app, session, clock, username="second-coord")
     # The first coordinator shares the signing key with the second, as its page offers.
@@ -364,7 +371,34 @@ def test_publications_in_between_keep_the_embargo_releasable(
         # The checkpoint it carries is the log's own at that size.
         size = bundle["log"]["tree_size"]
         assert reader.get(f"/log/checkpoints/{size}").text == bundle["log"]["checkpoint"]
-    assert reader.get(f"/statements/{SLUG}/v/1/bundle.json").get_json()["log"]["index"] == 1
+    # The commitment came first; the site lists the later release (the render cache saw it).
+    assert reader.get(f"/statements/{SLUG}/v/1/bundle.json").get_json()["log"]["index"] == 0
+    assert f"/statements/{SLUG}" in reader.get("/").text
+
+
+def test_the_bundle_of_a_cancelled_embargo_is_refused_by_the_site(
+    app: Flask, session: Session, clock: Clock, room: Room_
+) -> None:
+    """A copy of the server taken before a cancellation holds a signed bundle: the site's
+    own log says its commitment was withdrawn."""
+    assert _schedule(room, _local(clock, days=1)).status_code == 302
+    session.expire_all()
+    bundle = (session.scalars(select(Embargo)).one().bundle or b"").decode()
+    reader = app.test_client()
+
+    def verdict() -> str:
+        page = reader.post("/verify", data={"bundle_text": bundle})
+        assert page.status_code == 200
+        return page.text
+
+    assert "withdrew that commitment" not in verdict()
+    assert _post(room.coordinator, f"/rooms/{room.id}/embargo/cancel").status_code == 302
+    session.expire_all()
+    assert [entry.kind for entry in session.scalars(select(LogEntry))] == [
+        "commitment",
+        "withdrawal",
+    ]
+    assert "withdrew that commitment" in verdict()
 
 
 def test_two_person_rule_approves_publish_at_a_time(

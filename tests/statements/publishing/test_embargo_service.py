@@ -1,30 +1,44 @@
-"""Embargoes through the services: the log places they are signed for, when the log moves
-before their time (a key rotation, a cancellation), and what the release needs."""
+"""Embargoes through the services: the commitment each enters the log as, its withdrawal
+when called off or moved, a key rotation before the release, and what the release needs."""
 
 from __future__ import annotations
 
+import base64
+import copy
 import json
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, create_engine, make_url, select, text
+from sqlalchemy.orm import Session, sessionmaker
 
-from crypto.bundle import parse_keys, verify_bundle
+from crypto import reveal
+from crypto.bundle import log_leaf, parse_keys, verify_bundle
+from crypto.merkle import root_from_leaf_hashes
+from crypto.signing import open_note, parse_checkpoint
 from statements.auth.service import Identity
 from statements.drafting import service as drafting
-from statements.models import Embargo, LogEntry
-from statements.publishing import embargo, log
+from statements.models import Embargo, EmbargoWithdrawal, LogCheckpoint, LogEntry
+from statements.publishing import embargo, forwarded, log, scheduled
 from statements.publishing import service as publishing
 from statements.publishing.errors import InvalidInput
 from statements.publishing.public import key_records
+from statements.writes import rewrite_anonymous_tables
+from tests.conftest import TEST_DATABASE_URL
+from tests.seizure import postgres_history
 from tests.support import (
     endorse,
+    fresh_schema,
     join_room,
     make_room,
     member_identity,
     open_signon,
+    published_statement,
     staff_identity,
 )
 
@@ -67,6 +81,87 @@ def test_release_times_are_checked_in_their_zone() -> None:
         assert (refused.value.field, refused.value.reason) == (field, reason)
 
 
+def _leaves(session: Session) -> list[LogEntry]:
+    return list(session.scalars(select(LogEntry).order_by(LogEntry.position)))
+
+
+def _every_checkpoint_is_of_the_log(session: Session) -> None:
+    """No signed checkpoint of a size the log reached with another root: no fork."""
+    hashes = [entry.leaf_hash for entry in _leaves(session)]
+    keys = parse_keys(key_records(publishing.all_keys(session)))
+    for row in session.scalars(select(LogCheckpoint)):
+        body = next(
+            opened
+            for key in keys
+            if (opened := open_note(row.signed_note, key.note_verifier_key)) is not None
+        )
+        _origin, size, root = parse_checkpoint(body)
+        assert size == row.tree_size <= len(hashes)
+        assert root == root_from_leaf_hashes(hashes[:size])
+
+
+def test_scheduling_commits_to_the_statement_and_the_log_says_nothing_of_it(
+    app: Flask, session: Session
+) -> None:
+    coordinator = staff_identity(app, session, "committing")
+    now = datetime.now(UTC)
+    _scheduled(app, session, coordinator, "committed-statement", now + timedelta(hours=1))
+    row = session.scalars(select(Embargo)).one()
+    (entry,) = _leaves(session)
+    assert (entry.position, entry.kind) == (row.commitment_position, "commitment")
+    value = reveal.committed(entry.leaf)
+    assert value is not None
+    # Nothing of the statement: not its address, title, words or date.
+    statement = json.loads(row.statement)
+    for part in ("committed-statement", statement["body_markdown"][:20], statement["title"]):
+        assert part.encode() not in entry.leaf
+    assert statement["published_on"].encode() not in entry.leaf
+    # The bundle opens it: its salt and the statement give the commitment.
+    bundle = json.loads(row.bundle or b"{}")
+    salt = base64.b64decode(bundle["log"]["commitment_salt"])
+    assert reveal.commitment(salt, row.statement) == value
+    assert reveal.commitment(bytes(32), row.statement) != value
+    _every_checkpoint_is_of_the_log(session)
+
+
+def test_the_release_adds_nothing_to_the_log_and_the_bundle_verifies(
+    app: Flask, session: Session
+) -> None:
+    coordinator = staff_identity(app, session, "releasing")
+    now = datetime.now(UTC)
+    _scheduled(app, session, coordinator, "released-later", now + timedelta(hours=1))
+    # Published at once after it was scheduled: later in the log, earlier on the site.
+    published_statement(app, session, slug="at-once", coordinator=coordinator)
+    assert log.size(session) == 2
+    assert embargo.release_due(session, now + timedelta(hours=2)).released == ["released-later"]
+    assert log.size(session) == 2
+    assert _valid(session, "released-later")
+    assert _valid(session, "at-once")
+    version = publishing.latest(session, "released-later")
+    assert version.row.log_position == 0
+    # The log's entry is the commitment, and the site's own check says so.
+    assert log_leaf(version.bundle) == log.entry(session, 0)
+    _every_checkpoint_is_of_the_log(session)
+
+
+def test_a_changed_or_missing_salt_fails_the_log_check(app: Flask, session: Session) -> None:
+    coordinator = staff_identity(app, session, "tampering")
+    now = datetime.now(UTC)
+    _scheduled(app, session, coordinator, "tamper-target", now + timedelta(hours=1))
+    embargo.release_due(session, now + timedelta(hours=2))
+    keys = parse_keys(key_records(publishing.all_keys(session)))
+    bundle = copy.deepcopy(publishing.latest(session, "tamper-target").bundle)
+    assert verify_bundle(bundle, keys).valid
+    salted = copy.deepcopy(bundle)
+    salted["log"]["commitment_salt"] = base64.b64encode(bytes(32)).decode()
+    checks = {check.name: check for check in verify_bundle(salted, keys).checks}
+    assert not checks["log_inclusion"].ok
+    unsalted = copy.deepcopy(bundle)
+    del unsalted["log"]["commitment_salt"]
+    checks = {check.name: check for check in verify_bundle(unsalted, keys).checks}
+    assert not checks["log_inclusion"].ok
+
+
 def test_a_key_rotation_before_the_release_signs_it_again_with_the_new_key(
     app: Flask, session: Session
 ) -> None:
@@ -77,31 +172,160 @@ def test_a_key_rotation_before_the_release_signs_it_again_with_the_new_key(
     new_record = publishing.rotate_signing_key(session, coordinator, TODAY, approved=True)
     row = session.scalars(select(Embargo)).one()
     after = json.loads(row.bundle or b"{}")
-    assert row.position == 1  # after the rotation's own entry
+    assert row.commitment_position == 0  # its commitment stays where it was
     assert after["signature"]["key_id"] == new_record.key_id != before["signature"]["key_id"]
+    assert after["log"]["tree_size"] == 2  # proven up to the checkpoint the new key signed
+    assert after["log"]["commitment_salt"] == before["log"]["commitment_salt"]
     assert embargo.release_due(session, now + timedelta(hours=2)).released == ["after-rotation"]
     assert _valid(session, "after-rotation")
     assert log.size(session) == 2
+    _every_checkpoint_is_of_the_log(session)
 
 
-def test_an_embargo_whose_place_moved_without_the_key_waits_until_signed_again(
+def test_moving_or_cancelling_withdraws_the_commitment_in_the_log(
     app: Flask, session: Session
 ) -> None:
-    coordinator = staff_identity(app, session, "two-embargoes")
+    coordinator = staff_identity(app, session, "withdrawing")
     now = datetime.now(UTC)
-    first = _scheduled(app, session, coordinator, "first-embargo", now + timedelta(hours=1))
-    _scheduled(app, session, coordinator, "second-embargo", now + timedelta(hours=2))
-    positions = {row.slug: row.position for row in session.scalars(select(Embargo))}
-    assert positions == {"first-embargo": 0, "second-embargo": 1}
-    # Cancelled by someone who could not sign the second again (as without the key).
-    session.delete(embargo.of_room(session, first))
+    first = _scheduled(app, session, coordinator, "moved-embargo", now + timedelta(hours=1))
+    second = _scheduled(app, session, coordinator, "cancelled-embargo", now + timedelta(hours=2))
+    access = drafting.open_room(session, first, coordinator)
+    embargo.change(session, access, now + timedelta(hours=3), "UTC", TODAY)
+    embargo.cancel(session, drafting.open_room(session, second, coordinator), TODAY)
+    kinds = [(entry.kind, entry.leaf) for entry in _leaves(session)]
+    assert [kind for kind, _leaf in kinds] == [
+        "commitment",  # moved-embargo, first time
+        "commitment",  # cancelled-embargo
+        "withdrawal",  # moved-embargo's first commitment
+        "commitment",  # moved-embargo, new time
+        "withdrawal",  # cancelled-embargo's
+    ]
+    committed = [reveal.committed(leaf) for _kind, leaf in kinds]
+    assert kinds[2][1] == reveal.withdrawal_leaf(committed[0] or "")
+    assert kinds[4][1] == reveal.withdrawal_leaf(committed[1] or "")
+    row = session.scalars(select(Embargo)).one()
+    assert row.commitment_position == 3
+    assert embargo.release_due(session, now + timedelta(hours=4)).released == ["moved-embargo"]
+    assert _valid(session, "moved-embargo")
+    _every_checkpoint_is_of_the_log(session)
+
+
+def test_a_withdrawal_without_the_key_waits_for_the_next_entry(
+    app: Flask, session: Session
+) -> None:
+    coordinator = staff_identity(app, session, "keyless-cancel")
+    now = datetime.now(UTC)
+    first = _scheduled(app, session, coordinator, "keyless-first", now + timedelta(hours=1))
+    row = embargo.of_room(session, first)
+    assert row is not None
+    assert row.commitment_position == 0
+    # As cancel() does for a coordinator not holding the key.
+    session.delete(row)
+    scheduled.withdraw(session, 0, None, "")
+    scheduled.withdraw(session, 0, None, "")  # twice is once
+    assert log.size(session) == 1
+    _scheduled(app, session, coordinator, "keyless-second", now + timedelta(hours=2))
+    assert [entry.kind for entry in _leaves(session)] == ["commitment", "withdrawal", "commitment"]
+    assert session.scalars(select(EmbargoWithdrawal)).all() == []
+    assert embargo.release_due(session, now + timedelta(hours=3)).released == ["keyless-second"]
+    assert _valid(session, "keyless-second")
+
+
+def test_an_embargo_scheduled_before_commitments_waits_until_set_again(
+    app: Flask, session: Session
+) -> None:
+    coordinator = staff_identity(app, session, "older-embargo")
+    now = datetime.now(UTC)
+    room_id = _scheduled(app, session, coordinator, "older-embargo", now + timedelta(hours=1))
+    row = session.scalars(select(Embargo)).one()
+    # As the migration leaves one scheduled by the version before.
+    row.bundle, row.commitment_position = None, None
     session.flush()
     later = now + timedelta(hours=3)
-    assert embargo.release_due(session, later) == embargo.Released([], ["second-embargo"])
-    assert session.scalars(select(LogEntry)).all() == []
-    # A coordinator holding the key sets its time again: it takes the free place.
-    room_id = session.scalars(select(Embargo)).one().room_id
+    assert embargo.release_due(session, later) == embargo.Released([], ["older-embargo"])
     access = drafting.open_room(session, room_id, coordinator)
-    embargo.change(session, access, now + timedelta(hours=2, minutes=30), "UTC", TODAY)
-    assert embargo.release_due(session, later).released == ["second-embargo"]
-    assert _valid(session, "second-embargo")
+    embargo.change(session, access, now + timedelta(hours=2), "UTC", TODAY)
+    assert embargo.release_due(session, later).released == ["older-embargo"]
+    assert _valid(session, "older-embargo")
+
+
+def _wait_for_no_snapshot(engine: Engine) -> None:
+    """Until no other transaction of the database (autovacuum's ANALYZE of the new one,
+    say) holds a snapshot: CLUSTER rightly keeps the row versions it might still see."""
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL"
+    )
+    for _ in range(600):
+        with engine.connect() as connection:
+            if not connection.execute(query).scalar():
+                return
+        time.sleep(0.05)
+
+
+@contextmanager
+def own_database(url: str) -> Iterator[str]:
+    """A new PostgreSQL database on the test server, dropped afterwards."""
+    name = f"own_{secrets.token_hex(6)}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f"CREATE DATABASE {name}"))
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="dead row versions are PostgreSQL's")
+def test_a_cancelled_embargo_leaves_nothing_after_the_nightly_rewrite(app: Flask) -> None:
+    """What a copy of PostgreSQL's files holds after a cancellation, and after the rewrite."""
+    assert TEST_DATABASE_URL
+    # A database of its own: CLUSTER keeps the row versions another transaction of the
+    # same database might still see (the other tests' open ones), as it should.
+    with own_database(TEST_DATABASE_URL) as url, fresh_schema(url) as engine:
+        factory = sessionmaker(bind=engine, expire_on_commit=False)
+        with factory() as db:
+            coordinator = staff_identity(app, db, "rewriting")
+            room_id = _scheduled(
+                app, db, coordinator, "called-off", datetime.now(UTC) + timedelta(hours=1)
+            )
+            db.commit()
+            embargo.cancel(db, drafting.open_room(db, room_id, coordinator), TODAY)
+            db.commit()
+
+        def held() -> bool:
+            with engine.connect() as connection:
+                schema = str(connection.execute(text("SELECT current_schema()")).scalar())
+                seizure = postgres_history(connection, schema)
+                connection.rollback()
+            return any(
+                b"called-off" in repr(write.values).encode()
+                for transaction in seizure.transactions
+                for write in transaction.writes
+                if write.table == "embargoes"
+            )
+
+        # The deleted row is still in the table's file: the attack this guards against.
+        assert held()
+        _wait_for_no_snapshot(engine)
+        rewrite_anonymous_tables(engine)
+        assert not held()
+
+
+def test_a_released_statement_is_found_by_its_text_after_later_publications(
+    app: Flask, session: Session
+) -> None:
+    """Its log place comes before statements published while it waited: the index of
+    forwarded texts still takes it in when it is released."""
+    coordinator = staff_identity(app, session, "forwarded-index")
+    now = datetime.now(UTC)
+    _scheduled(app, session, coordinator, "waited-statement", now + timedelta(hours=1))
+    published_statement(app, session, slug="meanwhile", coordinator=coordinator)
+    index = forwarded.TextIndex()
+    index.refresh(session)
+    assert [entry.slug for entry in index.entries()] == ["meanwhile"]
+    embargo.release_due(session, now + timedelta(hours=2))
+    index.refresh(session)
+    assert sorted(entry.slug for entry in index.entries()) == ["meanwhile", "waited-statement"]

@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,10 +22,20 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from statements.auth.service import Identity
+from statements.drafting import service as drafting
 from statements.models import Role
+from statements.publishing import embargo
 from statements.publishing import service as publishing
 from statements.publishing.openapi import document
-from tests.support import published_statement, staff_identity
+from tests.support import (
+    endorse,
+    join_room,
+    make_room,
+    member_identity,
+    open_signon,
+    published_statement,
+    staff_identity,
+)
 
 TODAY = date.today()
 ROOT = "https://statements.example.org"
@@ -251,6 +261,43 @@ def test_log_answers_fit_their_schemas(client: FlaskClient, published: Published
     for first, second in ((1, 1), (1, 3), (2, 3)):
         response = client.get(f"/log/proof/consistency?first={first}&second={second}")
         _check(response, "/log/proof/consistency", "application/json", "ConsistencyProof")
+
+
+def test_scheduled_statements_in_the_log_fit_their_schemas(
+    app: Flask, session: Session, client: FlaskClient
+) -> None:
+    """A commitment, its withdrawal, a released statement's bundle and the log's way from
+    an entry to its bundle."""
+    coordinator = staff_identity(app, session, "openapi-embargo")
+    now = datetime.now(UTC)
+    for slug, hours in (("called-off", 1), ("released", 2)):
+        room_id = make_room(session, coordinator, title=slug)
+        member = member_identity(app, session)
+        join_room(session, coordinator, room_id, member)
+        open_signon(session, coordinator, room_id)
+        endorse(session, room_id, member, "anonymous")
+        access = drafting.open_room(session, room_id, coordinator)
+        embargo.schedule(
+            session, access, slug, "test.example/log", now + timedelta(hours=hours), "UTC", TODAY
+        )
+        if slug == "called-off":
+            embargo.cancel(session, access, TODAY)
+    assert embargo.release_due(session, now + timedelta(hours=3)).released == ["released"]
+    session.commit()
+    # Leaves: the first commitment, its withdrawal, the second commitment.
+    for position, kind in ((0, "Commitment"), (1, "Withdrawal"), (2, "Commitment")):
+        response = client.get(f"/log/entries/{position}")
+        _check(response, "/log/entries/{position}", "application/json", "LogEntry")
+        _schema_validator(kind).validate(response.get_json())
+    bundle = client.get("/statements/released/v/1/bundle.json")
+    _check(bundle, "/statements/{slug}/v/{number}/bundle.json", "application/json", "Bundle")
+    _schema_validator("BundleLogCommitment").validate(bundle.get_json()["log"])
+    opened = client.get("/log/entries/2/bundle.json")
+    _check(opened, "/log/entries/{position}/bundle.json", "application/json", "Bundle")
+    assert opened.get_data() == bundle.get_data()
+    for position in (0, 1, 3, 2**31 - 1):
+        assert client.get(f"/log/entries/{position}/bundle.json").status_code == 404
+    assert client.get(f"/log/entries/{2**31}/bundle.json").status_code == 404
 
 
 def test_feed_is_documented_as_served(client: FlaskClient, published: Published) -> None:
