@@ -80,7 +80,12 @@ def public_surfaces(reader: Person, live: LiveApp, mirror: Path) -> dict[str, bo
     request = reader.page.request
     checkpoint = request.get("/log/checkpoint")
     size = int(checkpoint.text().split("\n")[1]) if checkpoint.status == 200 else 0
-    entries = [request.get(f"/log/entries/{n}").body() for n in range(size)]
+    # Each entry, and the bundle a log monitor opens a commitment with (404 before).
+    entries = [
+        request.get(f"/log/entries/{n}").body()
+        + (opened.body() if (opened := request.get(f"/log/entries/{n}/bundle.json")).ok else b"")
+        for n in range(size)
+    ]
     export_site(live.app, mirror, "https://mirror.example")
     return {
         "page": request.get(f"/statements/{SLUG}").status == 200,
