@@ -7,6 +7,11 @@ from flask import Flask, request
 PDF_RATE_LIMIT = "30 per minute"
 # Checking a bundle or a forwarded file costs a parse and, for a PDF, its text layout.
 VERIFY_RATE_LIMIT = "30 per minute"
+# A card is drawn once per version and kept, but only the latest few dozen: a reader
+# asking for every version's card in turn would have each drawn again. Messengers fetch
+# one per link shared, from a few addresses: a budget of its own, wider than the
+# documents'.
+CARD_RATE_LIMIT = "120 per minute"
 # The documents made from a version on request (costly to lay out), under one budget.
 DOCUMENT_ENDPOINTS = ("public.pdf", "public.letterhead", "public.docx")
 # Set in the WSGI environ of the requests export-site makes through the app itself. A
@@ -45,6 +50,9 @@ def init_app(app: Flask) -> None:
     documents = limiter.shared_limit(PDF_RATE_LIMIT, "documents", exempt_when=_exporting)
     for endpoint in DOCUMENT_ENDPOINTS:
         app.view_functions[endpoint] = documents(app.view_functions[endpoint])
+    app.view_functions["public.card"] = limiter.limit(CARD_RATE_LIMIT, exempt_when=_exporting)(
+        app.view_functions["public.card"]
+    )
     app.view_functions["public.verify"] = limiter.limit(VERIFY_RATE_LIMIT, methods=["POST"])(
         app.view_functions["public.verify"]
     )

@@ -15,7 +15,7 @@ from flask import Flask
 from PIL import Image
 from sqlalchemy.orm import Session
 
-from statements.publishing import families
+from statements.publishing import CARD_RATE_LIMIT, families
 from statements.publishing.sharing import embed_code, first_paragraph, og_locale, shorten
 from statements.settings import Settings, SettingsError
 from tests.support import (
@@ -274,3 +274,17 @@ def test_a_network_name_is_read_on_one_line(tmp_path: Path) -> None:
     persian = "شبکهٔ حقوق پناهندگان\u200cها"
     assert Settings.from_env(_env(NETWORK_NAME=persian), tmp_path).network_name == persian
     assert Settings.from_env(_env(), tmp_path).network_name == ""
+
+
+def test_cards_have_a_budget_per_reader(app: Flask, session: Session) -> None:
+    _, slug = published_statement(app, session)
+    session.commit()
+    reader = app.test_client()
+    allowed = int(CARD_RATE_LIMIT.split()[0])
+    path = f"/statements/{slug}/v/1/card.png"
+    statuses = {reader.get(path).status_code for _ in range(allowed)}
+    assert statuses == {200}
+    assert reader.get(path).status_code == 429
+    # Another reader's budget is their own (the limiter keys by address).
+    other = app.test_client()
+    assert other.get(path, environ_overrides={"REMOTE_ADDR": "192.0.2.7"}).status_code == 200
