@@ -932,9 +932,11 @@ ANONYMOUS_TABLES = {
 }
 
 
-# Tables whose deleted rows must not outlive the night in PostgreSQL's dead row versions:
-# a cancelled embargo's statement and signed bundle.
-ERASED_TABLES = ("embargoes",)
+# Tables whose dead rows must not outlive the night in PostgreSQL's files: a cancelled or
+# moved embargo's statement and signed bundle; and a log entry and checkpoint a request
+# wrote and signed before it failed (rolled back), whose size the log then reached with
+# another root.
+ERASED_TABLES = ("embargoes", "log_entries", "log_checkpoints")
 
 
 def rewrite_anonymous_tables(engine: Engine) -> None:

@@ -40,7 +40,7 @@ from statements.models import (
     StatementStatus,
     random_id,
 )
-from statements.publishing import scheduled, service
+from statements.publishing import log, scheduled, service
 from statements.publishing.errors import InvalidInput, SigningKeyNotShared, StatementNotFound
 from statements.text.clean import clean_line
 from statements.writes import QueueBusy
@@ -193,7 +193,7 @@ def schedule(
 
 def _locked(db: Session, room_id: str) -> tuple[SigningKeyRecord | None, Embargo]:
     # The log's lock first, as a release takes it: never the other way round.
-    record = service.active_key(db, lock=True)
+    record = service.lock_log(db)
     row = db.scalar(
         select(Embargo)
         .where(Embargo.room_id == room_id)
@@ -292,12 +292,17 @@ def release_due(db: Session, now: datetime) -> Released:
     stale: list[str] = []
     if not due(db, now):
         return Released(released, stale)
-    if service.active_key(db, lock=True) is None:
+    if service.lock_log(db) is None:
         return Released(released, stale)
     for row in pending(db, lock=True):
         if row.release_at > now:
             break
         if row.bundle is None or row.commitment_position is None:
+            stale.append(row.slug)
+            continue
+        held = log.entry(db, row.commitment_position)
+        if log.commitment_state(db, row.commitment_position, held) != log.WAITING:
+            # Never: a withdrawn commitment's row is gone. Refused all the same.
             stale.append(row.slug)
             continue
         _release(db, row, row.bundle, row.commitment_position)

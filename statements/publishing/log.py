@@ -92,16 +92,28 @@ def bundle_at(db: Session, position: int) -> bytes:
     return bytes(bundle)
 
 
-def withdrawn(db: Session, leaf: bytes) -> bool:
-    """Whether the log withdrew the commitment this leaf holds (False for any other leaf)."""
+RELEASED = "released"
+WITHDRAWN = "withdrawn"
+WAITING = "waiting"
+
+
+def commitment_state(db: Session, position: int, leaf: bytes) -> str | None:
+    """What became of the commitment at a position: RELEASED (its statement is
+    published), WITHDRAWN (called off or moved, in the log or waiting to be), or WAITING
+    (scheduled, not yet published). None when the leaf is not a commitment."""
     value = committed(leaf)
     if value is None:
-        return False
-    withdrawal = withdrawal_leaf(value)
+        return None
+    if db.scalar(select(PublishedVersion.slug).where(PublishedVersion.log_position == position)):
+        return RELEASED
+    withdrawal = leaf_hash(withdrawal_leaf(value))
     found = select(LogEntry.position).where(
-        LogEntry.kind == WITHDRAWAL, LogEntry.leaf_hash == leaf_hash(withdrawal)
+        LogEntry.kind == WITHDRAWAL, LogEntry.leaf_hash == withdrawal
     )
-    return db.scalar(found.limit(1)) is not None
+    waiting = db.get(EmbargoWithdrawal, position)
+    if db.scalar(found.limit(1)) is not None or waiting is not None:
+        return WITHDRAWN
+    return WAITING
 
 
 def checkpoint(db: Session, tree_size: int | None = None) -> str:

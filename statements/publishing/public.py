@@ -649,12 +649,18 @@ def _site_log_check(bundle: Any) -> Check:
         return Check("site_log", False, "this site's log holds another entry at that index")
     if checkpoint != place["checkpoint"]:
         return Check("site_log", False, "this site never signed that checkpoint")
-    if log.withdrawn(session, held):
+    # A commitment vouches for nothing until its statement is released here.
+    state = log.commitment_state(session, place["index"], held)
+    if state == log.WITHDRAWN:
         return Check(
             "site_log",
             False,
-            "this site's log withdrew that commitment: the statement was called off or moved "
+            "this site withdrew that commitment: the statement was called off or moved "
             "before its release, and never published in this form",
+        )
+    if state == log.WAITING:
+        return Check(
+            "site_log", False, "this site committed to that statement but has not published it"
         )
     return Check("site_log", True, f"entry {place['index']} of this site's log")
 

@@ -371,6 +371,19 @@ def active_key(db: Session, *, lock: bool = False) -> SigningKeyRecord | None:
     return db.scalar(query)
 
 
+def lock_log(db: Session) -> SigningKeyRecord | None:
+    """The key in use, locked: the log's lock. None only when no key was ever made.
+
+    A rotation that commits while this waits retires the row it waited on; the new key's
+    row is then taken, so callers always lock the log before anything else.
+    """
+    for _ in range(3):
+        record = active_key(db, lock=True)
+        if record is not None or not db.scalar(select(func.count()).select_from(SigningKeyRecord)):
+            return record
+    return None
+
+
 def all_keys(db: Session) -> list[SigningKeyRecord]:
     """Every signing key ever used, oldest first (the one in use last)."""
     in_use_last = SigningKeyRecord.valid_until.is_(None)

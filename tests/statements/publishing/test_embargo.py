@@ -379,8 +379,8 @@ def test_publications_in_between_keep_the_embargo_releasable(
 def test_the_bundle_of_a_cancelled_embargo_is_refused_by_the_site(
     app: Flask, session: Session, clock: Clock, room: Room_
 ) -> None:
-    """A copy of the server taken before a cancellation holds a signed bundle: the site's
-    own log says its commitment was withdrawn."""
+    """A copy of the server taken before the release holds a signed bundle: the site's
+    own check says it is not published, and once cancelled, that it was withdrawn."""
     assert _schedule(room, _local(clock, days=1)).status_code == 302
     session.expire_all()
     bundle = (session.scalars(select(Embargo)).one().bundle or b"").decode()
@@ -391,14 +391,33 @@ def test_the_bundle_of_a_cancelled_embargo_is_refused_by_the_site(
         assert page.status_code == 200
         return page.text
 
-    assert "withdrew that commitment" not in verdict()
+    waiting = verdict()
+    assert "has not published it" in waiting
+    assert "withdrew that commitment" not in waiting
     assert _post(room.coordinator, f"/rooms/{room.id}/embargo/cancel").status_code == 302
     session.expire_all()
     assert [entry.kind for entry in session.scalars(select(LogEntry))] == [
         "commitment",
         "withdrawal",
     ]
-    assert "withdrew that commitment" in verdict()
+    called_off = verdict()
+    assert "withdrew that commitment" in called_off
+    assert "has not published it" not in called_off
+
+
+def test_the_site_vouches_for_a_released_bundle_only(
+    app: Flask, session: Session, clock: Clock, room: Room_
+) -> None:
+    assert _schedule(room, _local(clock, hours=2)).status_code == 302
+    clock.advance(hours=2, minutes=1)
+    reader = app.test_client()
+    assert reader.get(f"/statements/{SLUG}").status_code == 200
+    bundle = reader.get(f"/statements/{SLUG}/v/1/bundle.json").get_data(as_text=True)
+    page = reader.post("/verify", data={"bundle_text": bundle})
+    assert page.status_code == 200
+    assert "entry 0 of this site" in page.text
+    assert "has not published it" not in page.text
+    assert "withdrew that commitment" not in page.text
 
 
 def test_two_person_rule_approves_publish_at_a_time(

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine, create_engine, make_url, select, text
+from sqlalchemy import Connection, Engine, create_engine, make_url, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from crypto import reveal
@@ -30,7 +30,7 @@ from statements.publishing.errors import InvalidInput
 from statements.publishing.public import key_records
 from statements.writes import rewrite_anonymous_tables
 from tests.conftest import TEST_DATABASE_URL
-from tests.seizure import postgres_history
+from tests.seizure import ensure_pageinspect
 from tests.support import (
     endorse,
     fresh_schema,
@@ -219,16 +219,22 @@ def test_a_withdrawal_without_the_key_waits_for_the_next_entry(
     row = embargo.of_room(session, first)
     assert row is not None
     assert row.commitment_position == 0
+    assert log.commitment_state(session, 0, log.entry(session, 0)) == log.WAITING
     # As cancel() does for a coordinator not holding the key.
     session.delete(row)
     scheduled.withdraw(session, 0, None, "")
     scheduled.withdraw(session, 0, None, "")  # twice is once
     assert log.size(session) == 1
+    # Withdrawn already for the site's own check, before the log says so.
+    assert log.commitment_state(session, 0, log.entry(session, 0)) == log.WITHDRAWN
     _scheduled(app, session, coordinator, "keyless-second", now + timedelta(hours=2))
     assert [entry.kind for entry in _leaves(session)] == ["commitment", "withdrawal", "commitment"]
     assert session.scalars(select(EmbargoWithdrawal)).all() == []
     assert embargo.release_due(session, now + timedelta(hours=3)).released == ["keyless-second"]
     assert _valid(session, "keyless-second")
+    assert log.commitment_state(session, 0, log.entry(session, 0)) == log.WITHDRAWN
+    assert log.commitment_state(session, 2, log.entry(session, 2)) == log.RELEASED
+    assert log.commitment_state(session, 1, log.entry(session, 1)) is None  # a withdrawal
 
 
 def test_an_embargo_scheduled_before_commitments_waits_until_set_again(
@@ -280,7 +286,8 @@ def own_database(url: str) -> Iterator[str]:
 
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason="dead row versions are PostgreSQL's")
 def test_a_cancelled_embargo_leaves_nothing_after_the_nightly_rewrite(app: Flask) -> None:
-    """What a copy of PostgreSQL's files holds after a cancellation, and after the rewrite."""
+    """What a copy of PostgreSQL's files holds after a cancellation, and after a request
+    that signed a checkpoint and then failed; and after the nightly rewrite."""
     assert TEST_DATABASE_URL
     # A database of its own: CLUSTER keeps the row versions another transaction of the
     # same database might still see (the other tests' open ones), as it should.
@@ -294,24 +301,65 @@ def test_a_cancelled_embargo_leaves_nothing_after_the_nightly_rewrite(app: Flask
             db.commit()
             embargo.cancel(db, drafting.open_room(db, room_id, coordinator), TODAY)
             db.commit()
+            # A request that fails after the signature: its checkpoint is of a size the
+            # log then reaches with another root.
+            _scheduled(app, db, coordinator, "failed", datetime.now(UTC) + timedelta(hours=1))
+            failed = db.scalars(
+                select(LogCheckpoint.signed_note).order_by(LogCheckpoint.tree_size.desc())
+            ).first()
+            db.rollback()
+            assert failed is not None
+            signature = failed.rsplit(" ", 1)[1].strip().encode()
+            published_statement(app, db, slug="next-one", coordinator=coordinator)
+            db.commit()
 
-        def held() -> bool:
+        def held() -> dict[str, bool]:
             with engine.connect() as connection:
                 schema = str(connection.execute(text("SELECT current_schema()")).scalar())
-                seizure = postgres_history(connection, schema)
+                pages = {
+                    table: _raw_pages(connection, schema, table)
+                    for table in ("embargoes", "log_checkpoints")
+                }
                 connection.rollback()
-            return any(
-                b"called-off" in repr(write.values).encode()
-                for transaction in seizure.transactions
-                for write in transaction.writes
-                if write.table == "embargoes"
-            )
+            return {
+                "embargo": b"called-off" in pages["embargoes"],
+                "checkpoint": signature in pages["log_checkpoints"],
+            }
 
-        # The deleted row is still in the table's file: the attack this guards against.
-        assert held()
+        # Still in the tables' files: what this guards against.
+        assert held() == {"embargo": True, "checkpoint": True}
         _wait_for_no_snapshot(engine)
         rewrite_anonymous_tables(engine)
-        assert not held()
+        assert held() == {"embargo": False, "checkpoint": False}
+
+
+def _raw_pages(connection: Connection, schema: str, table: str) -> bytes:
+    """Every byte of a table's pages, live rows and dead (and its TOAST table's)."""
+    functions = ensure_pageinspect(connection, schema)
+    assert functions is not None, "pageinspect is needed to read the table's pages"
+    found = b""
+    relations = [f"{schema}.{table}"]
+    toast = connection.execute(
+        text("SELECT reltoastrelid::regclass::text FROM pg_class WHERE oid = CAST(:t AS regclass)"),
+        {"t": relations[0]},
+    ).scalar()
+    if toast and toast != "-":
+        relations.append(str(toast))
+    for relation in relations:
+        blocks = connection.execute(
+            text(
+                "SELECT pg_relation_size(CAST(:t AS regclass)) / current_setting('block_size')::int"
+            ),
+            {"t": relation},
+        ).scalar_one()
+        for block in range(int(blocks)):
+            found += bytes(
+                connection.execute(
+                    text(f"SELECT {functions}.get_raw_page(:t, CAST(:b AS integer))"),
+                    {"t": relation, "b": block},
+                ).scalar_one()
+            )
+    return found
 
 
 def test_a_released_statement_is_found_by_its_text_after_later_publications(
