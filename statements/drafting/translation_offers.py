@@ -404,6 +404,14 @@ def _contribution_tasks(
 
 def awaiting_source_translation(db: Session, access: RoomAccess) -> list[TranslationTask]:
     """For the coordinators' moderation: contributions written in another working
-    language that nobody has translated into the room's source language yet."""
+    language that nobody has translated into the room's source language yet.
+
+    None in a room that works in one language only, whatever it once worked in: its
+    pages treat it as having nothing to translate (no "Help translate", no "written in"),
+    and a contribution's language is sealed in its words, so finding any would open every
+    contribution of the room on each visit to the queue.
+    """
     access.require_coordinator()
+    if len(room_languages(access.room)) < 2:
+        return []
     return _contribution_tasks(db, access, [access.room.language])

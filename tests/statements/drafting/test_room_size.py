@@ -1,6 +1,7 @@
 """What a room's pages cost does not grow with the room: at 10 contributions and 2 versions
 and at 1,000 contributions and 100 versions, the same SQL statements, the draft decrypted
-once per request, and the reject menu rendered once per page, whatever the items."""
+once per request, no more contributions decrypted than one page shows, and the reject
+menu rendered once per page, whatever the items."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 from wtforms.widgets import Select
 
-from statements.drafting.access import Keyring
+from statements.drafting.access import PAGE_SIZE, Keyring
 from statements.drafting.forms import REASON_LABELS
 from tests.statements.drafting.test_query_counts import (
     _room,
@@ -63,14 +64,16 @@ def test_room_pages_cost_the_same_at_ten_and_a_thousand(
 
     member_client, coordinator_client = signed_in_clients(app, staff, codename)
 
+    # Each page, and whether it is one page of a list (the member wrote every contribution
+    # here, so "Yours" lists them all).
     pages = [
-        (coordinator_client, "/rooms/{}/moderation"),
-        (member_client, "/rooms/{}/contributions"),
-        (member_client, "/rooms/{}/mine"),
-        (member_client, "/rooms/{}"),
-        (coordinator_client, "/rooms/{}/contributions"),
+        (coordinator_client, "/rooms/{}/moderation", True),
+        (member_client, "/rooms/{}/contributions", True),
+        (member_client, "/rooms/{}/mine", False),
+        (member_client, "/rooms/{}", False),
+        (coordinator_client, "/rooms/{}/contributions", True),
     ]
-    for client, path in pages:
+    for client, path, paged in pages:
         counts = []
         for room_id in (small, large):
             client.get(path.format(room_id))
@@ -79,6 +82,10 @@ def test_room_pages_cost_the_same_at_ten_and_a_thousand(
             assert response.status_code == 200, path
             counts.append(len(statements))
             assert kinds.count("version") == 1, (path, room_id, kinds.count("version"))
+            if paged:
+                # The rows shown and nothing more: never every contribution of the room.
+                decrypted = kinds.count("contribution")
+                assert decrypted <= PAGE_SIZE, (path, room_id, decrypted)
         assert counts[0] == counts[1], (path, counts)
 
     # The large room's queue shows a full page; the reject menu is rendered once for it.

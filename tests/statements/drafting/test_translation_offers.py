@@ -4,6 +4,7 @@ sections, contributions and replies, the help-translate list, and bad offers ref
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from statements.auth.service import Identity
 from statements.drafting import service as drafting
+from statements.drafting.access import Keyring
 from statements.drafting.contributions import contribution_record
 from statements.drafting.discussion import submit_reply
 from statements.drafting.errors import (
@@ -22,6 +24,7 @@ from statements.drafting.errors import (
     ReplyNotFound,
     UnknownSection,
 )
+from statements.drafting.room_languages import set_working_languages
 from statements.drafting.translation_offers import (
     MAX_TRANSLATION,
     accept_translation,
@@ -157,6 +160,40 @@ def test_translating_a_contribution_and_what_awaits_the_source_language(
     # A translation is not itself translated.
     with pytest.raises(ContributionNotFound):
         offer_translation(session, access, "contribution", english.id, "my", "x", TODAY)
+
+
+def test_a_room_working_in_one_language_awaits_no_translation(
+    session: Session,
+    coordinator: Identity,
+    writer: Identity,
+    room: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its pages treat it as having nothing to translate, whatever it once worked in: the
+    queue opens no contribution to look for one (a language is sealed in the words)."""
+    access = drafting.open_room(session, room, writer)
+    drafting.submit_contribution(
+        session, access, "comment", None, "این قانون را نام ببرید", TODAY, language="fa"
+    )
+    chief = drafting.open_room(session, room, coordinator)
+    assert len(awaiting_source_translation(session, chief)) == 1
+    set_working_languages(session, chief, [], TODAY)
+    kinds: list[str] = []
+    real = Keyring.open
+
+    def counting_open(self: Keyring, kind: str, *args: Any, **kwargs: Any) -> Any:
+        kinds.append(kind)
+        return real(self, kind, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Keyring, "open", counting_open)
+        assert awaiting_source_translation(session, chief) == []
+    assert "contribution" not in kinds
+    # Working in Farsi again, the room sees it waiting again: nothing was lost.
+    set_working_languages(session, chief, ["fa"], TODAY)
+    assert len(awaiting_source_translation(session, chief)) == 1
+    with pytest.raises(NotCoordinator):
+        awaiting_source_translation(session, access)
 
 
 def test_a_rejected_translation_is_not_shown(
