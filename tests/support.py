@@ -232,6 +232,25 @@ def publish_room(
     return slug
 
 
+def scheduled_statement(
+    app: Flask, session: Session, coordinator: service.Identity, slug: str, at: datetime
+) -> str:
+    """A room whose statement, endorsed anonymously by one member, is scheduled for `at`
+    (UTC); returns the room's id."""
+    from statements.drafting import service as drafting
+    from statements.publishing import embargo
+
+    room_id = make_room(session, coordinator, title=slug)
+    member = member_identity(app, session)
+    join_room(session, coordinator, room_id, member)
+    open_signon(session, coordinator, room_id)
+    endorse(session, room_id, member, "anonymous")
+    access = drafting.open_room(session, room_id, coordinator)
+    embargo.schedule(session, access, slug, "test.example/log", at, "UTC", date.today())
+    session.flush()
+    return room_id
+
+
 def confirm_self_declared(session: Session, access: Any) -> None:
     """A coordinator confirms every public endorsement members typed themselves."""
     from statements.publishing import organisations

@@ -27,15 +27,7 @@ from statements.models import Role
 from statements.publishing import embargo
 from statements.publishing import service as publishing
 from statements.publishing.openapi import document
-from tests.support import (
-    endorse,
-    join_room,
-    make_room,
-    member_identity,
-    open_signon,
-    published_statement,
-    staff_identity,
-)
+from tests.support import published_statement, scheduled_statement, staff_identity
 
 TODAY = date.today()
 ROOT = "https://statements.example.org"
@@ -271,15 +263,8 @@ def test_scheduled_statements_in_the_log_fit_their_schemas(
     coordinator = staff_identity(app, session, "openapi-embargo")
     now = datetime.now(UTC)
     for slug, hours in (("called-off", 1), ("released", 2)):
-        room_id = make_room(session, coordinator, title=slug)
-        member = member_identity(app, session)
-        join_room(session, coordinator, room_id, member)
-        open_signon(session, coordinator, room_id)
-        endorse(session, room_id, member, "anonymous")
+        room_id = scheduled_statement(app, session, coordinator, slug, now + timedelta(hours=hours))
         access = drafting.open_room(session, room_id, coordinator)
-        embargo.schedule(
-            session, access, slug, "test.example/log", now + timedelta(hours=hours), "UTC", TODAY
-        )
         if slug == "called-off":
             embargo.cancel(session, access, TODAY)
     assert embargo.release_due(session, now + timedelta(hours=3)).released == ["released"]
