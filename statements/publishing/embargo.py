@@ -241,7 +241,8 @@ def cancel(db: Session, access: RoomAccess, today: date) -> None:
     db.flush()
     if position is not None:
         # Withdrawn in the log now when this coordinator holds the key; else with the
-        # next entry anyone appends. Either way its salt is gone: it can never be opened.
+        # next entry anyone appends. Either way its row, with the salt, is deleted: this
+        # site will never open it.
         try:
             record, key = service.unlock_signing_key(db, access.identity, "", today)
         except SigningKeyNotShared:
