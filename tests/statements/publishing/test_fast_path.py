@@ -425,3 +425,23 @@ def test_fast_answers_are_counted_as_the_apps(
     assert f"statements_requests_total{{{labels.format('GET', '304')}}} 2.0" in body
     assert 'statements_request_duration_seconds_count{endpoint="public.statement"} 8.0' in body
     assert slug not in body
+
+
+def test_each_host_gets_its_own_answer(
+    app: Flask, session: Session, dispatches: Dispatches
+) -> None:
+    _, slug = published_statement(app, session)
+    session.commit()
+    client = app.test_client()
+    here = _by_app_then_fast(dispatches, client, "GET", "/feed.atom")[1]
+    there = _by_app_then_fast(
+        dispatches, client, "GET", "/feed.atom", base_url="https://mirror.example"
+    )[1]
+    assert "http://localhost/" in here.text
+    assert "https://mirror.example/" in there.text
+    assert "localhost" not in there.text
+    assert there.headers["ETag"] != here.headers["ETag"]
+    # Served over https, the answer carries HSTS; over http it does not.
+    assert "Strict-Transport-Security" in there.headers
+    assert "Strict-Transport-Security" not in here.headers
+    assert f"/statements/{slug}" in there.text
