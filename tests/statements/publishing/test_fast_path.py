@@ -124,6 +124,11 @@ def test_each_language_gets_its_own_answer(
     assert 'dir="rtl"' in farsi.text
     assert 'dir="rtl"' not in english.text
     assert _whole(by_cookie) == _whole(farsi)
+    # And the app itself answers the cookie's request with the same bytes.
+    app.extensions[EXTENSION].forget()
+    flask = dispatches.flask
+    assert _whole(chosen.get(path, headers={"Accept-Language": "en"})) == _whole(farsi)
+    assert dispatches.flask == flask + 1
     # Untranslated answers are one for every language.
     api = "/api/v1/statements"
     _by_app_then_fast(dispatches, app.test_client(), "GET", api)
