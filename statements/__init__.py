@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         security,
         staff,
     )
+    from statements.publishing import fast_path
 
     app = logs.QuietFlask(
         __name__,
@@ -51,6 +52,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["settings"] = settings
 
     logs.init_app(app)
+    # First, so innermost: it sees each request as the app does, after ProxyFix.
+    fast_path.init_app(app)
     security.init_app(app, settings)
     i18n.init_app(app)
     db.init_app(app, settings.database_url)

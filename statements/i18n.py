@@ -6,6 +6,7 @@ cookie), or the browser's Accept-Language decides. The cookie holds only the lan
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -71,23 +72,30 @@ def cookie_name(settings: Settings) -> str:
     return "lang" if settings.development else "__Host-lang"
 
 
-def select_locale() -> str:
-    """The reader's language: the menu's cookie, else the browser's preference."""
-    from flask import current_app
-
-    chosen = request.cookies.get(cookie_name(current_app.extensions["settings"]))
+def chosen_language(chosen: str | None, accepted: Iterable[tuple[str, float]]) -> str:
+    """The reader's language (a code of LANGUAGES): the menu's cookie, else the browser's
+    preference. Plain values, so that the fast path (publishing/fast_path.py) chooses
+    exactly as a page does."""
     if chosen in LANGUAGES:
-        return catalogue_locale(chosen)
+        return chosen
     # In the browser's order of preference, each tag or its primary language: "ms-MY"
     # means Malay before a lower-weighted "en" does.
-    for tag, _quality in request.accept_languages:
+    for tag, _quality in accepted:
         tag = tag.lower().replace("_", "-")
         region = "-".join(tag.split("-")[:2])
         primary = tag.split("-")[0]
         for language in (_ACCEPTED_AS.get(region), primary):
             if language in LANGUAGES:
-                return catalogue_locale(language)
+                return language
     return DEFAULT
+
+
+def select_locale() -> str:
+    """The reader's locale: the menu's cookie, else the browser's preference."""
+    from flask import current_app
+
+    cookie = request.cookies.get(cookie_name(current_app.extensions["settings"]))
+    return catalogue_locale(chosen_language(cookie, request.accept_languages))
 
 
 def catalogue_locale(language: str) -> str:

@@ -198,9 +198,19 @@ class RequestBody:
 
 
 def guard_request_body(wsgi_app: Callable[[dict[str, Any], Any], Iterable[bytes]]) -> Any:
-    """Wrap a WSGI app so that its request body is read through RequestBody."""
+    """Wrap a WSGI app so that its request body is read through RequestBody, and its query
+    string is ASCII."""
 
     def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        query = environ.get("QUERY_STRING", "")
+        if not query.isascii():
+            # Bytes a client sent unescaped (the server passes them on as they came):
+            # escaped, as a browser would have, since werkzeug decodes the query strictly
+            # (request.args, request.full_path) and would raise. A query that is not UTF-8
+            # is then refused with a 400 (_is_malformed).
+            environ["QUERY_STRING"] = "".join(
+                char if char.isascii() else f"%{ord(char):02X}" for char in query
+            )
         stream = environ.get("wsgi.input")
         if stream is not None:
             environ["wsgi.input"] = RequestBody(stream)

@@ -61,6 +61,16 @@ class NextRelease:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+def release_check_due(known: NextRelease, moment: datetime) -> bool:
+    """Whether this worker must look for (and publish) what is due before answering: what
+    it last read is older than CHECK_SECONDS, or a release time has come. Also asked by the
+    fast path (fast_path.py), which then leaves the request to the app."""
+    fresh = known.checked_at is not None and moment - known.checked_at < timedelta(
+        seconds=CHECK_SECONDS
+    )
+    return not (fresh and (known.due_at is None or moment < known.due_at))
+
+
 def release_now() -> embargo.Released | None:
     """Publish what is due, in a transaction of its own; None when nothing was due."""
     database: Database = current_app.extensions["db"]
@@ -98,11 +108,7 @@ def _release_due() -> None:
     # the earliest waiting time (one indexed query) at most every CHECK_SECONDS, and
     # otherwise only compares it with the clock.
     known: NextRelease = current_app.extensions.setdefault("next_release", NextRelease())
-    moment = now()
-    fresh = known.checked_at is not None and moment - known.checked_at < timedelta(
-        seconds=CHECK_SECONDS
-    )
-    if fresh and (known.due_at is None or moment < known.due_at):
+    if not release_check_due(known, now()):
         return
     with known.lock:
         release_now()

@@ -31,10 +31,10 @@ import functools
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from flask import Response, current_app, request
 from sqlalchemy.orm import Session
@@ -73,11 +73,35 @@ _STATE = (
 )
 
 
+def _state(row: Sequence[Any]) -> bytes:
+    note, versions = row
+    return f"{note or ''}\n{versions}".encode()
+
+
 def log_state(db: Session) -> bytes:
     """The latest signed checkpoint and the number of versions: what anything published
     changes (one query)."""
-    note, versions = db.connection().exec_driver_sql(_STATE).one()
-    return f"{note or ''}\n{versions}".encode()
+    return _state(db.connection().exec_driver_sql(_STATE).one())
+
+
+def raw_log_state(connection: Any) -> bytes:
+    """log_state, on a DB-API connection: for the fast path (fast_path.py), which has no
+    session, and for which SQLAlchemy's result handling would cost more than the query."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute(_STATE)
+        return _state(cursor.fetchone())
+    finally:
+        cursor.close()
+
+
+class Sized(Protocol):
+    """What a RenderCache keeps: anything that knows its size in bytes."""
+
+    @property
+    def size(self) -> int:
+        """Bytes held (the body and the headers)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -88,64 +112,112 @@ class Kept:
     mimetype: str
     headers: tuple[tuple[str, str], ...]
 
+    @property
+    def size(self) -> int:
+        """Bytes held (the body and the headers)."""
+        return len(self.body) + sum(len(n) + len(v) for n, v in self.headers)
 
-class RenderCache:
-    """Rendered public answers by ETag, least recently used out first, bounded by bytes."""
+
+Entry = TypeVar("Entry", bound=Sized)
+
+
+class RenderCache(Generic[Entry]):
+    """Rendered public answers by key, least recently used out first, bounded by bytes."""
 
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.max_bytes = max_bytes
         self.renders = 0  # how many answers were rendered (and kept): for tests and metrics
-        self._entries: OrderedDict[str, Kept] = OrderedDict()
+        self._entries: OrderedDict[str, Entry] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, etag: str) -> Kept | None:
-        """The kept answer of this tag, if it is still kept."""
+    def get(self, key: str) -> Entry | None:
+        """The kept answer of this key, if it is still kept."""
         with self._lock:
-            found = self._entries.get(etag)
+            found = self._entries.get(key)
             if found is not None:
-                self._entries.move_to_end(etag)
+                self._entries.move_to_end(key)
             return found
 
-    def put(self, etag: str, kept: Kept) -> None:
+    def put(self, key: str, kept: Entry) -> None:
         """Keep an answer, dropping the least recently used beyond the bound."""
-        size = len(kept.body)
+        size = len(key) + kept.size
         with self._lock:
             self.renders += 1
-            if etag in self._entries or size > self.max_bytes:
+            if key in self._entries or size > self.max_bytes:
                 return
-            self._entries[etag] = kept
+            self._entries[key] = kept
             self._bytes += size
             while self._bytes > self.max_bytes:
-                _, dropped = self._entries.popitem(last=False)
-                self._bytes -= len(dropped.body)
+                old_key, dropped = self._entries.popitem(last=False)
+                self._bytes -= len(old_key) + dropped.size
 
 
-def cache() -> RenderCache:
+def cache() -> RenderCache[Kept]:
     """This app's render cache (one per app, so two apps in one process never mix)."""
     found = current_app.extensions.get("render_cache")
     if found is None:
-        found = current_app.extensions.setdefault("render_cache", RenderCache())
-    return cast(RenderCache, found)
+        found = current_app.extensions.setdefault("render_cache", RenderCache[Kept]())
+    return cast(RenderCache[Kept], found)
 
 
-def etag_for(db: Session, *, translated: bool) -> str:
-    """The tag of the answer to this request, known without rendering it."""
+@dataclass(frozen=True)
+class Page:
+    """What a page's tag is made of, but the log's state: plain values, so that the fast
+    path in front of the app (fast_path.py) tags a request exactly as the view does."""
+
+    method: str
+    host_url: str
+    full_path: str
+    # The interface language, or "" for an answer the same in every language.
+    language: str
+    mirror: bool
+
+
+def tag_of(page: Page, state: bytes) -> str:
+    """The tag of a page in a published state."""
     digest = hashlib.sha256()
     for part in (
         code_version().encode(),
         # A HEAD is answered with the headers of the GET (RFC 9110, 9.3.2): the same tag.
-        (b"GET" if request.method == "HEAD" else request.method.encode()),
-        request.host_url.encode(),
-        request.full_path.encode(),
-        current_language().encode() if translated else b"",
+        (b"GET" if page.method == "HEAD" else page.method.encode()),
+        page.host_url.encode(),
+        page.full_path.encode(),
+        page.language.encode(),
         # export-site renders the mirror's pages (no language menu, no sign-in links) with
         # the same app: never one for the other.
-        b"mirror" if current_app.config.get("STATIC_MIRROR") else b"site",
-        log_state(db),
+        b"mirror" if page.mirror else b"site",
+        state,
     ):
         digest.update(len(part).to_bytes(8, "big") + part)
     return "p-" + digest.hexdigest()[:40]
+
+
+def page_for(*, translated: bool) -> Page:
+    """This request's page."""
+    return Page(
+        request.method,
+        request.host_url,
+        request.full_path,
+        current_language() if translated else "",
+        bool(current_app.config.get("STATIC_MIRROR")),
+    )
+
+
+# Where a kept answer notes, in the request's WSGI environ, the page and tag it answered:
+# the fast path keeps the final answer only when it was one (fast_path.py).
+TAGGED = "statements.kept"
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """A kept view answered this request, 200 or 304: its page, whether it is translated,
+    its tag and its endpoint (for the metrics)."""
+
+    page: Page
+    translated: bool
+    etag: str
+    endpoint: str
 
 
 def _answer(kept: Kept, etag: str, cache_control: str) -> Response:
@@ -183,13 +255,18 @@ def kept(cache_control: str, *, translated: bool = True) -> Callable[[View], Vie
     def decorate(view: View) -> View:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
-            etag = etag_for(get_session(), translated=translated)
+            page = page_for(translated=translated)
+            etag = tag_of(page, log_state(get_session()))
+            endpoint = request.url_rule.endpoint if request.url_rule else ""
+            tagged = Tagged(page, translated, etag, endpoint)
             # Weak comparison, as RFC 9110 says for If-None-Match (a gzipping proxy weakens tags).
             if request.if_none_match.contains_weak(etag):
+                request.environ[TAGGED] = tagged
                 return not_modified(etag, cache_control)
             store = cache()
             found = store.get(etag)
             if found is not None:
+                request.environ[TAGGED] = tagged
                 return _answer(found, etag, cache_control)
             response = view(*args, **kwargs)
             if response.status_code != 200 or response.is_streamed:
@@ -201,6 +278,7 @@ def kept(cache_control: str, *, translated: bool = True) -> Callable[[View], Vie
                 tuple((n, response.headers[n]) for n in _KEPT_HEADERS if n in response.headers),
             )
             store.put(etag, keep)
+            request.environ[TAGGED] = tagged
             return _answer(keep, etag, cache_control)
 
         return cast(View, wrapper)

@@ -38,6 +38,7 @@ def _costs(app: Flask, slug: str) -> dict[str, tuple[int, int, int]]:
     for page in PAGES:
         path = page.replace("SLUG", slug)
         app.extensions.pop("render_cache", None)
+        app.extensions["fast_path"].forget()
         with counting(app) as fresh:
             first = reader.get(path)
         assert first.status_code == 200, path
@@ -59,4 +60,7 @@ def test_public_pages_cost_the_same_with_2_and_100_versions(app: Flask, session:
     assert _costs(app, short) == _costs(app, long)
     costs = _costs(app, long)
     for page in ("/", "/statements/SLUG", "/api/v1/statements/SLUG", "/feed.atom"):
-        assert costs[page][1] == costs[page][2] == 1, (page, costs[page])
+        # The kept copy is replayed in front of the app (fast_path.py), whose one look at
+        # the log goes through a DB-API connection that SQLAlchemy does not count; the
+        # first 304 is the view's one look.
+        assert (costs[page][1], costs[page][2]) == (0, 1), (page, costs[page])

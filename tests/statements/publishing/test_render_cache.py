@@ -163,7 +163,8 @@ def test_the_mirrors_pages_and_the_sites_are_kept_apart(app: Flask, session: Ses
 
 
 def test_the_cache_is_bounded_by_bytes() -> None:
-    store = RenderCache(max_bytes=10)
+    # Keys count too: each entry here holds 6 bytes.
+    store = RenderCache[Kept](max_bytes=12)
     store.put("a", Kept(b"12345", "text/html", ()))
     store.put("b", Kept(b"12345", "text/html", ()))
     assert store.get("a") is not None
