@@ -304,6 +304,9 @@ def _version(slug: str, number: int) -> service.PublishedView:
 
 
 @blueprint.route("/statements/<slug>/v/<int(max=2147483647):number>/bundle.json")
+# The most fetched file (verifiers, mirrors, monitors): kept, so that it is answered in
+# front of the app (fast_path.py) like the pages.
+@kept(IMMUTABLE, translated=False)
 def bundle(slug: str, number: int) -> Response:
     """The signed bundle, byte for byte as published (RFC 8785 canonical JSON)."""
     view = _version(slug, number)

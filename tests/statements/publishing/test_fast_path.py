@@ -78,6 +78,7 @@ def _paths(slug: str) -> list[str]:
         "/feed.atom",
         "/api/v1/statements",
         f"/api/v1/statements/{slug}",
+        f"/statements/{slug}/v/1/bundle.json",
     ]
 
 
