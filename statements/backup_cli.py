@@ -11,6 +11,19 @@ from flask.cli import with_appcontext
 from statements.auth import now
 from statements.db import Database
 from statements.settings import Settings
+from statements.writes import QueueBusy
+
+
+def flush_queued() -> int:
+    """Commit every member's write still queued, waiting for a batch another worker is
+    committing: what a command reads next (a backup, the rewrite) then holds them all."""
+    try:
+        count: int = current_app.extensions["mixer"].flush_all()
+    except QueueBusy:
+        raise click.ClickException(
+            "writes are still queued: another worker held the batch for a minute; try again"
+        ) from None
+    return count
 
 
 @click.command("backup")
@@ -24,7 +37,7 @@ def backup(file: Path) -> None:
     settings: Settings = current_app.extensions["settings"]
     database: Database = current_app.extensions["db"]
     # Members' writes still queued (in Redis) are committed first, so the backup has them.
-    current_app.extensions["mixer"].flush()
+    flush_queued()
     try:
         manifest = backups.create_backup(
             database.engine,

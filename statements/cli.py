@@ -226,8 +226,9 @@ def purge_sessions() -> None:
 @click.command("flush-writes")
 @with_appcontext
 def flush_writes() -> None:
-    """Commit the members' queued writes now, as one shuffled batch (before a backup)."""
-    count = current_app.extensions["mixer"].flush()
+    """Commit the members' queued writes now, as shuffled batches, waiting for a batch
+    another worker is committing (before a backup); fails if one holds it for a minute."""
+    count = backup_cli.flush_queued()
     click.echo(f"{count} queued writes committed")
 
 
@@ -235,7 +236,7 @@ def flush_writes() -> None:
 @with_appcontext
 def rewrite_anonymous() -> None:
     """Rewrite the members' tables so no batch boundary remains (run nightly from cron)."""
-    current_app.extensions["mixer"].flush()
+    backup_cli.flush_queued()
     rewrite_anonymous_tables(_engine())
     click.echo("contributions, supports and endorsements rewritten")
 

@@ -863,12 +863,24 @@ class Mixer:
         left out, then dropped. flush() alone may apply nothing (another worker holds
         the batch) or only a dead worker's batch. Raises QueueBusy if time runs out.
         """
+        return self.flush_all(timeout, room_id)
+
+    def flush_all(self, timeout: float = 60.0, room_id: str | None = None) -> int:
+        """Commit every queued write (of one room, if given), waiting for another
+        worker's batch; raises QueueBusy if time runs out. For the commands that must
+        find everything in the database: a backup, the nightly rewrite, flush-writes.
+        """
         deadline = time.monotonic() + timeout
+
+        def waiting() -> bool:
+            found = self.queue.pending()
+            return any(write.room_id == room_id for write in found) if room_id else bool(found)
+
         applied = 0
-        while self.pending(room_id):
+        while waiting():
             drained = self.flush(room_id)
             applied += drained
-            if self.pending(room_id) and time.monotonic() >= deadline:
+            if waiting() and time.monotonic() >= deadline:
                 raise QueueBusy
             if not drained:
                 time.sleep(0.05)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from flask import Flask
@@ -175,6 +176,30 @@ def test_flushing_a_room_waits_for_another_workers_batch(
     assert _mixer(app, redis_queue).flush_room("r", timeout=5) == 1
     assert time.monotonic() - started >= 0.5
     assert redis_queue.pending() == []
+
+
+def test_flushing_everything_waits_for_another_workers_batch(
+    app: Flask, redis_queue: RedisQueue
+) -> None:
+    """flush-writes (before a backup, and the nightly rewrite) returned at once, having
+    applied nothing, while another worker's batch thread held the lease: the backup then
+    missed what was queued."""
+    redis_queue.put(_write(1))
+    redis_queue.put(replace(_write(2), room_id="another-room"))
+    redis_queue.client.set(redis_queue.lease, "another-worker", ex=1)
+
+    started = time.monotonic()
+    assert _mixer(app, redis_queue).flush_all(timeout=5) == 2
+    assert time.monotonic() - started >= 0.5
+    assert redis_queue.pending() == []
+
+
+def test_flushing_everything_says_so_when_it_cannot(app: Flask, redis_queue: RedisQueue) -> None:
+    redis_queue.put(_write(1))
+    redis_queue.client.set(redis_queue.lease, "another-worker", ex=30)
+    with pytest.raises(QueueBusy):
+        _mixer(app, redis_queue).flush_all(timeout=0.3)
+    assert len(redis_queue.pending()) == 1
 
 
 def test_flushing_a_room_says_so_when_it_cannot(app: Flask, redis_queue: RedisQueue) -> None:
