@@ -32,6 +32,7 @@ def init_app(app: Flask) -> None:
         document_views,  # noqa: F401
         embargo_views,  # noqa: F401
         family_views,  # noqa: F401
+        log_views,  # noqa: F401
         organisation_views,  # noqa: F401
         press_views,  # noqa: F401
         public,
