@@ -3,6 +3,9 @@
 A fresh SQLite file per test by default. With TEST_DATABASE_URL set, the tests run on
 that PostgreSQL database instead, each inside a transaction that is rolled back; with
 TEST_REDIS_URL set, rate limits are kept in that Redis under a prefix of their own.
+With TEST_CLOCK_AHEAD_HOURS set, the app's clock starts that far ahead of the machine's,
+as it is near midnight for a test that reads the two at different moments; tests take
+the app's time and day from tests.support.app_now and app_today.
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ from crypto.kdf import KdfParams
 from statements import create_app
 from statements.db import Database, make_engine, upgrade
 from statements.settings import Settings
+from tests.support import use_clock
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
+CLOCK_AHEAD = timedelta(hours=float(os.environ.get("TEST_CLOCK_AHEAD_HOURS") or 0))
 CHEAP_KDF = KdfParams(memory_kib=8, iterations=1, lanes=1)
 # Where the real tools (minisign, Chromium, axe-core, LibreOffice) must be present: a missing
 # one fails.
@@ -59,7 +64,7 @@ class Clock:
     """A settable clock the app reads through app.extensions['clock']."""
 
     def __init__(self) -> None:
-        self.now = datetime.now(UTC)
+        self.now = datetime.now(UTC) + CLOCK_AHEAD
 
     def __call__(self) -> datetime:
         return self.now
@@ -136,9 +141,12 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def clock() -> Clock:
+def clock() -> Iterator[Clock]:
     """The time the app sees; tests move it."""
-    return Clock()
+    clock = Clock()
+    use_clock(clock)
+    yield clock
+    use_clock(None)
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pyotp
@@ -22,6 +22,27 @@ from statements.models import Account, Role
 
 STRONG_PASSPHRASE = "lantern orchard pebble compass meadow"
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+# The clock the running test's app reads, set by the clock fixtures: the day a test hands
+# the services is then the day its app sees, also in a run that crosses midnight.
+_TEST_CLOCK: list[Callable[[], datetime]] = []
+
+
+def use_clock(clock: Callable[[], datetime] | None) -> None:
+    """Make clock the one app_today reads (None: the real time, UTC)."""
+    _TEST_CLOCK.clear()
+    if clock is not None:
+        _TEST_CLOCK.append(clock)
+
+
+def app_now() -> datetime:
+    """The time the running test's app sees (UTC)."""
+    return _TEST_CLOCK[0]() if _TEST_CLOCK else datetime.now(UTC)
+
+
+def app_today() -> date:
+    """Today as the running test's app sees it: its clock's day, UTC."""
+    return app_now().date()
 
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:
@@ -156,7 +177,7 @@ def make_room(
     asked: most tests are about what members do once they see each other's words)."""
     from statements.drafting import service as drafting
 
-    today = today or date.today()
+    today = today or app_today()
     room = drafting.create_room(
         session,
         coordinator,
@@ -182,7 +203,7 @@ def join_room(
     """Invite a member into a room and have them accept."""
     from statements.drafting import service as drafting
 
-    today = date.today()
+    today = app_today()
     access = drafting.open_room(session, room_id, coordinator)
     _invitation, token = drafting.create_invitation(
         session, access, 1, today + timedelta(days=7), today
@@ -194,7 +215,7 @@ def open_signon(session: Session, coordinator: service.Identity, room_id: str) -
     """Move a drafting room to sign-on: the text is frozen."""
     from statements.drafting import service as drafting
 
-    today = date.today()
+    today = app_today()
     access = drafting.open_room(session, room_id, coordinator)
     drafting.change_state(session, access, "consolidating", today)
     drafting.change_state(session, access, "sign-on", today)
@@ -214,7 +235,7 @@ def endorse(
     from statements.publishing import service as publishing
 
     access = drafting.open_room(session, room_id, member)
-    publishing.endorse(session, access, kind, name, country, date.today())
+    publishing.endorse(session, access, kind, name, country, app_today())
     session.flush()
 
 
@@ -227,7 +248,7 @@ def publish_room(
 
     access = drafting.open_room(session, room_id, coordinator)
     confirm_self_declared(session, access)
-    publishing.publish(session, access, slug, "test.example/log", date.today())
+    publishing.publish(session, access, slug, "test.example/log", app_today())
     session.flush()
     return slug
 
@@ -246,7 +267,7 @@ def scheduled_statement(
     open_signon(session, coordinator, room_id)
     endorse(session, room_id, member, "anonymous")
     access = drafting.open_room(session, room_id, coordinator)
-    embargo.schedule(session, access, slug, "test.example/log", at, "UTC", date.today())
+    embargo.schedule(session, access, slug, "test.example/log", at, "UTC", app_today())
     session.flush()
     return room_id
 
@@ -256,7 +277,7 @@ def confirm_self_declared(session: Session, access: Any) -> None:
     from statements.publishing import organisations
     from statements.publishing import service as publishing
 
-    for signatory in publishing.sign_on(session, access, date.today()).public:
+    for signatory in publishing.sign_on(session, access, app_today()).public:
         if signatory.self_declared:
             organisations.confirm(session, access, signatory.endorsement_id)
     session.flush()

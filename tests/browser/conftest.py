@@ -26,6 +26,7 @@ from statements.db import Database, make_engine, upgrade
 from statements.settings import Settings
 from tests.browser.harness import AXE_PATH, CHROMIUM, CHROMIUM_ARGS, LiveApp
 from tests.conftest import CHEAP_KDF, Clock, tools_required
+from tests.support import use_clock
 
 
 def _require(available: bool, message: str) -> None:
@@ -109,6 +110,7 @@ def live_app(tmp_path: Path, browser_template: Path) -> Iterator[LiveApp]:
     app = create_app(settings)
     clock = Clock()
     app.extensions["clock"] = clock
+    use_clock(clock)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="browser-test-app", daemon=True)
     thread.start()
@@ -118,5 +120,6 @@ def live_app(tmp_path: Path, browser_template: Path) -> Iterator[LiveApp]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+        use_clock(None)
         db: Database = app.extensions["db"]
         db.engine.dispose()

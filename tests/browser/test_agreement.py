@@ -11,7 +11,6 @@ request, lang and dir. The room and its people are made through the services, to
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 import pytest
 from playwright.sync_api import Browser
@@ -20,7 +19,7 @@ from statements.auth import service as auth
 from statements.db import Database
 from statements.drafting import service as drafting
 from tests.browser.harness import PHONE, Journey, LiveApp, Mode, Person
-from tests.support import join_room, make_room, make_staff
+from tests.support import app_today, join_room, make_room, make_staff
 
 pytestmark = pytest.mark.browser
 
@@ -97,7 +96,7 @@ def _seed(live: LiveApp, words: Words) -> Seeded:
         access = drafting.open_room(session, room_id, members[0])
         anchor = drafting.version(session, access).sections[1].anchor
         drafting.submit_contribution(
-            session, access, "amendment", anchor, words.proposal, date.today()
+            session, access, "amendment", anchor, words.proposal, app_today()
         )
         session.commit()
     return Seeded(room_id, staff.username, staff.passphrase, staff.totp_secret, tuple(codenames))  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ time on the pages this feature adds. Every page is checked as in test_journey.py
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pyotp
 import pytest
@@ -21,7 +21,7 @@ from statements.auth import service as auth
 from statements.db import Database
 from statements.drafting import service as drafting
 from tests.browser.harness import PHONE, Journey, LiveApp, Mode, Person
-from tests.support import make_member, make_staff
+from tests.support import app_today, make_member, make_staff
 
 pytestmark = pytest.mark.browser
 
@@ -114,7 +114,7 @@ def seed(live: LiveApp, words: Words) -> Cast:
     """A coordinator's room with two members, one of whom has proposed a change."""
     app = live.app
     database: Database = app.extensions["db"]
-    today = date.today()
+    today = app_today()
     with database.sessionmaker() as session:
         staff = make_staff(app, session, "amina")
         config: auth.AuthConfig = app.extensions["auth"]

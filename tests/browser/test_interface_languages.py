@@ -13,7 +13,7 @@ request, the right lang and dir.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Browser
@@ -22,7 +22,7 @@ from statements.auth import service as auth
 from statements.db import Database
 from statements.drafting import service as drafting
 from tests.browser.harness import PHONE, Journey, LiveApp, Mode, Person
-from tests.support import endorse, join_room, open_signon, publish_room, staff_identity
+from tests.support import app_today, endorse, join_room, open_signon, publish_room, staff_identity
 
 pytestmark = pytest.mark.browser
 
@@ -93,7 +93,7 @@ def seed(live: LiveApp, languages: tuple[str, ...]) -> tuple[str, str]:
     """A published statement in each language, and an open room in the first with a
     member; returns that room's id and the member's codename."""
     database: Database = live.app.extensions["db"]
-    today = date.today()
+    today = app_today()
     with database.sessionmaker() as session:
         coordinator = staff_identity(live.app, session)
         rooms = {}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page
@@ -12,6 +10,7 @@ from statements.db import Database
 from statements.drafting import service as drafting
 from tests.browser.harness import PHONE, LiveApp
 from tests.support import (
+    app_today,
     endorse,
     join_room,
     make_room,
@@ -55,7 +54,7 @@ def _seed(app: Flask) -> tuple[str, str, str]:
             "amendment",
             anchor,
             f"Say {WORD[: drafting.MAX_CONTRIBUTION - 20]} instead.",
-            date.today(),
+            app_today(),
         )
         session.commit()
     return slug, room_id, codename

@@ -6,8 +6,6 @@ page on the way passes axe with no violation, like every journey's."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser
@@ -16,7 +14,7 @@ from statements.auth import service as auth
 from statements.db import Database
 from statements.drafting import service as drafting
 from tests.browser.harness import PHONE, Journey, LiveApp, Mode
-from tests.support import join_room, make_room, staff_identity
+from tests.support import app_today, join_room, make_room, staff_identity
 
 pytestmark = pytest.mark.browser
 
@@ -42,7 +40,7 @@ def _seed(app: Flask) -> tuple[str, str, auth.Identity, str]:
             "comment",
             None,
             "Say which ministry.",
-            date.today(),
+            app_today(),
         )
         session.commit()
         return room_id, codename, coordinator, comment.id
@@ -53,7 +51,7 @@ def _coordinator_acts(app: Flask, coordinator: auth.Identity, room_id: str, comm
     database: Database = app.extensions["db"]
     with database.sessionmaker() as session:
         access = drafting.open_room(session, room_id, coordinator)
-        drafting.reject(session, access, comment, "out_of_scope", "", date.today())
+        drafting.reject(session, access, comment, "out_of_scope", "", app_today())
         current = drafting.version(session, access)
         drafting.edit_draft(
             session,
@@ -61,7 +59,7 @@ def _coordinator_acts(app: Flask, coordinator: auth.Identity, room_id: str, comm
             current.markdown + "\n\nA paragraph the coordinators added.\n",
             "Added a paragraph.",
             current.number,
-            date.today(),
+            app_today(),
         )
         session.commit()
 

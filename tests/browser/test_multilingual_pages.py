@@ -12,7 +12,7 @@ working languages, changes them, and accepts the translation in moderation.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pyotp
 import pytest
@@ -23,7 +23,7 @@ from statements.db import Database
 from statements.drafting import service as drafting
 from statements.drafting.translation_offers import accept_translation, offer_translation
 from tests.browser.harness import PHONE, Journey, LiveApp, Mode, Person
-from tests.support import make_member, make_staff
+from tests.support import app_today, make_member, make_staff
 
 pytestmark = pytest.mark.browser
 
@@ -83,7 +83,7 @@ def seed(live: LiveApp) -> Cast:
     an English translation; the first section translated, the second out of date."""
     app = live.app
     database: Database = app.extensions["db"]
-    today = date.today()
+    today = app_today()
     with database.sessionmaker() as session:
         staff = make_staff(app, session, "amina")
         config: auth.AuthConfig = app.extensions["auth"]
@@ -212,7 +212,7 @@ def open_a_multilingual_room(coordinator: Person) -> None:
     form = coordinator.main('form[method="post"]')
     form.locator('[name="title"]').fill("Work permits")
     form.locator('[name="markdown"]').fill(DRAFT)
-    today = date.today()
+    today = app_today()
     form.locator('[name="contribution_deadline"]').fill((today + timedelta(days=7)).isoformat())
     form.locator('[name="signon_deadline"]').fill((today + timedelta(days=14)).isoformat())
     # English is the source: choosing it as a working language too is refused, clearly.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pyotp
 import pytest
@@ -22,7 +22,7 @@ from statements.auth import service as auth
 from statements.db import Database
 from statements.drafting import service as drafting
 from tests.browser.harness import PHONE, Journey, LiveApp, Mode, Person
-from tests.support import DRAFT, make_staff
+from tests.support import DRAFT, app_today, make_staff
 
 pytestmark = pytest.mark.browser
 
@@ -86,7 +86,7 @@ def _seed(live: LiveApp, words: Words) -> Seeded:
     app = live.app
     database: Database = app.extensions["db"]
     config: auth.AuthConfig = app.extensions["auth"]
-    today = date.today()
+    today = app_today()
     with database.sessionmaker() as session:
         staff = make_staff(app, session, "amina")
         account, keys = auth.login_staff(

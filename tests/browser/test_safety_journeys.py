@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pyotp
 import pytest
@@ -33,7 +33,7 @@ from statements.auth import service as auth
 from statements.db import Database
 from statements.drafting import service as drafting
 from tests.browser.harness import PHONE, Journey, LiveApp, Mode, Person
-from tests.support import DRAFT, STRONG_PASSPHRASE, join_room, make_room, make_staff
+from tests.support import DRAFT, STRONG_PASSPHRASE, app_today, join_room, make_room, make_staff
 
 pytestmark = pytest.mark.browser
 
@@ -148,7 +148,7 @@ def seed(live: LiveApp, words: Words) -> Seeded:
     """A coordinator, a pre-moderated room with two members, and an invitation link."""
     database: Database = live.app.extensions["db"]
     config: auth.AuthConfig = live.app.extensions["auth"]
-    today = date.today()
+    today = app_today()
     with database.sessionmaker() as session:
         staff = make_staff(live.app, session, COORDINATOR)
         clock = live.clock

@@ -9,7 +9,6 @@ version with the words that differ.
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,15 @@ from crypto.plaintext import markdown_text
 from statements.db import Database
 from statements.publishing import service
 from tests.browser.harness import PHONE, Journey, LiveApp, Mode, Person, seed_coordinator
-from tests.support import endorse, join_room, make_room, member_identity, open_signon, publish_room
+from tests.support import (
+    app_today,
+    endorse,
+    join_room,
+    make_room,
+    member_identity,
+    open_signon,
+    publish_room,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -108,7 +115,7 @@ def seed(live: LiveApp) -> None:
             session,
             coordinator,
             "right-to-work",
-            date.today(),
+            app_today(),
             title="Refugees must be allowed to work",
             body=SECOND,
             signatories="Refugee Rights Network | Thailand",

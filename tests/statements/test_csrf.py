@@ -8,7 +8,7 @@ was what stopped it, not a missing login or role.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -21,6 +21,7 @@ from statements.drafting import service as drafting
 from statements.models import Endorsement, Role, Room, RoomMember
 from statements.publishing import service as publishing
 from tests.support import (
+    app_today,
     endorse,
     join_room,
     make_room,
@@ -58,7 +59,7 @@ def test_no_route_is_exempt_but_the_reviewed_ones(app: Flask) -> None:
 def test_every_changing_route_refuses_a_request_without_a_token(
     app: Flask, session: Session
 ) -> None:
-    today = date.today()
+    today = app_today()
     admin, client = signed_in_staff(app, session, "admin", Role.ADMIN)
     # A room in drafting, with a member's contribution and an open invitation.
     room_id = make_room(session, admin)

@@ -16,7 +16,7 @@ import importlib
 import inspect
 import io
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -41,6 +41,7 @@ from statements.news import feeds
 from statements.writes import DirectWrites
 from tests.conftest import Clock
 from tests.support import (
+    app_today,
     csrf_token,
     join_room,
     login_member,
@@ -52,7 +53,6 @@ from tests.support import (
 )
 
 EXAMPLES = 10
-TODAY = date.today()
 
 # Names the views read from request.form and request.args besides the forms' own fields.
 EXTRA_FORM_NAMES = ["action", "target", "supported", "disabled", "expected_version", "state"]
@@ -165,18 +165,18 @@ def world(app: Flask, session: Session, clock: Clock) -> World:
     access = drafting.open_room(session, room_id, member)
     anchor = drafting.version(session, access).sections[0].anchor
     contribution = drafting.submit_contribution(
-        session, access, "amendment", anchor, "Better words.", TODAY
+        session, access, "amendment", anchor, "Better words.", app_today()
     )
     coordinating = drafting.open_room(session, room_id, coordinator)
     # A reply in the contribution's thread and a question to its author.
     reply = discussion.submit_reply(session, access, contribution.id, None, "A reply.")
     question = author_messages.ask_author(
-        session, coordinating, contribution.id, "A question?", TODAY
+        session, coordinating, contribution.id, "A question?", app_today()
     )
     invitation, token = drafting.create_invitation(
-        session, coordinating, 5, TODAY + timedelta(days=7), TODAY
+        session, coordinating, 5, app_today() + timedelta(days=7), app_today()
     )
-    check = consent.open_check(session, coordinating, None, "", TODAY)
+    check = consent.open_check(session, coordinating, None, "", app_today())
     _publisher, slug = published_statement(app, session, coordinator=coordinator)
     # The member's private feed address.
     address = feeds.create_feed(

@@ -49,6 +49,7 @@ from statements.writes import (
 )
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 from tests.support import (
+    app_today,
     csrf_token,
     fresh_schema,
     join_room,
@@ -373,7 +374,7 @@ def _contribution_write(room_id: str, cid: str) -> Write:
             "author_tag": b"\x01" * 32,
             "key_version": 1,
             "content": b"sealed",
-            "created_on": date.today(),
+            "created_on": app_today(),
         },
     )
 
@@ -489,9 +490,7 @@ def test_rewriting_leaves_one_transaction_id_and_key_order(app: Flask) -> None:
             access = drafting.open_room(db, room_id, coordinator)
             for n in range(6):
                 # One transaction each, as six batches would be.
-                drafting.submit_contribution(
-                    db, access, "comment", None, f"Point {n}", date.today()
-                )
+                drafting.submit_contribution(db, access, "comment", None, f"Point {n}", app_today())
                 db.commit()
 
         def xmins() -> list[tuple[str, str]]:
@@ -515,7 +514,7 @@ def test_rewriting_keeps_every_row_on_sqlite(app: Flask, session: Session) -> No
     room_id = make_room(session, coordinator)
     access = drafting.open_room(session, room_id, coordinator)
     for n in range(3):
-        drafting.submit_contribution(session, access, "comment", None, f"Point {n}", date.today())
+        drafting.submit_contribution(session, access, "comment", None, f"Point {n}", app_today())
     session.commit()
     if TEST_DATABASE_URL:
         pytest.skip("on PostgreSQL the test above rewrites a schema of its own")

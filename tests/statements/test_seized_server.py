@@ -29,7 +29,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -67,6 +67,7 @@ from tests import seizure
 from tests.conftest import TEST_DATABASE_URL, Clock
 from tests.support import (
     DRAFT,
+    app_today,
     csrf_token,
     invitation_link,
     login_member,
@@ -74,7 +75,6 @@ from tests.support import (
     make_staff,
 )
 
-TODAY = date.today()
 CODENAME = re.compile(r'<p class="codename"[^>]*>([a-z -]+)</p>')
 
 
@@ -415,8 +415,8 @@ def _open_room(server: Server) -> Drafting:
             "language": "en",
             "summary": "What we ask of governments.",
             "markdown": DRAFT,
-            "contribution_deadline": (TODAY + timedelta(days=14)).isoformat(),
-            "signon_deadline": (TODAY + timedelta(days=28)).isoformat(),
+            "contribution_deadline": (app_today() + timedelta(days=14)).isoformat(),
+            "signon_deadline": (app_today() + timedelta(days=28)).isoformat(),
             # Members support one another's words as soon as they are written.
             "moderation": "post",
             # A multilingual room: members choose their reading language and translate.
@@ -425,7 +425,7 @@ def _open_room(server: Server) -> Drafting:
     )
     assert created.status_code == 302
     room_id = created.headers["Location"].rsplit("/", 1)[-1]
-    link = invitation_link(coordinator, room_id, TODAY + timedelta(days=7), uses=10)
+    link = invitation_link(coordinator, room_id, app_today() + timedelta(days=7), uses=10)
     return Drafting(server, room_id, coordinator, link)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -19,6 +19,7 @@ from statements.auth import codename as codenames
 from statements.drafting import service as drafting
 from statements.models import Account
 from tests.support import (
+    app_today,
     login_member,
     login_staff,
     make_member,
@@ -316,7 +317,7 @@ def test_joining_by_invitation_practises_then_goes_to_the_room(
 ) -> None:
     coordinator = staff_identity(app, session)
     room_id = make_room(session, coordinator)
-    today = date.today()
+    today = app_today()
     access = drafting.open_room(session, room_id, coordinator)
     _invitation, token = drafting.create_invitation(
         session, access, 1, today + timedelta(days=7), today
@@ -344,7 +345,7 @@ def test_joining_by_invitation_practises_then_goes_to_the_room(
 def _invitation_link(app: Flask, session: Session, uses: int = 1) -> tuple[str, str]:
     coordinator = staff_identity(app, session)
     room_id = make_room(session, coordinator)
-    today = date.today()
+    today = app_today()
     access = drafting.open_room(session, room_id, coordinator)
     _invitation, token = drafting.create_invitation(
         session, access, uses, today + timedelta(days=7), today

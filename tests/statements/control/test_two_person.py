@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -27,6 +27,7 @@ from statements.publishing import service as publishing
 from statements.settings import Settings
 from tests.conftest import Clock
 from tests.support import (
+    app_today,
     dump_database,
     make_room,
     open_signon,
@@ -352,7 +353,7 @@ def test_proposals_at_rest_hold_no_readable_text(room: Room2, session: Session) 
         assert secret not in blob
     assert location
     assert session.scalar(select(PublishedStatement)) is None
-    assert date.today()
+    assert app_today()
 
 
 def test_a_proposed_correction_of_anonymous_endorsements_is_unreadable_at_rest(

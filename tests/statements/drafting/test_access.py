@@ -4,7 +4,6 @@ before the service is reached, and the service refuses on its own."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from statements.drafting import rooms
 from statements.drafting import service as drafting
 from statements.drafting.errors import NotCoordinator
 from statements.models import Room, RoomKey, RoomMember
-from tests.support import make_room, post_signed_in, signed_in_member, signed_in_staff
+from tests.support import app_today, make_room, post_signed_in, signed_in_member, signed_in_staff
 
 REFUSED = "Only the room&#39;s coordinators can do that."
 
@@ -108,10 +107,10 @@ def test_the_service_refuses_a_member_on_its_own(app: Flask, session: Session) -
     access = drafting.open_room(session, room_id, member)
 
     with pytest.raises(NotCoordinator):
-        drafting.change_state(session, access, "consolidating", date.today())
+        drafting.change_state(session, access, "consolidating", app_today())
     with pytest.raises(NotCoordinator):
         drafting.remove_member(
-            session, access, drafting.member_number(room_id, other.account.id), date.today()
+            session, access, drafting.member_number(room_id, other.account.id), app_today()
         )
     session.flush()
     session.expire_all()

@@ -4,8 +4,6 @@ answer per member by a tag for that check, hidden until closed, then counts and 
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
@@ -40,9 +38,7 @@ from statements.writes import (
     Write,
     apply_write,
 )
-from tests.support import join_room, make_room, member_identity
-
-TODAY = date.today()
+from tests.support import app_today, join_room, make_room, member_identity
 
 
 class Recorder:
@@ -74,7 +70,7 @@ def _room(
     access = drafting.open_room(session, room_id, people[0])
     anchor = drafting.version(session, access).sections[1].anchor
     cid = drafting.submit_contribution(
-        session, access, "amendment", anchor, "Refugees may work.", TODAY
+        session, access, "amendment", anchor, "Refugees may work.", app_today()
     ).id
     return room_id, people, cid
 
@@ -186,9 +182,11 @@ def test_reasons_are_for_coordinators_and_for_members_when_the_room_shows_them(
     assert _objections(session, room_id, objector, cid).my_reason == "It names a town."
 
     with pytest.raises(NotCoordinator):
-        agreement.show_reasons(session, drafting.open_room(session, room_id, other), True, TODAY)
+        agreement.show_reasons(
+            session, drafting.open_room(session, room_id, other), True, app_today()
+        )
     coordinating = drafting.open_room(session, room_id, coordinator)
-    agreement.show_reasons(session, coordinating, True, TODAY)
+    agreement.show_reasons(session, coordinating, True, app_today())
     # Written while reasons were for coordinators only: turning the setting on later
     # does not reveal it to members.
     for who in (author, other):
@@ -204,7 +202,7 @@ def test_reasons_are_for_coordinators_and_for_members_when_the_room_shows_them(
             "It names the town.",
             "Too vague.",
         )
-    agreement.show_reasons(session, coordinating, False, TODAY)
+    agreement.show_reasons(session, coordinating, False, app_today())
     assert _objections(session, room_id, other, cid).reasons == ()
     assert _objections(session, room_id, coordinator, cid).count == 2
     actions = [line.action for line in moderation_log(session, coordinating, 1)]
@@ -227,7 +225,7 @@ def test_bad_objections_are_refused_and_nothing_is_written(
         agreement.object_to(session, drafting.open_room(session, room_id, author), cid, "No.")
     # A comment is discussed, not objected to.
     comment = drafting.submit_contribution(
-        session, drafting.open_room(session, room_id, author), "comment", None, "Hm.", TODAY
+        session, drafting.open_room(session, room_id, author), "comment", None, "Hm.", app_today()
     ).id
     with pytest.raises(ObjectionRefused):
         agreement.object_to(session, access, comment, "No.")
@@ -237,7 +235,12 @@ def test_bad_objections_are_refused_and_nothing_is_written(
         agreement.object_to(session, access, elsewhere, "No.")
     # A decided proposal takes no new stance.
     moderation.reject(
-        session, drafting.open_room(session, room_id, coordinator), cid, "duplicate", "", TODAY
+        session,
+        drafting.open_room(session, room_id, coordinator),
+        cid,
+        "duplicate",
+        "",
+        app_today(),
     )
     with pytest.raises(ObjectionRefused):
         agreement.object_to(session, access, cid, "No.")
@@ -255,7 +258,7 @@ def test_an_edit_of_the_words_clears_their_objections(
         drafting.open_room(session, room_id, author),
         cid,
         "Refugees may work.\n\nNow.",
-        TODAY,
+        app_today(),
     )
     assert _count(session, Objection) == 0
 
@@ -279,7 +282,7 @@ def test_a_consent_check_is_answered_once_per_member_and_hidden_until_it_closes(
     room_id, (first, second, third), _cid = _room(app, session, coordinator)
     coordinating = drafting.open_room(session, room_id, coordinator)
     anchor = drafting.version(session, coordinating).sections[2].anchor
-    check = consent.open_check(session, coordinating, anchor, "Can we live with §3?", TODAY)
+    check = consent.open_check(session, coordinating, anchor, "Can we live with §3?", app_today())
 
     def answer(who: Identity, what: str, reason: str = "") -> None:
         consent.answer_check(
@@ -309,7 +312,7 @@ def test_a_consent_check_is_answered_once_per_member_and_hidden_until_it_closes(
     assert _check(session, room_id, second, check.id).my_reason == "Too weak on permits."
     assert _check(session, room_id, coordinator, check.id).my_answer is None
 
-    consent.close_check(session, coordinating, check.id, TODAY)
+    consent.close_check(session, coordinating, check.id, app_today())
     with pytest.raises(ConsentCheckClosed):
         answer(third, "agree")
     # Closed: the first view with nothing queued counts; counts and reasons, and no tag
@@ -339,7 +342,7 @@ def test_consent_tags_are_unlinkable_across_checks_and_rooms(
     checks = []
     for room in (room_id, room_id, other_room):
         coordinating = drafting.open_room(session, room, coordinator)
-        check = consent.open_check(session, coordinating, None, "", TODAY)
+        check = consent.open_check(session, coordinating, None, "", app_today())
         consent.answer_check(
             session, drafting.open_room(session, room, member), check.id, "agree", ""
         )
@@ -358,13 +361,13 @@ def test_bad_consent_inputs_are_refused(
     room_id, (member, _second, _third), _cid = _room(app, session, coordinator)
     member_access = drafting.open_room(session, room_id, member)
     with pytest.raises(NotCoordinator):
-        consent.open_check(session, member_access, None, "", TODAY)
+        consent.open_check(session, member_access, None, "", app_today())
     coordinating = drafting.open_room(session, room_id, coordinator)
     with pytest.raises(UnknownSection):
-        consent.open_check(session, coordinating, "s-00000000", "", TODAY)
+        consent.open_check(session, coordinating, "s-00000000", "", app_today())
     with pytest.raises(InvalidInput):
-        consent.open_check(session, coordinating, None, "q" * 501, TODAY)
-    check = consent.open_check(session, coordinating, None, "", TODAY)
+        consent.open_check(session, coordinating, None, "q" * 501, app_today())
+    check = consent.open_check(session, coordinating, None, "", app_today())
 
     with pytest.raises(InvalidInput) as no_reason:
         consent.answer_check(session, member_access, check.id, "object", " ")
@@ -375,24 +378,24 @@ def test_bad_consent_inputs_are_refused(
     with pytest.raises(InvalidInput):
         consent.answer_check(session, member_access, check.id, "maybe", "")
     with pytest.raises(NotCoordinator):
-        consent.close_check(session, member_access, check.id, TODAY)
+        consent.close_check(session, member_access, check.id, app_today())
     assert _answers(session, check.id) == []
 
     # Another room's check is not found from this room.
     other_room = make_room(session, coordinator, title="Healthcare")
     other = consent.open_check(
-        session, drafting.open_room(session, other_room, coordinator), None, "", TODAY
+        session, drafting.open_room(session, other_room, coordinator), None, "", app_today()
     )
     with pytest.raises(ConsentCheckNotFound):
         consent.answer_check(session, member_access, other.id, "agree", "")
     with pytest.raises(ConsentCheckNotFound):
-        consent.close_check(session, coordinating, other.id, TODAY)
+        consent.close_check(session, coordinating, other.id, app_today())
 
-    consent.close_check(session, coordinating, check.id, TODAY)
+    consent.close_check(session, coordinating, check.id, app_today())
     with pytest.raises(ConsentCheckClosed):
         consent.answer_check(session, member_access, check.id, "agree", "")
     with pytest.raises(ConsentCheckClosed):
-        consent.close_check(session, coordinating, check.id, TODAY)
+        consent.close_check(session, coordinating, check.id, app_today())
 
 
 def test_closing_never_forces_queued_answers_in_and_counts_them_once_they_are(
@@ -400,7 +403,7 @@ def test_closing_never_forces_queued_answers_in_and_counts_them_once_they_are(
 ) -> None:
     room_id, members, _cid = _room(app, session, coordinator)
     coordinating = drafting.open_room(session, room_id, coordinator)
-    check = consent.open_check(session, coordinating, None, "", TODAY)
+    check = consent.open_check(session, coordinating, None, "", app_today())
     recorder = Recorder()
     writes = []
     for who, what in zip(members, ("object", "agree", "agree"), strict=True):
@@ -413,7 +416,7 @@ def test_closing_never_forces_queued_answers_in_and_counts_them_once_they_are(
     assert _check(session, room_id, members[0], check.id).my_answer is None
     assert consent.consent_checks(session, access)[0].my_answer == "agree"
 
-    consent.close_check(session, coordinating, check.id, TODAY)
+    consent.close_check(session, coordinating, check.id, app_today())
     # Still queued: nothing was forced in, and no result is shown or sealed yet.
     assert _answers(session, check.id) == []
     view = consent.consent_checks(
@@ -446,11 +449,11 @@ def test_results_of_fewer_than_three_answers_are_withheld(
 ) -> None:
     room_id, (member, _second, _third), _cid = _room(app, session, coordinator)
     coordinating = drafting.open_room(session, room_id, coordinator)
-    check = consent.open_check(session, coordinating, None, "", TODAY)
+    check = consent.open_check(session, coordinating, None, "", app_today())
     consent.answer_check(
         session, drafting.open_room(session, room_id, member), check.id, "object", "Mine."
     )
-    consent.close_check(session, coordinating, check.id, TODAY)
+    consent.close_check(session, coordinating, check.id, app_today())
     results = _check(session, room_id, coordinator, check.id).results
     assert results is not None
     assert results.total == 1
@@ -462,19 +465,19 @@ def test_leaving_drafting_closes_the_checks_and_no_new_one_opens(
 ) -> None:
     room_id, (member, _second, _third), _cid = _room(app, session, coordinator)
     coordinating = drafting.open_room(session, room_id, coordinator)
-    check = consent.open_check(session, coordinating, None, "", TODAY)
+    check = consent.open_check(session, coordinating, None, "", app_today())
     consent.answer_check(
         session, drafting.open_room(session, room_id, member), check.id, "agree", ""
     )
-    drafting.change_state(session, coordinating, "consolidating", TODAY, leave_undecided=True)
+    drafting.change_state(session, coordinating, "consolidating", app_today(), leave_undecided=True)
     assert _check(session, room_id, member, check.id).is_open
-    drafting.change_state(session, coordinating, "sign-on", TODAY, leave_undecided=True)
+    drafting.change_state(session, coordinating, "sign-on", app_today(), leave_undecided=True)
     view = _check(session, room_id, member, check.id)
     assert not view.is_open
     assert view.results is not None
     assert view.results.agree == 1
     with pytest.raises(WrongState):
-        consent.open_check(session, coordinating, None, "", TODAY)
+        consent.open_check(session, coordinating, None, "", app_today())
 
 
 def test_an_answer_that_cannot_be_opened_is_counted_not_skipped(
@@ -482,7 +485,7 @@ def test_an_answer_that_cannot_be_opened_is_counted_not_skipped(
 ) -> None:
     room_id, members, _cid = _room(app, session, coordinator)
     coordinating = drafting.open_room(session, room_id, coordinator)
-    check = consent.open_check(session, coordinating, None, "", TODAY)
+    check = consent.open_check(session, coordinating, None, "", app_today())
     for who in members[:2]:
         consent.answer_check(
             session, drafting.open_room(session, room_id, who), check.id, "agree", ""
@@ -492,7 +495,7 @@ def test_an_answer_that_cannot_be_opened_is_counted_not_skipped(
         ConsentAnswer(check_id=check.id, tag=b"\x01" * 32, key_version=1, content=b"\x01" * 64)
     )
     session.flush()
-    consent.close_check(session, coordinating, check.id, TODAY)
+    consent.close_check(session, coordinating, check.id, app_today())
     results = _check(session, room_id, coordinator, check.id).results
     assert results is not None
     assert (results.agree, results.unreadable, results.total) == (2, 1, 3)

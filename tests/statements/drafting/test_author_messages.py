@@ -3,8 +3,6 @@ answer; the answer goes through the mixer; nothing at rest names the author."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
@@ -23,9 +21,7 @@ from statements.drafting.errors import (
 )
 from statements.models import AuthorAnswer, AuthorMessage, RoomKey
 from statements.writes import AUTHOR_ANSWER_PUT, Write, apply_write
-from tests.support import dump_database, join_room, make_room, member_identity
-
-TODAY = date.today()
+from tests.support import app_today, dump_database, join_room, make_room, member_identity
 
 
 class Recorder:
@@ -51,7 +47,7 @@ def _room(
     access = drafting.open_room(session, room_id, author)
     anchor = drafting.version(session, access).sections[1].anchor
     cid = drafting.submit_contribution(
-        session, access, "amendment", anchor, "Refugees may work.", TODAY
+        session, access, "amendment", anchor, "Refugees may work.", app_today()
     ).id
     return room_id, author, other, cid
 
@@ -66,7 +62,9 @@ def test_only_the_author_reads_the_question_and_answers_through_the_mixer(
 ) -> None:
     room_id, author, other, cid = _room(app, session, coordinator)
     coordinating = drafting.open_room(session, room_id, coordinator)
-    message = messages.ask_author(session, coordinating, cid, "Which permits do you mean?", TODAY)
+    message = messages.ask_author(
+        session, coordinating, cid, "Which permits do you mean?", app_today()
+    )
     assert _read(session, author, room_id) == [("Which permits do you mean?", None)]
     assert _read(session, other, room_id) == []
     assert _read(session, coordinator, room_id) == [("Which permits do you mean?", None)]
@@ -112,7 +110,7 @@ def test_a_forged_answer_is_not_applied(
 ) -> None:
     room_id, _author, other, cid = _room(app, session, coordinator)
     coordinating = drafting.open_room(session, room_id, coordinator)
-    message = messages.ask_author(session, coordinating, cid, "Why?", TODAY)
+    message = messages.ask_author(session, coordinating, cid, "Why?", app_today())
     access = drafting.open_room(session, room_id, other)
     forged = Write(
         key=f"author-answer:{message.id}",
@@ -134,14 +132,14 @@ def test_a_removed_member_cannot_read_or_answer(
 ) -> None:
     room_id, author, _other, cid = _room(app, session, coordinator)
     coordinating = drafting.open_room(session, room_id, coordinator)
-    message = messages.ask_author(session, coordinating, cid, "Still there?", TODAY)
+    message = messages.ask_author(session, coordinating, cid, "Still there?", app_today())
     number = drafting.member_number(room_id, author.account.id)
-    drafting.remove_member(session, coordinating, number, TODAY)
+    drafting.remove_member(session, coordinating, number, app_today())
     with pytest.raises(RoomNotFound):
         drafting.open_room(session, room_id, author)
     # The room key was rotated: what is asked from now on is sealed under a key they never had.
     coordinating = drafting.open_room(session, room_id, coordinator)
-    later = messages.ask_author(session, coordinating, cid, "Anyone?", TODAY)
+    later = messages.ask_author(session, coordinating, cid, "Anyone?", app_today())
     assert later.key_version > message.key_version
     held = session.scalars(
         select(RoomKey.key_version).where(
@@ -156,15 +154,17 @@ def test_only_coordinators_ask_and_never_about_removed_words(
 ) -> None:
     room_id, author, other, cid = _room(app, session, coordinator)
     with pytest.raises(NotCoordinator):
-        messages.ask_author(session, drafting.open_room(session, room_id, other), cid, "?", TODAY)
+        messages.ask_author(
+            session, drafting.open_room(session, room_id, other), cid, "?", app_today()
+        )
     coordinating = drafting.open_room(session, room_id, coordinator)
     for text, reason in (("", "required"), ("x" * (messages.MAX_QUESTION + 1), "too_long")):
         with pytest.raises(InvalidInput) as raised:
-            messages.ask_author(session, coordinating, cid, text, TODAY)
+            messages.ask_author(session, coordinating, cid, text, app_today())
         assert raised.value.reason == reason
-    drafting.hide(session, coordinating, cid, TODAY)
+    drafting.hide(session, coordinating, cid, app_today())
     with pytest.raises(ThreadClosed):
-        messages.ask_author(session, coordinating, cid, "Why?", TODAY)
+        messages.ask_author(session, coordinating, cid, "Why?", app_today())
     assert session.scalar(select(func.count()).select_from(AuthorMessage)) == 0
     assert _read(session, author, room_id) == []
 
@@ -174,7 +174,7 @@ def test_nothing_at_rest_names_the_author(
 ) -> None:
     room_id, author, _other, cid = _room(app, session, coordinator)
     coordinating = drafting.open_room(session, room_id, coordinator)
-    message = messages.ask_author(session, coordinating, cid, "Which permits?", TODAY)
+    message = messages.ask_author(session, coordinating, cid, "Which permits?", app_today())
     messages.answer_author(
         session, drafting.open_room(session, room_id, author), message.id, "Work permits."
     )

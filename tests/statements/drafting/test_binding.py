@@ -4,7 +4,6 @@ opens, and the reader gets a clear page instead of a server error."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 import pytest
 from flask import Flask
@@ -17,6 +16,7 @@ from statements.auth.service import Identity
 from statements.drafting import service as drafting
 from statements.models import Contribution, DraftVersion, Room
 from tests.support import (
+    app_today,
     join_room,
     make_room,
     member_identity,
@@ -25,7 +25,6 @@ from tests.support import (
     signed_in_staff,
 )
 
-TODAY = date.today()
 UNREADABLE = "This record could not be opened"
 AMENDMENT = "Refugees across the whole region are denied lawful work."
 COMMENT = "Please name the bilateral agreements explicitly."
@@ -53,9 +52,11 @@ def room(app: Flask, session: Session) -> Tampered:
     access = drafting.open_room(session, room_id, member)
     anchors = [section.anchor for section in drafting.version(session, access).sections]
     amendment = drafting.submit_contribution(
-        session, access, "amendment", anchors[1], AMENDMENT, TODAY
+        session, access, "amendment", anchors[1], AMENDMENT, app_today()
     )
-    comment = drafting.submit_contribution(session, access, "comment", anchors[2], COMMENT, TODAY)
+    comment = drafting.submit_contribution(
+        session, access, "comment", anchors[2], COMMENT, app_today()
+    )
     # A member leaves and the key is rotated: the room has two key versions.
     leaver = member_identity(app, session)
     join_room(session, coordinator, room_id, leaver)
@@ -65,7 +66,12 @@ def room(app: Flask, session: Session) -> Tampered:
     # And a second version of the draft, saved under the new key.
     current = drafting.version(session, coordinator_access)
     drafting.edit_draft(
-        session, coordinator_access, current.markdown + "\nA new closing line.\n", "Close", 1, TODAY
+        session,
+        coordinator_access,
+        current.markdown + "\nA new closing line.\n",
+        "Close",
+        1,
+        app_today(),
     )
     session.commit()
     return Tampered(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-from datetime import date
 
 from flask import Flask
 from sqlalchemy.orm import Session
@@ -11,7 +10,7 @@ from sqlalchemy.orm import Session
 from statements.auth.service import Identity
 from statements.auth.service import login_member as unlock
 from statements.drafting import service as drafting
-from tests.support import csrf_token, join_room, login_member, make_member
+from tests.support import app_today, csrf_token, join_room, login_member, make_member
 
 ZAWGYI = "ကြၽႏ္ုပ္တို႔သည္ ဒုကၡသည္မ်ား၏ အခြင့္အေရးမ်ားကို ကာကြယ္ရန္ ေတာင္းဆိုပါသည္။"
 UNICODE = "ကျွန်ုပ်တို့သည် ဒုက္ခသည်များ၏ အခွင့်အရေးများကို ကာကွယ်ရန် တောင်းဆိုပါသည်။"
@@ -23,7 +22,7 @@ def test_a_contribution_in_zawgyi_is_stored_in_unicode(
     session: Session, member: Identity, room_id: str
 ) -> None:
     access = drafting.open_room(session, room_id, member)
-    drafting.submit_contribution(session, access, "comment", None, ZAWGYI, date.today())
+    drafting.submit_contribution(session, access, "comment", None, ZAWGYI, app_today())
     views, _total = drafting.contributions_page(session, access, 1)
     assert [view.text for view in views] == [UNICODE]
 

@@ -3,7 +3,7 @@ and withdrawing one's own, supports, and pages that differ only in what is one's
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -22,9 +22,7 @@ from statements.drafting.errors import (
     WrongState,
 )
 from statements.models import Contribution, RoomState
-from tests.support import join_room, member_identity
-
-TODAY = date.today()
+from tests.support import app_today, join_room, member_identity
 
 
 def _first_paragraph(session: Session, who: Identity, room_id: str) -> str:
@@ -41,7 +39,7 @@ def test_contributions_of_every_kind(session: Session, member: Identity, room_id
         ("comment", anchor),
         ("comment", None),
     ):
-        drafting.submit_contribution(session, access, kind, at, f"A {kind}.", TODAY)
+        drafting.submit_contribution(session, access, kind, at, f"A {kind}.", app_today())
     views, total = drafting.contributions_page(session, access, 1)
     assert total == 4
     assert all(view.mine for view in views)
@@ -71,7 +69,7 @@ def test_bad_contributions_are_refused(
         anchor = _first_paragraph(session, member, room_id)
     access = drafting.open_room(session, room_id, member)
     with pytest.raises(error):
-        drafting.submit_contribution(session, access, kind, anchor, text, TODAY)
+        drafting.submit_contribution(session, access, kind, anchor, text, app_today())
     assert session.scalar(select(func.count()).select_from(Contribution)) == 0
 
 
@@ -82,17 +80,23 @@ def test_contributions_close_with_the_state_and_the_deadline(
     access = drafting.open_room(session, room_id, member)
     with pytest.raises(DeadlinePassed):
         drafting.submit_contribution(
-            session, access, "comment", anchor, "Late.", TODAY + timedelta(days=15)
+            session, access, "comment", anchor, "Late.", app_today() + timedelta(days=15)
         )
     drafting.change_state(
-        session, drafting.open_room(session, room_id, coordinator), RoomState.CONSOLIDATING, TODAY
+        session,
+        drafting.open_room(session, room_id, coordinator),
+        RoomState.CONSOLIDATING,
+        app_today(),
     )
     access = drafting.open_room(session, room_id, member)
     with pytest.raises(WrongState):
-        drafting.submit_contribution(session, access, "comment", anchor, "Closed.", TODAY)
+        drafting.submit_contribution(session, access, "comment", anchor, "Closed.", app_today())
     with pytest.raises(WrongState):
         drafting.change_state(
-            session, drafting.open_room(session, room_id, coordinator), RoomState.PUBLISHED, TODAY
+            session,
+            drafting.open_room(session, room_id, coordinator),
+            RoomState.PUBLISHED,
+            app_today(),
         )
 
 
@@ -102,13 +106,13 @@ def test_pending_cap_per_member(
     access = drafting.open_room(session, room_id, member)
     access.room.pending_cap = 3
     for n in range(3):
-        drafting.submit_contribution(session, access, "comment", None, f"Comment {n}.", TODAY)
+        drafting.submit_contribution(session, access, "comment", None, f"Comment {n}.", app_today())
     with pytest.raises(PendingCapReached):
-        drafting.submit_contribution(session, access, "comment", None, "One too many.", TODAY)
+        drafting.submit_contribution(session, access, "comment", None, "One too many.", app_today())
     other = member_identity(app, session)
     join_room(session, coordinator, room_id, other)
     drafting.submit_contribution(
-        session, drafting.open_room(session, room_id, other), "comment", None, "Mine.", TODAY
+        session, drafting.open_room(session, room_id, other), "comment", None, "Mine.", app_today()
     )
 
 
@@ -117,16 +121,16 @@ def test_only_the_author_edits_or_withdraws_while_pending(
 ) -> None:
     access = drafting.open_room(session, room_id, member)
     contribution = drafting.submit_contribution(
-        session, access, "comment", None, "First words.", TODAY
+        session, access, "comment", None, "First words.", app_today()
     )
     other = member_identity(app, session)
     join_room(session, coordinator, room_id, other)
     other_access = drafting.open_room(session, room_id, other)
     with pytest.raises(ContributionNotFound):
-        drafting.edit_contribution(session, other_access, contribution.id, "Hijacked.", TODAY)
+        drafting.edit_contribution(session, other_access, contribution.id, "Hijacked.", app_today())
     with pytest.raises(ContributionNotFound):
         drafting.withdraw_contribution(session, other_access, contribution.id)
-    drafting.edit_contribution(session, access, contribution.id, "Better words.", TODAY)
+    drafting.edit_contribution(session, access, contribution.id, "Better words.", app_today())
     assert [v.text for v in drafting.my_contributions(session, access)] == ["Better words."]
     drafting.withdraw_contribution(session, access, contribution.id)
     assert drafting.my_contributions(session, access) == []
@@ -137,7 +141,7 @@ def test_supports(
 ) -> None:
     access = drafting.open_room(session, room_id, member)
     contribution = drafting.submit_contribution(
-        session, access, "comment", None, "Support me.", TODAY
+        session, access, "comment", None, "Support me.", app_today()
     )
     with pytest.raises(SupportRefused):
         drafting.support(session, access, contribution.id, True)
@@ -163,8 +167,8 @@ def test_pages_for_different_members_differ_only_in_what_is_theirs(
     join_room(session, coordinator, room_id, other)
     mine = drafting.open_room(session, room_id, member)
     theirs = drafting.open_room(session, room_id, other)
-    drafting.submit_contribution(session, mine, "comment", None, "From one.", TODAY)
-    drafting.submit_contribution(session, theirs, "comment", None, "From another.", TODAY)
+    drafting.submit_contribution(session, mine, "comment", None, "From one.", app_today())
+    drafting.submit_contribution(session, theirs, "comment", None, "From another.", app_today())
     as_member, _ = drafting.contributions_page(session, mine, 1)
     as_other, _ = drafting.contributions_page(session, theirs, 1)
     as_coordinator, _ = drafting.contributions_page(

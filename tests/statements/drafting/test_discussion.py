@@ -3,8 +3,6 @@ coordinators' replies are the secretariat's; a thread can be resolved with a sum
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
@@ -25,9 +23,7 @@ from statements.drafting.errors import (
 )
 from statements.models import ModerationMode, Reply, ReplyFlag, ReplyStatus, ThreadResolution
 from statements.writes import REPLY_FLAG_PUT, REPLY_PUT, Write, apply_write
-from tests.support import join_room, make_room, member_identity
-
-TODAY = date.today()
+from tests.support import app_today, join_room, make_room, member_identity
 
 
 class Recorder:
@@ -52,9 +48,13 @@ def _room(
     for who in (author, other):
         join_room(session, coordinator, room_id, who)
     access = drafting.open_room(session, room_id, author)
-    cid = drafting.submit_contribution(session, access, "comment", None, "Name the law.", TODAY).id
+    cid = drafting.submit_contribution(
+        session, access, "comment", None, "Name the law.", app_today()
+    ).id
     if mode == ModerationMode.PRE:
-        moderation.release(session, drafting.open_room(session, room_id, coordinator), cid, TODAY)
+        moderation.release(
+            session, drafting.open_room(session, room_id, coordinator), cid, app_today()
+        )
     return room_id, author, other, cid
 
 
@@ -107,7 +107,7 @@ def test_a_coordinators_reply_is_the_secretariats_and_threads_nest(
         session, drafting.open_room(session, room_id, other), cid, None, "Which law?"
     )
     coordinating = drafting.open_room(session, room_id, coordinator)
-    discussion.release_reply(session, coordinating, question.id, TODAY)
+    discussion.release_reply(session, coordinating, question.id, app_today())
     answer = discussion.submit_reply(session, coordinating, cid, question.id, "The 2019 act.")
     discussion.submit_reply(session, coordinating, cid, None, "Thanks, all.")
     stored = session.get(Reply, answer.id)
@@ -138,7 +138,7 @@ def test_pre_moderation_shows_a_members_reply_only_to_its_writer_and_coordinator
     items, total = discussion.review_queue(session, coordinating, 1)
     assert total == 1
     assert [item.reply.id for item in items] == [reply.id]
-    discussion.release_reply(session, coordinating, reply.id, TODAY)
+    discussion.release_reply(session, coordinating, reply.id, app_today())
     assert _seen(session, author, room_id, cid) == ["Too vague."]
     assert discussion.review_queue(session, coordinating, 1)[1] == 0
 
@@ -151,7 +151,7 @@ def test_a_flag_takes_a_reply_back_for_review_and_hiding_destroys_its_words(
     reply = discussion.submit_reply(
         session, drafting.open_room(session, room_id, other), cid, None, "She lives at 4 Elm St."
     )
-    discussion.release_reply(session, coordinating, reply.id, TODAY)
+    discussion.release_reply(session, coordinating, reply.id, app_today())
     recorder = Recorder()
     flagging = drafting.open_room(session, room_id, author, recorder)
     discussion.flag_reply(session, flagging, reply.id)
@@ -170,7 +170,7 @@ def test_a_flag_takes_a_reply_back_for_review_and_hiding_destroys_its_words(
     # One's own reply cannot be flagged.
     with pytest.raises(ReplyFlagRefused):
         discussion.flag_reply(session, drafting.open_room(session, room_id, other), reply.id)
-    discussion.hide_reply(session, coordinating, reply.id, TODAY)
+    discussion.hide_reply(session, coordinating, reply.id, app_today())
     row = session.get(Reply, reply.id)
     assert row is not None
     assert row.status == ReplyStatus.HIDDEN
@@ -228,7 +228,7 @@ def test_a_hidden_contribution_takes_no_replies(
 ) -> None:
     room_id, _author, other, cid = _room(app, session, coordinator)
     coordinating = drafting.open_room(session, room_id, coordinator)
-    drafting.hide(session, coordinating, cid, TODAY)
+    drafting.hide(session, coordinating, cid, app_today())
     with pytest.raises(ThreadClosed):
         discussion.submit_reply(session, coordinating, cid, None, "Why?")
     with pytest.raises(ThreadClosed):
@@ -241,7 +241,7 @@ def test_a_hidden_contribution_takes_no_replies(
     discussion.submit_reply(
         session, drafting.open_room(session, room2, other2, recorder), cid2, None, "Late."
     )
-    drafting.hide(session, drafting.open_room(session, room2, coordinator), cid2, TODAY)
+    drafting.hide(session, drafting.open_room(session, room2, coordinator), cid2, app_today())
     apply_write(session, recorder.writes[0])
     assert session.scalar(select(func.count()).select_from(Reply)) == 0
 
@@ -259,7 +259,7 @@ def test_hiding_a_contribution_takes_its_replies_from_other_members(
     apply_write(session, recorder.writes[0])
     assert _seen(session, author, room_id, cid) == ["You said X."]
 
-    drafting.hide(session, drafting.open_room(session, room_id, coordinator), cid, TODAY)
+    drafting.hide(session, drafting.open_room(session, room_id, coordinator), cid, app_today())
     assert _seen(session, author, room_id, cid) == []
     assert _seen(session, other, room_id, cid) == ["You said X."]
     assert _seen(session, coordinator, room_id, cid) == ["You said X."]
@@ -273,7 +273,12 @@ def test_a_member_cannot_open_the_thread_of_a_contribution_they_cannot_see(
     for who in (author, other):
         join_room(session, coordinator, room_id, who)
     cid = drafting.submit_contribution(
-        session, drafting.open_room(session, room_id, author), "comment", None, "Draft.", TODAY
+        session,
+        drafting.open_room(session, room_id, author),
+        "comment",
+        None,
+        "Draft.",
+        app_today(),
     ).id
     with pytest.raises(ContributionNotFound):
         discussion.thread(session, drafting.open_room(session, room_id, other), cid)
@@ -295,8 +300,8 @@ def test_threads_close_with_contributions_and_have_a_limit(
     with pytest.raises(ThreadFull):
         discussion.submit_reply(session, access, cid, None, "Three.")
     coordinating = drafting.open_room(session, room_id, coordinator)
-    drafting.change_state(session, coordinating, "consolidating", TODAY, leave_undecided=True)
-    drafting.change_state(session, coordinating, "sign-on", TODAY, leave_undecided=True)
+    drafting.change_state(session, coordinating, "consolidating", app_today(), leave_undecided=True)
+    drafting.change_state(session, coordinating, "sign-on", app_today(), leave_undecided=True)
     with pytest.raises(WrongState):
         discussion.submit_reply(
             session, drafting.open_room(session, room_id, other), cid, None, "."
@@ -309,15 +314,17 @@ def test_a_coordinator_resolves_a_thread_with_a_sealed_one_line_summary(
     room_id, _author, other, cid = _room(app, session, coordinator)
     with pytest.raises(NotCoordinator):
         discussion.resolve_thread(
-            session, drafting.open_room(session, room_id, other), cid, "Done.", TODAY
+            session, drafting.open_room(session, room_id, other), cid, "Done.", app_today()
         )
     coordinating = drafting.open_room(session, room_id, coordinator)
     for summary, reason in (("", "required"), ("Two\nlines", "one_line"), ("x" * 201, "too_long")):
         with pytest.raises(InvalidInput) as raised:
-            discussion.resolve_thread(session, coordinating, cid, summary, TODAY)
+            discussion.resolve_thread(session, coordinating, cid, summary, app_today())
         assert raised.value.reason == reason
     assert session.get(ThreadResolution, cid) is None
-    discussion.resolve_thread(session, coordinating, cid, "Kept: the law is named in §2.", TODAY)
+    discussion.resolve_thread(
+        session, coordinating, cid, "Kept: the law is named in §2.", app_today()
+    )
     row = session.get(ThreadResolution, cid)
     assert row is not None
     assert b"the law is named" not in row.summary
@@ -330,7 +337,7 @@ def test_a_coordinator_resolves_a_thread_with_a_sealed_one_line_summary(
     )
     summaries = discussion.thread_summaries(session, late_access, [cid])
     assert summaries[cid].resolution == "Kept: the law is named in §2."
-    discussion.reopen_thread(session, coordinating, cid, TODAY)
+    discussion.reopen_thread(session, coordinating, cid, app_today())
     assert discussion.thread(session, late_access, cid).resolution is None
     actions = {line.action for line in drafting.moderation_log(session, coordinating, 1)}
     assert {"resolved", "reopened"} <= actions

@@ -4,7 +4,6 @@ clear message and a 4xx, and nothing is saved."""
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -21,8 +20,6 @@ from statements.models import (
     ThreadResolution,
 )
 from tests.support import csrf_token, make_room, signed_in_member, signed_in_staff
-
-TODAY = date.today()
 
 
 def _count(session: Session, model: type) -> int:

@@ -4,8 +4,6 @@ and comes first in the moderation queue in either mode."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
@@ -19,6 +17,7 @@ from statements.drafting.errors import FlagRefused
 from statements.models import Contribution, Flag, ModerationMode
 from statements.writes import FLAG_PUT, Write, apply_write
 from tests.support import (
+    app_today,
     csrf_token,
     join_room,
     make_room,
@@ -26,8 +25,6 @@ from tests.support import (
     signed_in_member,
     signed_in_staff,
 )
-
-TODAY = date.today()
 
 
 class Recorder:
@@ -59,10 +56,12 @@ def _setup(
         join_room(session, coordinator, room_id, who)
     access = drafting.open_room(session, room_id, author)
     cid = drafting.submit_contribution(
-        session, access, "comment", None, "A shelter's address.", TODAY
+        session, access, "comment", None, "A shelter's address.", app_today()
     ).id
     if mode == ModerationMode.PRE:
-        moderation.release(session, drafting.open_room(session, room_id, coordinator), cid, TODAY)
+        moderation.release(
+            session, drafting.open_room(session, room_id, coordinator), cid, app_today()
+        )
     return room_id, author, flagger, bystander, cid
 
 
@@ -111,7 +110,7 @@ def test_one_flag_per_member_and_never_on_ones_own_or_a_decided_one(
     with pytest.raises(FlagRefused):
         contributions.flag(session, drafting.open_room(session, room_id, author), cid)
     access = drafting.open_room(session, room_id, coordinator)
-    drafting.reject(session, access, cid, "duplicate", "", TODAY)
+    drafting.reject(session, access, cid, "duplicate", "", app_today())
     # Decided: no longer waiting for review, and no new flag.
     assert _flags(session, cid) == 0
     with pytest.raises(FlagRefused):
@@ -135,7 +134,7 @@ def test_pre_moderation_hides_a_flagged_contribution_from_other_members_until_re
     assert cid in _seen(session, author, room_id)
     assert cid in _seen(session, coordinator, room_id)
     # Reviewed and found safe: released again, its flags cleared.
-    moderation.release(session, drafting.open_room(session, room_id, coordinator), cid, TODAY)
+    moderation.release(session, drafting.open_room(session, room_id, coordinator), cid, app_today())
     assert _flags(session, cid) == 0
     assert cid in _seen(session, bystander, room_id)
 
@@ -153,7 +152,7 @@ def test_post_moderation_keeps_it_visible_and_puts_it_first_for_review(
             "comment",
             None,
             f"n{n}",
-            TODAY,
+            app_today(),
         ).id
         for n in range(4)
     ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 
 import pytest
 from flask import Flask
@@ -19,6 +18,7 @@ from statements.drafting.access import open_room
 from statements.drafting.errors import UndecidedContributions
 from statements.models import Contribution, Room, RoomState, Support
 from tests.support import (
+    app_today,
     csrf_token,
     join_room,
     login_member,
@@ -65,7 +65,7 @@ def round_(app: Flask, session: Session) -> Round:
     for member in (author, supporter):
         join_room(session, coordinator, room_id, member)
     access = open_room(session, room_id, author)
-    contributions.submit_contribution(session, access, "comment", None, WORDS, date.today())
+    contributions.submit_contribution(session, access, "comment", None, WORDS, app_today())
     session.commit()
     staff_client, author_client = app.test_client(), app.test_client()
     assert login_staff(staff_client, app, staff).status_code == 302
@@ -108,9 +108,9 @@ def test_closing_with_undecided_contributions_asks_first(
 def test_the_service_refuses_without_the_confirmation(session: Session, round_: Round) -> None:
     access = open_room(session, round_.room_id, round_.coordinator)
     with pytest.raises(UndecidedContributions) as refused:
-        rooms.change_state(session, access, "consolidating", date.today())
+        rooms.change_state(session, access, "consolidating", app_today())
     assert refused.value.count == 1
-    rooms.change_state(session, access, "consolidating", date.today(), leave_undecided=True)
+    rooms.change_state(session, access, "consolidating", app_today(), leave_undecided=True)
     assert access.room.state == "consolidating"
 
 

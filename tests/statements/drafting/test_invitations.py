@@ -25,14 +25,13 @@ from statements.drafting.errors import InvitationInvalid, NotCoordinator
 from tests.conftest import Clock
 from tests.support import (
     DRAFT,
+    app_today,
     csrf_token,
     invitation_link,
     login_staff,
     make_staff,
     member_identity,
 )
-
-TODAY = date.today()
 
 
 def _open_room(app: Flask, session: Session, client: FlaskClient, today: str) -> str:
@@ -183,32 +182,34 @@ def test_a_used_up_invitation_is_destroyed_and_answered_as_unknown(
 def test_invitations(app: Flask, session: Session, coordinator: Identity, room_id: str) -> None:
     access = drafting.open_room(session, room_id, coordinator)
     _invitation, token = drafting.create_invitation(
-        session, access, 2, TODAY + timedelta(days=1), TODAY
+        session, access, 2, app_today() + timedelta(days=1), app_today()
     )
-    assert drafting.invitation_room_title(session, token, TODAY) == "Right to work"
+    assert drafting.invitation_room_title(session, token, app_today()) == "Right to work"
     first, second, third = (member_identity(app, session) for _ in range(3))
-    drafting.accept_invitation(session, token, first, TODAY)
-    drafting.accept_invitation(session, token, first, TODAY)  # joining twice uses nothing
-    drafting.accept_invitation(session, token, second, TODAY)
+    drafting.accept_invitation(session, token, first, app_today())
+    drafting.accept_invitation(session, token, first, app_today())  # joining twice uses nothing
+    drafting.accept_invitation(session, token, second, app_today())
     with pytest.raises(InvitationInvalid) as used_up:
-        drafting.accept_invitation(session, token, third, TODAY)
+        drafting.accept_invitation(session, token, third, app_today())
     assert used_up.value.reason == "closed"
     assert drafting.open_room(session, room_id, second).details()["title"] == "Right to work"
 
-    _inv, expiring = drafting.create_invitation(session, access, 5, TODAY, TODAY)
+    _inv, expiring = drafting.create_invitation(session, access, 5, app_today(), app_today())
     with pytest.raises(InvitationInvalid) as expired:
-        drafting.accept_invitation(session, expiring, third, TODAY + timedelta(days=1))
+        drafting.accept_invitation(session, expiring, third, app_today() + timedelta(days=1))
     assert expired.value.reason == "closed"
 
-    revoked_invitation, revoked = drafting.create_invitation(session, access, 5, TODAY, TODAY)
+    revoked_invitation, revoked = drafting.create_invitation(
+        session, access, 5, app_today(), app_today()
+    )
     drafting.revoke_invitation(session, access, revoked_invitation.id)
     with pytest.raises(InvitationInvalid) as was_revoked:
-        drafting.accept_invitation(session, revoked, third, TODAY)
+        drafting.accept_invitation(session, revoked, third, app_today())
     assert was_revoked.value.reason == "closed"
     assert revoked_invitation.wrapped_keys is None
 
     # The expired invitation lost its keys when it was tried; mistype a live one.
-    _live, live = drafting.create_invitation(session, access, 5, TODAY, TODAY)
+    _live, live = drafting.create_invitation(session, access, 5, app_today(), app_today())
     invitation_id, secret = live.split(".")
     for mistyped in (
         f"{invitation_id}.{secret[:-2]}AA",
@@ -217,11 +218,11 @@ def test_invitations(app: Flask, session: Session, coordinator: Identity, room_i
         "a.b.c",
     ):
         with pytest.raises(InvitationInvalid) as unknown:
-            drafting.accept_invitation(session, mistyped, third, TODAY)
+            drafting.accept_invitation(session, mistyped, third, app_today())
         assert unknown.value.reason == "unknown"
 
 
 def test_members_cannot_invite(session: Session, member: Identity, room_id: str) -> None:
     access = drafting.open_room(session, room_id, member)
     with pytest.raises(NotCoordinator):
-        drafting.create_invitation(session, access, 1, TODAY, TODAY)
+        drafting.create_invitation(session, access, 1, app_today(), app_today())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -16,9 +16,8 @@ from statements.drafting.errors import InvalidInput
 from statements.models import DraftVersion, Room
 from statements.text import diff
 from statements.text.markdown import split_sections
-from tests.support import csrf_token, login_staff, make_room, make_staff, staff_identity
+from tests.support import app_today, csrf_token, login_staff, make_room, make_staff, staff_identity
 
-TODAY = date.today()
 WORDS = ("refugees", "detention", "asylum", "border", "rights", "protection", "return")
 
 
@@ -51,8 +50,8 @@ def _open_room(app: Flask, session: Session, client: FlaskClient, markdown: str)
             "language": "en",
             "summary": "",
             "markdown": markdown,
-            "contribution_deadline": (TODAY + timedelta(days=14)).isoformat(),
-            "signon_deadline": (TODAY + timedelta(days=28)).isoformat(),
+            "contribution_deadline": (app_today() + timedelta(days=14)).isoformat(),
+            "signon_deadline": (app_today() + timedelta(days=28)).isoformat(),
         },
     )
 
@@ -164,7 +163,7 @@ def test_the_service_refuses_over_long_sections_whoever_calls_it(
             current.markdown + "\n" + _section(9, drafting.MAX_SECTION + 1),
             "Too long",
             current.number,
-            TODAY,
+            app_today(),
         )
 
     assert refused.value.reason == "section_too_long"

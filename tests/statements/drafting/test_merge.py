@@ -3,8 +3,6 @@ two coordinators' edits of the draft, and comments that are addressed, not accep
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
@@ -22,9 +20,8 @@ from statements.drafting.versions import MAX_DRAFT
 from statements.models import ContributionStatus
 from statements.text.changes import rendered_diff_html
 from statements.text.merge import has_conflict_markers, merge_drafts, merge_texts
-from tests.support import DRAFT, staff_identity
+from tests.support import DRAFT, app_today, staff_identity
 
-TODAY = date.today()
 SECTION = "Refugees in the region are denied the right to work."
 
 
@@ -110,7 +107,7 @@ def test_a_rendered_diff_escapes_what_was_typed() -> None:
 def _propose(session: Session, who: Identity, room_id: str, kind: str, text: str) -> str:
     access = drafting.open_room(session, room_id, who)
     anchor = drafting.version(session, access).sections[1].anchor
-    return drafting.submit_contribution(session, access, kind, anchor, text, TODAY).id
+    return drafting.submit_contribution(session, access, kind, anchor, text, app_today()).id
 
 
 def _section(session: Session, coordinator: Identity, room_id: str) -> str:
@@ -126,15 +123,15 @@ def test_a_second_change_to_a_changed_section_is_merged_with_the_first(
         session, member, room_id, "amendment", SECTION.replace("to work", "to lawful work")
     )
     access = drafting.open_room(session, room_id, coordinator)
-    assert drafting.accept(session, access, first, 1, TODAY) == 2
+    assert drafting.accept(session, access, first, 1, app_today()) == 2
     with pytest.raises(MergeNeeded) as needed:
-        drafting.accept(session, access, second, 2, TODAY)
+        drafting.accept(session, access, second, 2, app_today())
     merge = needed.value.merge
     assert merge.conflicts == 0
     assert merge.merged == "Refugees across the region are denied the right to lawful work."
     assert (merge.base, merge.current) == (SECTION, SECTION.replace("in the", "across the"))
     assert drafting.version(session, access).number == 2
-    drafting.accept(session, access, second, 2, TODAY, merged_text=merge.merged)
+    drafting.accept(session, access, second, 2, app_today(), merged_text=merge.merged)
     assert _section(session, coordinator, room_id) == merge.merged
 
 
@@ -146,11 +143,11 @@ def test_the_box_never_holds_text_that_would_revert_an_accepted_change(
     )
     rival = _propose(session, member, room_id, "amendment", "Refugees in this region cannot work.")
     access = drafting.open_room(session, room_id, coordinator)
-    drafting.accept(session, access, accepted, 1, TODAY)
+    drafting.accept(session, access, accepted, 1, app_today())
     # Whether the coordinator presses Accept or opens Accept with edits, the text offered
     # keeps the accepted change: saving it as offered must not undo it.
     with pytest.raises(MergeNeeded) as needed:
-        drafting.accept(session, access, rival, 2, TODAY)
+        drafting.accept(session, access, rival, 2, app_today())
     offered = [
         needed.value.merge.merged,
         drafting.proposal_merge(session, access, rival).merge.merged,
@@ -162,7 +159,7 @@ def test_the_box_never_holds_text_that_would_revert_an_accepted_change(
     assert needed.value.merge.conflicts == 1
     # As offered it still holds the conflict: refused, with nothing saved.
     with pytest.raises(InvalidInput) as refused:
-        drafting.accept(session, access, rival, 2, TODAY, merged_text=offered[0])
+        drafting.accept(session, access, rival, 2, app_today(), merged_text=offered[0])
     assert refused.value.reason == "conflict_markers"
     assert drafting.version(session, access).number == 2
 
@@ -178,16 +175,16 @@ def test_text_edited_against_an_older_version_is_merged_again_not_saved(
     # The coordinator opens "Accept with edits" for the second while the draft is at 1...
     edited = drafting.proposal_merge(session, access, second).merge.merged + " Now."
     # ...and someone accepts the first meanwhile.
-    drafting.accept(session, access, first, 1, TODAY)
+    drafting.accept(session, access, first, 1, app_today())
     with pytest.raises(MergeNeeded) as needed:
-        drafting.accept(session, access, second, 1, TODAY, merged_text=edited)
+        drafting.accept(session, access, second, 1, app_today(), merged_text=edited)
     assert needed.value.number == 2
     assert needed.value.merge.merged == (
         "Refugees across the region are denied the right to work legally. Now."
     )
     # An unknown base version (a tampered form) merges against nothing: all conflict.
     with pytest.raises(MergeNeeded) as unknown:
-        drafting.accept(session, access, second, 99, TODAY, merged_text=edited)
+        drafting.accept(session, access, second, 99, app_today(), merged_text=edited)
     assert unknown.value.merge.conflicts == 1
     assert "across the region" in unknown.value.merge.merged
     assert drafting.version(session, access).number == 2
@@ -200,18 +197,20 @@ def test_accept_with_edits_and_the_limits(
     addition = _propose(session, member, room_id, "addition", "Many have waited years.")
     access = drafting.open_room(session, room_id, coordinator)
     with pytest.raises(InvalidInput) as huge:
-        drafting.accept(session, access, change, 1, TODAY, merged_text="x" * (MAX_DRAFT + 1))
+        drafting.accept(session, access, change, 1, app_today(), merged_text="x" * (MAX_DRAFT + 1))
     assert huge.value.reason == "too_long"
     with pytest.raises(InvalidInput):
-        drafting.accept(session, access, change, 1, TODAY, merged_text="   ")
+        drafting.accept(session, access, change, 1, app_today(), merged_text="   ")
     # A plain accept from a page older than the draft is refused, not applied.
     with pytest.raises(VersionConflict):
-        drafting.accept(session, access, change, 0, TODAY)
+        drafting.accept(session, access, change, 0, app_today())
     assert drafting.version(session, access).number == 1
-    drafting.accept(session, access, change, 1, TODAY, merged_text="Refugees can **not** work.")
+    drafting.accept(
+        session, access, change, 1, app_today(), merged_text="Refugees can **not** work."
+    )
     assert _section(session, coordinator, room_id) == "Refugees can **not** work."
     # An addition is new text after its section: it never conflicts with the section.
-    assert drafting.accept(session, access, addition, 2, TODAY) == 3
+    assert drafting.accept(session, access, addition, 2, app_today()) == 3
     sections = [s.markdown for s in drafting.version(session, access).sections]
     assert sections[1:3] == ["Refugees can **not** work.", "Many have waited years."]
 
@@ -224,19 +223,19 @@ def test_a_comment_is_addressed_with_a_note_never_accepted(
 ) -> None:
     member_access = drafting.open_room(session, room_id, member)
     comment = drafting.submit_contribution(
-        session, member_access, "comment", None, "Cite the survey?", TODAY
+        session, member_access, "comment", None, "Cite the survey?", app_today()
     ).id
     change = _propose(session, member, room_id, "amendment", "Other words.")
     access = drafting.open_room(session, room_id, coordinator)
     with pytest.raises(NotAChange):
-        drafting.accept(session, access, comment, 1, TODAY)
+        drafting.accept(session, access, comment, 1, app_today())
     with pytest.raises(NotAChange):
         drafting.proposal_merge(session, access, comment)
     with pytest.raises(NotAComment):
-        drafting.address(session, access, change, "", TODAY)
+        drafting.address(session, access, change, "", app_today())
     with pytest.raises(InvalidInput):
-        drafting.address(session, access, comment, "n" * 2001, TODAY)
-    drafting.address(session, access, comment, "Cited in §2.", TODAY)
+        drafting.address(session, access, comment, "n" * 2001, app_today())
+    drafting.address(session, access, comment, "Cited in §2.", app_today())
     own = {view.id: view for view in drafting.my_contributions(session, member_access)}
     assert own[comment].status == ContributionStatus.ADDRESSED
     assert own[comment].note == "Cited in §2."
@@ -256,10 +255,15 @@ def test_edits_of_different_sections_by_two_coordinators_are_merged(
     second_access = drafting.open_room(session, room_id, second)
     base = drafting.version(session, first_access).markdown
     drafting.edit_draft(
-        session, first_access, base.replace("in the region", "across the region"), "One", 1, TODAY
+        session,
+        first_access,
+        base.replace("in the region", "across the region"),
+        "One",
+        1,
+        app_today(),
     )
     number = drafting.edit_draft(
-        session, second_access, base.replace("without delay", "at once"), "Two", 1, TODAY
+        session, second_access, base.replace("without delay", "at once"), "Two", 1, app_today()
     )
     assert number == 3
     text = drafting.version(session, first_access).markdown
@@ -268,12 +272,14 @@ def test_edits_of_different_sections_by_two_coordinators_are_merged(
     # The same section: the merge comes back to be checked, and markers are refused.
     with pytest.raises(MergeNeeded) as needed:
         drafting.edit_draft(
-            session, second_access, base.replace("in the region", "here"), "Three", 1, TODAY
+            session, second_access, base.replace("in the region", "here"), "Three", 1, app_today()
         )
     assert needed.value.number == 3
     assert "across" in needed.value.merge.merged
     assert "at once" in needed.value.merge.merged
     with pytest.raises(InvalidInput) as refused:
-        drafting.edit_draft(session, second_access, needed.value.merge.merged, "Three", 3, TODAY)
+        drafting.edit_draft(
+            session, second_access, needed.value.merge.merged, "Three", 3, app_today()
+        )
     assert refused.value.reason == "conflict_markers"
     assert drafting.version(session, first_access).number == 3

@@ -3,8 +3,6 @@ rejecting, hiding and incorporating, reasons under the current key, decisions ta
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
@@ -14,9 +12,7 @@ from statements.drafting import contributions
 from statements.drafting import service as drafting
 from statements.drafting.errors import EditConflict, InvalidInput, NotPending
 from statements.models import ContributionStatus
-from tests.support import join_room, member_identity
-
-TODAY = date.today()
+from tests.support import app_today, join_room, member_identity
 
 
 def _first_paragraph(session: Session, who: Identity, room_id: str) -> str:
@@ -30,10 +26,15 @@ def test_accepting_an_amendment_makes_a_new_version(
     anchor = _first_paragraph(session, member, room_id)
     member_access = drafting.open_room(session, room_id, member)
     contribution = drafting.submit_contribution(
-        session, member_access, "amendment", anchor, "Refugees are denied the right to work.", TODAY
+        session,
+        member_access,
+        "amendment",
+        anchor,
+        "Refugees are denied the right to work.",
+        app_today(),
     )
     access = drafting.open_room(session, room_id, coordinator)
-    number = drafting.accept(session, access, contribution.id, 1, TODAY)
+    number = drafting.accept(session, access, contribution.id, 1, app_today())
     assert number == 2
     current = drafting.version(session, access)
     assert current.section(anchor).markdown == "Refugees are denied the right to work."
@@ -44,7 +45,7 @@ def test_accepting_an_amendment_makes_a_new_version(
     )
     assert contribution.status == ContributionStatus.ACCEPTED
     with pytest.raises(NotPending):
-        drafting.accept(session, access, contribution.id, 2, TODAY)
+        drafting.accept(session, access, contribution.id, 2, app_today())
 
 
 def test_an_addition_goes_after_its_section(
@@ -57,10 +58,10 @@ def test_an_addition_goes_after_its_section(
         "addition",
         anchor,
         "Many have waited years.",
-        TODAY,
+        app_today(),
     )
     access = drafting.open_room(session, room_id, coordinator)
-    drafting.accept(session, access, contribution.id, 1, TODAY)
+    drafting.accept(session, access, contribution.id, 1, app_today())
     sections = drafting.version(session, access).sections
     position = [s.anchor for s in sections].index(anchor)
     assert sections[position + 1].markdown == "Many have waited years."
@@ -73,18 +74,18 @@ def test_a_changed_section_gets_the_conflict_screen_not_an_overwrite(
     anchor = _first_paragraph(session, member, room_id)
     member_access = drafting.open_room(session, room_id, member)
     contribution = drafting.submit_contribution(
-        session, member_access, "amendment", anchor, "Member's wording.", TODAY
+        session, member_access, "amendment", anchor, "Member's wording.", app_today()
     )
     access = drafting.open_room(session, room_id, coordinator)
     current = drafting.version(session, access)
     edited = current.markdown.replace("Refugees in the region", "Refugees across the region")
-    drafting.edit_draft(session, access, edited, "Wording", 1, TODAY)
+    drafting.edit_draft(session, access, edited, "Wording", 1, app_today())
     with pytest.raises(EditConflict) as conflict:
-        drafting.accept(session, access, contribution.id, 2, TODAY)
+        drafting.accept(session, access, contribution.id, 2, app_today())
     assert conflict.value.current_text.startswith("Refugees across the region")
     assert conflict.value.proposed_text == "Member's wording."
     assert drafting.version(session, access).number == 2
-    drafting.accept(session, access, contribution.id, 2, TODAY, merged_text="Merged by hand.")
+    drafting.accept(session, access, contribution.id, 2, app_today(), merged_text="Merged by hand.")
     assert drafting.version(session, access).section(anchor).markdown == "Merged by hand."
 
 
@@ -93,15 +94,17 @@ def test_reject_hide_incorporate(
 ) -> None:
     member_access = drafting.open_room(session, room_id, member)
     rejected, hidden, done = (
-        drafting.submit_contribution(session, member_access, "comment", None, f"Text {n}.", TODAY)
+        drafting.submit_contribution(
+            session, member_access, "comment", None, f"Text {n}.", app_today()
+        )
         for n in range(3)
     )
     access = drafting.open_room(session, room_id, coordinator)
     with pytest.raises(InvalidInput):
-        drafting.reject(session, access, rejected.id, "", "", TODAY)
-    drafting.reject(session, access, rejected.id, "unsafe", "It names a village.", TODAY)
-    drafting.hide(session, access, hidden.id, TODAY)
-    drafting.mark_incorporated(session, access, done.id, TODAY)
+        drafting.reject(session, access, rejected.id, "", "", app_today())
+    drafting.reject(session, access, rejected.id, "unsafe", "It names a village.", app_today())
+    drafting.hide(session, access, hidden.id, app_today())
+    drafting.mark_incorporated(session, access, done.id, app_today())
     own = {v.id: v for v in drafting.my_contributions(session, member_access)}
     assert own[rejected.id].status == "rejected"
     assert (own[rejected.id].reason, own[rejected.id].note) == ("unsafe", "It names a village.")
@@ -119,14 +122,19 @@ def test_reasons_given_after_a_removal_use_the_new_key(
     removed = member_identity(app, session)
     join_room(session, coordinator, room_id, removed)
     contribution = drafting.submit_contribution(
-        session, drafting.open_room(session, room_id, member), "comment", None, "Words.", TODAY
+        session,
+        drafting.open_room(session, room_id, member),
+        "comment",
+        None,
+        "Words.",
+        app_today(),
     )
     access = drafting.open_room(session, room_id, coordinator)
     drafting.remove_member(
-        session, access, drafting.member_number(room_id, removed.account.id), TODAY
+        session, access, drafting.member_number(room_id, removed.account.id), app_today()
     )
     access = drafting.open_room(session, room_id, coordinator)
-    drafting.reject(session, access, contribution.id, "unsafe", "It names a shelter.", TODAY)
+    drafting.reject(session, access, contribution.id, "unsafe", "It names a shelter.", app_today())
     assert contribution.decision_key_version == access.room.key_version
     assert contribution.decision_key_version != contribution.key_version
 
@@ -135,7 +143,12 @@ def test_a_decision_already_taken_cannot_be_taken_again(
     app: Flask, session: Session, coordinator: Identity, member: Identity, room_id: str
 ) -> None:
     contribution = drafting.submit_contribution(
-        session, drafting.open_room(session, room_id, member), "comment", None, "Words.", TODAY
+        session,
+        drafting.open_room(session, room_id, member),
+        "comment",
+        None,
+        "Words.",
+        app_today(),
     )
     session.commit()
     racing = app.extensions["db"].sessionmaker()
@@ -146,11 +159,11 @@ def test_a_decision_already_taken_cannot_be_taken_again(
         assert stale.status == ContributionStatus.PENDING
         # ...then the first one hid it.
         drafting.hide(
-            session, drafting.open_room(session, room_id, coordinator), contribution.id, TODAY
+            session, drafting.open_room(session, room_id, coordinator), contribution.id, app_today()
         )
         session.commit()
         with pytest.raises(NotPending):
-            drafting.reject(racing, racing_access, contribution.id, "other", "", TODAY)
+            drafting.reject(racing, racing_access, contribution.id, "other", "", app_today())
     finally:
         racing.rollback()
         racing.close()

@@ -4,7 +4,6 @@ existed before modes keeping what their members already saw."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from statements.drafting.errors import InvalidInput, NotCoordinator, SupportRefu
 from statements.models import ModerationMode
 from tests.support import (
     DRAFT,
+    app_today,
     csrf_token,
     join_room,
     make_room,
@@ -26,8 +26,6 @@ from tests.support import (
     signed_in_member,
     signed_in_staff,
 )
-
-TODAY = date.today()
 
 
 def _texts(session: Session, who: Identity, room_id: str) -> list[str]:
@@ -38,7 +36,7 @@ def _texts(session: Session, who: Identity, room_id: str) -> list[str]:
 
 def _comment(session: Session, who: Identity, room_id: str, text: str) -> str:
     access = drafting.open_room(session, room_id, who)
-    return drafting.submit_contribution(session, access, "comment", None, text, TODAY).id
+    return drafting.submit_contribution(session, access, "comment", None, text, app_today()).id
 
 
 def test_new_rooms_are_pre_moderated_unless_the_coordinator_chooses(
@@ -49,17 +47,23 @@ def test_new_rooms_are_pre_moderated_unless_the_coordinator_chooses(
         language="en",
         summary="",
         markdown=DRAFT,
-        contribution_deadline=TODAY,
-        signon_deadline=TODAY,
+        contribution_deadline=app_today(),
+        signon_deadline=app_today(),
     )
-    assert drafting.create_room(session, coordinator, data, TODAY).moderation == "pre"
+    assert drafting.create_room(session, coordinator, data, app_today()).moderation == "pre"
     post = drafting.create_room(
-        session, coordinator, drafting.RoomInput(**{**data.__dict__, "moderation": "post"}), TODAY
+        session,
+        coordinator,
+        drafting.RoomInput(**{**data.__dict__, "moderation": "post"}),
+        app_today(),
     )
     assert post.moderation == "post"
     with pytest.raises(InvalidInput):
         drafting.create_room(
-            session, coordinator, drafting.RoomInput(**{**data.__dict__, "moderation": "x"}), TODAY
+            session,
+            coordinator,
+            drafting.RoomInput(**{**data.__dict__, "moderation": "x"}),
+            app_today(),
         )
 
 
@@ -79,7 +83,9 @@ def test_pre_moderation_shows_a_contribution_to_its_author_and_coordinators_only
         contributions.support(session, drafting.open_room(session, room_id, other), comment, True)
 
     # Released: every member sees it, and it is still pending (open for support).
-    moderation.release(session, drafting.open_room(session, room_id, coordinator), comment, TODAY)
+    moderation.release(
+        session, drafting.open_room(session, room_id, coordinator), comment, app_today()
+    )
     assert _texts(session, other, room_id) == ["My cousin was detained last week."]
     contributions.support(session, drafting.open_room(session, room_id, other), comment, True)
 
@@ -94,15 +100,15 @@ def test_pre_moderation_shows_accepted_ones_and_keeps_rejected_ones_unseen(
     author_access = drafting.open_room(session, room_id, author)
     anchor = drafting.version(session, author_access).sections[0].anchor
     accepted = drafting.submit_contribution(
-        session, author_access, "addition", anchor, "Accepted words.", TODAY
+        session, author_access, "addition", anchor, "Accepted words.", app_today()
     ).id
     rejected = _comment(session, author, room_id, "Off-topic words.")
     addressed = _comment(session, author, room_id, "Addressed words.")
     access = drafting.open_room(session, room_id, coordinator)
-    drafting.accept(session, access, accepted, 1, TODAY)
-    drafting.reject(session, access, rejected, "out_of_scope", "", TODAY)
+    drafting.accept(session, access, accepted, 1, app_today())
+    drafting.reject(session, access, rejected, "out_of_scope", "", app_today())
     # Addressing a comment is not releasing it: other members still do not see it.
-    drafting.address(session, access, addressed, "", TODAY)
+    drafting.address(session, access, addressed, "", app_today())
     assert _texts(session, other, room_id) == ["Accepted words."]
     assert sorted(_texts(session, author, room_id)) == [
         "Accepted words.",
@@ -129,14 +135,14 @@ def test_a_coordinator_switches_the_mode_with_a_logged_reason(
     assert access.room.moderation == "post"
     with pytest.raises(NotCoordinator):
         rooms.set_moderation_mode(
-            session, drafting.open_room(session, room_id, member), "pre", "Because.", TODAY
+            session, drafting.open_room(session, room_id, member), "pre", "Because.", app_today()
         )
     with pytest.raises(InvalidInput):
-        rooms.set_moderation_mode(session, access, "pre", "  ", TODAY)
+        rooms.set_moderation_mode(session, access, "pre", "  ", app_today())
     with pytest.raises(InvalidInput):
-        rooms.set_moderation_mode(session, access, "never", "Because.", TODAY)
+        rooms.set_moderation_mode(session, access, "never", "Because.", app_today())
     assert access.room.moderation == "post"
-    rooms.set_moderation_mode(session, access, "pre", "Names appeared in comments.", TODAY)
+    rooms.set_moderation_mode(session, access, "pre", "Names appeared in comments.", app_today())
     assert access.room.moderation == "pre"
     [line] = [
         line
@@ -178,8 +184,8 @@ def test_the_room_form_and_the_moderation_page_set_the_mode(app: Flask, session:
             "language": "en",
             "summary": "",
             "markdown": DRAFT,
-            "contribution_deadline": TODAY.isoformat(),
-            "signon_deadline": TODAY.isoformat(),
+            "contribution_deadline": app_today().isoformat(),
+            "signon_deadline": app_today().isoformat(),
             "moderation": "post",
         },
     )

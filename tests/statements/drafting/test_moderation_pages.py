@@ -4,7 +4,6 @@ keep the filters, and page numbers that are no numbers or out of range never an 
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -13,9 +12,8 @@ from sqlalchemy.orm import Session
 from statements.drafting import service as drafting
 from statements.drafting.access import PAGE_SIZE
 from tests.statements.drafting.test_query_counts import coordinator_and_member, signed_in_clients
-from tests.support import join_room, make_room
+from tests.support import app_today, join_room, make_room
 
-TODAY = date.today()
 COMMENTS = PAGE_SIZE + 5
 
 
@@ -28,9 +26,9 @@ def _queue(app: Flask, session: Session) -> tuple[FlaskClient, str]:
     access = drafting.open_room(session, room_id, member)
     access.room.pending_cap = COMMENTS + 10
     for n in range(COMMENTS):
-        drafting.submit_contribution(session, access, "comment", None, f"Comment {n}.", TODAY)
+        drafting.submit_contribution(session, access, "comment", None, f"Comment {n}.", app_today())
     anchor = drafting.version(session, access).sections[0].anchor
-    drafting.submit_contribution(session, access, "amendment", anchor, "A change.", TODAY)
+    drafting.submit_contribution(session, access, "amendment", anchor, "A change.", app_today())
     session.commit()
     _member_client, coordinator_client = signed_in_clients(app, staff, codename)
     return coordinator_client, room_id

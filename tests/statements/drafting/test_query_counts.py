@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import date
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -16,6 +15,7 @@ from statements.drafting import service as drafting
 from statements.drafting.contributions import flag
 from tests.support import (
     Staff,
+    app_today,
     counting,
     invitation_link,
     join_room,
@@ -25,8 +25,6 @@ from tests.support import (
     make_room,
     make_staff,
 )
-
-TODAY = date.today()
 
 
 def _room(
@@ -52,30 +50,30 @@ def _room(
             chooser.choice(["comment", "amendment", "addition"]),
             chooser.choice(anchors),
             f"Contribution {n}, with **emphasis**.",
-            TODAY,
+            app_today(),
         )
         for n in range(contributions)
     ]
     coordinating = drafting.open_room(session, room_id, coordinator)
     # Some comments are addressed, with a note.
     for contribution in [c for c in made if c.kind == "comment"][: contributions // 10]:
-        drafting.address(session, coordinating, contribution.id, "Done.", TODAY)
+        drafting.address(session, coordinating, contribution.id, "Done.", app_today())
     # Proposals with objections and their reasons, which members read here; consent checks.
-    agreement.show_reasons(session, coordinating, True, TODAY)
+    agreement.show_reasons(session, coordinating, True, app_today())
     for n in range(proposals):
         anchor = anchors[n % len(anchors)]
         cid = drafting.submit_contribution(
-            session, access, "amendment", anchor, f"Proposal {n}.", TODAY
+            session, access, "amendment", anchor, f"Proposal {n}.", app_today()
         ).id
         agreement.object_to(session, coordinating, cid, f"Reason {n}.")
     for n in range(proposals // 3):
-        check = consent.open_check(session, coordinating, None, f"Check {n}?", TODAY)
+        check = consent.open_check(session, coordinating, None, f"Check {n}?", app_today())
         consent.answer_check(session, access, check.id, "object", f"Answer {n}.")
         if n % 2:
-            consent.close_check(session, coordinating, check.id, TODAY)
+            consent.close_check(session, coordinating, check.id, app_today())
     for n in range(1, versions):
         text = drafting.version(session, coordinating).markdown + f"\nParagraph {n}.\n"
-        drafting.edit_draft(session, coordinating, text, f"Edit {n}", n, TODAY)
+        drafting.edit_draft(session, coordinating, text, f"Edit {n}", n, app_today())
     session.commit()
     return room_id
 
@@ -176,7 +174,7 @@ def _discussed_room(
     for other in others:
         join_room(session, coordinator, room_id, other)
     access = drafting.open_room(session, room_id, member)
-    cid = drafting.submit_contribution(session, access, "comment", None, "Discuss.", TODAY).id
+    cid = drafting.submit_contribution(session, access, "comment", None, "Discuss.", app_today()).id
     coordinating = drafting.open_room(session, room_id, coordinator)
     parent = None
     for n in range(replies):
@@ -188,9 +186,9 @@ def _discussed_room(
         if n % 4 == 0:
             discussion.flag_reply(session, access, reply.id)
         if n % 5 == 0:
-            author_messages.ask_author(session, coordinating, cid, f"Question {n}?", TODAY)
+            author_messages.ask_author(session, coordinating, cid, f"Question {n}?", app_today())
     discussion.submit_reply(session, access, cid, None, "My own reply.")
-    discussion.resolve_thread(session, coordinating, cid, "Settled.", TODAY)
+    discussion.resolve_thread(session, coordinating, cid, "Settled.", app_today())
     session.commit()
     return room_id, cid
 
@@ -221,11 +219,11 @@ def test_discussion_statement_counts_do_not_grow_with_the_thread(
         return len(statements)
 
     room = add_rooms(2)
-    invitation_link(client, room, TODAY, label="for the first group")
+    invitation_link(client, room, app_today(), label="for the first group")
     few = (statements_for("/rooms/overview"), statements_for(f"/rooms/{room}/invitations"))
     add_rooms(10)
     for n in range(10):
-        invitation_link(client, room, TODAY, label=f"for group {n}")
+        invitation_link(client, room, app_today(), label=f"for group {n}")
     many = (statements_for("/rooms/overview"), statements_for(f"/rooms/{room}/invitations"))
     assert few == many
     assert client.get("/rooms/overview").get_data(as_text=True).count("<tr>") == 12 + 1

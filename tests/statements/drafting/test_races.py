@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
@@ -23,13 +23,12 @@ from statements.drafting import service as drafting
 from statements.drafting.errors import InvitationInvalid
 from statements.models import Role, RoomKey, RoomMember
 from tests.conftest import CHEAP_KDF, TEST_DATABASE_URL
-from tests.support import STRONG_PASSPHRASE, fresh_schema, make_room
+from tests.support import STRONG_PASSPHRASE, app_today, fresh_schema, make_room
 
 pytestmark = pytest.mark.skipif(
     not TEST_DATABASE_URL, reason="needs two connections at once: runs on PostgreSQL"
 )
 CONFIG = auth.AuthConfig(pepper=b"p" * 32, kdf=CHEAP_KDF, idle_minutes=30, activity_key=b"a" * 32)
-TODAY = date.today()
 WAIT_SECONDS = 30
 
 
@@ -69,7 +68,7 @@ def test_a_join_waits_for_a_seal_and_then_finds_the_room_closed(own_schema: Engi
         room_id = make_room(setup, coordinator, title="Race")
         access = drafting.open_room(setup, room_id, coordinator)
         _invitation, token = drafting.create_invitation(
-            setup, access, 5, TODAY + timedelta(days=7), TODAY
+            setup, access, 5, app_today() + timedelta(days=7), app_today()
         )
         member_account, _codename, member_keys = auth.create_member(setup, CONFIG)
         setup.commit()
@@ -84,7 +83,7 @@ def test_a_join_waits_for_a_seal_and_then_finds_the_room_closed(own_schema: Engi
     def join() -> None:
         with sessions() as joiner:
             try:
-                drafting.accept_invitation(joiner, token, member, TODAY)
+                drafting.accept_invitation(joiner, token, member, app_today())
                 joiner.commit()
                 outcome.append(None)
             except BaseException as error:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Flask
 from sqlalchemy.orm import Session
 
 from statements.drafting import service as drafting
-from tests.support import make_room, post_signed_in, signed_in_member, signed_in_staff
+from tests.support import app_today, make_room, post_signed_in, signed_in_member, signed_in_staff
 
 TEXT = "Mention the port workers strike by name."
 REASON = "Out of scope for this statement"
@@ -24,7 +22,7 @@ def test_a_rejection_reason_reaches_its_author_and_coordinators_only(
     author, author_client = signed_in_member(app, session, coordinator, room_id)
     _other, other_client = signed_in_member(app, session, coordinator, room_id)
     contribution = drafting.submit_contribution(
-        session, drafting.open_room(session, room_id, author), "comment", None, TEXT, date.today()
+        session, drafting.open_room(session, room_id, author), "comment", None, TEXT, app_today()
     )
     session.commit()
     rejected = post_signed_in(

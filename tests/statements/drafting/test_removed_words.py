@@ -4,7 +4,6 @@ included, once told why), and at rest, where their ciphertext is overwritten."""
 from __future__ import annotations
 
 import glob
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from statements.models import Contribution, ContributionStatus, ModerationMode
 from statements.settings import Settings
 from statements.writes import CONTRIBUTION_EDIT, Write, apply_write, contribution_key
 from tests.support import (
+    app_today,
     csrf_token,
     dump_database,
     make_room,
@@ -27,16 +27,15 @@ from tests.support import (
     signed_in_staff,
 )
 
-TODAY = date.today()
 WORDS = "Name my village: Kampung Baru, the house by the mosque."
 
 
 def _decide(session: Session, coordinator: Identity, room_id: str, cid: str, how: str) -> None:
     access = drafting.open_room(session, room_id, coordinator)
     if how == "hide":
-        drafting.hide(session, access, cid, TODAY)
+        drafting.hide(session, access, cid, app_today())
     else:
-        drafting.reject(session, access, cid, "unsafe", "It could identify someone.", TODAY)
+        drafting.reject(session, access, cid, "unsafe", "It could identify someone.", app_today())
 
 
 def _opened(session: Session, coordinator: Identity, room_id: str, row: Contribution) -> str:
@@ -52,7 +51,7 @@ def test_unsafe_or_hidden_words_leave_every_view_and_the_row(
     session: Session, coordinator: Identity, member: Identity, room_id: str, how: str
 ) -> None:
     access = drafting.open_room(session, room_id, member)
-    cid = drafting.submit_contribution(session, access, "comment", None, WORDS, TODAY).id
+    cid = drafting.submit_contribution(session, access, "comment", None, WORDS, app_today()).id
     row = session.get(Contribution, cid)
     assert row is not None
     old_content = bytes(row.content)
@@ -68,7 +67,7 @@ def test_unsafe_or_hidden_words_leave_every_view_and_the_row(
             "author_tag": row.author_tag,
             "key_version": row.key_version,
             "content": old_content,
-            "created_on": TODAY,
+            "created_on": app_today(),
         },
     )
     _decide(session, coordinator, room_id, cid, how)
@@ -99,9 +98,14 @@ def test_other_rejections_keep_the_words_for_the_author(
     session: Session, coordinator: Identity, member: Identity, room_id: str
 ) -> None:
     access = drafting.open_room(session, room_id, member)
-    cid = drafting.submit_contribution(session, access, "comment", None, WORDS, TODAY).id
+    cid = drafting.submit_contribution(session, access, "comment", None, WORDS, app_today()).id
     drafting.reject(
-        session, drafting.open_room(session, room_id, coordinator), cid, "duplicate", "", TODAY
+        session,
+        drafting.open_room(session, room_id, coordinator),
+        cid,
+        "duplicate",
+        "",
+        app_today(),
     )
     [mine] = drafting.my_contributions(session, drafting.open_room(session, room_id, member))
     assert (mine.text, mine.removed) == (WORDS, False)

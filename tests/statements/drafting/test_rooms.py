@@ -3,7 +3,7 @@ rotates), the last coordinator, sealing."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -21,9 +21,7 @@ from statements.drafting.errors import (
     TitleMismatch,
 )
 from statements.models import Contribution, Invitation, RoomKey
-from tests.support import join_room, make_room, member_identity
-
-TODAY = date.today()
+from tests.support import app_today, join_room, make_room, member_identity
 
 
 def test_a_room_opens_with_its_first_version(
@@ -53,8 +51,8 @@ def test_members_cannot_open_rooms(app: Flask, session: Session) -> None:
         ({"title": "x" * 201}, "title"),
         ({"markdown": "   "}, "markdown"),
         ({"language": "xx"}, "language"),
-        ({"contribution_deadline": TODAY - timedelta(days=1)}, "contribution_deadline"),
-        ({"signon_deadline": TODAY}, "signon_deadline"),
+        ({"contribution_deadline": app_today() - timedelta(days=1)}, "contribution_deadline"),
+        ({"signon_deadline": app_today()}, "signon_deadline"),
     ],
 )
 def test_room_input_is_validated(
@@ -65,12 +63,12 @@ def test_room_input_is_validated(
         "language": "en",
         "summary": "",
         "markdown": "Text.",
-        "contribution_deadline": TODAY + timedelta(days=3),
-        "signon_deadline": TODAY + timedelta(days=5),
+        "contribution_deadline": app_today() + timedelta(days=3),
+        "signon_deadline": app_today() + timedelta(days=5),
         **changes,
     }
     with pytest.raises(InvalidInput) as caught:
-        drafting.create_room(session, coordinator, drafting.RoomInput(**data), TODAY)  # type: ignore[arg-type]
+        drafting.create_room(session, coordinator, drafting.RoomInput(**data), app_today())  # type: ignore[arg-type]
     assert caught.value.field == field
 
 
@@ -88,9 +86,9 @@ def test_removing_a_member_rotates_the_key(
     app: Flask, session: Session, coordinator: Identity, member: Identity, room_id: str
 ) -> None:
     access = drafting.open_room(session, room_id, coordinator)
-    invitation, _token = drafting.create_invitation(session, access, 3, TODAY, TODAY)
+    invitation, _token = drafting.create_invitation(session, access, 3, app_today(), app_today())
     number = drafting.member_number(room_id, member.account.id)
-    drafting.remove_member(session, access, number, TODAY)
+    drafting.remove_member(session, access, number, app_today())
     assert access.room.key_version == 2
     with pytest.raises(RoomNotFound):
         drafting.open_room(session, room_id, member)
@@ -99,7 +97,7 @@ def test_removing_a_member_rotates_the_key(
     assert session.get(Invitation, invitation.id).wrapped_keys is not None  # type: ignore[union-attr]
     # New records use the new version; old ones stay readable through theirs.
     reopened = drafting.open_room(session, room_id, coordinator)
-    drafting.edit_draft(session, reopened, "New text.\n", "After removal", 1, TODAY)
+    drafting.edit_draft(session, reopened, "New text.\n", "After removal", 1, app_today())
     assert drafting.version(session, reopened, 1).number == 1
     assert drafting.version(session, reopened).markdown == "New text.\n"
 
@@ -119,9 +117,11 @@ def test_sealing_destroys_every_key(
     session: Session, coordinator: Identity, member: Identity, room_id: str
 ) -> None:
     member_access = drafting.open_room(session, room_id, member)
-    drafting.submit_contribution(session, member_access, "comment", None, "Before sealing.", TODAY)
+    drafting.submit_contribution(
+        session, member_access, "comment", None, "Before sealing.", app_today()
+    )
     access = drafting.open_room(session, room_id, coordinator)
-    drafting.create_invitation(session, access, 3, TODAY, TODAY)
+    drafting.create_invitation(session, access, 3, app_today(), app_today())
     with pytest.raises(TitleMismatch):
         drafting.seal_room(session, access, "Wrong title")
     drafting.seal_room(session, access, "Right to work")
@@ -142,17 +142,17 @@ def test_a_leaver_cannot_read_what_follows_and_open_invitations_get_the_new_key(
     stayer = member_identity(app, session)
     join_room(session, coordinator, room_id, stayer)
     access = drafting.open_room(session, room_id, coordinator)
-    _invitation, token = drafting.create_invitation(session, access, 3, TODAY, TODAY)
+    _invitation, token = drafting.create_invitation(session, access, 3, app_today(), app_today())
     leaver_keys = dict(drafting.open_room(session, room_id, member).keyring.keys)
     drafting.leave_room(session, drafting.open_room(session, room_id, member))
     # The next member to come in, not only a coordinator, changes the key first.
     staying = drafting.open_room(session, room_id, stayer)
     assert staying.room.key_version == max(leaver_keys) + 1
-    written = drafting.submit_contribution(session, staying, "comment", None, "After.", TODAY)
+    written = drafting.submit_contribution(session, staying, "comment", None, "After.", app_today())
     assert written.key_version not in leaver_keys
     # The open invitation lives on, and leads in with the new key.
     newcomer = member_identity(app, session)
-    drafting.accept_invitation(session, token, newcomer, TODAY)
+    drafting.accept_invitation(session, token, newcomer, app_today())
     assert written.key_version in drafting.open_room(session, room_id, newcomer).keyring.keys
 
 

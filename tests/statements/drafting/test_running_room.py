@@ -30,6 +30,7 @@ from statements.encoding import b64url, unb64url
 from statements.models import Invitation, Room
 from tests.conftest import Clock
 from tests.support import (
+    app_today,
     csrf_token,
     endorse,
     invitation_link,
@@ -44,7 +45,6 @@ from tests.support import (
     staff_identity,
 )
 
-TODAY = date.today()
 LABEL = "for the Chin women's group"
 
 
@@ -63,7 +63,7 @@ def test_a_coordinator_moves_a_deadline_and_every_member_reads_why(
     later = access.room.contribution_deadline + timedelta(days=7)
     signon = access.room.signon_deadline
     deadlines.change_deadlines(
-        session, access, later, signon, "Two groups asked for more time.", TODAY
+        session, access, later, signon, "Two groups asked for more time.", app_today()
     )
     room = session.get(Room, room_id)
     assert room is not None
@@ -71,7 +71,7 @@ def test_a_coordinator_moves_a_deadline_and_every_member_reads_why(
 
     notice = deadlines.deadline_notice(drafting.open_room(session, room_id, member))
     assert notice == deadlines.DeadlineNotice(
-        changed_on=TODAY,
+        changed_on=app_today(),
         contribution_deadline=later,
         signon_deadline=None,
         reason="Two groups asked for more time.",
@@ -118,10 +118,10 @@ def test_bad_deadlines_are_refused_and_change_nothing(
         deadlines.change_deadlines(
             session,
             access,
-            TODAY + timedelta(days=contributions),
-            TODAY + timedelta(days=signon),
+            app_today() + timedelta(days=contributions),
+            app_today() + timedelta(days=signon),
             reason,
-            TODAY,
+            app_today(),
         )
     assert (refused.value.field, refused.value.reason) == (field, why)
     assert (access.room.contribution_deadline, access.room.signon_deadline) == before
@@ -137,7 +137,7 @@ def test_a_deadline_already_passed_may_stay_while_the_other_moves(
     open_signon(session, coordinator, room_id)
     access = drafting.open_room(session, room_id, coordinator)
     # Three weeks on, contributions closed long ago; sign-on is extended.
-    later = TODAY + timedelta(days=21)
+    later = app_today() + timedelta(days=21)
     deadlines.change_deadlines(
         session,
         access,
@@ -156,10 +156,10 @@ def test_members_cannot_move_deadlines_nor_anyone_once_published(
         deadlines.change_deadlines(
             session,
             drafting.open_room(session, room_id, member),
-            TODAY + timedelta(days=20),
-            TODAY + timedelta(days=30),
+            app_today() + timedelta(days=20),
+            app_today() + timedelta(days=30),
             "Mine.",
-            TODAY,
+            app_today(),
         )
     open_signon(session, coordinator, room_id)
     endorse(session, room_id, member, "anonymous")
@@ -168,10 +168,10 @@ def test_members_cannot_move_deadlines_nor_anyone_once_published(
         deadlines.change_deadlines(
             session,
             drafting.open_room(session, room_id, coordinator),
-            TODAY + timedelta(days=20),
-            TODAY + timedelta(days=30),
+            app_today() + timedelta(days=20),
+            app_today() + timedelta(days=30),
             "Too late.",
-            TODAY,
+            app_today(),
         )
 
 
@@ -318,35 +318,37 @@ def test_the_overview_shows_each_coordinated_room_and_what_waits_there(
 ) -> None:
     other = make_room(session, coordinator, title="Detention")
     drafting.change_state(
-        session, drafting.open_room(session, other, coordinator), "consolidating", TODAY
+        session, drafting.open_room(session, other, coordinator), "consolidating", app_today()
     )
     elsewhere = staff_identity(app, session, "elsewhere")
     make_room(session, elsewhere, title="Not theirs")
     member_access = drafting.open_room(session, room_id, member)
     for n in range(3):
-        drafting.submit_contribution(session, member_access, "comment", None, f"Note {n}.", TODAY)
+        drafting.submit_contribution(
+            session, member_access, "comment", None, f"Note {n}.", app_today()
+        )
     flagged = drafting.submit_contribution(
-        session, member_access, "comment", None, "Flag me.", TODAY
+        session, member_access, "comment", None, "Flag me.", app_today()
     )
     flagger = member_identity(app, session)
     join_room(session, coordinator, room_id, flagger)
     contributions.flag(session, drafting.open_room(session, room_id, flagger), flagged.id)
     # Two questions to the author of one of them; the author answers one.
     coordinating = drafting.open_room(session, room_id, coordinator)
-    answered = author_messages.ask_author(session, coordinating, flagged.id, "Which?", TODAY)
-    author_messages.ask_author(session, coordinating, flagged.id, "And where?", TODAY)
+    answered = author_messages.ask_author(session, coordinating, flagged.id, "Which?", app_today())
+    author_messages.ask_author(session, coordinating, flagged.id, "And where?", app_today())
     author_messages.answer_author(session, member_access, answered.id, "The clinic.")
 
-    lines = overview.overview(session, coordinator, TODAY)
+    lines = overview.overview(session, coordinator, app_today())
     assert [line.title for line in lines] == ["Right to work", "Detention"]
     first, second = lines
     assert first.counts == {"pending": 4, "flags": 1, "questions": 1}
-    assert (first.next_deadline, first.days_left) == (TODAY + timedelta(days=14), 14)
+    assert (first.next_deadline, first.days_left) == (app_today() + timedelta(days=14), 14)
     assert second.counts == {"pending": 0, "flags": 0, "questions": 0}
-    assert (second.next_deadline, second.days_left) == (TODAY + timedelta(days=28), 28)
+    assert (second.next_deadline, second.days_left) == (app_today() + timedelta(days=28), 28)
     # A member's account has no overview; a member of a room sees none of it.
     with pytest.raises(NotEligible):
-        overview.overview(session, member, TODAY)
+        overview.overview(session, member, app_today())
 
 
 def test_the_overview_page(app: Flask, session: Session, clock: Clock) -> None:
@@ -372,9 +374,9 @@ def test_a_label_is_sealed_and_read_by_coordinators_only(
 ) -> None:
     access = drafting.open_room(session, room_id, coordinator)
     labelled, _token = invitations.create_invitation(
-        session, access, 3, TODAY, TODAY, label=f"  {LABEL} "
+        session, access, 3, app_today(), app_today(), label=f"  {LABEL} "
     )
-    plain, _other = invitations.create_invitation(session, access, 3, TODAY, TODAY)
+    plain, _other = invitations.create_invitation(session, access, 3, app_today(), app_today())
     assert labelled.label is not None
     assert LABEL.encode() not in labelled.label
     assert plain.label is None
@@ -387,7 +389,7 @@ def test_members_read_no_label(
 ) -> None:
     access = drafting.open_room(session, room_id, coordinator)
     invitation, _token = invitations.create_invitation(
-        session, access, 3, TODAY, TODAY, label=LABEL
+        session, access, 3, app_today(), app_today(), label=LABEL
     )
     with pytest.raises(NotCoordinator):
         invitations.invitation_labels(drafting.open_room(session, room_id, member), [invitation])
@@ -402,7 +404,7 @@ def test_bad_labels_are_refused_and_create_nothing(
 ) -> None:
     access = drafting.open_room(session, room_id, coordinator)
     with pytest.raises(InvalidInput) as refused:
-        invitations.create_invitation(session, access, 3, TODAY, TODAY, label=label)
+        invitations.create_invitation(session, access, 3, app_today(), app_today(), label=label)
     assert (refused.value.field, refused.value.reason) == ("label", why)
     assert session.scalar(select(func.count()).select_from(Invitation)) == 0
 
@@ -412,7 +414,7 @@ def test_the_link_is_shown_once_and_only_to_the_session_that_made_it(
 ) -> None:
     creator = _in_session(coordinator)
     access = drafting.open_room(session, room_id, creator)
-    invitation, token = invitations.create_invitation(session, access, 3, TODAY, TODAY)
+    invitation, token = invitations.create_invitation(session, access, 3, app_today(), app_today())
     assert invitation.link_once is not None
     assert token.encode() not in invitation.link_once
     # Another browser of the same coordinator, or another coordinator, reads nothing.
@@ -506,10 +508,10 @@ def test_removing_a_member_keeps_open_invitations_under_the_new_key(
     access = drafting.open_room(session, room_id, coordinator)
     removed_keys = dict(drafting.open_room(session, room_id, member).keyring.keys)
     invitation, token = invitations.create_invitation(
-        session, access, 3, TODAY + timedelta(days=3), TODAY, label=LABEL
+        session, access, 3, app_today() + timedelta(days=3), app_today(), label=LABEL
     )
     kept = drafting.remove_member(
-        session, access, drafting.member_number(room_id, member.account.id), TODAY
+        session, access, drafting.member_number(room_id, member.account.id), app_today()
     )
     assert kept
     new_version = access.room.key_version
@@ -519,7 +521,7 @@ def test_removing_a_member_keeps_open_invitations_under_the_new_key(
 
     # The old invitation still works, and leads in with the new key.
     newcomer = member_identity(app, session)
-    invitations.accept_invitation(session, token, newcomer, TODAY)
+    invitations.accept_invitation(session, token, newcomer, app_today())
     joined = drafting.open_room(session, room_id, newcomer)
     assert joined.keyring.keys[new_version] == access.keyring.keys[new_version]
     # The label, sealed before the rotation, still reads for the coordinators.
@@ -539,15 +541,15 @@ def test_removing_a_coordinator_withdraws_the_links_they_may_know(
     access = drafting.open_room(session, room_id, coordinator)
     second = staff_identity(app, session, "second")
     drafting.add_coordinator(session, access, "second")
-    invitation, token = invitations.create_invitation(session, access, 3, TODAY, TODAY)
+    invitation, token = invitations.create_invitation(session, access, 3, app_today(), app_today())
     kept = drafting.remove_member(
-        session, access, drafting.member_number(room_id, second.account.id), TODAY
+        session, access, drafting.member_number(room_id, second.account.id), app_today()
     )
     assert not kept
     assert invitation.wrapped_keys is None
     assert invitation.sealed_keys is None
     with pytest.raises(InvitationInvalid):
-        invitations.accept_invitation(session, token, member_identity(app, session), TODAY)
+        invitations.accept_invitation(session, token, member_identity(app, session), app_today())
     (entry,) = [
         line
         for line in drafting.moderation_log(session, access, 1)
@@ -561,7 +563,7 @@ def test_an_invitation_from_before_keypairs_still_works_until_a_rotation(
 ) -> None:
     """Invitations made before migration 0008 carry the keys under the link itself."""
     access = drafting.open_room(session, room_id, coordinator)
-    old, _token = invitations.create_invitation(session, access, 3, TODAY, TODAY)
+    old, _token = invitations.create_invitation(session, access, 3, app_today(), app_today())
     secret = b"s" * 32
     keyring = {str(v): b64url(k) for v, k in access.keyring.keys.items()}
     old.public_key = None
@@ -572,14 +574,14 @@ def test_an_invitation_from_before_keypairs_still_works_until_a_rotation(
     token = f"{old.id}.{b64url(secret)}"
     session.flush()
     first = member_identity(app, session)
-    invitations.accept_invitation(session, token, first, TODAY)
+    invitations.accept_invitation(session, token, first, app_today())
     assert drafting.open_room(session, room_id, first).room.id == room_id
     drafting.remove_member(
-        session, access, drafting.member_number(room_id, member.account.id), TODAY
+        session, access, drafting.member_number(room_id, member.account.id), app_today()
     )
     assert old.wrapped_keys is None
     with pytest.raises(InvitationInvalid):
-        invitations.accept_invitation(session, token, member_identity(app, session), TODAY)
+        invitations.accept_invitation(session, token, member_identity(app, session), app_today())
 
 
 def test_removal_through_the_page_keeps_the_other_invitation(
@@ -611,9 +613,9 @@ def test_a_member_who_leaves_leaves_the_invitations_open(
     app: Flask, session: Session, coordinator: Identity, member: Identity, room_id: str
 ) -> None:
     access = drafting.open_room(session, room_id, coordinator)
-    _invitation, token = invitations.create_invitation(session, access, 3, TODAY, TODAY)
+    _invitation, token = invitations.create_invitation(session, access, 3, app_today(), app_today())
     drafting.leave_room(session, drafting.open_room(session, room_id, member))
     rotated = drafting.open_room(session, room_id, coordinator)
     newcomer = member_identity(app, session)
-    invitations.accept_invitation(session, token, newcomer, TODAY)
+    invitations.accept_invitation(session, token, newcomer, app_today())
     assert rotated.room.key_version in drafting.open_room(session, room_id, newcomer).keyring.keys

@@ -3,8 +3,6 @@ its own, which only its member can recompute."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,6 +10,7 @@ from sqlalchemy.orm import Session
 from statements.drafting import service as drafting
 from statements.models import Contribution, Endorsement, Support
 from tests.support import (
+    app_today,
     endorse,
     join_room,
     make_room,
@@ -19,8 +18,6 @@ from tests.support import (
     open_signon,
     staff_identity,
 )
-
-TODAY = date.today()
 
 
 def test_one_members_tags_differ_and_only_they_recompute_them(app: Flask, session: Session) -> None:
@@ -33,11 +30,11 @@ def test_one_members_tags_differ_and_only_they_recompute_them(app: Flask, sessio
     theirs = drafting.open_room(session, room_id, second)
 
     own = [
-        drafting.submit_contribution(session, mine, "comment", None, text, TODAY)
+        drafting.submit_contribution(session, mine, "comment", None, text, app_today())
         for text in ("First point.", "Second point.")
     ]
     others = [
-        drafting.submit_contribution(session, theirs, "comment", None, text, TODAY)
+        drafting.submit_contribution(session, theirs, "comment", None, text, app_today())
         for text in ("Third point.", "Fourth point.")
     ]
     for contribution in others:

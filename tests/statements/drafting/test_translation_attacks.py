@@ -3,8 +3,6 @@ not come back through a translation of them, on any page or at rest."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from flask import Flask
 from sqlalchemy import select
@@ -30,9 +28,8 @@ from statements.drafting.translation_offers import (
 )
 from statements.models import Contribution, ContributionStatus, LanguageChoice, ModerationMode
 from statements.writes import apply_write
-from tests.support import join_room, make_room, member_identity
+from tests.support import app_today, join_room, make_room, member_identity
 
-TODAY = date.today()
 SECRET = "The camp guard at gate four beat us"
 SECRET_FA = "نگهبان دروازه چهار ما را زد"
 
@@ -82,7 +79,7 @@ def test_hiding_a_contribution_hides_its_translations(
     translator = _member(app, session, coordinator, room)
     reader = _member(app, session, coordinator, room)
     target = drafting.submit_contribution(
-        session, drafting.open_room(session, room, author), "comment", None, SECRET, TODAY
+        session, drafting.open_room(session, room, author), "comment", None, SECRET, app_today()
     )
     offer = offer_translation(
         session,
@@ -91,15 +88,15 @@ def test_hiding_a_contribution_hides_its_translations(
         target.id,
         "fa",
         SECRET_FA,
-        TODAY,
+        app_today(),
     )
     chief = drafting.open_room(session, room, coordinator)
     if accepted:
-        accept_translation(session, chief, offer.id, TODAY)
+        accept_translation(session, chief, offer.id, app_today())
     if how == "hide":
-        drafting.hide(session, chief, target.id, TODAY)
+        drafting.hide(session, chief, target.id, app_today())
     else:
-        drafting.reject(session, chief, target.id, "unsafe", "", TODAY)
+        drafting.reject(session, chief, target.id, "unsafe", "", app_today())
     for who in (reader, translator, author):
         shown = _everything_shown(session, who, room)
         assert SECRET_FA not in shown
@@ -121,7 +118,12 @@ def test_hiding_a_reply_hides_its_translations(
     translator = _member(app, session, coordinator, room)
     reader = _member(app, session, coordinator, room)
     head = drafting.submit_contribution(
-        session, drafting.open_room(session, room, reader), "comment", None, "Which gate?", TODAY
+        session,
+        drafting.open_room(session, room, reader),
+        "comment",
+        None,
+        "Which gate?",
+        app_today(),
     )
     reply = submit_reply(session, drafting.open_room(session, room, author), head.id, None, SECRET)
     offer = offer_translation(
@@ -131,11 +133,11 @@ def test_hiding_a_reply_hides_its_translations(
         reply.id,
         "fa",
         SECRET_FA,
-        TODAY,
+        app_today(),
     )
     chief = drafting.open_room(session, room, coordinator)
-    accept_translation(session, chief, offer.id, TODAY)
-    hide_reply(session, chief, reply.id, TODAY)
+    accept_translation(session, chief, offer.id, app_today())
+    hide_reply(session, chief, reply.id, app_today())
     for who in (reader, translator, author):
         shown = _everything_shown(session, who, room)
         assert SECRET_FA not in shown
@@ -153,7 +155,7 @@ def test_a_withdrawn_contributions_translations_are_not_shown(
     author = _member(app, session, coordinator, room)
     translator = _member(app, session, coordinator, room)
     mine = drafting.open_room(session, room, author)
-    target = drafting.submit_contribution(session, mine, "comment", None, SECRET, TODAY)
+    target = drafting.submit_contribution(session, mine, "comment", None, SECRET, app_today())
     offer_translation(
         session,
         drafting.open_room(session, room, translator),
@@ -161,7 +163,7 @@ def test_a_withdrawn_contributions_translations_are_not_shown(
         target.id,
         "fa",
         SECRET_FA,
-        TODAY,
+        app_today(),
     )
     drafting.withdraw_contribution(session, mine, target.id)
     for who in (translator, author, coordinator):
@@ -176,7 +178,7 @@ def test_withdrawing_a_contribution_takes_its_translations_words_with_it(
     author = _member(app, session, coordinator, room)
     translator = _member(app, session, coordinator, room)
     mine = drafting.open_room(session, room, author)
-    target = drafting.submit_contribution(session, mine, "comment", None, SECRET, TODAY)
+    target = drafting.submit_contribution(session, mine, "comment", None, SECRET, app_today())
     offer_translation(
         session,
         drafting.open_room(session, room, translator),
@@ -184,7 +186,7 @@ def test_withdrawing_a_contribution_takes_its_translations_words_with_it(
         target.id,
         "fa",
         SECRET_FA,
-        TODAY,
+        app_today(),
     )
     drafting.withdraw_contribution(session, mine, target.id)
     shown = _everything_shown(session, translator, room)
@@ -198,7 +200,7 @@ def test_editing_a_contribution_takes_its_translations_of_the_old_words_with_it(
     author = _member(app, session, coordinator, room)
     translator = _member(app, session, coordinator, room)
     mine = drafting.open_room(session, room, author)
-    target = drafting.submit_contribution(session, mine, "comment", None, SECRET, TODAY)
+    target = drafting.submit_contribution(session, mine, "comment", None, SECRET, app_today())
     offer = offer_translation(
         session,
         drafting.open_room(session, room, translator),
@@ -206,9 +208,11 @@ def test_editing_a_contribution_takes_its_translations_of_the_old_words_with_it(
         target.id,
         "fa",
         SECRET_FA,
-        TODAY,
+        app_today(),
     )
-    drafting.edit_contribution(session, mine, target.id, "Something happened at a gate", TODAY)
+    drafting.edit_contribution(
+        session, mine, target.id, "Something happened at a gate", app_today()
+    )
     assert SECRET not in _everything_shown(session, translator, room)
     at_rest = _every_word_in_the_room(session, coordinator, room)
     assert SECRET not in at_rest
@@ -224,7 +228,7 @@ def test_withdrawing_a_contribution_takes_the_translations_of_its_replies_with_i
     replier = _member(app, session, coordinator, room)
     translator = _member(app, session, coordinator, room)
     mine = drafting.open_room(session, room, author)
-    head = drafting.submit_contribution(session, mine, "comment", None, "Which gate?", TODAY)
+    head = drafting.submit_contribution(session, mine, "comment", None, "Which gate?", app_today())
     reply = submit_reply(session, drafting.open_room(session, room, replier), head.id, None, SECRET)
     offer_translation(
         session,
@@ -233,7 +237,7 @@ def test_withdrawing_a_contribution_takes_the_translations_of_its_replies_with_i
         reply.id,
         "fa",
         SECRET_FA,
-        TODAY,
+        app_today(),
     )
     drafting.withdraw_contribution(session, mine, head.id)
     at_rest = _every_word_in_the_room(session, coordinator, room)
@@ -248,7 +252,7 @@ def test_a_translation_landing_after_its_original_was_withdrawn_is_not_stored(
     author = _member(app, session, coordinator, room)
     translator = _member(app, session, coordinator, room)
     mine = drafting.open_room(session, room, author)
-    target = drafting.submit_contribution(session, mine, "comment", None, SECRET, TODAY)
+    target = drafting.submit_contribution(session, mine, "comment", None, SECRET, app_today())
     offer = offer_translation(
         session,
         drafting.open_room(session, room, translator),
@@ -256,7 +260,7 @@ def test_a_translation_landing_after_its_original_was_withdrawn_is_not_stored(
         target.id,
         "fa",
         SECRET_FA,
-        TODAY,
+        app_today(),
     )
     assert offer.translates == target.id
     write = _contribution_write(offer)
@@ -290,7 +294,7 @@ def test_a_translation_landing_after_its_original_was_destroyed_shows_nothing(
     author = _member(app, session, coordinator, room)
     translator = _member(app, session, coordinator, room)
     target = drafting.submit_contribution(
-        session, drafting.open_room(session, room, author), "comment", None, SECRET, TODAY
+        session, drafting.open_room(session, room, author), "comment", None, SECRET, app_today()
     )
     offer = offer_translation(
         session,
@@ -299,13 +303,13 @@ def test_a_translation_landing_after_its_original_was_destroyed_shows_nothing(
         target.id,
         "fa",
         SECRET_FA,
-        TODAY,
+        app_today(),
     )
     landed = session.get(Contribution, offer.id)
     assert landed is not None
     session.expunge(landed)
     chief = drafting.open_room(session, room, coordinator)
-    drafting.reject(session, chief, target.id, "unsafe", "", TODAY)
+    drafting.reject(session, chief, target.id, "unsafe", "", app_today())
     # As if it had been queued: the row as it was offered, back after the decision.
     session.execute(
         Contribution.__table__.update()
@@ -327,7 +331,7 @@ def test_hiding_a_contribution_hides_translations_of_the_replies_under_it(
     quoter = _member(app, session, coordinator, room)
     translator = _member(app, session, coordinator, room)
     head = drafting.submit_contribution(
-        session, drafting.open_room(session, room, asker), "comment", None, "Abuse", TODAY
+        session, drafting.open_room(session, room, asker), "comment", None, "Abuse", app_today()
     )
     reply = submit_reply(session, drafting.open_room(session, room, quoter), head.id, None, SECRET)
     offer_translation(
@@ -337,9 +341,9 @@ def test_hiding_a_contribution_hides_translations_of_the_replies_under_it(
         reply.id,
         "fa",
         SECRET_FA,
-        TODAY,
+        app_today(),
     )
-    drafting.hide(session, drafting.open_room(session, room, coordinator), head.id, TODAY)
+    drafting.hide(session, drafting.open_room(session, room, coordinator), head.id, app_today())
     for who in (asker, translator):
         assert SECRET_FA not in _everything_shown(session, who, room)
 
@@ -353,7 +357,7 @@ def test_words_an_author_edited_away_do_not_stay_in_a_translation(
     translator = _member(app, session, coordinator, room)
     reader = _member(app, session, coordinator, room)
     mine = drafting.open_room(session, room, author)
-    target = drafting.submit_contribution(session, mine, "comment", None, SECRET, TODAY)
+    target = drafting.submit_contribution(session, mine, "comment", None, SECRET, app_today())
     offer_translation(
         session,
         drafting.open_room(session, room, translator),
@@ -361,9 +365,9 @@ def test_words_an_author_edited_away_do_not_stay_in_a_translation(
         target.id,
         "fa",
         SECRET_FA,
-        TODAY,
+        app_today(),
     )
-    drafting.edit_contribution(session, mine, target.id, "A guard beat us", TODAY)
+    drafting.edit_contribution(session, mine, target.id, "A guard beat us", app_today())
     for who in (reader, translator, author, coordinator):
         shown = _everything_shown(session, who, room)
         assert SECRET_FA not in shown
@@ -383,10 +387,10 @@ def test_a_flagged_reply_in_a_pre_moderated_room_takes_its_translation_along(
     translator = _member(app, session, coordinator, room)
     reader = _member(app, session, coordinator, room)
     chief = drafting.open_room(session, room, coordinator)
-    head = drafting.submit_contribution(session, chief, "comment", None, "Which gate?", TODAY)
-    release(session, chief, head.id, TODAY)
+    head = drafting.submit_contribution(session, chief, "comment", None, "Which gate?", app_today())
+    release(session, chief, head.id, app_today())
     reply = submit_reply(session, drafting.open_room(session, room, author), head.id, None, SECRET)
-    release_reply(session, chief, reply.id, TODAY)
+    release_reply(session, chief, reply.id, app_today())
     offer = offer_translation(
         session,
         drafting.open_room(session, room, translator),
@@ -394,9 +398,9 @@ def test_a_flagged_reply_in_a_pre_moderated_room_takes_its_translation_along(
         reply.id,
         "fa",
         SECRET_FA,
-        TODAY,
+        app_today(),
     )
-    accept_translation(session, chief, offer.id, TODAY)
+    accept_translation(session, chief, offer.id, app_today())
     assert SECRET_FA in _everything_shown(session, reader, room)
     flag_reply(session, drafting.open_room(session, room, reader), reply.id)
     other = _member(app, session, coordinator, room)

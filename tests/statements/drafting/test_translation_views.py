@@ -5,7 +5,7 @@ translations, and bad input answered with a message and a 4xx, with nothing save
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -14,9 +14,7 @@ from sqlalchemy.orm import Session
 
 from statements.drafting import service as drafting
 from statements.models import Contribution, ContributionKind, Room, SectionTranslation
-from tests.support import csrf_token, make_room, signed_in_member, signed_in_staff
-
-TODAY = date.today()
+from tests.support import app_today, csrf_token, make_room, signed_in_member, signed_in_staff
 
 
 def _post(client: FlaskClient, path: str, page: str, data: dict[str, object]) -> tuple[int, str]:
@@ -48,8 +46,8 @@ def test_opening_a_room_with_working_languages(app: Flask, session: Session) -> 
         "language": "en",
         "summary": "",
         "markdown": "# Title\n\nWe ask.",
-        "contribution_deadline": (TODAY + timedelta(days=14)).isoformat(),
-        "signon_deadline": (TODAY + timedelta(days=28)).isoformat(),
+        "contribution_deadline": (app_today() + timedelta(days=14)).isoformat(),
+        "signon_deadline": (app_today() + timedelta(days=28)).isoformat(),
         "moderation": "post",
     }
     status, body = _post(

@@ -3,8 +3,6 @@ texts publication takes, working languages and each member's reading language.""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,9 +25,7 @@ from statements.drafting.translations import (
     write_translation,
 )
 from statements.models import TITLE_ANCHOR, LanguageChoice, Room, SectionTranslation
-from tests.support import make_room
-
-TODAY = date.today()
+from tests.support import app_today, make_room
 
 
 @pytest.fixture
@@ -93,7 +89,7 @@ def test_translated_sections_are_current_until_the_source_changes(
     current = drafting.version(session, access)
     first = current.sections[0]
     edited = current.markdown.replace(first.markdown, first.markdown + " Now.", 1)
-    drafting.edit_draft(session, access, edited, "A change", current.number, TODAY)
+    drafting.edit_draft(session, access, edited, "A change", current.number, app_today())
     farsi = language_texts(session, access)[1]
     assert farsi.status == TranslationStatus.OUT_OF_DATE
     assert farsi.stale_sections == 1
@@ -122,14 +118,14 @@ def test_working_languages_change_and_are_logged(
     session: Session, coordinator: Identity, multilingual: str
 ) -> None:
     access = drafting.open_room(session, multilingual, coordinator)
-    set_working_languages(session, access, ["ps", "fa"], TODAY)
+    set_working_languages(session, access, ["ps", "fa"], app_today())
     assert room_languages(access.room) == ["en", "ps", "fa"]
     [line, *_rest] = drafting.moderation_log(session, access, 1)
     assert line.action == "languages"
     with pytest.raises(InvalidInput):
-        set_working_languages(session, access, ["zz"], TODAY)
+        set_working_languages(session, access, ["zz"], app_today())
     with pytest.raises(InvalidInput):
-        set_working_languages(session, access, ["en"], TODAY)
+        set_working_languages(session, access, ["en"], app_today())
 
 
 def test_members_cannot_change_working_languages(
@@ -137,7 +133,7 @@ def test_members_cannot_change_working_languages(
 ) -> None:
     access = drafting.open_room(session, room_id, member)
     with pytest.raises(NotCoordinator):
-        set_working_languages(session, access, ["fa"], TODAY)
+        set_working_languages(session, access, ["fa"], app_today())
 
 
 def test_reading_language_is_remembered_per_member(
@@ -156,7 +152,7 @@ def test_reading_language_is_remembered_per_member(
         choose_language(session, access, "ps")
     # A language the room no longer works in falls back to the source.
     set_working_languages(
-        session, drafting.open_room(session, multilingual, coordinator), ["fa"], TODAY
+        session, drafting.open_room(session, multilingual, coordinator), ["fa"], app_today()
     )
     assert reading_language(session, drafting.open_room(session, multilingual, member)) == "en"
     # One row, keyed by the member's tag, holding a ciphertext and nothing else.

@@ -7,7 +7,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,9 +18,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from statements.models import Contribution, ContributionStatus, DraftVersion, Room, RoomKey
-from tests.support import DRAFT, csrf_token, invitation_link, login_staff, make_staff
-
-TODAY = date.today()
+from tests.support import DRAFT, app_today, csrf_token, invitation_link, login_staff, make_staff
 
 
 def _post(client: FlaskClient, path: str, data: dict[str, object] | None = None) -> TestResponse:
@@ -40,8 +38,8 @@ def _open_room(
             "language": "en",
             "summary": "What we ask of governments.",
             "markdown": DRAFT,
-            "contribution_deadline": (TODAY + timedelta(days=14)).isoformat(),
-            "signon_deadline": (TODAY + timedelta(days=28)).isoformat(),
+            "contribution_deadline": (app_today() + timedelta(days=14)).isoformat(),
+            "signon_deadline": (app_today() + timedelta(days=28)).isoformat(),
             # These tests follow members who see each other's words at once.
             "moderation": "post",
         },
@@ -51,7 +49,7 @@ def _open_room(
 
 
 def _invite(client: FlaskClient, room_id: str, uses: int = 5) -> str:
-    return invitation_link(client, room_id, TODAY + timedelta(days=7), uses)
+    return invitation_link(client, room_id, app_today() + timedelta(days=7), uses)
 
 
 def _join(app: Flask, link: str) -> tuple[FlaskClient, str]:
@@ -601,8 +599,8 @@ def _new_room_form(client: FlaskClient, **fields: object) -> TestResponse:
         "language": "en",
         "summary": "",
         "markdown": "",
-        "contribution_deadline": (TODAY + timedelta(days=3)).isoformat(),
-        "signon_deadline": (TODAY + timedelta(days=5)).isoformat(),
+        "contribution_deadline": (app_today() + timedelta(days=3)).isoformat(),
+        "signon_deadline": (app_today() + timedelta(days=5)).isoformat(),
         **fields,
     }
     return client.post("/rooms/new", data=data, content_type="multipart/form-data")

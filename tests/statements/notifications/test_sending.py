@@ -5,7 +5,7 @@ from __future__ import annotations
 import email.utils
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -23,7 +23,7 @@ from statements.notifications import contacts
 from statements.notifications.digest import room_number
 from statements.staff import audit
 from tests.statements.notifications.conftest import SENDER, SMTP_USER, Inbox
-from tests.support import join_room, make_room, member_identity, staff_identity
+from tests.support import app_now, join_room, make_room, member_identity, staff_identity
 
 TITLE = "Kestrel harbour declaration"
 WORDS = "Marigold wording about the detention centre"
@@ -86,7 +86,7 @@ def test_the_digest_arrives_in_the_recipients_language_without_words(
 ) -> None:
     _coordinator, _member, room_id = _seed(app, session, notification_key)
     mailer = mailing_app(plain_smtp)
-    before = datetime.now(UTC).replace(microsecond=0)
+    before = app_now().replace(microsecond=0)
     assert "1 notifications sent" in _send(mailer)
 
     assert len(inbox.messages) == 1
@@ -114,7 +114,7 @@ def test_the_digest_arrives_in_the_recipients_language_without_words(
     # Date: now, as RFC 5322 writes it; Message-ID: unique, at the sender's domain.
     sent_at = email.utils.parsedate_to_datetime(message["Date"])
     assert sent_at.tzinfo is not None
-    assert before - timedelta(minutes=1) <= sent_at <= datetime.now(UTC) + timedelta(minutes=1)
+    assert before - timedelta(minutes=1) <= sent_at <= app_now() + timedelta(minutes=1)
     assert re.fullmatch(r"<[^<>@\s]+@statements\.test>", message["Message-ID"])
     assert message["Auto-Submitted"] == "auto-generated"
 

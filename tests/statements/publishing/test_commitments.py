@@ -18,6 +18,7 @@ from crypto.verify_cli import main
 from statements.auth.service import Identity
 from statements.publishing import service as publishing
 from tests.support import (
+    app_today,
     make_room,
     open_signon,
     post_signed_in,
@@ -240,7 +241,7 @@ def test_a_removal_twice_is_refused_and_a_retraction_counts_nobody(
     assert twice.status_code == 400
     assert "listed twice" in twice.get_data(as_text=True)
     publishing.retract(
-        session, signed.coordinator, SLUG, publishing.date.today(), "Withdrawn.", reason="Asked."
+        session, signed.coordinator, SLUG, app_today(), "Withdrawn.", reason="Asked."
     )
     session.commit()
     retraction = reader.get(f"/statements/{SLUG}/v/2/bundle.json").get_json()["statement"]

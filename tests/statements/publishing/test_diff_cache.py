@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
@@ -11,9 +9,7 @@ from sqlalchemy.orm import Session
 from statements.publishing import public
 from statements.publishing import service as publishing
 from statements.text import diff
-from tests.support import published_statement
-
-TODAY = date.today()
+from tests.support import app_today, published_statement
 
 
 @pytest.fixture
@@ -41,7 +37,7 @@ def test_the_statement_page_computes_each_diff_once(
             session,
             coordinator,
             slug,
-            TODAY,
+            app_today(),
             title=f"{latest['title']} ({n})",
             body=latest["body_markdown"] + f"\n\nCorrection {n}.",
             signatories="Refugee Rights Network | Thailand",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
@@ -17,7 +17,7 @@ from statements.drafting import service as drafting
 from statements.models import Embargo, LogEntry, PublishedVersion, Role
 from statements.publishing import embargo
 from tests.conftest import CHEAP_KDF, TEST_DATABASE_URL
-from tests.support import STRONG_PASSPHRASE, fresh_schema, make_room, open_signon
+from tests.support import STRONG_PASSPHRASE, app_today, fresh_schema, make_room, open_signon
 
 pytestmark = pytest.mark.skipif(
     not TEST_DATABASE_URL, reason="needs two connections at once: runs on PostgreSQL"
@@ -74,7 +74,7 @@ def test_two_releases_at_once_publish_once(own_schema: Engine) -> None:
             "test.example/log",
             now + timedelta(hours=1),
             "Europe/Berlin",
-            date.today(),
+            app_today(),
         )
         setup.commit()
     later = now + timedelta(hours=2)

@@ -10,7 +10,7 @@ import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -31,13 +31,13 @@ from statements.writes import rewrite_anonymous_tables
 from tests.conftest import TEST_DATABASE_URL
 from tests.seizure import ensure_pageinspect
 from tests.support import (
+    app_now,
+    app_today,
     fresh_schema,
     published_statement,
     scheduled_statement,
     staff_identity,
 )
-
-TODAY = date.today()
 
 
 def _valid(session: Session, slug: str) -> bool:
@@ -86,7 +86,7 @@ def test_scheduling_commits_to_the_statement_and_the_log_says_nothing_of_it(
     app: Flask, session: Session
 ) -> None:
     coordinator = staff_identity(app, session, "committing")
-    now = datetime.now(UTC)
+    now = app_now()
     scheduled_statement(app, session, coordinator, "committed-statement", now + timedelta(hours=1))
     row = session.scalars(select(Embargo)).one()
     (entry,) = _leaves(session)
@@ -110,7 +110,7 @@ def test_the_release_adds_nothing_to_the_log_and_the_bundle_verifies(
     app: Flask, session: Session
 ) -> None:
     coordinator = staff_identity(app, session, "releasing")
-    now = datetime.now(UTC)
+    now = app_now()
     scheduled_statement(app, session, coordinator, "released-later", now + timedelta(hours=1))
     # Published at once after it was scheduled: later in the log, earlier on the site.
     published_statement(app, session, slug="at-once", coordinator=coordinator)
@@ -128,7 +128,7 @@ def test_the_release_adds_nothing_to_the_log_and_the_bundle_verifies(
 
 def test_a_changed_or_missing_salt_fails_the_log_check(app: Flask, session: Session) -> None:
     coordinator = staff_identity(app, session, "tampering")
-    now = datetime.now(UTC)
+    now = app_now()
     scheduled_statement(app, session, coordinator, "tamper-target", now + timedelta(hours=1))
     embargo.release_due(session, now + timedelta(hours=2))
     keys = parse_keys(key_records(publishing.all_keys(session)))
@@ -148,10 +148,10 @@ def test_a_key_rotation_before_the_release_signs_it_again_with_the_new_key(
     app: Flask, session: Session
 ) -> None:
     coordinator = staff_identity(app, session, "rotating")
-    now = datetime.now(UTC)
+    now = app_now()
     scheduled_statement(app, session, coordinator, "after-rotation", now + timedelta(hours=1))
     before = json.loads(session.scalars(select(Embargo)).one().bundle or b"{}")
-    new_record = publishing.rotate_signing_key(session, coordinator, TODAY, approved=True)
+    new_record = publishing.rotate_signing_key(session, coordinator, app_today(), approved=True)
     row = session.scalars(select(Embargo)).one()
     after = json.loads(row.bundle or b"{}")
     assert row.commitment_position == 0  # its commitment stays where it was
@@ -168,7 +168,7 @@ def test_moving_or_cancelling_withdraws_the_commitment_in_the_log(
     app: Flask, session: Session
 ) -> None:
     coordinator = staff_identity(app, session, "withdrawing")
-    now = datetime.now(UTC)
+    now = app_now()
     first = scheduled_statement(
         app, session, coordinator, "moved-embargo", now + timedelta(hours=1)
     )
@@ -176,8 +176,8 @@ def test_moving_or_cancelling_withdraws_the_commitment_in_the_log(
         app, session, coordinator, "cancelled-embargo", now + timedelta(hours=2)
     )
     access = drafting.open_room(session, first, coordinator)
-    embargo.change(session, access, now + timedelta(hours=3), "UTC", TODAY)
-    embargo.cancel(session, drafting.open_room(session, second, coordinator), TODAY)
+    embargo.change(session, access, now + timedelta(hours=3), "UTC", app_today())
+    embargo.cancel(session, drafting.open_room(session, second, coordinator), app_today())
     kinds = [(entry.kind, entry.leaf) for entry in _leaves(session)]
     assert [kind for kind, _leaf in kinds] == [
         "commitment",  # moved-embargo, first time
@@ -200,7 +200,7 @@ def test_a_withdrawal_without_the_key_waits_for_the_next_entry(
     app: Flask, session: Session
 ) -> None:
     coordinator = staff_identity(app, session, "keyless-cancel")
-    now = datetime.now(UTC)
+    now = app_now()
     first = scheduled_statement(
         app, session, coordinator, "keyless-first", now + timedelta(hours=1)
     )
@@ -229,7 +229,7 @@ def test_an_embargo_scheduled_before_commitments_waits_until_set_again(
     app: Flask, session: Session
 ) -> None:
     coordinator = staff_identity(app, session, "older-embargo")
-    now = datetime.now(UTC)
+    now = app_now()
     room_id = scheduled_statement(
         app, session, coordinator, "older-embargo", now + timedelta(hours=1)
     )
@@ -240,7 +240,7 @@ def test_an_embargo_scheduled_before_commitments_waits_until_set_again(
     later = now + timedelta(hours=3)
     assert embargo.release_due(session, later) == embargo.Released([], ["older-embargo"])
     access = drafting.open_room(session, room_id, coordinator)
-    embargo.change(session, access, now + timedelta(hours=2), "UTC", TODAY)
+    embargo.change(session, access, now + timedelta(hours=2), "UTC", app_today())
     assert embargo.release_due(session, later).released == ["older-embargo"]
     assert _valid(session, "older-embargo")
 
@@ -291,16 +291,14 @@ def test_a_cancelled_embargo_leaves_nothing_after_the_nightly_rewrite(app: Flask
         with factory() as db:
             coordinator = staff_identity(app, db, "rewriting")
             room_id = scheduled_statement(
-                app, db, coordinator, "called-off", datetime.now(UTC) + timedelta(hours=1)
+                app, db, coordinator, "called-off", app_now() + timedelta(hours=1)
             )
             db.commit()
-            embargo.cancel(db, drafting.open_room(db, room_id, coordinator), TODAY)
+            embargo.cancel(db, drafting.open_room(db, room_id, coordinator), app_today())
             db.commit()
             # A request that fails after the signature: its checkpoint is of a size the
             # log then reaches with another root.
-            scheduled_statement(
-                app, db, coordinator, "failed", datetime.now(UTC) + timedelta(hours=1)
-            )
+            scheduled_statement(app, db, coordinator, "failed", app_now() + timedelta(hours=1))
             failed = db.scalars(
                 select(LogCheckpoint.signed_note).order_by(LogCheckpoint.tree_size.desc())
             ).first()
@@ -365,7 +363,7 @@ def test_a_released_statement_is_found_by_its_text_after_later_publications(
     """Its log place comes before statements published while it waited: the index of
     forwarded texts still takes it in when it is released."""
     coordinator = staff_identity(app, session, "forwarded-index")
-    now = datetime.now(UTC)
+    now = app_now()
     scheduled_statement(app, session, coordinator, "waited-statement", now + timedelta(hours=1))
     published_statement(app, session, slug="meanwhile", coordinator=coordinator)
     index = forwarded.TextIndex()

@@ -6,7 +6,6 @@ import json
 import re
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 from flask import Flask
@@ -14,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from statements.publishing import PDF_RATE_LIMIT
 from statements.publishing import service as publishing
-from tests.support import published_statement
+from tests.support import app_today, published_statement
 
 ROOT = Path(__file__).resolve().parents[3]
 _LINK = re.compile(r'(?:href|src)="(/[^"#?]*)"')
@@ -32,7 +31,7 @@ def test_the_mirror_links_up_and_verifies(app: Flask, session: Session, tmp_path
         session,
         coordinator,
         slug,
-        date.today(),
+        app_today(),
         title=first["title"],
         body=first["body_markdown"] + "\n\nA sentence added in correction.",
         signatories="Refugee Rights Network | Thailand",
@@ -122,7 +121,7 @@ def test_a_site_of_more_versions_than_a_reader_s_pdf_budget_exports(
             session,
             coordinator,
             slug,
-            date.today(),
+            app_today(),
             title=first["title"],
             body=f"{first['body_markdown']}\n\nCorrection {number}.",
             signatories="Refugee Rights Network | Thailand",

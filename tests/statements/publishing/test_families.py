@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 
 import pytest
 from flask import Flask
@@ -28,6 +27,7 @@ from statements.publishing import service as publishing
 from statements.publishing.errors import InvalidInput, StatementRetracted
 from statements.publishing.public import key_records
 from tests.support import (
+    app_today,
     confirm_self_declared,
     endorse,
     join_room,
@@ -38,7 +38,6 @@ from tests.support import (
     staff_identity,
 )
 
-TODAY = date.today()
 ORIGIN = "test.example/log"
 SLUGS = {"en": "right-to-work", "fa": "right-to-work-fa", "my": "right-to-work-my"}
 
@@ -94,7 +93,7 @@ def _publish(
         texts,
         SLUGS if slugs is None else slugs,
         ORIGIN,
-        TODAY,
+        app_today(),
         confirmed=confirmed,
     )
     session.flush()
@@ -256,7 +255,7 @@ def test_a_correction_is_per_language_and_stays_in_the_family(
         session,
         coordinator,
         SLUGS["fa"],
-        TODAY,
+        app_today(),
         title="حق کار (اصلاح شده)",
         body=FARSI.markdown + "\nاصلاح.\n",
         signatories="Refugee Rights Network | Thailand",
@@ -279,7 +278,7 @@ def test_a_retraction_retracts_every_language(session: Session, room: tuple) -> 
         session,
         coordinator,
         SLUGS["my"],
-        TODAY,
+        app_today(),
         "Withdrawn at the signatories' request.",
         reason="A retraction.",
     )
@@ -291,7 +290,7 @@ def test_a_retraction_retracts_every_language(session: Session, room: tuple) -> 
         assert _report(session, slug, 2).valid
     with pytest.raises(StatementRetracted):
         families.retract_family(
-            session, coordinator, SLUGS["en"], TODAY, "Again.", reason="A retraction."
+            session, coordinator, SLUGS["en"], app_today(), "Again.", reason="A retraction."
         )
 
 
@@ -303,7 +302,7 @@ def test_a_statement_published_alone_is_retracted_alone(app: Flask, session: Ses
         open_signon(session, coordinator, room_id)
         slugs.append(publish_room(session, coordinator, room_id, slug))
     assert families.retract_family(
-        session, coordinator, "alone-one", TODAY, "No.", reason="A retraction."
+        session, coordinator, "alone-one", app_today(), "No.", reason="A retraction."
     ) == ["alone-one"]
     assert publishing.statement(session, "alone-two").status == "published"
 

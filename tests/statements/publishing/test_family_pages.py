@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 
 from statements.drafting import service as drafting
 from statements.publishing import families
-from tests.statements.publishing.test_families import BURMESE, ENGLISH, FARSI, ORIGIN, SLUGS, TODAY
+from tests.statements.publishing.test_families import BURMESE, ENGLISH, FARSI, ORIGIN, SLUGS
 from tests.statements.publishing.test_openapi import _check
 from tests.support import (
+    app_today,
     confirm_self_declared,
     endorse,
     join_room,
@@ -48,7 +49,7 @@ def family(app: Flask, session: Session) -> dict[str, str]:
     access = drafting.open_room(session, room_id, coordinator)
     confirm_self_declared(session, access)
     families.publish_family(
-        session, access, [ENGLISH, FARSI, BURMESE], SLUGS, ORIGIN, TODAY, confirmed=False
+        session, access, [ENGLISH, FARSI, BURMESE], SLUGS, ORIGIN, app_today(), confirmed=False
     )
     session.commit()
     return SLUGS

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +22,13 @@ from statements.publishing.render_cache import TAGGED, Page, Tagged
 from statements.settings import Settings
 from tests.conftest import Clock
 from tests.statements.publishing.test_embargo import SLUG, _local, _room, _schedule
-from tests.support import make_room, published_statement, signed_in_member, signed_in_staff
-
-TODAY = date.today()
+from tests.support import (
+    app_today,
+    make_room,
+    published_statement,
+    signed_in_member,
+    signed_in_staff,
+)
 
 
 class Dispatches:
@@ -286,7 +289,7 @@ def test_a_correction_is_seen_at_once(app: Flask, session: Session, dispatches: 
         session,
         coordinator,
         slug,
-        TODAY,
+        app_today(),
         title="A corrected title",
         body=latest["body_markdown"] + "\n\nA corrected paragraph.",
         signatories="Refugee Rights Network | Thailand",
@@ -307,7 +310,9 @@ def test_a_retraction_is_seen_at_once(app: Flask, session: Session, dispatches: 
     session.commit()
     client = app.test_client()
     _by_app_then_fast(dispatches, client, "GET", f"/statements/{slug}")
-    publishing.retract(session, coordinator, slug, TODAY, "Withdrawn.", reason="A retraction.")
+    publishing.retract(
+        session, coordinator, slug, app_today(), "Withdrawn.", reason="A retraction."
+    )
     session.commit()
     assert "Withdrawn." in client.get(f"/statements/{slug}").text
 

@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -27,9 +27,14 @@ from statements.models import Role
 from statements.publishing import embargo
 from statements.publishing import service as publishing
 from statements.publishing.openapi import document
-from tests.support import published_statement, scheduled_statement, staff_identity
+from tests.support import (
+    app_now,
+    app_today,
+    published_statement,
+    scheduled_statement,
+    staff_identity,
+)
 
-TODAY = date.today()
 ROOT = "https://statements.example.org"
 DOC = document(ROOT)
 DOC_URI = "urn:joint-statements:openapi"
@@ -176,12 +181,12 @@ def published(app: Flask, session: Session) -> Published:
     admin = staff_identity(app, session, "openapi-admin", Role.ADMIN)
     coordinator, slug = published_statement(app, session)
     session.commit()
-    publishing.rotate_signing_key(session, admin, TODAY)
+    publishing.rotate_signing_key(session, admin, app_today())
     publishing.correct(
         session,
         coordinator,
         slug,
-        TODAY,
+        app_today(),
         title="Right to work, corrected",
         body="# Corrected\n\nWe call on governments to grant work permits.\n",
         signatories="Refugee Rights Network | Thailand\nLegal Aid Collective",
@@ -233,7 +238,7 @@ def test_keys_fit_their_schema(client: FlaskClient, published: Published) -> Non
     assert len(keys) == 2
     # Both valid from today: all_keys breaks the tie by key_id, so the order is not fixed.
     assert sorted(keys, key=lambda key: key["valid_until"] is None)[0]["valid_until"] == (
-        TODAY.isoformat()
+        app_today().isoformat()
     )
     assert [key["valid_until"] for key in keys].count(None) == 1
 
@@ -261,12 +266,12 @@ def test_scheduled_statements_in_the_log_fit_their_schemas(
     """A commitment, its withdrawal, a released statement's bundle and the log's way from
     an entry to its bundle."""
     coordinator = staff_identity(app, session, "openapi-embargo")
-    now = datetime.now(UTC)
+    now = app_now()
     for slug, hours in (("called-off", 1), ("released", 2)):
         room_id = scheduled_statement(app, session, coordinator, slug, now + timedelta(hours=hours))
         access = drafting.open_room(session, room_id, coordinator)
         if slug == "called-off":
-            embargo.cancel(session, access, TODAY)
+            embargo.cancel(session, access, app_today())
     assert embargo.release_due(session, now + timedelta(hours=3)).released == ["released"]
     session.commit()
     # Leaves: the first commitment, its withdrawal, the second commitment.

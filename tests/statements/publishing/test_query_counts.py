@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Flask
 from sqlalchemy.orm import Session
 
 from statements.auth import service as auth
 from statements.publishing import service as publishing
-from tests.support import counting, published_statement
-
-TODAY = date.today()
+from tests.support import app_today, counting, published_statement
 
 
 def _correct(session: Session, coordinator: auth.Identity, slug: str, times: int) -> None:
@@ -21,7 +17,7 @@ def _correct(session: Session, coordinator: auth.Identity, slug: str, times: int
             session,
             coordinator,
             slug,
-            TODAY,
+            app_today(),
             title=latest["title"],
             body=latest["body_markdown"] + f"\n\nCorrection {n}.",
             signatories="Refugee Rights Network | Thailand\nAnother Org",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
@@ -14,6 +12,7 @@ from statements.models import PublishedStatement, Room
 from statements.publishing import service as publishing
 from statements.publishing.errors import SignOnClosed
 from tests.support import (
+    app_today,
     make_room,
     open_signon,
     post_signed_in,
@@ -41,7 +40,7 @@ def test_the_page_refuses_to_publish_outside_sign_on_and_twice(
     for stage in ("drafting", "consolidating"):
         if stage == "consolidating":
             access = drafting.open_room(session, room_id, coordinator)
-            drafting.change_state(session, access, "consolidating", date.today())
+            drafting.change_state(session, access, "consolidating", app_today())
             session.commit()
         assert client.get(path).status_code == 409
         refused = post_signed_in(client, path, {"slug": f"early-{stage}", "confirm": "y"})
@@ -50,7 +49,7 @@ def test_the_page_refuses_to_publish_outside_sign_on_and_twice(
         assert _published(session) == []
 
     access = drafting.open_room(session, room_id, coordinator)
-    drafting.change_state(session, access, "sign-on", date.today())
+    drafting.change_state(session, access, "sign-on", app_today())
     session.commit()
     done = post_signed_in(client, path, {"slug": "right-to-work", "confirm": "y"})
     assert done.status_code == 302
@@ -67,7 +66,7 @@ def test_the_service_refuses_to_publish_outside_sign_on_and_twice(
     room_id = make_room(session, coordinator)
     access = drafting.open_room(session, room_id, coordinator)
     with pytest.raises(SignOnClosed):
-        publishing.publish(session, access, "too-early", "test.example/log", date.today())
+        publishing.publish(session, access, "too-early", "test.example/log", app_today())
     session.flush()
     assert _published(session) == []
 
@@ -75,7 +74,7 @@ def test_the_service_refuses_to_publish_outside_sign_on_and_twice(
     publish_room(session, coordinator, room_id, "right-to-work")
     access = drafting.open_room(session, room_id, coordinator)
     with pytest.raises(SignOnClosed):
-        publishing.publish(session, access, "twice", "test.example/log", date.today())
+        publishing.publish(session, access, "twice", "test.example/log", app_today())
     session.flush()
     assert _published(session) == ["right-to-work"]
     count = session.scalar(select(func.count()).select_from(PublishedStatement))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from typing import Any
 
 from flask import Flask, template_rendered
@@ -14,9 +13,7 @@ from sqlalchemy.orm import Session
 from statements.publishing import service as publishing
 from statements.publishing.render_cache import Kept, RenderCache
 from tests.statements.publishing.test_history_size import queries
-from tests.support import counting, published_statement
-
-TODAY = date.today()
+from tests.support import app_today, counting, published_statement
 
 
 @contextmanager
@@ -106,7 +103,7 @@ def test_a_new_version_changes_every_tag_and_shows_at_once(app: Flask, session: 
         session,
         coordinator,
         slug,
-        TODAY,
+        app_today(),
         title="A corrected title",
         body=latest["body_markdown"] + "\n\nA corrected paragraph.",
         signatories="Refugee Rights Network | Thailand",

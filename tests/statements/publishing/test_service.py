@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -45,6 +45,7 @@ from statements.publishing.errors import (
 )
 from statements.publishing.public import key_records
 from tests.support import (
+    app_today,
     dump_database,
     endorse,
     join_room,
@@ -56,7 +57,6 @@ from tests.support import (
     staff_identity,
 )
 
-TODAY = date.today()
 ORIGIN = "test.example/log"
 
 
@@ -92,24 +92,24 @@ def test_one_endorsement_per_member_public_or_anonymous(session: Session, room: 
     endorse(session, room_id, third, "public", "Asylum Access", "")
     # Endorsing again replaces the first endorsement: still one per member.
     endorse(session, room_id, third, "anonymous")
-    signon = publishing.sign_on(session, _access(session, room_id, coordinator), TODAY)
+    signon = publishing.sign_on(session, _access(session, room_id, coordinator), app_today())
     assert [(s.name, s.country) for s in signon.public] == [("Refugee Rights Network", "Thailand")]
     assert signon.anonymous == 2
     assert session.scalar(select(text("count(*)")).select_from(Endorsement)) == 3
-    mine = publishing.sign_on(session, _access(session, room_id, first), TODAY)
+    mine = publishing.sign_on(session, _access(session, room_id, first), app_today())
     assert mine.mine is not None
     assert mine.mine.name == "Refugee Rights Network"
-    assert publishing.sign_on(session, _access(session, room_id, third), TODAY).mine_anonymous
+    assert publishing.sign_on(session, _access(session, room_id, third), app_today()).mine_anonymous
 
 
 def test_withdrawing_until_the_deadline(session: Session, room: tuple) -> None:
     _coordinator, room_id, (first, *_rest) = room
     endorse(session, room_id, first, "anonymous")
     access = _access(session, room_id, first)
-    publishing.withdraw_endorsement(session, access, TODAY)
-    assert publishing.sign_on(session, access, TODAY).anonymous == 0
+    publishing.withdraw_endorsement(session, access, app_today())
+    assert publishing.sign_on(session, access, app_today()).anonymous == 0
     with pytest.raises(EndorsementNotFound):
-        publishing.withdraw_endorsement(session, access, TODAY)
+        publishing.withdraw_endorsement(session, access, app_today())
     endorse(session, room_id, first, "anonymous")
     after = session.get(Room, room_id).signon_deadline + timedelta(days=1)  # type: ignore[union-attr]
     with pytest.raises(SignOnClosed):
@@ -157,7 +157,7 @@ def test_coordinators_add_received_endorsements_and_remove_public_ones(
     publishing.add_received(session, access, "Jesuit Refugee Service", "Indonesia")
     endorse(session, room_id, first, "public", "A network", "")
     endorse(session, room_id, second, "anonymous")
-    signon = publishing.sign_on(session, access, TODAY)
+    signon = publishing.sign_on(session, access, app_today())
     received = {s.name: s.received for s in signon.public}
     assert received == {"A network": False, "Jesuit Refugee Service": True}
     with pytest.raises(NotCoordinator):
@@ -169,7 +169,7 @@ def test_coordinators_add_received_endorsements_and_remove_public_ones(
         publishing.remove_public_endorsement(session, access, "0" * 32)
     for signatory in signon.public:
         publishing.remove_public_endorsement(session, access, signatory.endorsement_id)
-    after = publishing.sign_on(session, access, TODAY)
+    after = publishing.sign_on(session, access, app_today())
     assert (after.public, after.anonymous) == ([], 1)
 
 
@@ -238,22 +238,28 @@ def test_only_a_coordinator_holding_the_key_can_publish(
 ) -> None:
     coordinator, room_id, (member, *_rest) = room
     with pytest.raises(NotCoordinator):
-        publishing.publish(session, _access(session, room_id, member), "slug-one", ORIGIN, TODAY)
+        publishing.publish(
+            session, _access(session, room_id, member), "slug-one", ORIGIN, app_today()
+        )
     # A key exists, sealed to the staff enrolled when it was made.
-    record, _key = publishing.unlock_signing_key(session, coordinator, ORIGIN, TODAY, create=True)
+    record, _key = publishing.unlock_signing_key(
+        session, coordinator, ORIGIN, app_today(), create=True
+    )
     late = staff_identity(app, session, "late-coordinator")
     drafting.add_coordinator(session, _access(session, room_id, coordinator), "late-coordinator")
     with pytest.raises(SigningKeyNotShared):
-        publishing.publish(session, _access(session, room_id, late), "slug-one", ORIGIN, TODAY)
+        publishing.publish(
+            session, _access(session, room_id, late), "slug-one", ORIGIN, app_today()
+        )
     # Keys that are not this account's own (a forged or stale session) cannot open it.
     impostor = replace(late, keys=coordinator.keys)
     with pytest.raises(SigningKeyNotShared):
-        publishing.unlock_signing_key(session, impostor, ORIGIN, TODAY)
+        publishing.unlock_signing_key(session, impostor, ORIGIN, app_today())
     assert log.size(session) == 0
     # Once a holder has opened it, the late coordinator holds it too.
     assert publishing.share_signing_key(session, coordinator) == 1
     assert publishing.key_status(session, late).held
-    publishing.publish(session, _access(session, room_id, late), "slug-one", ORIGIN, TODAY)
+    publishing.publish(session, _access(session, room_id, late), "slug-one", ORIGIN, app_today())
     assert publishing.latest(session, "slug-one").bundle["signature"]["key_id"] == record.key_id
 
 
@@ -263,7 +269,9 @@ def test_members_and_disabled_staff_never_hold_the_key(
     coordinator, _room_id, (member, *_rest) = room
     other = staff_identity(app, session, "other-coordinator")
     admin = staff_identity(app, session, "an-admin", Role.ADMIN)
-    record, _ = publishing.unlock_signing_key(session, coordinator, ORIGIN, TODAY, create=True)
+    record, _ = publishing.unlock_signing_key(
+        session, coordinator, ORIGIN, app_today(), create=True
+    )
     holders = set(
         session.scalars(
             select(SigningKeyWrap.account_id).where(SigningKeyWrap.key_id == record.key_id)
@@ -272,7 +280,7 @@ def test_members_and_disabled_staff_never_hold_the_key(
     assert holders == {coordinator.account.id, other.account.id, admin.account.id}
     assert member.account.id not in holders
     with pytest.raises(NotAllowed):
-        publishing.unlock_signing_key(session, member, ORIGIN, TODAY)
+        publishing.unlock_signing_key(session, member, ORIGIN, app_today())
     auth.set_disabled(session, admin.account, other.account.id, True)
     assert session.get(SigningKeyWrap, (record.key_id, other.account.id)) is None
     assert publishing.key_status(session, coordinator).waiting == 0
@@ -282,7 +290,9 @@ def test_members_and_disabled_staff_never_hold_the_key(
 def test_bad_slugs_are_refused(session: Session, room: tuple, slug: str) -> None:
     coordinator, room_id, _members = room
     with pytest.raises(InvalidInput):
-        publishing.publish(session, _access(session, room_id, coordinator), slug, ORIGIN, TODAY)
+        publishing.publish(
+            session, _access(session, room_id, coordinator), slug, ORIGIN, app_today()
+        )
     assert log.size(session) == 0
 
 
@@ -295,8 +305,8 @@ def test_a_slug_is_used_once(app: Flask, session: Session) -> None:
 
 
 def test_suggested_slugs() -> None:
-    assert publishing.suggest_slug("Right to Work: Now!", TODAY) == "right-to-work-now"
-    assert publishing.suggest_slug("حق کار", TODAY) == f"statement-{TODAY.isoformat()}"
+    assert publishing.suggest_slug("Right to Work: Now!", app_today()) == "right-to-work-now"
+    assert publishing.suggest_slug("حق کار", app_today()) == f"statement-{app_today().isoformat()}"
 
 
 # --- corrections and retractions ------------------------------------------------------
@@ -311,7 +321,7 @@ def test_corrections_link_versions_and_keep_the_old_ones_verifiable(
         session,
         coordinator,
         slug,
-        TODAY,
+        app_today(),
         title="Right to work (corrected)",
         body=first.statement["body_markdown"].replace("region", "whole region"),
         signatories="Refugee Rights Network | Thailand\nA new signatory",
@@ -331,7 +341,7 @@ def test_corrections_link_versions_and_keep_the_old_ones_verifiable(
         session,
         coordinator,
         slug,
-        TODAY,
+        app_today(),
         "Withdrawn at the signatories' request.",
         reason="A retraction.",
     )
@@ -345,7 +355,7 @@ def test_corrections_link_versions_and_keep_the_old_ones_verifiable(
             session,
             coordinator,
             slug,
-            TODAY,
+            app_today(),
             title="t",
             body="b",
             signatories="",
@@ -363,14 +373,14 @@ def test_only_the_rooms_coordinators_correct(app: Flask, session: Session) -> No
             session,
             stranger,
             slug,
-            TODAY,
+            app_today(),
             title="t",
             body="b",
             signatories="",
             reason="A correction.",
         )
     with pytest.raises(NotAllowed):
-        publishing.retract(session, stranger, slug, TODAY, "No.", reason="A retraction.")
+        publishing.retract(session, stranger, slug, app_today(), "No.", reason="A retraction.")
     assert publishing.latest(session, slug).row.version == 1
 
 
@@ -397,7 +407,7 @@ def test_bad_corrections_publish_nothing(
     }
     values.update(changes)
     with pytest.raises(InvalidInput) as caught:
-        publishing.correct(session, coordinator, slug, TODAY, **values)  # type: ignore[arg-type]
+        publishing.correct(session, coordinator, slug, app_today(), **values)  # type: ignore[arg-type]
     assert caught.value.field == field
     assert log.size(session) == 1
 
@@ -428,9 +438,9 @@ def test_key_rotation_is_logged_signed_by_both_keys_and_old_bundles_still_verify
     coordinator, slug = published_statement(app, session)
     old = publishing.active_key(session)
     assert old is not None
-    new = publishing.rotate_signing_key(session, admin, TODAY)
+    new = publishing.rotate_signing_key(session, admin, app_today())
     assert new.key_id != old.key_id
-    assert old.valid_until == TODAY
+    assert old.valid_until == app_today()
     assert publishing.key_status(session, coordinator).held
     keys = parse_keys(key_records(publishing.all_keys(session)))
     rotation = session.get(LogEntry, 1)
@@ -448,7 +458,7 @@ def test_key_rotation_is_logged_signed_by_both_keys_and_old_bundles_still_verify
         session,
         coordinator,
         slug,
-        TODAY,
+        app_today(),
         title="T",
         body="B",
         signatories="",
@@ -464,7 +474,7 @@ def test_key_rotation_is_logged_signed_by_both_keys_and_old_bundles_still_verify
 
 def test_the_database_allows_one_key_in_use(app: Flask, session: Session) -> None:
     coordinator = staff_identity(app, session)
-    publishing.unlock_signing_key(session, coordinator, ORIGIN, TODAY, create=True)
+    publishing.unlock_signing_key(session, coordinator, ORIGIN, app_today(), create=True)
     session.commit()
     second = generate_signing_key()
     session.add(
@@ -472,7 +482,7 @@ def test_the_database_allows_one_key_in_use(app: Flask, session: Session) -> Non
             key_id=key_id(second.public_key),
             public_key=second.public_key,
             note_key_name=ORIGIN,
-            valid_from=TODAY,
+            valid_from=app_today(),
             valid_until=None,
         )
     )
@@ -482,10 +492,10 @@ def test_the_database_allows_one_key_in_use(app: Flask, session: Session) -> Non
     # And a retired key is not silently replaced by a new one.
     active = publishing.active_key(session)
     assert active is not None
-    active.valid_until = TODAY
+    active.valid_until = app_today()
     session.flush()
     with pytest.raises(NoSigningKey):
-        publishing.unlock_signing_key(session, coordinator, ORIGIN, TODAY, create=True)
+        publishing.unlock_signing_key(session, coordinator, ORIGIN, app_today(), create=True)
 
 
 def test_translations_form_a_family_one_statement_per_language(
@@ -497,9 +507,9 @@ def test_translations_form_a_family_one_statement_per_language(
     open_signon(session, coordinator, thai_room)
     access = _access(session, thai_room, coordinator)
     with pytest.raises(InvalidInput) as unknown:
-        publishing.publish(session, access, "thai", ORIGIN, TODAY, translation_of="no-such")
+        publishing.publish(session, access, "thai", ORIGIN, app_today(), translation_of="no-such")
     assert unknown.value.reason == "unknown"
-    thai = publishing.publish(session, access, "thai", ORIGIN, TODAY, translation_of=original)
+    thai = publishing.publish(session, access, "thai", ORIGIN, app_today(), translation_of=original)
     assert thai.translation_of == original
     # A translation of the translation joins the same family, under the original.
     english_again = make_room(session, coordinator, title="Right to work, again")
@@ -510,7 +520,7 @@ def test_translations_form_a_family_one_statement_per_language(
             _access(session, english_again, coordinator),
             "again",
             ORIGIN,
-            TODAY,
+            app_today(),
             translation_of="thai",
         )
     assert same.value.reason == "same_language"
@@ -534,10 +544,10 @@ def test_a_listed_key_is_only_ever_retired(app: Flask, session: Session) -> None
             session.execute(text(statement))
         session.rollback()
     retire = text("UPDATE signing_keys SET valid_until = :day")
-    session.execute(retire, {"day": TODAY})
+    session.execute(retire, {"day": app_today()})
     session.commit()
     # Retired once; its window cannot be moved afterwards.
     with pytest.raises((IntegrityError, DBAPIError)):
-        session.execute(retire, {"day": TODAY + timedelta(days=1)})
+        session.execute(retire, {"day": app_today() + timedelta(days=1)})
     session.rollback()
-    assert publishing.all_keys(session)[0].valid_until == TODAY
+    assert publishing.all_keys(session)[0].valid_until == app_today()

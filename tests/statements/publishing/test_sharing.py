@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
-from datetime import date
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,6 +18,7 @@ from statements.publishing import CARD_RATE_LIMIT, families
 from statements.publishing.sharing import embed_code, first_paragraph, og_locale, shorten
 from statements.settings import Settings, SettingsError
 from tests.support import (
+    app_today,
     endorse,
     join_room,
     make_room,
@@ -212,7 +212,7 @@ def test_a_retracted_statement_s_embed_says_so(app: Flask, session: Session) -> 
         session,
         coordinator,
         slug,
-        date.today(),
+        app_today(),
         "We withdraw this text.",
         reason="Signed in error.",
     )

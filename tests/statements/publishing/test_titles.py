@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -16,6 +14,7 @@ from statements.drafting.errors import InvalidInput
 from statements.models import PublishedStatement, PublishedVersion, Room
 from statements.publishing import service as publishing
 from tests.support import (
+    app_today,
     csrf_token,
     endorse,
     join_room,
@@ -28,7 +27,6 @@ from tests.support import (
     staff_identity,
 )
 
-TODAY = date.today()
 # (title, the reason it is refused)
 REFUSED = [
     pytest.param("Right to\nwork", "one_line", id="line-break"),
@@ -86,7 +84,9 @@ def test_publication_checks_the_title_it_signs(
     coordinator, room_id = _signon_room(app, session)
     access = drafting.open_room(session, room_id, coordinator)
     with pytest.raises(InvalidInput) as refused:
-        publishing.publish(session, access, "right-to-work", "test.example/log", TODAY, title=title)
+        publishing.publish(
+            session, access, "right-to-work", "test.example/log", app_today(), title=title
+        )
     assert (refused.value.field, refused.value.reason) == ("title", reason)
     assert _published_count(session) == 0
 
@@ -101,11 +101,11 @@ def test_a_working_title_from_before_the_rule_is_not_signed(app: Flask, session:
     session.flush()
     access = drafting.open_room(session, room_id, coordinator)
     with pytest.raises(InvalidInput):
-        publishing.publish(session, access, "right-to-work", "test.example/log", TODAY)
+        publishing.publish(session, access, "right-to-work", "test.example/log", app_today())
     assert _published_count(session) == 0
     # The coordinator gives the title at publication instead.
     published = publishing.publish(
-        session, access, "right-to-work", "test.example/log", TODAY, title="Right to work"
+        session, access, "right-to-work", "test.example/log", app_today(), title="Right to work"
     )
     assert publishing.latest(session, published.slug).statement["title"] == "Right to work"
 
@@ -121,7 +121,7 @@ def test_a_correction_checks_its_title(
             session,
             coordinator,
             slug,
-            TODAY,
+            app_today(),
             title=title,
             body="Text.",
             signatories="",
@@ -137,7 +137,7 @@ def test_a_farsi_title_can_be_corrected(app: Flask, session: Session) -> None:
         session,
         coordinator,
         slug,
-        TODAY,
+        app_today(),
         title=ACCEPTED[0],
         body="متن.",
         signatories="",
@@ -167,8 +167,8 @@ def test_the_pages_say_what_is_wrong_and_keep_what_was_typed(app: Flask, session
             "language": "en",
             "summary": "",
             "markdown": "The draft.",
-            "contribution_deadline": TODAY.isoformat(),
-            "signon_deadline": TODAY.isoformat(),
+            "contribution_deadline": app_today().isoformat(),
+            "signon_deadline": app_today().isoformat(),
         },
     )
     assert opened.status_code == 400
@@ -184,8 +184,8 @@ def test_the_pages_say_what_is_wrong_and_keep_what_was_typed(app: Flask, session
             "title": "Right to\r\nwork",
             "language": "en",
             "markdown": "The draft.",
-            "contribution_deadline": TODAY.isoformat(),
-            "signon_deadline": TODAY.isoformat(),
+            "contribution_deadline": app_today().isoformat(),
+            "signon_deadline": app_today().isoformat(),
         },
     )
     assert two_lines.status_code == 400

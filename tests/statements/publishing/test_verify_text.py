@@ -9,7 +9,6 @@ import re
 import subprocess
 import sys
 import zipfile
-from datetime import date
 from pathlib import Path
 
 import docx
@@ -25,6 +24,7 @@ from statements.publishing import forwarded, service
 from statements.publishing.public import VERIFIER_MODULES
 from statements.publishing.verify_text import MAX_PASTE
 from tests.support import (
+    app_today,
     endorse,
     join_room,
     make_room,
@@ -90,7 +90,7 @@ def _correct(session: Session, coordinator: auth_service.Identity, slug: str, bo
         session,
         coordinator,
         slug,
-        date.today(),
+        app_today(),
         title="Refugees must be allowed to work",
         body=body,
         signatories="Refugee Rights Network | Thailand",

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import zipfile
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -31,6 +30,7 @@ from statements.publishing import service as publishing
 from tests.conftest import Clock
 from tests.support import (
     Staff,
+    app_today,
     csrf_token,
     join_room,
     login_member,
@@ -41,7 +41,6 @@ from tests.support import (
     open_signon,
 )
 
-TODAY = date.today()
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -392,7 +391,7 @@ def _publish_several(
         room_id = make_room(session, coordinator, title=f"Statement {number}")
         open_signon(session, coordinator, room_id)
         access = drafting.open_room(session, room_id, coordinator)
-        publishing.publish(session, access, f"statement-{number}", "test.example/log", TODAY)
+        publishing.publish(session, access, f"statement-{number}", "test.example/log", app_today())
         slugs.append(f"statement-{number}")
     session.commit()
     return coordinator, slugs
@@ -529,7 +528,7 @@ def test_the_verifier_follows_the_log_and_catches_a_rewrite(
     from crypto.signing import checkpoint_body, sign_note
 
     # The forger holds the signing key: this is what the log is there to catch.
-    record, key = publishing.unlock_signing_key(session, coordinator, "", TODAY)
+    record, key = publishing.unlock_signing_key(session, coordinator, "", app_today())
     hashes = [leaf_hash(leaf) for leaf in forged_leaves]
     checkpoint = sign_note(
         checkpoint_body(record.note_key_name, 2, root_from_leaf_hashes(hashes)),
@@ -728,7 +727,7 @@ def test_the_verify_page_also_asks_this_sites_log(
         b"",
         b"",
     )
-    record, key = publishing.unlock_signing_key(session, coordinator, "", TODAY)
+    record, key = publishing.unlock_signing_key(session, coordinator, "", app_today())
     session.rollback()
     statement = dict(genuine["statement"], body_markdown="Never published.")
     statement["body_sha256"] = body_sha256("Never published.")
@@ -804,8 +803,8 @@ def test_a_translation_links_to_its_original(
             "language": "fa",
             "summary": "",
             "markdown": "# حق کار\n\nپناهندگان حق کار دارند.",
-            "contribution_deadline": TODAY.isoformat(),
-            "signon_deadline": TODAY.isoformat(),
+            "contribution_deadline": app_today().isoformat(),
+            "signon_deadline": app_today().isoformat(),
         },
     )
     assert created.status_code == 302, created.get_data(as_text=True)
