@@ -100,10 +100,11 @@ MUTANTS ?= crypto.* statements.security.* statements.auth.service.* statements.w
 	statements.drafting.contributions.x__own__mutmut_* \
 	statements.drafting.contributions.x_find_contribution__mutmut_* \
 	statements.drafting.moderation.x__moderatable__mutmut_* \
-	statements.publishing.service.x_signon_open__mutmut_* \
-	statements.publishing.service.x__require_* \
-	statements.publishing.service.x__staff__mutmut_* \
-	statements.publishing.service.x__unwrap__mutmut_* \
+	statements.publishing.endorsements.x_signon_open__mutmut_* \
+	statements.publishing.endorsements.x__require_* \
+	statements.publishing.endorsements.x_require_signon__mutmut_* \
+	statements.publishing.signing_keys.x__staff__mutmut_* \
+	statements.publishing.signing_keys.x__unwrap__mutmut_* \
 	statements.publishing.service.x__coordinated__mutmut_*
 mutate: $(VENV)/.installed-dev
 	TEST_DATABASE_URL= $(BIN)/mutmut run $(foreach m,$(MUTANTS),'$(m)')

@@ -21,6 +21,7 @@ from statements.auth import service as auth
 from statements.drafting import contributions, invitations, rooms, versions
 from statements.drafting.access import RoomAccess, open_room
 from statements.models import ModerationMode, Role
+from statements.publishing import endorsements
 from statements.publishing import service as publishing
 
 SMALL, LARGE = 25, 1_000
@@ -107,8 +108,8 @@ def _statement(db: Session, coordinator: auth.Identity, slug: str, count: int, o
     access = _room(db, coordinator, f"Statement {slug}", [member])
     rooms.change_state(db, access, "consolidating", today)
     rooms.change_state(db, access, "sign-on", today)
-    publishing.endorse(db, open_room(db, access.room.id, member), "anonymous", "", "", today)
-    publishing.add_received(db, access, "Refugee Rights Network", "Thailand")
+    endorsements.endorse(db, open_room(db, access.room.id, member), "anonymous", "", "", today)
+    endorsements.add_received(db, access, "Refugee Rights Network", "Thailand")
     publishing.publish(db, access, slug, origin, today)
     for number in range(2, count + 1):
         published = publishing.latest(db, slug).statement

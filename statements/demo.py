@@ -15,7 +15,7 @@ from statements.auth import service as auth
 from statements.drafting import contributions, invitations, moderation, rooms, versions
 from statements.drafting.access import open_room
 from statements.models import Account, Role
-from statements.publishing import organisations
+from statements.publishing import endorsements, organisations
 from statements.publishing import service as publishing
 
 DEMO_DRAFT = """# Joint statement on the right to work for refugees
@@ -193,14 +193,14 @@ def _published(
     rooms.change_state(db, access, "consolidating", today)
     rooms.change_state(db, access, "sign-on", today)
     first, second, third = (open_room(db, room.id, m) for m in members)
-    publishing.endorse(
+    endorsements.endorse(
         db, first, "public", "Refugee Rights Network Asia Pacific", "Thailand", today
     )
-    publishing.endorse(db, second, "anonymous", "", "", today)
-    publishing.endorse(db, third, "anonymous", "", "", today)
-    publishing.add_received(db, access, "Asylum Access Malaysia", "Malaysia")
+    endorsements.endorse(db, second, "anonymous", "", "", today)
+    endorsements.endorse(db, third, "anonymous", "", "", today)
+    endorsements.add_received(db, access, "Asylum Access Malaysia", "Malaysia")
     # The name the member typed is self-declared until a coordinator confirms it.
-    for signatory in publishing.sign_on(db, access, today).public:
+    for signatory in endorsements.sign_on(db, access, today).public:
         if signatory.self_declared:
             organisations.confirm(db, access, signatory.endorsement_id)
     publishing.publish(db, access, PUBLISHED_SLUG, origin, today)

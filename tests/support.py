@@ -232,10 +232,10 @@ def endorse(
 ) -> None:
     """A member signs on for an organisation."""
     from statements.drafting import service as drafting
-    from statements.publishing import service as publishing
+    from statements.publishing import endorsements
 
     access = drafting.open_room(session, room_id, member)
-    publishing.endorse(session, access, kind, name, country, app_today())
+    endorsements.endorse(session, access, kind, name, country, app_today())
     session.flush()
 
 
@@ -274,10 +274,9 @@ def scheduled_statement(
 
 def confirm_self_declared(session: Session, access: Any) -> None:
     """A coordinator confirms every public endorsement members typed themselves."""
-    from statements.publishing import organisations
-    from statements.publishing import service as publishing
+    from statements.publishing import endorsements, organisations
 
-    for signatory in publishing.sign_on(session, access, app_today()).public:
+    for signatory in endorsements.sign_on(session, access, app_today()).public:
         if signatory.self_declared:
             organisations.confirm(session, access, signatory.endorsement_id)
     session.flush()
@@ -435,3 +434,15 @@ def counting(app: Flask) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", count)
+
+
+def verifies(session: Session, slug: str, number: int) -> bool:
+    """Whether a published version's bundle verifies under the site's listed keys."""
+    from crypto.bundle import parse_keys, verify_bundle
+    from statements.publishing import service as publishing
+    from statements.publishing import signing_keys
+    from statements.publishing.public import key_records
+
+    view = publishing.published_version(session, slug, number)
+    keys = parse_keys(key_records(signing_keys.all_keys(session)))
+    return verify_bundle(view.bundle, keys).valid

@@ -31,7 +31,7 @@ from statements.models import (
     RoomState,
     StatementStatus,
 )
-from statements.publishing import commitments, embargo, families
+from statements.publishing import commitments, embargo, endorsements, families, signing_keys
 from statements.publishing import service as publishing
 from statements.publishing.errors import (
     InvalidInput,
@@ -39,7 +39,7 @@ from statements.publishing.errors import (
     StatementNotFound,
     StatementRetracted,
 )
-from statements.text.clean import MAX_NOTE, clean_text
+from statements.text.clean import MAX_NOTE, clean_line, clean_text
 from statements.writes import QueueBusy
 
 MAX_REASON = MAX_NOTE
@@ -48,7 +48,7 @@ MAX_REASON = MAX_NOTE
 # --- what is proposed -----------------------------------------------------------------
 
 
-def _signatories(items: list[publishing.Signatory]) -> list[dict[str, str]]:
+def _signatories(items: list[endorsements.Signatory]) -> list[dict[str, str]]:
     return [{"name": s.name, "country": s.country} for s in items]
 
 
@@ -61,17 +61,15 @@ def publication(
     title: str | None = None,
 ) -> dict[str, Any]:
     """What publishing the room would sign, checked as publishing checks it."""
-    publishing._require_signon(db, access)
+    endorsements.require_signon(db, access)
     if access.anonymous(db).pending(access.room.id):
         raise QueueBusy
     details = access.details()
-    title = publishing._one_line(
-        details["title"] if title is None else title, "title", publishing.MAX_TITLE
-    )
-    slug = publishing._check_slug(db, slug)
-    root = publishing._family_root(db, translation_of, access.room.language)
-    signon = publishing.sign_on(db, access, today)
-    publishing.require_reviewed(signon)
+    title = clean_line(details["title"] if title is None else title, "title", publishing.MAX_TITLE)
+    slug = publishing.check_slug(db, slug)
+    root = publishing.family_root(db, translation_of, access.room.language)
+    signon = endorsements.sign_on(db, access, today)
+    endorsements.require_reviewed(signon)
     return {
         "slug": slug,
         "title": title,
@@ -110,7 +108,7 @@ def correction(
     return {
         "slug": latest.statement["slug"],
         "previous_bundle_sha256": latest.row.bundle_sha256,
-        "title": publishing._one_line(title, "title", publishing.MAX_TITLE),
+        "title": clean_line(title, "title", publishing.MAX_TITLE),
         "body_markdown": clean_text(body, "body", publishing.MAX_BODY),
         "signatories": _signatories(publishing.parse_signatories(signatories)),
         "anonymous_signatories": anonymous,
@@ -174,7 +172,7 @@ def moderation_change(access: RoomAccess, mode: str, reason: str) -> dict[str, A
 
 def key_replacement(db: Session) -> dict[str, Any]:
     """Which key would be retired."""
-    record = publishing.active_key(db)
+    record = signing_keys.active_key(db)
     if record is None:
         raise NoSigningKey
     return {"key_id": record.key_id}
@@ -183,8 +181,8 @@ def key_replacement(db: Session) -> dict[str, Any]:
 # --- carrying out ---------------------------------------------------------------------
 
 
-def _signed(items: list[dict[str, str]]) -> list[publishing.Signatory]:
-    return [publishing.Signatory(item["name"], item["country"]) for item in items]
+def _signed(items: list[dict[str, str]]) -> list[endorsements.Signatory]:
+    return [endorsements.Signatory(item["name"], item["country"]) for item in items]
 
 
 def _checked(
@@ -221,8 +219,8 @@ def _checked(
     )
     if len(group["anonymous_commitments"]) != anonymous:
         raise ProposalChanged
-    slug = publishing._check_slug(db, content["slug"])
-    root = publishing._family_root(db, content["translation_of"], room.language)
+    slug = publishing.check_slug(db, content["slug"])
+    root = publishing.family_root(db, content["translation_of"], room.language)
     return room, slug, root, anonymous, group
 
 
@@ -235,7 +233,7 @@ def _first_version(
     day: date,
 ) -> dict[str, Any]:
     """The signed fields of version 1 of what was proposed, published on `day`."""
-    return publishing._statement(
+    return publishing.new_statement(
         slug=slug,
         title=content["title"],
         language=room.language,
@@ -274,7 +272,7 @@ def schedule(
     itself then needs no second approval: this one approved "publish at that time"."""
     room, slug, root, anonymous, group = _checked(db, room_id, content, queued=queued)
     day = release_at.date()
-    record, key = publishing.unlock_signing_key(db, identity, origin, today, create=True)
+    record, key = signing_keys.unlock_signing_key(db, identity, origin, today, create=True)
     statement = _first_version(room, slug, content, anonymous, group, day)
     return embargo.set_embargo(
         db, record, key, room, statement, root, release_at, str(content["zone"])
@@ -296,11 +294,11 @@ def publish(
     room, slug, root, anonymous, group = _checked(db, room_id, content, queued=queued)
     if content.get("languages"):
         families.check_family_slugs(db, content)
-        record, key = publishing.unlock_signing_key(db, identity, origin, today, create=True)
+        record, key = signing_keys.unlock_signing_key(db, identity, origin, today, create=True)
         # The commitments as they are now: _checked found their count unchanged.
         signed = {**content, "commitments": group if anonymous else {}}
         return families.sign_family(db, record, key, room, signed, today)[0]
-    record, key = publishing.unlock_signing_key(db, identity, origin, today, create=True)
+    record, key = signing_keys.unlock_signing_key(db, identity, origin, today, create=True)
     signatories = _signed(content["signatories"])
     statement = _first_version(room, slug, content, anonymous, group, today)
     published = PublishedStatement(
@@ -317,7 +315,7 @@ def publish(
     )
     db.add(published)
     db.flush()
-    publishing._append_version(db, record, key, statement)
+    publishing.append_version(db, record, key, statement)
     room.state = RoomState.PUBLISHED
     # As publishing.publish: the tags that deduplicated endorsements go with publication.
     db.execute(delete(Endorsement).where(Endorsement.room_id == room.id))
@@ -401,7 +399,7 @@ def change_moderation(
 
 def replace_key(db: Session, identity: Identity, content: dict[str, Any], today: date) -> str:
     """Replace the signing key proposed for replacement; the new key's id."""
-    record = publishing.active_key(db)
+    record = signing_keys.active_key(db)
     if record is None or record.key_id != content["key_id"]:
         raise ProposalChanged
-    return publishing.rotate_signing_key(db, identity, today, approved=True).key_id
+    return signing_keys.rotate_signing_key(db, identity, today, approved=True).key_id

@@ -40,7 +40,7 @@ from statements.models import (
     StatementStatus,
     random_id,
 )
-from statements.publishing import log, scheduled, service
+from statements.publishing import endorsements, log, scheduled, service, signing_keys
 from statements.publishing.errors import InvalidInput, SigningKeyNotShared, StatementNotFound
 from statements.text.clean import clean_line
 from statements.writes import QueueBusy
@@ -161,19 +161,19 @@ def schedule(
     The room stays in sign-on, held: nothing about its endorsements can change, and a
     cancelled embargo leaves it as it was.
     """
-    service._require_signon(db, access)
+    endorsements.require_signon(db, access)
     if access.anonymous(db).pending(access.room.id):
         raise QueueBusy
     day = release_at.date()
-    title = service._one_line(
+    title = clean_line(
         access.details()["title"] if title is None else title, "title", service.MAX_TITLE
     )
-    slug = service._check_slug(db, slug)
-    root = service._family_root(db, translation_of, access.room.language)
-    signon = service.sign_on(db, access, today)
-    service.require_reviewed(signon)
-    record, key = service.unlock_signing_key(db, access.identity, origin, today, create=True)
-    statement = service._statement(
+    slug = service.check_slug(db, slug)
+    root = service.family_root(db, translation_of, access.room.language)
+    signon = endorsements.sign_on(db, access, today)
+    endorsements.require_reviewed(signon)
+    record, key = signing_keys.unlock_signing_key(db, access.identity, origin, today, create=True)
+    statement = service.new_statement(
         slug=slug,
         title=title,
         language=access.room.language,
@@ -193,7 +193,7 @@ def schedule(
 
 def _locked(db: Session, room_id: str) -> tuple[SigningKeyRecord | None, Embargo]:
     # The log's lock first, as a release takes it: never the other way round.
-    record = service.lock_log(db)
+    record = signing_keys.lock_log(db)
     row = db.scalar(
         select(Embargo)
         .where(Embargo.room_id == room_id)
@@ -215,7 +215,7 @@ def change(
     """
     access.require_coordinator()
     _record, row = _locked(db, access.room.id)
-    record, key = service.unlock_signing_key(db, access.identity, "", today)
+    record, key = signing_keys.unlock_signing_key(db, access.identity, "", today)
     origin = record.note_key_name
     statement = statement_of(row)
     statement["published_on"] = release_at.date().isoformat()
@@ -244,7 +244,7 @@ def cancel(db: Session, access: RoomAccess, today: date) -> None:
         # next entry anyone appends. Either way its row, with the salt, is deleted: this
         # site will never open it.
         try:
-            record, key = service.unlock_signing_key(db, access.identity, "", today)
+            record, key = signing_keys.unlock_signing_key(db, access.identity, "", today)
         except SigningKeyNotShared:
             scheduled.withdraw(db, position, None, "")
         else:
@@ -293,7 +293,7 @@ def release_due(db: Session, now: datetime) -> Released:
     stale: list[str] = []
     if not due(db, now):
         return Released(released, stale)
-    if service.lock_log(db) is None:
+    if signing_keys.lock_log(db) is None:
         return Released(released, stale)
     for row in pending(db, lock=True):
         if row.release_at > now:

@@ -12,7 +12,7 @@ from statements.auth.forms import ButtonForm
 from statements.db import get_session
 from statements.drafting.access import RoomAccess
 from statements.pages import today
-from statements.publishing import embargo, service
+from statements.publishing import embargo, signing_keys
 from statements.publishing.errors import InvalidInput, StatementNotFound
 from statements.publishing.forms import PressLinkForm, ReleaseForm
 from statements.publishing.release_input import release_error, release_from
@@ -57,7 +57,7 @@ def _page(
             button=ButtonForm(),
             new_link=new_link,
             zones=embargo.zones(),
-            key=service.key_status(session, access.identity),
+            key=signing_keys.key_status(session, access.identity),
         ),
         status=status,
         mimetype="text/html",

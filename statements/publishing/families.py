@@ -37,7 +37,7 @@ from statements.models import (
     SigningKeyRecord,
     StatementStatus,
 )
-from statements.publishing import service
+from statements.publishing import endorsements, service, signing_keys
 from statements.publishing.errors import (
     InvalidInput,
     PublishingError,
@@ -45,6 +45,7 @@ from statements.publishing.errors import (
     StatementNotFound,
     StatementRetracted,
 )
+from statements.text.clean import clean_line
 from statements.writes import QueueBusy
 
 CURRENT = "current"
@@ -136,7 +137,7 @@ def _check_slugs(
     for text in plan_.published:
         field_name = slug_field(text.language)
         try:
-            slug = service._check_slug(db, slugs.get(text.language, ""))
+            slug = service.check_slug(db, slugs.get(text.language, ""))
         except InvalidInput as error:
             raise InvalidInput(field_name, error.reason) from None
         except SlugTaken:
@@ -165,7 +166,7 @@ def family_publication(
     source's title may be given anew; the other titles are their texts' own. This is also
     what a second person approves under the two-person rule (statements/control/).
     """
-    service._require_signon(db, access)
+    endorsements.require_signon(db, access)
     # As for one language: everything endorsed must be in what is signed.
     if access.anonymous(db).pending(access.room.id):
         raise QueueBusy
@@ -177,7 +178,7 @@ def family_publication(
         {
             "language": text.language,
             "slug": checked[text.language],
-            "title": service._one_line(
+            "title": clean_line(
                 title if index == 0 and title is not None else text.title,
                 "title" if index == 0 else f"title-{text.language}",
                 service.MAX_TITLE,
@@ -186,8 +187,8 @@ def family_publication(
         }
         for index, text in enumerate(plan_.published)
     ]
-    signon = service.sign_on(db, access, today)
-    service.require_reviewed(signon)
+    signon = endorsements.sign_on(db, access, today)
+    endorsements.require_reviewed(signon)
     source = languages[0]
     return {
         # The source's, as a single publication's content reads (the proposal page).
@@ -209,7 +210,7 @@ def family_publication(
 def check_family_slugs(db: Session, content: Mapping[str, Any]) -> None:
     """Each language's web address is still free (SlugTaken if not)."""
     for item in content["languages"]:
-        service._check_slug(db, item["slug"])
+        service.check_slug(db, item["slug"])
 
 
 def sign_family(
@@ -223,7 +224,7 @@ def sign_family(
     """Sign and publish a checked family publication (family_publication's content)."""
     languages = content["languages"]
     signatories = [
-        service.Signatory(item["name"], item["country"]) for item in content["signatories"]
+        endorsements.Signatory(item["name"], item["country"]) for item in content["signatories"]
     ]
     anonymous = int(content["anonymous_signatories"])
     family = [{"language": item["language"], "slug": item["slug"]} for item in languages]
@@ -233,7 +234,7 @@ def sign_family(
     published: list[PublishedStatement] = []
     for item in languages:
         slug = item["slug"]
-        statement: dict[str, Any] = service._statement(
+        statement: dict[str, Any] = service.new_statement(
             slug=slug,
             title=item["title"],
             language=item["language"],
@@ -264,7 +265,7 @@ def sign_family(
         )
         db.add(row)
         db.flush()
-        service._append_version(db, record, key, statement)
+        service.append_version(db, record, key, statement)
         published.append(row)
     room.state = RoomState.PUBLISHED
     # As for one language: the signatories now live in the signed bundles.
@@ -287,7 +288,7 @@ def publish_family(
     """Sign and publish every current language of the room as one family, source first
     (see family_publication for what is checked)."""
     content = family_publication(db, access, texts, slugs, today, confirmed=confirmed, title=title)
-    record, key = service.unlock_signing_key(db, access.identity, origin, today, create=True)
+    record, key = signing_keys.unlock_signing_key(db, access.identity, origin, today, create=True)
     return sign_family(db, record, key, access.room, content, today)
 
 

@@ -29,7 +29,7 @@ from statements.languages import direction
 from statements.mixing import flush_queued_writes
 from statements.models import AuditAction, ControlAction
 from statements.pages import LANGUAGE_NAMES, today
-from statements.publishing import families, service
+from statements.publishing import endorsements, families, service, signing_keys
 from statements.publishing.errors import InvalidInput, SignOnClosed
 from statements.publishing.views import FIELD_ERRORS, _open, _origin, blueprint
 from statements.staff import audit
@@ -193,8 +193,8 @@ def publish_family(room_id: str) -> Any:
         slug_hint=escape(_("Lower-case letters, digits and hyphens: /statements/<this>.")),
         asking=asking,
         form=form,
-        signon=service.sign_on(session, access, today()),
-        key=service.key_status(session, current_user.identity),
+        signon=endorsements.sign_on(session, access, today()),
+        key=signing_keys.key_status(session, current_user.identity),
         language_name=language_name,
         status_names=STATUS_NAMES,
         direction=direction,

@@ -12,14 +12,8 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from statements.forms import Form
 from statements.publishing.commitments import MAX_LETTERS
-from statements.publishing.service import (
-    MAX_BODY,
-    MAX_COUNTRY,
-    MAX_ORGANISATION,
-    MAX_REASON,
-    MAX_TITLE,
-    SLUG_MAX,
-)
+from statements.publishing.endorsements import MAX_COUNTRY, MAX_ORGANISATION
+from statements.publishing.service import MAX_BODY, MAX_REASON, MAX_TITLE, SLUG_MAX
 
 
 def _as_text(message: LazyString) -> LazyString:

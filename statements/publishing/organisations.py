@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from statements.drafting.access import RoomAccess
 from statements.models import Endorsement, EndorsementKind, OrganisationInvitation, random_id
-from statements.publishing import service
+from statements.publishing import endorsements
 from statements.publishing.errors import EndorsementNotFound, InvitationRevoked
 
 _RECORD = "organisation-invitation"
@@ -44,8 +44,8 @@ def _hash(token: str) -> bytes:
 
 def invite(db: Session, access: RoomAccess, name: str, country: str) -> str:
     """Make an invitation for one organisation's representative; the link's secret."""
-    service._require_signon(db, access)
-    payload = service._signatory_payload(name, country)
+    endorsements.require_signon(db, access)
+    payload = endorsements.signatory_payload(name, country)
     token = secrets.token_urlsafe(_TOKEN_BYTES)
     row = OrganisationInvitation(
         id=random_id(),
@@ -115,7 +115,7 @@ def revoke(db: Session, access: RoomAccess, invitation_id: str) -> None:
 def endorse_invited(db: Session, access: RoomAccess, token: str, today: date) -> Invited:
     """Sign publicly for the organisation the link names, as the coordinator entered it."""
     found = invited(db, access, token)
-    service.endorse(
+    endorsements.endorse(
         db,
         access,
         EndorsementKind.PUBLIC,
@@ -129,17 +129,17 @@ def endorse_invited(db: Session, access: RoomAccess, token: str, today: date) ->
 
 def confirm(db: Session, access: RoomAccess, endorsement_id: str) -> None:
     """A coordinator confirms a member's self-declared public endorsement."""
-    service._require_signon(db, access)
+    endorsements.require_signon(db, access)
     row = db.get(Endorsement, endorsement_id) if 0 < len(endorsement_id) <= 32 else None
     if row is None or row.room_id != access.room.id or row.kind != EndorsementKind.PUBLIC:
         raise EndorsementNotFound
-    signatory = service._signatory(access, row)
+    signatory = endorsements.read_signatory(access, row)
     payload = {
         "name": signatory.name,
         "country": signatory.country,
-        "standing": service.STANDING_INVITATION
+        "standing": endorsements.STANDING_INVITATION
         if signatory.confirmed
-        else service.STANDING_REVIEWED,
+        else endorsements.STANDING_REVIEWED,
     }
-    service._seal_signatory(access, row, payload)
+    endorsements.seal_signatory(access, row, payload)
     db.flush()

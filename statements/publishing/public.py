@@ -46,7 +46,7 @@ from statements.i18n import current_language
 from statements.languages import direction
 from statements.models import SigningKeyRecord
 from statements.pages import LANGUAGE_NAMES, diff_labels
-from statements.publishing import feed, log, service, sharing, verify_text
+from statements.publishing import feed, log, service, sharing, signing_keys, verify_text
 from statements.publishing.errors import LogRangeError, StatementNotFound
 from statements.publishing.forms import VerifyForm
 from statements.publishing.render_cache import kept
@@ -335,7 +335,7 @@ def _b64(data: bytes) -> str:
 @blueprint.route("/.well-known/statement-keys.json")
 def keys() -> Response:
     """Every signing key ever used."""
-    return _json(key_records(service.all_keys(get_session())))
+    return _json(key_records(signing_keys.all_keys(get_session())))
 
 
 # --- feed and API ---------------------------------------------------------------------
@@ -618,7 +618,7 @@ def verify() -> Any:
         data, problem = _read_bundle(form)
         if problem is None:
             try:
-                known = parse_keys(key_records(service.all_keys(get_session())))
+                known = parse_keys(key_records(signing_keys.all_keys(get_session())))
                 report = verify_bundle(data, known)
                 report = replace(report, checks=(*report.checks, _site_log_check(data)))
             except MalformedBundle as error:

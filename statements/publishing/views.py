@@ -36,9 +36,11 @@ from statements.publishing import (
     commitments,
     embargo,
     endorsement_check,
+    endorsements,
     families,
     organisations,
     service,
+    signing_keys,
 )
 from statements.publishing.errors import (
     EndorsementNotFound,
@@ -160,8 +162,8 @@ def _signon_page(
     status: int = 200,
 ) -> tuple[str, int]:
     session = get_session()
-    signon = service.sign_on(session, access, today())
-    key = service.key_status(session, current_user.identity) if access.is_coordinator else None
+    signon = endorsements.sign_on(session, access, today())
+    key = signing_keys.key_status(session, current_user.identity) if access.is_coordinator else None
     inclusion = None
     if signon.mine_commitment is not None:
         inclusion = commitments.check(
@@ -209,7 +211,7 @@ def signon(room_id: str) -> Any:
             form.name.errors = [_("Give the organisation's name, or choose to sign anonymously.")]
         else:
             try:
-                service.endorse(
+                endorsements.endorse(
                     get_session(),
                     access,
                     kind,
@@ -238,7 +240,7 @@ def withdraw(room_id: str) -> Any:
     """Take this member's endorsement back."""
     access = _open(room_id)
     if ButtonForm().validate_on_submit():
-        service.withdraw_endorsement(get_session(), access, today())
+        endorsements.withdraw_endorsement(get_session(), access, today())
         flash(_("Your endorsement is withdrawn."), "notice")
     return redirect(url_for("publishing.signon", room_id=room_id))
 
@@ -252,7 +254,7 @@ def add_received(room_id: str) -> Any:
     received = ReceivedForm()
     if received.validate_on_submit():
         try:
-            service.add_received(
+            endorsements.add_received(
                 get_session(), access, received.name.data or "", received.country.data or ""
             )
         except InvalidInput as error:
@@ -269,7 +271,7 @@ def remove(room_id: str, endorsement_id: str) -> Any:
     """A coordinator takes a public endorsement off the list."""
     access = _open(room_id)
     if ButtonForm().validate_on_submit():
-        service.remove_public_endorsement(get_session(), access, endorsement_id)
+        endorsements.remove_public_endorsement(get_session(), access, endorsement_id)
         flash(_("The endorsement is removed from the list."), "notice")
     return redirect(url_for("publishing.signon", room_id=room_id))
 
@@ -386,8 +388,8 @@ def publish(room_id: str) -> Any:
         text_dir=direction(access.room.language),
         details=details,
         current=version(session, access),
-        signon=service.sign_on(session, access, today()),
-        key=service.key_status(session, current_user.identity),
+        signon=endorsements.sign_on(session, access, today()),
+        key=signing_keys.key_status(session, current_user.identity),
         form=form,
         zones=embargo.zones(),
     ), (400 if form.errors else 200)
@@ -572,8 +574,8 @@ def signing_key() -> Any:
     if form.validate_on_submit():
         action = request.form.get("action", "")
         if action == "create":
-            if service.active_key(session) is None:
-                record, _key = service.unlock_signing_key(
+            if signing_keys.active_key(session) is None:
+                record, _key = signing_keys.unlock_signing_key(
                     session, current_user.identity, _origin(), today(), create=True
                 )
                 audit.record(
@@ -585,7 +587,7 @@ def signing_key() -> Any:
                 )
                 flash(_("A signing key is made and sealed to every coordinator."), "notice")
         elif action == "share":
-            count = service.share_signing_key(session, current_user.identity)
+            count = signing_keys.share_signing_key(session, current_user.identity)
             if count:
                 audit.record(
                     session, current_user.account, AuditAction.SIGNING_KEY_SHARED, None, today()
@@ -603,7 +605,7 @@ def signing_key() -> Any:
                 return proposed(
                     ControlAction.REPLACE_KEY, None, control_actions.key_replacement(session)
                 )
-            record = service.rotate_signing_key(session, current_user.identity, today())
+            record = signing_keys.rotate_signing_key(session, current_user.identity, today())
             audit.record(
                 session,
                 current_user.account,
@@ -616,7 +618,7 @@ def signing_key() -> Any:
         return redirect(url_for("publishing.signing_key"))
     return render_template(
         "publishing/signing_key.html",
-        status=service.key_status(session, current_user.identity),
-        keys=service.all_keys(session),
+        status=signing_keys.key_status(session, current_user.identity),
+        keys=signing_keys.all_keys(session),
         button=form,
     )

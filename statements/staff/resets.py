@@ -37,7 +37,7 @@ from statements.models import (
     StaffReset,
 )
 from statements.publishing.errors import NoSigningKey, SigningKeyNotShared
-from statements.publishing.service import key_status, share_signing_key
+from statements.publishing.signing_keys import key_status, share_signing_key
 from statements.staff import audit
 from statements.staff.errors import NotAdmin, ResetNotAllowed, ResetNotProposed, SameAdmin
 

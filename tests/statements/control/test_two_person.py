@@ -24,6 +24,7 @@ from statements.models import (
     Room,
 )
 from statements.publishing import service as publishing
+from statements.publishing import signing_keys
 from statements.settings import Settings
 from tests.conftest import Clock
 from tests.support import (
@@ -313,7 +314,7 @@ def test_replacing_the_signing_key_waits_for_a_second_person(
 
     def active() -> str:
         session.expire_all()
-        record = publishing.active_key(session)
+        record = signing_keys.active_key(session)
         assert record is not None
         return record.key_id
 

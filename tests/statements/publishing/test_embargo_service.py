@@ -23,7 +23,7 @@ from crypto.merkle import root_from_leaf_hashes
 from crypto.signing import open_note, parse_checkpoint
 from statements.drafting import service as drafting
 from statements.models import Embargo, EmbargoWithdrawal, LogCheckpoint, LogEntry
-from statements.publishing import embargo, forwarded, log, scheduled
+from statements.publishing import embargo, forwarded, log, scheduled, signing_keys
 from statements.publishing import service as publishing
 from statements.publishing.errors import InvalidInput
 from statements.publishing.public import key_records
@@ -41,7 +41,7 @@ from tests.support import (
 
 
 def _valid(session: Session, slug: str) -> bool:
-    keys = parse_keys(key_records(publishing.all_keys(session)))
+    keys = parse_keys(key_records(signing_keys.all_keys(session)))
     return verify_bundle(publishing.latest(session, slug).bundle, keys).valid
 
 
@@ -70,7 +70,7 @@ def _leaves(session: Session) -> list[LogEntry]:
 def _every_checkpoint_is_of_the_log(session: Session) -> None:
     """No signed checkpoint of a size the log reached with another root: no fork."""
     hashes = [entry.leaf_hash for entry in _leaves(session)]
-    keys = parse_keys(key_records(publishing.all_keys(session)))
+    keys = parse_keys(key_records(signing_keys.all_keys(session)))
     for row in session.scalars(select(LogCheckpoint)):
         body = next(
             opened
@@ -131,7 +131,7 @@ def test_a_changed_or_missing_salt_fails_the_log_check(app: Flask, session: Sess
     now = app_now()
     scheduled_statement(app, session, coordinator, "tamper-target", now + timedelta(hours=1))
     embargo.release_due(session, now + timedelta(hours=2))
-    keys = parse_keys(key_records(publishing.all_keys(session)))
+    keys = parse_keys(key_records(signing_keys.all_keys(session)))
     bundle = copy.deepcopy(publishing.latest(session, "tamper-target").bundle)
     assert verify_bundle(bundle, keys).valid
     salted = copy.deepcopy(bundle)
@@ -151,7 +151,7 @@ def test_a_key_rotation_before_the_release_signs_it_again_with_the_new_key(
     now = app_now()
     scheduled_statement(app, session, coordinator, "after-rotation", now + timedelta(hours=1))
     before = json.loads(session.scalars(select(Embargo)).one().bundle or b"{}")
-    new_record = publishing.rotate_signing_key(session, coordinator, app_today(), approved=True)
+    new_record = signing_keys.rotate_signing_key(session, coordinator, app_today(), approved=True)
     row = session.scalars(select(Embargo)).one()
     after = json.loads(row.bundle or b"{}")
     assert row.commitment_position == 0  # its commitment stays where it was

@@ -22,7 +22,7 @@ from statements.auth import service as auth
 from statements.drafting import service as drafting
 from statements.drafting.errors import NotCoordinator
 from statements.models import Endorsement, PublishedStatement, Room
-from statements.publishing import families, log
+from statements.publishing import families, log, signing_keys
 from statements.publishing import service as publishing
 from statements.publishing.errors import InvalidInput, StatementRetracted
 from statements.publishing.public import key_records
@@ -102,7 +102,7 @@ def _publish(
 
 def _report(session: Session, slug: str, number: int = 1):  # type: ignore[no-untyped-def]
     view = publishing.published_version(session, slug, number)
-    keys = parse_keys(key_records(publishing.all_keys(session)))
+    keys = parse_keys(key_records(signing_keys.all_keys(session)))
     return verify_bundle(view.bundle, keys)
 
 

@@ -22,6 +22,7 @@ from statements.drafting import service as drafting
 from statements.drafting.translations import section_texts, write_translation
 from statements.models import LogEntry, PublishedStatement
 from statements.publishing import service as publishing
+from statements.publishing import signing_keys
 from statements.publishing.public import key_records
 from tests.conftest import Clock
 from tests.support import (
@@ -159,7 +160,7 @@ def test_every_current_language_is_published_as_one_family(
     response = _post(translated.coordinator, translated.publish, {**SLUGS, "confirm": "y"})
     assert response.status_code == 302, response.get_data(as_text=True)
     assert response.headers["Location"] == "/statements/right-to-work"
-    keys = parse_keys(key_records(publishing.all_keys(session)))
+    keys = parse_keys(key_records(signing_keys.all_keys(session)))
     for slug in SLUGS.values():
         view = publishing.latest(session, slug)
         assert verify_bundle(view.bundle, keys).valid
@@ -299,7 +300,7 @@ def test_the_two_person_rule_holds_for_a_family(
     assert approved.status_code == 302, approved.get_data(as_text=True)
     assert approved.headers["Location"] == "/statements/right-to-work"
     session.expire_all()
-    keys = parse_keys(key_records(publishing.all_keys(session)))
+    keys = parse_keys(key_records(signing_keys.all_keys(session)))
     for slug in SLUGS.values():
         view = publishing.latest(session, slug)
         assert verify_bundle(view.bundle, keys).valid

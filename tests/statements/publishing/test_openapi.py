@@ -24,7 +24,7 @@ from werkzeug.test import TestResponse
 from statements.auth.service import Identity
 from statements.drafting import service as drafting
 from statements.models import Role
-from statements.publishing import embargo
+from statements.publishing import embargo, signing_keys
 from statements.publishing import service as publishing
 from statements.publishing.openapi import document
 from tests.support import (
@@ -181,7 +181,7 @@ def published(app: Flask, session: Session) -> Published:
     admin = staff_identity(app, session, "openapi-admin", Role.ADMIN)
     coordinator, slug = published_statement(app, session)
     session.commit()
-    publishing.rotate_signing_key(session, admin, app_today())
+    signing_keys.rotate_signing_key(session, admin, app_today())
     publishing.correct(
         session,
         coordinator,

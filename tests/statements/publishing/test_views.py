@@ -27,6 +27,7 @@ from statements.auth import service as auth
 from statements.drafting import service as drafting
 from statements.models import LoginSession
 from statements.publishing import service as publishing
+from statements.publishing import signing_keys
 from tests.conftest import Clock
 from tests.support import (
     Staff,
@@ -528,7 +529,7 @@ def test_the_verifier_follows_the_log_and_catches_a_rewrite(
     from crypto.signing import checkpoint_body, sign_note
 
     # The forger holds the signing key: this is what the log is there to catch.
-    record, key = publishing.unlock_signing_key(session, coordinator, "", app_today())
+    record, key = signing_keys.unlock_signing_key(session, coordinator, "", app_today())
     hashes = [leaf_hash(leaf) for leaf in forged_leaves]
     checkpoint = sign_note(
         checkpoint_body(record.note_key_name, 2, root_from_leaf_hashes(hashes)),
@@ -727,7 +728,7 @@ def test_the_verify_page_also_asks_this_sites_log(
         b"",
         b"",
     )
-    record, key = publishing.unlock_signing_key(session, coordinator, "", app_today())
+    record, key = signing_keys.unlock_signing_key(session, coordinator, "", app_today())
     session.rollback()
     statement = dict(genuine["statement"], body_markdown="Never published.")
     statement["body_sha256"] = body_sha256("Never published.")

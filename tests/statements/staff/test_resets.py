@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from statements.auth import service
 from statements.drafting import service as drafting
 from statements.models import Account, AuditEntry, Role, RoomKey, SigningKeyWrap
-from statements.publishing import service as publishing
+from statements.publishing import signing_keys
 from statements.staff import resets
 from statements.staff.errors import ResetNotAllowed, SameAdmin
 from tests.support import (
@@ -88,7 +88,7 @@ def test_two_admins_reset_a_coordinator_who_regains_their_rooms(
     drafting.add_coordinator(session, access, "bilal")
     member = member_identity(app, session)
     join_room(session, amina, room_id, member)
-    publishing.unlock_signing_key(session, amina, "test.example/log", clock().date(), create=True)
+    signing_keys.unlock_signing_key(session, amina, "test.example/log", clock().date(), create=True)
     session.commit()
 
     admin_one, admin_two = app.test_client(), app.test_client()
