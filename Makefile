@@ -92,7 +92,8 @@ check: lint typecheck test
 # writes, and the access checks of the drafting and publishing services. Always on SQLite: the workers run side by side,
 # each on files of its own, where they would share (and reset) one PostgreSQL database;
 # TEST_REDIS_URL, when set, is used (each test keeps its own prefix there).
-MUTANTS ?= crypto.* statements.security.* statements.auth.service.* statements.writes.* \
+MUTANTS ?= crypto.* statements.security.* statements.auth.service.* \
+	statements.writes.* statements.write_apply.* statements.write_queues.* statements.mixer.* \
 	statements.drafting.access.* \
 	statements.drafting.invitations.x__invitation__mutmut_* \
 	statements.drafting.versions.x__writable__mutmut_* \

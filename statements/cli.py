@@ -14,11 +14,11 @@ from statements import backup_cli
 from statements import db as database
 from statements.auth import now, service
 from statements.auth.errors import InvalidUsername, TotpInvalid, UsernameTaken, WeakPassphrase
+from statements.mixer import rewrite_anonymous_tables
 from statements.models import AuditAction
 from statements.settings import Settings
 from statements.staff import audit, recovery, resets
 from statements.staff.errors import ResetNotAllowed
-from statements.writes import rewrite_anonymous_tables
 
 
 def _engine() -> Engine:

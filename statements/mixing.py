@@ -1,12 +1,14 @@
-"""Wires the mixer of anonymous writes (statements/writes.py) into the app."""
+"""Wires the mixer of anonymous writes (statements/mixer.py) into the app."""
 
 from __future__ import annotations
 
 from flask import Flask, current_app, g
 
 from statements.db import Database, after_commit, checkpoint, get_session
+from statements.mixer import Mixer
 from statements.settings import Settings
-from statements.writes import Mixer, Queue, RedisQueue, SpoolQueue, Write
+from statements.write_queues import Queue, RedisQueue, SpoolQueue
+from statements.writes import Write
 
 SPOOL_FILE = "queued-writes.sqlite3"
 

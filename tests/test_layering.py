@@ -36,6 +36,25 @@ def test_there_are_services_to_check() -> None:
     assert list((ROOT / "statements").rglob("service.py"))
 
 
+# Service modules not named service.py: the publishing service's other capabilities, and
+# the members' anonymous writes, which the app wires in through statements/mixing.py.
+NAMED_SERVICES = (
+    "publishing/endorsements.py",
+    "publishing/signing_keys.py",
+    "writes.py",
+    "write_apply.py",
+    "write_queues.py",
+    "mixer.py",
+)
+
+
+@pytest.mark.parametrize("name", NAMED_SERVICES)
+def test_other_service_modules_do_not_import_flask(name: str) -> None:
+    path = ROOT / "statements" / name
+    assert path.is_file()
+    assert not {module for module in _imports(path) if module.startswith("flask")}
+
+
 DRAFTING = ROOT / "statements" / "drafting"
 # The web side of the drafting package; every other module of it is the service.
 DRAFTING_WEB = {"__init__.py", "forms.py"}  # and the views/ package, which glob skips

@@ -22,7 +22,8 @@ from statements.auth.service import Identity
 from statements.drafting.errors import NotCoordinator, NotEligible, RoomNotFound, RoomSealed
 from statements.encoding import b64url, unb64url
 from statements.models import Account, Invitation, Room, RoomKey, RoomMember, RoomRole
-from statements.writes import AnonymousWrites, DirectWrites
+from statements.write_apply import DirectWrites
+from statements.writes import AnonymousWrites
 
 ROOM_KEY = "room-key"
 # A room key sealed to an invitation's own public key (see Invitation.sealed_keys).

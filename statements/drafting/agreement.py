@@ -44,13 +44,7 @@ from statements.models import (
     RoomState,
 )
 from statements.text.clean import clean_text
-from statements.writes import (
-    OBJECTION_DELETE,
-    OBJECTION_PUT,
-    SUPPORT_PUT,
-    Write,
-    support_key,
-)
+from statements.writes import OBJECTION_DELETE, OBJECTION_PUT, SUPPORT_PUT, Write, support_key
 
 # A reason is a sentence or two: enough to say what is wrong, short enough to read many.
 MAX_REASON = 500

@@ -42,13 +42,7 @@ from statements.models import (
     Room,
     RoomState,
 )
-from statements.writes import (
-    FEED_ROOM,
-    NEWS_MARKER_PUT,
-    AnonymousWrites,
-    Write,
-    news_marker_key,
-)
+from statements.writes import FEED_ROOM, NEWS_MARKER_PUT, AnonymousWrites, Write, news_marker_key
 
 MARKER_TAG = "news-marker"
 # Same purpose as statements/drafting/discussion.py's REPLY_TAG (not imported: that

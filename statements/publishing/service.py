@@ -61,9 +61,7 @@ from statements.publishing.errors import (
 )
 from statements.publishing.signing_keys import unlock_signing_key
 from statements.text.clean import clean_line, clean_text
-from statements.writes import (
-    QueueBusy,
-)
+from statements.writes import QueueBusy
 
 MAX_TITLE = 200
 MAX_BODY = 200_000

@@ -38,7 +38,7 @@ from statements.drafting import author_messages, consent, discussion
 from statements.drafting import service as drafting
 from statements.forms import Form
 from statements.news import feeds
-from statements.writes import DirectWrites
+from statements.write_apply import DirectWrites
 from tests.conftest import Clock
 from tests.support import (
     app_today,

@@ -28,23 +28,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from statements.auth import service as auth
 from statements.drafting import service as drafting
+from statements.mixer import MIN_BATCH, Mixer, rewrite_anonymous_tables
 from statements.mixing import request_writes
 from statements.models import CommitmentSecret, Contribution, Endorsement, LoginSession, Support
 from statements.settings import Settings
+from statements.write_apply import apply_batch, apply_write
+from statements.write_queues import RedisQueue, SpoolQueue
 from statements.writes import (
     CONTRIBUTION_DELETE,
     CONTRIBUTION_EDIT,
     CONTRIBUTION_PUT,
-    MIN_BATCH,
     SUPPORT_PUT,
-    Mixer,
-    RedisQueue,
-    SpoolQueue,
     Write,
-    apply_batch,
-    apply_write,
     contribution_key,
-    rewrite_anonymous_tables,
     support_key,
 )
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
@@ -386,7 +382,8 @@ _CHILD = textwrap.dedent(
     from sqlalchemy import event
     from sqlalchemy.orm import Session, sessionmaker
     from statements.db import make_engine
-    from statements.writes import Mixer, SpoolQueue
+    from statements.mixer import Mixer
+    from statements.write_queues import SpoolQueue
 
     url, spool, ready, stage = sys.argv[1:5]
     engine = make_engine(url)

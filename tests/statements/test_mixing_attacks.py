@@ -1,4 +1,4 @@
-"""Attacks on the mixer of anonymous writes (statements/writes.py, statements/mixing.py).
+"""Attacks on the mixer of anonymous writes (statements/mixer.py, statements/mixing.py).
 
 Each test is one way to defeat the batching or to lose, repeat or misplace a member's
 write: a member forcing batches of one at will, a publication that signs before every
@@ -19,8 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from statements.auth import service as auth
+from statements.mixer import Mixer
 from statements.models import Contribution, PublishedStatement
-from statements.writes import Mixer, QueueBusy, RedisQueue, SpoolQueue, Write
+from statements.write_queues import RedisQueue, SpoolQueue
+from statements.writes import QueueBusy, Write
 from tests.conftest import TEST_REDIS_URL
 from tests.statements.test_mixing import (
     _contribute,

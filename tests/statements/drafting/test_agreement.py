@@ -31,13 +31,8 @@ from statements.models import (
     Objection,
     Support,
 )
-from statements.writes import (
-    CONSENT_ANSWER_PUT,
-    OBJECTION_PUT,
-    SUPPORT_PUT,
-    Write,
-    apply_write,
-)
+from statements.write_apply import apply_write
+from statements.writes import CONSENT_ANSWER_PUT, OBJECTION_PUT, SUPPORT_PUT, Write
 from tests.support import app_today, join_room, make_room, member_identity
 
 

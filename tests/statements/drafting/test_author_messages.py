@@ -20,7 +20,8 @@ from statements.drafting.errors import (
     ThreadClosed,
 )
 from statements.models import AuthorAnswer, AuthorMessage, RoomKey
-from statements.writes import AUTHOR_ANSWER_PUT, Write, apply_write
+from statements.write_apply import apply_write
+from statements.writes import AUTHOR_ANSWER_PUT, Write
 from tests.support import app_today, dump_database, join_room, make_room, member_identity
 
 

@@ -22,7 +22,8 @@ from statements.drafting.errors import (
     WrongState,
 )
 from statements.models import ModerationMode, Reply, ReplyFlag, ReplyStatus, ThreadResolution
-from statements.writes import REPLY_FLAG_PUT, REPLY_PUT, Write, apply_write
+from statements.write_apply import apply_write
+from statements.writes import REPLY_FLAG_PUT, REPLY_PUT, Write
 from tests.support import app_today, join_room, make_room, member_identity
 
 

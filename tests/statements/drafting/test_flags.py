@@ -15,7 +15,8 @@ from statements.drafting import service as drafting
 from statements.drafting.access import FLAG_TAG
 from statements.drafting.errors import FlagRefused
 from statements.models import Contribution, Flag, ModerationMode
-from statements.writes import FLAG_PUT, Write, apply_write
+from statements.write_apply import apply_write
+from statements.writes import FLAG_PUT, Write
 from tests.support import (
     app_today,
     csrf_token,

@@ -17,7 +17,8 @@ from statements.drafting import service as drafting
 from statements.drafting.contributions import contribution_record
 from statements.models import Contribution, ContributionStatus, ModerationMode
 from statements.settings import Settings
-from statements.writes import CONTRIBUTION_EDIT, Write, apply_write, contribution_key
+from statements.write_apply import apply_write
+from statements.writes import CONTRIBUTION_EDIT, Write, contribution_key
 from tests.support import (
     app_today,
     csrf_token,

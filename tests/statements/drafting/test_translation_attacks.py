@@ -27,7 +27,7 @@ from statements.drafting.translation_offers import (
     translations_beside,
 )
 from statements.models import Contribution, ContributionStatus, LanguageChoice, ModerationMode
-from statements.writes import apply_write
+from statements.write_apply import apply_write
 from tests.support import app_today, join_room, make_room, member_identity
 
 SECRET = "The camp guard at gate four beat us"

@@ -22,12 +22,12 @@ from crypto.bundle import log_leaf, parse_keys, verify_bundle
 from crypto.merkle import root_from_leaf_hashes
 from crypto.signing import open_note, parse_checkpoint
 from statements.drafting import service as drafting
+from statements.mixer import rewrite_anonymous_tables
 from statements.models import Embargo, EmbargoWithdrawal, LogCheckpoint, LogEntry
 from statements.publishing import embargo, forwarded, log, scheduled, signing_keys
 from statements.publishing import service as publishing
 from statements.publishing.errors import InvalidInput
 from statements.publishing.public import key_records
-from statements.writes import rewrite_anonymous_tables
 from tests.conftest import TEST_DATABASE_URL
 from tests.seizure import ensure_pageinspect
 from tests.support import (
