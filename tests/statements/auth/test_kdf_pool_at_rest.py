@@ -72,8 +72,13 @@ def test_a_busy_sign_in_leaves_no_time_in_the_instance_folder(
 
         waiter = threading.Thread(target=second)
         waiter.start()
+        # Queued once its number is in a seat. (Not "once waiting() counts one": waiting()
+        # probes each seat's lock, and so does the waiter before it queues, so a probe of
+        # the waiter's own could be counted for a moment.)
+        seats = sorted(pool.folder.glob("seat-*"))
+        assert seats
         for _ in range(3000):
-            if pool.waiting():
+            if any(seat.read_bytes() for seat in seats):
                 break
             time.sleep(0.01)
         assert pool.waiting() == 1  # it queued: it drew a number and took a seat
