@@ -31,16 +31,9 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from crypto import commitments, plaintext
-from crypto.bundle import (
-    Check,
-    KeyRecord,
-    MalformedBundle,
-    Report,
-    bundle_sha256,
-    parse_consistency_proof,
-    parse_keys,
-    verify_bundle,
-)
+from crypto.bundle_checks import verify_bundle
+from crypto.bundle_format import Check, KeyRecord, MalformedBundle, Report, bundle_sha256
+from crypto.bundle_reading import parse_consistency_proof, parse_keys
 from crypto.changes import (
     CHANGE_FIELDS,
     compare,

@@ -438,7 +438,8 @@ def counting(app: Flask) -> Iterator[list[str]]:
 
 def verifies(session: Session, slug: str, number: int) -> bool:
     """Whether a published version's bundle verifies under the site's listed keys."""
-    from crypto.bundle import parse_keys, verify_bundle
+    from crypto.bundle_checks import verify_bundle
+    from crypto.bundle_reading import parse_keys
     from statements.publishing import service as publishing
     from statements.publishing import signing_keys
     from statements.publishing.public import key_records

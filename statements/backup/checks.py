@@ -11,13 +11,9 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from crypto.bundle import (
-    key_record,
-    keys_document,
-    log_leaf,
-    parse_keys,
-    verify_bundle,
-)
+from crypto.bundle import key_record, keys_document
+from crypto.bundle_checks import log_leaf, verify_bundle
+from crypto.bundle_reading import parse_keys
 from crypto.merkle import leaf_hash, root_from_leaf_hashes
 from crypto.signing import open_note, parse_checkpoint
 from statements.backup.archive import Manifest

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto import aead
-from crypto.bundle import canonical
+from crypto.bundle_format import canonical
 from crypto.errors import CryptoError
 from crypto.keys import new_key, open_sealed, seal_to_public_key
 from statements.auth.service import Identity

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from crypto.bundle import bundle_sha256, canonical
+from crypto.bundle_format import bundle_sha256, canonical
 from crypto.signing import SigningKey
 from statements.drafting.access import RoomAccess, lock_room
 from statements.drafting.log import log_action

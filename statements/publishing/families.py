@@ -4,7 +4,7 @@ Takes a Session, never commits, never imports flask. A room has a source languag
 working languages (statements/drafting/translations.py); at sign-on one endorsement covers
 the text in all of them. At publication every language whose text is current is published
 as a statement of its own — its own slug, its own bundle, signed on its own — and each
-bundle (format 2, crypto/bundle.py) names the authoritative language (the source: in case
+bundle (format 2, crypto/bundle_format.py) names the authoritative language (the source: in case
 of difference, its text prevails) and every language's slug, so the family is linked both
 ways in what is signed, not only on the pages. A language whose text is out of date or
 missing is left out, and only after the coordinator confirms it.

@@ -4,7 +4,7 @@ It describes what the views in statements/publishing/public.py answer, field for
 every object schema lists exactly the fields the code writes (`additionalProperties:
 false`, every field required), so a response that drifts from this document fails the
 tests in tests/statements/publishing/test_openapi.py. The shapes of the signed formats
-(the bundle, the statement, the keys file, key rotations) follow crypto/bundle.py.
+(the bundle, the statement, the keys file, key rotations) follow crypto/bundle_format.py.
 
 Built by a function rather than kept as a JSON file because the `servers` entry is the
 site's own root, known only per request.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crypto.bundle import (
+from crypto.bundle_format import (
     BUNDLE_FORMAT,
     BUNDLE_FORMAT_V1,
     BUNDLE_FORMATS,

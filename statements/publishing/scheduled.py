@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crypto.bundle import canonical, make_bundle, make_log_entry
+from crypto.bundle import make_bundle, make_log_entry
+from crypto.bundle_format import canonical
 from crypto.reveal import commitment, commitment_leaf, committed, new_salt, withdrawal_leaf
 from crypto.signing import SigningKey
 from statements.models import Embargo, EmbargoWithdrawal

@@ -19,14 +19,8 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from crypto.bundle import (
-    FAMILY_FIELDS,
-    body_sha256,
-    bundle_sha256,
-    canonical,
-    make_bundle,
-    make_log_entry,
-)
+from crypto.bundle import make_bundle, make_log_entry
+from crypto.bundle_format import FAMILY_FIELDS, body_sha256, bundle_sha256, canonical
 from crypto.changes import make_changes
 from crypto.signing import SigningKey
 from statements.auth.service import Identity

@@ -13,10 +13,8 @@ from datetime import date
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from crypto.bundle import (
-    canonical,
-    make_key_rotation,
-)
+from crypto.bundle import make_key_rotation
+from crypto.bundle_format import canonical
 from crypto.errors import CryptoError
 from crypto.keys import open_sealed, seal_to_public_key
 from crypto.signing import SigningKey, generate_signing_key, key_id

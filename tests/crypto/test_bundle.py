@@ -23,7 +23,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crypto.bundle import (
+from crypto.bundle import key_record, keys_document, make_bundle, make_key_rotation, make_log_entry
+from crypto.bundle_checks import verify_bundle, verify_key_rotation
+from crypto.bundle_format import (
     CHECK_NAMES,
     KeyRecord,
     MalformedBundle,
@@ -31,18 +33,9 @@ from crypto.bundle import (
     body_sha256,
     bundle_sha256,
     canonical,
-    key_record,
-    keys_document,
-    make_bundle,
-    make_key_rotation,
-    make_log_entry,
     minisign_trusted_comment,
-    parse_consistency_proof,
-    parse_keys,
-    validate_statement,
-    verify_bundle,
-    verify_key_rotation,
 )
+from crypto.bundle_reading import parse_consistency_proof, parse_keys, validate_statement
 from crypto.merkle import consistency_proof, leaf_hash, root_from_leaf_hashes
 from crypto.signing import (
     SigningKey,

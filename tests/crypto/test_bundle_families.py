@@ -16,16 +16,10 @@ from typing import Any
 
 import pytest
 
-from crypto.bundle import (
-    BUNDLE_FORMAT,
-    BUNDLE_FORMAT_V1,
-    MalformedBundle,
-    key_record,
-    keys_document,
-    parse_keys,
-    validate_statement,
-    verify_bundle,
-)
+from crypto.bundle import key_record, keys_document
+from crypto.bundle_checks import verify_bundle
+from crypto.bundle_format import BUNDLE_FORMAT, BUNDLE_FORMAT_V1, MalformedBundle
+from crypto.bundle_reading import parse_keys, validate_statement
 from crypto.signing import generate_signing_key
 from tests.crypto.test_bundle import KEY_VALID_FROM, ORIGIN, Log, statement
 

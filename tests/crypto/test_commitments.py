@@ -11,20 +11,17 @@ from typing import Any
 import pytest
 
 from crypto import commitments
-from crypto.bundle import (
+from crypto.bundle import key_record, keys_document, make_bundle, make_log_entry
+from crypto.bundle_checks import verify_bundle
+from crypto.bundle_format import (
     BUNDLE_FORMAT,
     BUNDLE_FORMAT_V1,
     MalformedBundle,
     body_sha256,
     bundle_sha256,
     canonical,
-    key_record,
-    keys_document,
-    make_bundle,
-    make_log_entry,
-    parse_keys,
-    verify_bundle,
 )
+from crypto.bundle_reading import parse_keys
 from crypto.changes import make_changes
 from crypto.merkle import leaf_hash, root_from_leaf_hashes
 from crypto.signing import SigningKey, checkpoint_body, generate_signing_key, sign_note

@@ -14,17 +14,10 @@ from typing import Any
 import pytest
 
 from crypto import reveal
-from crypto.bundle import (
-    MalformedBundle,
-    canonical,
-    key_record,
-    keys_document,
-    log_leaf,
-    make_bundle,
-    make_log_entry,
-    parse_keys,
-    verify_bundle,
-)
+from crypto.bundle import key_record, keys_document, make_bundle, make_log_entry
+from crypto.bundle_checks import log_leaf, verify_bundle
+from crypto.bundle_format import MalformedBundle, canonical
+from crypto.bundle_reading import parse_keys
 from crypto.merkle import leaf_hash
 from crypto.signing import generate_signing_key
 from crypto.verify_cli import main

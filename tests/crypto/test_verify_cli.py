@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crypto.bundle import CHECK_NAMES
+from crypto.bundle_format import CHECK_NAMES
 from crypto.verify_cli import main
 from tests.crypto.test_bundle import JSON_VALUES, World, build_world, rewritten_log
 

@@ -25,7 +25,8 @@ from flask import Flask
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import sessionmaker
 
-from crypto.bundle import parse_keys, verify_bundle
+from crypto.bundle_checks import verify_bundle
+from crypto.bundle_reading import parse_keys
 from statements import backup, create_app, demo
 from statements.db import Database, make_engine, upgrade
 from statements.settings import Settings, SettingsError

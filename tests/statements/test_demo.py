@@ -8,7 +8,8 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crypto.bundle import parse_keys, verify_bundle
+from crypto.bundle_checks import verify_bundle
+from crypto.bundle_reading import parse_keys
 from statements.models import Account, Contribution, Room
 from tests.support import Staff, login_member, login_staff
 

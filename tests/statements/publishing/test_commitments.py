@@ -13,7 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from crypto.bundle import parse_keys, verify_bundle
+from crypto.bundle_checks import verify_bundle
+from crypto.bundle_reading import parse_keys
 from crypto.verify_cli import main
 from statements.auth.service import Identity
 from statements.publishing import service as publishing

@@ -18,7 +18,8 @@ from sqlalchemy import Connection, Engine, create_engine, make_url, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from crypto import reveal
-from crypto.bundle import log_leaf, parse_keys, verify_bundle
+from crypto.bundle_checks import log_leaf, verify_bundle
+from crypto.bundle_reading import parse_keys
 from crypto.merkle import root_from_leaf_hashes
 from crypto.signing import open_note, parse_checkpoint
 from statements.drafting import service as drafting

@@ -17,7 +17,9 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crypto.bundle import BUNDLE_FORMAT, parse_keys, verify_bundle
+from crypto.bundle_checks import verify_bundle
+from crypto.bundle_format import BUNDLE_FORMAT
+from crypto.bundle_reading import parse_keys
 from statements.auth import service as auth
 from statements.drafting import service as drafting
 from statements.drafting.errors import NotCoordinator

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from crypto.bundle import parse_keys, verify_bundle
+from crypto.bundle_checks import verify_bundle
+from crypto.bundle_reading import parse_keys
 from statements.auth import service as auth
 from statements.drafting import service as drafting
 from statements.drafting.translations import section_texts, write_translation

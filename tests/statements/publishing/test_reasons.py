@@ -12,7 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from crypto.bundle import BUNDLE_FORMAT, BUNDLE_FORMAT_V1, parse_keys, verify_bundle
+from crypto.bundle_checks import verify_bundle
+from crypto.bundle_format import BUNDLE_FORMAT, BUNDLE_FORMAT_V1
+from crypto.bundle_reading import parse_keys
 from crypto.verify_cli import main
 from tests.support import post_signed_in, published_statement, signed_in_staff
 

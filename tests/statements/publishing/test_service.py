@@ -11,9 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from crypto.bundle import (
-    bundle_sha256,
-)
+from crypto.bundle_format import bundle_sha256
 from statements.drafting import service as drafting
 from statements.drafting.errors import NotCoordinator
 from statements.models import (

@@ -12,10 +12,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from crypto.bundle import (
-    parse_keys,
-    verify_key_rotation,
-)
+from crypto.bundle_checks import verify_key_rotation
+from crypto.bundle_reading import parse_keys
 from crypto.signing import generate_signing_key, key_id
 from statements.auth import service as auth
 from statements.models import (

@@ -20,7 +20,9 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from crypto.bundle import body_sha256, canonical, parse_keys, verify_bundle
+from crypto.bundle_checks import verify_bundle
+from crypto.bundle_format import body_sha256, canonical
+from crypto.bundle_reading import parse_keys
 from crypto.merkle import leaf_hash, verify_consistency, verify_inclusion
 from crypto.signing import open_note, parse_checkpoint
 from statements.auth import service as auth
