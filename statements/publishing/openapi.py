@@ -3,8 +3,10 @@
 It describes what the views in statements/publishing/public.py answer, field for field:
 every object schema lists exactly the fields the code writes (`additionalProperties:
 false`, every field required), so a response that drifts from this document fails the
-tests in tests/statements/publishing/test_openapi.py. The shapes of the signed formats
-(the bundle, the statement, the keys file, key rotations) follow crypto/bundle_format.py.
+tests in tests/statements/publishing/test_openapi.py. The API's own answers (the list,
+a statement, its versions) are derived from the TypedDicts the views build, in
+statements/publishing/api_shapes.py. The shapes of the signed formats (the bundle, the
+statement, the keys file, key rotations) follow crypto/bundle_format.py.
 
 Built by a function rather than kept as a JSON file because the `servers` entry is the
 site's own root, known only per request.
@@ -12,7 +14,9 @@ site's own root, known only per request.
 
 from __future__ import annotations
 
-from typing import Any
+import inspect
+from types import NoneType, UnionType
+from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
 from crypto.bundle_format import (
     BUNDLE_FORMAT,
@@ -23,14 +27,21 @@ from crypto.bundle_format import (
     STATUSES,
 )
 from crypto.reveal import COMMITMENT_FORMAT, WITHDRAWAL_FORMAT
+from statements.publishing.api_shapes import (
+    COMPONENTS,
+    DATE_PATTERN,
+    HEX_SHA256_PATTERN,
+    SLUG_PATTERN,
+    Doc,
+)
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
 
 _MAX_JSON_INT = 2**53 - 1
-_SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-_HEX_SHA256 = r"^[0-9a-f]{64}$"
+_SLUG = SLUG_PATTERN
+_DATE = DATE_PATTERN
+_HEX_SHA256 = HEX_SHA256_PATTERN
 # base64 of 32 bytes: 43 characters and one "=".
 _SALT = r"^[A-Za-z0-9+/]{43}=$"
 _KEY_ID = r"^[0-9a-f]{16}$"
@@ -146,6 +157,45 @@ def _bundle(description: str, properties: dict[str, Any]) -> dict[str, Any]:
     schema["then"] = {"properties": {"format": {"const": BUNDLE_FORMAT}}}
     schema["else"] = {"properties": {"format": {"const": BUNDLE_FORMAT_V1}}}
     return schema
+
+
+def shape_schema(shape: type) -> dict[str, Any]:
+    """The closed object schema of one of api_shapes.py's TypedDicts, from its fields."""
+    hints = get_type_hints(shape, include_extras=True)
+    return _object(
+        inspect.getdoc(shape) or "", {name: _field_schema(hint) for name, hint in hints.items()}
+    )
+
+
+def _field_schema(hint: Any) -> dict[str, Any]:
+    described: Doc | None = None
+    if get_origin(hint) is Annotated:
+        hint, *extras = get_args(hint)
+        described = next((extra for extra in extras if isinstance(extra, Doc)), None)
+    if described is not None and described.ref is not None:
+        schema: dict[str, Any] = _ref(described.ref)
+    else:
+        schema = _type_schema(hint)
+    if described is not None:
+        schema = {**schema, "description": described.description, **described.keywords}
+    return schema
+
+
+def _type_schema(hint: Any) -> dict[str, Any]:
+    args = get_args(hint)
+    if get_origin(hint) is UnionType and NoneType in args:
+        (inner,) = (arg for arg in args if arg is not NoneType)
+        schema = _type_schema(inner)
+        return {**schema, "type": [schema["type"], "null"]}
+    if hint is str:
+        return {"type": "string"}
+    if hint is int:
+        return {"type": "integer", "minimum": 0, "maximum": _MAX_JSON_INT}
+    if get_origin(hint) is list:
+        (item,) = args
+        items = _ref(item.__name__) if item in COMPONENTS else shape_schema(item)
+        return {"type": "array", "items": items}
+    raise TypeError(f"no schema for {hint!r}")
 
 
 def _schemas() -> dict[str, Any]:
@@ -391,103 +441,8 @@ def _schemas() -> dict[str, Any]:
                 "log": _ref("BundleLog"),
             },
         ),
-        "StatementSummary": _object(
-            "A published statement in the list.",
-            {
-                "slug": _string("The statement's address.", pattern=_SLUG, maxLength=80),
-                "title": _string("The title of the latest version.", minLength=1),
-                "language": _string("The language of the text.", minLength=1),
-                "status": _status(),
-                "latest_version": _integer("The newest version's number.", 1),
-                "first_published_on": _date("The day version 1 was published."),
-                "updated_on": _date("The day the newest version was published."),
-                "signatory_count": _integer(
-                    "Organisations that signed the newest version, named and anonymous."
-                ),
-                "url": _url("The statement's page."),
-                "bundle_url": _url("The newest version's bundle."),
-                "translation_of": {
-                    "type": ["string", "null"],
-                    "description": "For a statement in another language than its family's "
-                    "first: the slug of that first statement (the authoritative text, when "
-                    "they were published together); null otherwise.",
-                    "pattern": _SLUG,
-                },
-            },
-        ),
-        "StatementList": _object(
-            "Every published statement, most recently updated first.",
-            {"statements": {"type": "array", "items": _ref("StatementSummary")}},
-        ),
-        "VersionLink": _object(
-            "One version of a statement and the addresses of its files.",
-            {
-                "version": _integer("The version number.", 1),
-                "status": _status(),
-                "published_on": _date("The day it was published."),
-                "bundle_sha256": _string(
-                    "Hex SHA-256 of the RFC 8785 canonical JSON of its bundle.",
-                    pattern=_HEX_SHA256,
-                ),
-                "log_index": _integer("Its leaf's position in the log (/log/entries/{n})."),
-                "bundle_url": _url("Its bundle.json."),
-                "markdown_url": _url("Its statement.md."),
-                "minisig_url": _url("Its statement.md.minisig."),
-                "pdf_url": _url("Its statement.pdf."),
-                "docx_url": _url("Its statement.docx (Word)."),
-                "letterhead_pdf_url": {
-                    "type": ["string", "null"],
-                    "format": "uri",
-                    "description": "Its letterhead.pdf, on the network's letterhead; null "
-                    "where the site has no letterhead configured.",
-                },
-            },
-        ),
-        "StatementDetail": _object(
-            "One statement: its latest signed text and every version's files.",
-            {
-                "slug": _string("The statement's address.", pattern=_SLUG, maxLength=80),
-                "title": _string("The title of the latest version.", minLength=1),
-                "language": _string("The language of the text.", minLength=1),
-                "status": _status(),
-                "latest_version": _integer("The newest version's number.", 1),
-                "first_published_on": _date("The day version 1 was published."),
-                "updated_on": _date("The day the newest version was published."),
-                "signatory_count": _integer(
-                    "Organisations that signed the newest version, named and anonymous."
-                ),
-                "url": _url("The statement's page."),
-                "bundle_url": _url("The newest version's bundle."),
-                "statement": {
-                    "$ref": _REF + "Statement",
-                    "description": "The newest version's signed statement.",
-                },
-                "authoritative_language": {
-                    "type": ["string", "null"],
-                    "description": "For a statement published in several languages at once: "
-                    "the language whose text prevails in case of difference; null otherwise.",
-                },
-                "translations": {
-                    "type": "array",
-                    "description": "The same statement in other languages: each a statement "
-                    "of its own, signed on its own.",
-                    "items": _object(
-                        "A statement of the same family in another language.",
-                        {
-                            "slug": _string("Its address.", pattern=_SLUG, maxLength=80),
-                            "language": _string("Its language.", minLength=1),
-                            "url": _url("Its page."),
-                        },
-                    ),
-                },
-                "versions": {
-                    "type": "array",
-                    "description": "Every version, oldest first.",
-                    "items": _ref("VersionLink"),
-                    "minItems": 1,
-                },
-            },
-        ),
+        # The API's own answers, from the TypedDicts the views build.
+        **{shape.__name__: shape_schema(shape) for shape in COMPONENTS},
         "Key": key,
         "KeysDocument": _object(
             "statement-keys.json: every signing key ever used, oldest first, the one in use last.",

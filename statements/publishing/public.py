@@ -42,9 +42,16 @@ from statements.db import get_session
 from statements.errors import render_error
 from statements.i18n import current_language
 from statements.languages import direction
-from statements.models import SigningKeyRecord
+from statements.models import PublishedStatement, SigningKeyRecord
 from statements.pages import LANGUAGE_NAMES, diff_labels
 from statements.publishing import feed, log, service, sharing, signing_keys, verify_text
+from statements.publishing.api_shapes import (
+    StatementDetail,
+    StatementFacts,
+    StatementList,
+    StatementSummary,
+    VersionLink,
+)
 from statements.publishing.errors import LogRangeError, StatementNotFound
 from statements.publishing.forms import VerifyForm
 from statements.publishing.render_cache import kept
@@ -410,30 +417,51 @@ def _bundle_url(slug: str, number: int) -> str:
     return url_for("public.bundle", slug=slug, number=number, _external=True)
 
 
+def _facts(item: PublishedStatement) -> StatementFacts:
+    return {
+        "slug": item.slug,
+        "title": item.title,
+        "language": item.language,
+        "status": item.status,
+        "latest_version": item.latest_version,
+        "first_published_on": item.first_published_on.isoformat(),
+        "updated_on": item.updated_on.isoformat(),
+        "signatory_count": item.signatory_count,
+        "url": url_for("public.statement", slug=item.slug, _external=True),
+        "bundle_url": _bundle_url(item.slug, item.latest_version),
+    }
+
+
+def _version_link(slug: str, view: service.PublishedView) -> VersionLink:
+    number = view.row.version
+    return {
+        "version": number,
+        "status": view.row.status,
+        "published_on": view.row.published_on.isoformat(),
+        "bundle_sha256": view.row.bundle_sha256,
+        "log_index": view.row.log_position,
+        "bundle_url": _bundle_url(slug, number),
+        "markdown_url": url_for("public.markdown", slug=slug, number=number, _external=True),
+        "minisig_url": url_for("public.minisig", slug=slug, number=number, _external=True),
+        "pdf_url": url_for("public.pdf", slug=slug, number=number, _external=True),
+        "docx_url": url_for("public.docx", slug=slug, number=number, _external=True),
+        "letterhead_pdf_url": url_for("public.letterhead", slug=slug, number=number, _external=True)
+        if letterhead_settings() is not None
+        else None,
+    }
+
+
 @blueprint.route("/api/v1/statements")
 @kept(SHORT, translated=False)
 def api_statements() -> Response:
     """Every published statement, as JSON."""
-    return _json(
-        {
-            "statements": [
-                {
-                    "slug": item.slug,
-                    "title": item.title,
-                    "language": item.language,
-                    "status": item.status,
-                    "latest_version": item.latest_version,
-                    "first_published_on": item.first_published_on.isoformat(),
-                    "updated_on": item.updated_on.isoformat(),
-                    "signatory_count": item.signatory_count,
-                    "url": url_for("public.statement", slug=item.slug, _external=True),
-                    "bundle_url": _bundle_url(item.slug, item.latest_version),
-                    "translation_of": item.translation_of,
-                }
-                for item in service.statements(get_session())
-            ]
-        }
-    )
+    answer: StatementList = {
+        "statements": [
+            StatementSummary(**_facts(item), translation_of=item.translation_of)
+            for item in service.statements(get_session())
+        ]
+    }
+    return _json(answer)
 
 
 @blueprint.route("/api/v1/statements/<slug>")
@@ -443,58 +471,22 @@ def api_statement(slug: str) -> Response:
     session = get_session()
     published = service.statement(session, slug)
     history = service.versions(session, slug)
-    return _json(
-        {
-            "slug": published.slug,
-            "title": published.title,
-            "language": published.language,
-            "status": published.status,
-            "latest_version": published.latest_version,
-            "first_published_on": published.first_published_on.isoformat(),
-            "updated_on": published.updated_on.isoformat(),
-            "signatory_count": published.signatory_count,
-            "url": url_for("public.statement", slug=slug, _external=True),
-            "bundle_url": _bundle_url(slug, published.latest_version),
-            "statement": history[-1].statement,
-            "authoritative_language": history[-1].statement.get("authoritative_language"),
-            "translations": [
-                {
-                    "slug": other.slug,
-                    "language": other.language,
-                    "url": url_for("public.statement", slug=other.slug, _external=True),
-                }
-                for other in service.family(session, published)
-            ],
-            "versions": [
-                {
-                    "version": view.row.version,
-                    "status": view.row.status,
-                    "published_on": view.row.published_on.isoformat(),
-                    "bundle_sha256": view.row.bundle_sha256,
-                    "log_index": view.row.log_position,
-                    "bundle_url": _bundle_url(slug, view.row.version),
-                    "markdown_url": url_for(
-                        "public.markdown", slug=slug, number=view.row.version, _external=True
-                    ),
-                    "minisig_url": url_for(
-                        "public.minisig", slug=slug, number=view.row.version, _external=True
-                    ),
-                    "pdf_url": url_for(
-                        "public.pdf", slug=slug, number=view.row.version, _external=True
-                    ),
-                    "docx_url": url_for(
-                        "public.docx", slug=slug, number=view.row.version, _external=True
-                    ),
-                    "letterhead_pdf_url": url_for(
-                        "public.letterhead", slug=slug, number=view.row.version, _external=True
-                    )
-                    if letterhead_settings() is not None
-                    else None,
-                }
-                for view in history
-            ],
-        }
+    latest = history[-1].statement
+    answer = StatementDetail(
+        **_facts(published),
+        statement=latest,
+        authoritative_language=latest.get("authoritative_language"),
+        translations=[
+            {
+                "slug": other.slug,
+                "language": other.language,
+                "url": url_for("public.statement", slug=other.slug, _external=True),
+            }
+            for other in service.family(session, published)
+        ],
+        versions=[_version_link(slug, view) for view in history],
     )
+    return _json(answer)
 
 
 @blueprint.route("/api/v1/openapi.json")
