@@ -97,7 +97,7 @@ MUTANTS ?= crypto.* statements.security.* statements.auth.service.* \
 	statements.drafting.access.* \
 	statements.drafting.invitations.x__invitation__mutmut_* \
 	statements.drafting.versions.x__writable__mutmut_* \
-	statements.drafting.contributions.x__own_ids__mutmut_* \
+	statements.drafting.contributions.x_own_ids__mutmut_* \
 	statements.drafting.contributions.x__own__mutmut_* \
 	statements.drafting.contributions.x_find_contribution__mutmut_* \
 	statements.drafting.moderation.x__moderatable__mutmut_* \

@@ -1,4 +1,5 @@
-"""Contributions and supports: proposing, editing, withdrawing, +1s, and the pages that list them.
+"""Contributions and supports: proposing, editing, withdrawing, +1s and flags. The pages that
+list them are drafting/contribution_lists.py.
 
 Contributions and supports carry author tags only their author can recompute, never an
 account id, and go through the member's anonymous channel; what a member has queued shows
@@ -8,12 +9,10 @@ to them at once (the overlays), to others once its batch is in.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from crypto.tags import tags_equal
@@ -21,7 +20,6 @@ from statements.drafting.access import (
     CONTRIBUTION_TAG,
     FLAG_TAG,
     OBJECTION_TAG,
-    PAGE_SIZE,
     SUPPORT_TAG,
     RoomAccess,
 )
@@ -69,64 +67,9 @@ from statements.writes import (
 
 MAX_CONTRIBUTION = 10_000
 
-
-@dataclass(frozen=True)
-class ContributionView:
-    """A contribution as a page shows it: never who wrote it, nor when beyond the day."""
-
-    id: str
-    anchor: str | None
-    kind: str
-    status: str
-    text: str
-    created_on: date
-    supports: int
-    mine: bool
-    supported: bool
-    reason: str | None = None
-    note: str | None = None
-    # Its words were destroyed (rejected as unsafe, or hidden): only a placeholder is left.
-    removed: bool = False
-    released: bool = False
-    # This member has asked for a safety review of it.
-    flagged: bool = False
-    # How many members asked for a safety review: for the coordinators only.
-    flags: int = 0
-    # A proposed change: the section text it was written against (and that version's
-    # number), and the section's text now (None once the section is gone).
-    base: str = ""
-    base_version: int = 0
-    section_now: str | None = None
-    # The language it is written in, as its author said (sealed in its content); "" for
-    # contributions from before rooms had working languages: the room's language.
-    language: str = ""
-    # A translation: what it translates ({"type": ..., "id": ...}, see translation_offers).
-    translates: dict[str, str] | None = None
-
-    @property
-    def is_change(self) -> bool:
-        """An amendment or addition whose words can be shown as a change to its section."""
-        return (
-            self.kind in (ContributionKind.AMENDMENT, ContributionKind.ADDITION)
-            and self.anchor is not None
-            and bool(self.text)
-        )
-
-    def applied_to(self, section: str) -> str:
-        """The section as this change would leave it: replaced, or followed by the addition."""
-        if self.kind == ContributionKind.ADDITION:
-            return f"{section}\n\n{self.text}"
-        return self.text
-
-    @property
-    def section_changed(self) -> bool:
-        """The section is no longer the text this change was written against."""
-        return self.section_now is not None and self.section_now != self.base
-
-
 # Markdown never passes HTML through, but a contribution that tries to carry markup or
 # script is refused outright, so the author learns it will not work and nothing is kept.
-_MARKUP = re.compile(
+MARKUP = re.compile(
     r"<\s*/?\s*(script|iframe|object|embed|style|svg|img|form|input|link|meta|base)\b"
     r"|javascript\s*:|\bon[a-z]+\s*=",
     re.IGNORECASE,
@@ -155,7 +98,7 @@ def _validate_contribution(
         raise UnknownSection
     base = current.section(anchor).markdown if anchor is not None and not translation else ""
     clean = clean_text(text, "text", MAX_CONTRIBUTION)
-    if _MARKUP.search(clean):
+    if MARKUP.search(clean):
         raise InvalidInput("text", "markup")
     if has_any_conflict_marker(clean):
         raise InvalidInput("text", "conflict_markers")
@@ -165,17 +108,17 @@ def _validate_contribution(
 _QUEUED_WORDING = (CONTRIBUTION_PUT, CONTRIBUTION_EDIT)
 
 
-def _queued_wording(access: RoomAccess, db: Session) -> list[Write]:
+def queued_wording(access: RoomAccess, db: Session) -> list[Write]:
     """This room's queued contributions and edits."""
     return [w for w in access.anonymous(db).pending(access.room.id) if w.action in _QUEUED_WORDING]
 
 
-def _from_write(write: Write) -> Contribution:
+def from_write(write: Write) -> Contribution:
     """A queued contribution as a (transient) row."""
     return Contribution(status=ContributionStatus.PENDING, decision=None, **write.row)
 
 
-def _contribution_write(row: Contribution, action: str = CONTRIBUTION_PUT) -> Write:
+def contribution_write(row: Contribution, action: str = CONTRIBUTION_PUT) -> Write:
     return Write(
         key=contribution_key(row.id),
         room_id=row.room_id,
@@ -217,7 +160,7 @@ def submit_contribution(
     if language not in room_languages(access.room):
         raise InvalidInput("language", "unknown")
     clean, base = _validate_contribution(access, current, kind, anchor, text, today)
-    if _pending_count(db, access) >= access.room.pending_cap:
+    if pending_count(db, access) >= access.room.pending_cap:
         raise PendingCapReached(access.room.pending_cap)
     contribution = Contribution(
         id=random_id(),
@@ -234,11 +177,11 @@ def submit_contribution(
         access.room.key_version,
         {"text": clean, "base": base, "base_version": current.number, "language": language},
     )
-    access.anonymous(db).put(_contribution_write(contribution))
+    access.anonymous(db).put(contribution_write(contribution))
     return db.get(Contribution, contribution.id) or contribution
 
 
-def _own_ids(db: Session, access: RoomAccess, *, pending_only: bool) -> set[str]:
+def own_ids(db: Session, access: RoomAccess, *, pending_only: bool) -> set[str]:
     """This member's contributions, found by recomputing tags (no author is stored),
     with what they have queued and not yet withdrawn."""
     query = select(Contribution.id, Contribution.author_tag).where(
@@ -264,9 +207,9 @@ def _own_ids(db: Session, access: RoomAccess, *, pending_only: bool) -> set[str]
     return own
 
 
-def _pending_count(db: Session, access: RoomAccess) -> int:
+def pending_count(db: Session, access: RoomAccess) -> int:
     """This member's pending contributions, queued ones included."""
-    return len(_own_ids(db, access, pending_only=True))
+    return len(own_ids(db, access, pending_only=True))
 
 
 def _own(db: Session, access: RoomAccess, contribution_id: str) -> Contribution:
@@ -275,14 +218,14 @@ def _own(db: Session, access: RoomAccess, contribution_id: str) -> Contribution:
         raise ContributionNotFound
     contribution = db.get(Contribution, contribution_id)
     queued = next(
-        (w for w in _queued_wording(access, db) if w.row["id"] == contribution_id),
+        (w for w in queued_wording(access, db) if w.row["id"] == contribution_id),
         None,
     )
     if queued is not None:
-        contribution = _from_write(queued)
+        contribution = from_write(queued)
     if contribution is None or contribution.room_id != access.room.id:
         raise ContributionNotFound
-    if contribution_id not in _own_ids(db, access, pending_only=False):
+    if contribution_id not in own_ids(db, access, pending_only=False):
         raise ContributionNotFound
     if contribution.status != ContributionStatus.PENDING:
         raise NotPending
@@ -292,7 +235,9 @@ def _own(db: Session, access: RoomAccess, contribution_id: str) -> Contribution:
 # What a contribution's content becomes when its words are destroyed (see moderation.py).
 REMOVED = {"text": "", "base": "", "base_version": 0, "removed": True}
 
-_flagged = exists(select(Flag.contribution_id).where(Flag.contribution_id == Contribution.id))
+flagged_condition = exists(
+    select(Flag.contribution_id).where(Flag.contribution_id == Contribution.id)
+)
 
 
 def _translated(data: dict[str, Any]) -> tuple[str, str] | None:
@@ -409,9 +354,9 @@ def visible_condition(db: Session, access: RoomAccess) -> ColumnElement[bool]:
     not_hidden = Contribution.status != ContributionStatus.HIDDEN
     if access.is_coordinator or access.room.moderation != ModerationMode.PRE:
         return true()
-    own = _own_ids(db, access, pending_only=False)
-    flagged_by_me = _queued_flags(db, access)
-    waiting = and_(Contribution.status == ContributionStatus.PENDING, _flagged)
+    own = own_ids(db, access, pending_only=False)
+    flagged_by_me = queued_flags(db, access)
+    waiting = and_(Contribution.status == ContributionStatus.PENDING, flagged_condition)
     seen = or_(
         Contribution.status.in_([ContributionStatus.ACCEPTED, ContributionStatus.INCORPORATED]),
         and_(Contribution.released, ~waiting, ~Contribution.id.in_(flagged_by_me)),
@@ -419,7 +364,7 @@ def visible_condition(db: Session, access: RoomAccess) -> ColumnElement[bool]:
     return and_(not_hidden, or_(Contribution.id.in_(own), seen) if own else seen)
 
 
-def _visible(db: Session, access: RoomAccess, contribution: Contribution) -> bool:
+def is_visible(db: Session, access: RoomAccess, contribution: Contribution) -> bool:
     return (
         db.scalar(
             select(func.count())
@@ -472,7 +417,7 @@ def edit_contribution(
     # Still queued: the submission itself, with its new wording.
     stored = db.get(Contribution, contribution.id) is not None
     access.anonymous(db).put(
-        _contribution_write(edited, CONTRIBUTION_EDIT if stored else CONTRIBUTION_PUT)
+        contribution_write(edited, CONTRIBUTION_EDIT if stored else CONTRIBUTION_PUT)
     )
 
 
@@ -489,7 +434,7 @@ def withdraw_contribution(db: Session, access: RoomAccess, contribution_id: str)
     )
 
 
-def _queued_supports(db: Session, access: RoomAccess) -> dict[str, bool]:
+def queued_supports(db: Session, access: RoomAccess) -> dict[str, bool]:
     """This member's queued supports: contribution id -> supported."""
     found: dict[str, bool] = {}
     for write in access.anonymous(db).pending(access.room.id):
@@ -506,13 +451,15 @@ def _queued_supports(db: Session, access: RoomAccess) -> dict[str, bool]:
 def support(db: Session, access: RoomAccess, contribution_id: str, supported: bool) -> None:
     """Add or withdraw this member's anonymous +1."""
     contribution = find_contribution(db, access, contribution_id)
-    if contribution.status != ContributionStatus.PENDING or not _visible(db, access, contribution):
+    if contribution.status != ContributionStatus.PENDING or not is_visible(
+        db, access, contribution
+    ):
         raise SupportRefused
     if tags_equal(contribution.author_tag, access.tag(CONTRIBUTION_TAG, contribution.id)):
         raise SupportRefused
     tag = access.tag(SUPPORT_TAG, contribution.id)
     stored = db.get(Support, (contribution.id, tag)) is not None
-    current = _queued_supports(db, access).get(contribution.id, stored)
+    current = queued_supports(db, access).get(contribution.id, stored)
     if supported == current:
         return
     row = {"contribution_id": contribution.id, "tag": tag}
@@ -529,7 +476,7 @@ def support(db: Session, access: RoomAccess, contribution_id: str, supported: bo
     )
 
 
-def _queued_flags(db: Session, access: RoomAccess) -> set[str]:
+def queued_flags(db: Session, access: RoomAccess) -> set[str]:
     """The contributions this member has flagged in writes not yet committed."""
     return {
         str(write.row["contribution_id"])
@@ -548,14 +495,16 @@ def flag(db: Session, access: RoomAccess, contribution_id: str) -> None:
     anonymous channel like a support. Refused for one's own contribution (withdraw it).
     """
     contribution = find_contribution(db, access, contribution_id)
-    if contribution.status != ContributionStatus.PENDING or not _visible(db, access, contribution):
+    if contribution.status != ContributionStatus.PENDING or not is_visible(
+        db, access, contribution
+    ):
         raise FlagRefused
     if tags_equal(contribution.author_tag, access.tag(CONTRIBUTION_TAG, contribution.id)):
         raise FlagRefused
     tag = access.tag(FLAG_TAG, contribution.id)
     if db.get(Flag, (contribution.id, tag)) is not None:
         return
-    if contribution.id in _queued_flags(db, access):
+    if contribution.id in queued_flags(db, access):
         return
     access.anonymous(db).put(
         Write(
@@ -565,183 +514,3 @@ def flag(db: Session, access: RoomAccess, contribution_id: str) -> None:
             row={"contribution_id": contribution.id, "tag": tag},
         )
     )
-
-
-def _section_order(current: Version) -> Any:
-    """An ORDER BY that puts contributions in section order, then by random id."""
-    positions = {section.anchor: index for index, section in enumerate(current.sections)}
-    if not positions:
-        return Contribution.id
-    return case(positions, value=Contribution.anchor, else_=len(positions))
-
-
-def contributions_page(
-    db: Session,
-    access: RoomAccess,
-    page: int,
-    *,
-    statuses: Sequence[str] | None = None,
-    anchor: str | None = None,
-    kind: str | None = None,
-    flagged_first: bool = False,
-) -> tuple[list[ContributionView], int]:
-    """A page of contributions in section order, decrypted once each, and the total.
-
-    Members see what visible_condition lets them; the statuses filter serves the
-    moderation queue, which puts flagged ones first. The order (flags, section, then
-    random id) does not reveal submission.
-    """
-    current = version(db, access)
-    if statuses is None:
-        statuses = [s for s in ContributionStatus if s != ContributionStatus.HIDDEN]
-    conditions = [
-        Contribution.room_id == access.room.id,
-        Contribution.status.in_(statuses),
-        visible_condition(db, access),
-    ]
-    if anchor:
-        conditions.append(Contribution.anchor == anchor)
-    if kind:
-        conditions.append(Contribution.kind == kind)
-    total = db.scalar(select(func.count()).select_from(Contribution).where(*conditions)) or 0
-    order = [case((_flagged, 0), else_=1)] if flagged_first else []
-    rows = list(
-        db.scalars(
-            select(Contribution)
-            .where(*conditions)
-            .order_by(*order, _section_order(current), Contribution.id)
-            .limit(PAGE_SIZE)
-            .offset(max(page - 1, 0) * PAGE_SIZE)
-        )
-    )
-    return _views(db, access, rows, current), int(total)
-
-
-def my_contributions(db: Session, access: RoomAccess) -> list[ContributionView]:
-    """This member's own contributions with their status and any reason, queued ones
-    included: a member sees what they sent at once, others when its batch is in."""
-    own_ids = _own_ids(db, access, pending_only=False)
-    queued = {
-        str(w.row["id"]): _from_write(w)
-        for w in _queued_wording(access, db)
-        if w.row["id"] in own_ids
-    }
-    stored = {
-        row.id: row for row in db.scalars(select(Contribution).where(Contribution.id.in_(own_ids)))
-    }
-    own = []
-    for cid in own_ids:
-        row = stored.get(cid)
-        # A queued submission, or a queued edit of one still pending, shows as queued.
-        if cid in queued and (row is None or row.status == ContributionStatus.PENDING):
-            row = queued[cid]
-        if row is not None:
-            own.append(row)
-    current = version(db, access)
-    positions = {s.anchor: i for i, s in enumerate(current.sections)}
-    result = _views(db, access, own, current)
-    result.sort(key=lambda view: (positions.get(view.anchor or "", -1), view.id))
-    return result
-
-
-def _counts(db: Session, model: type[Support] | type[Flag], ids: list[str]) -> dict[str, int]:
-    """How many supports (or flags) each of these contributions has."""
-    rows = db.execute(
-        select(model.contribution_id, func.count())
-        .where(model.contribution_id.in_(ids))
-        .group_by(model.contribution_id)
-    )
-    return {cid: int(n) for cid, n in rows}
-
-
-def _marked_by_me(
-    db: Session, model: type[Support] | type[Flag], ids: list[str], my_tags: list[bytes]
-) -> set[str]:
-    """Which of these contributions this member supported (or flagged), by their tags."""
-    return set(
-        db.scalars(
-            select(model.contribution_id).where(
-                model.contribution_id.in_(ids), model.tag.in_(my_tags)
-            )
-        )
-    )
-
-
-def _views(
-    db: Session, access: RoomAccess, rows: Sequence[Contribution], current: Version
-) -> list[ContributionView]:
-    """Contributions as pages show them: each decrypted once, supports in two queries,
-    each change beside its section as written then and as it is now (no query more)."""
-    sections = {section.anchor: section.markdown for section in current.sections}
-    ids = [row.id for row in rows]
-    counts: dict[str, int] = {}
-    supported: set[str] = set()
-    flag_counts: dict[str, int] = {}
-    flagged: set[str] = set()
-    if ids:
-        counts = _counts(db, Support, ids)
-        supported = _marked_by_me(db, Support, ids, [access.tag(SUPPORT_TAG, c) for c in ids])
-        if access.is_coordinator:
-            flag_counts = _counts(db, Flag, ids)
-        flagged = _marked_by_me(db, Flag, ids, [access.tag(FLAG_TAG, c) for c in ids]) | (
-            _queued_flags(db, access) & set(ids)
-        )
-        # This member's own queued +1s show at once, in their count too.
-        for cid, wanted in _queued_supports(db, access).items():
-            if cid in ids and wanted != (cid in supported):
-                counts[cid] = counts.get(cid, 0) + (1 if wanted else -1)
-                supported.symmetric_difference_update({cid})
-    opened = {
-        row.id: access.keyring.open(
-            "contribution", contribution_record(row), row.key_version, row.content
-        )
-        for row in rows
-    }
-    unshown = unshown_translations(
-        db,
-        access,
-        {row.id: opened[row.id] for row in rows if row.kind == ContributionKind.TRANSLATION},
-    )
-    views = []
-    for row in rows:
-        record = contribution_record(row)
-        data = opened[row.id]
-        decision = (
-            access.keyring.open("decision", record, row.decision_key_version or 0, row.decision)
-            if row.decision
-            else {}
-        )
-        own = tags_equal(row.author_tag, access.tag(CONTRIBUTION_TAG, row.id))
-        # A rejection's reason is for its author and the coordinators.
-        told = own or access.is_coordinator
-        # A translation of words hidden or withdrawn since shows none of them.
-        removed = bool(data.get("removed")) or row.id in unshown
-        views.append(
-            ContributionView(
-                id=row.id,
-                anchor=row.anchor,
-                kind=row.kind,
-                status=row.status,
-                # Hidden text is for the coordinators' eyes only, the author's included.
-                text=""
-                if removed
-                or (row.status == ContributionStatus.HIDDEN and not access.is_coordinator)
-                else str(data["text"]),
-                created_on=row.created_on,
-                supports=counts.get(row.id, 0),
-                mine=own,
-                supported=row.id in supported,
-                reason=decision.get("reason") if told else None,
-                note=decision.get("note") if told else None,
-                removed=removed,
-                released=bool(row.released),
-                flagged=row.id in flagged,
-                flags=flag_counts.get(row.id, 0),
-                base="" if removed else str(data.get("base", "")),
-                base_version=int(data.get("base_version", 0)),
-                section_now=sections.get(row.anchor) if row.anchor else None,
-                language=str(data.get("language") or access.room.language),
-                translates=data.get("of"),
-            )
-        )
-    return views

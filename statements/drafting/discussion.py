@@ -31,7 +31,7 @@ from statements.drafting.author_messages import (
     unanswered_author_messages as unanswered_author_messages,
 )
 from statements.drafting.contributions import (
-    _MARKUP,
+    MARKUP,
     contribution_record,
     destroy_translations_of,
     find_contribution,
@@ -335,7 +335,7 @@ def submit_reply(
     if _head(access, contribution).removed:
         raise ThreadClosed
     clean = clean_text(text, "text", MAX_REPLY)
-    if _MARKUP.search(clean):
+    if MARKUP.search(clean):
         raise InvalidInput("text", "markup")
     if parent_id:
         parent = next(

@@ -2,9 +2,9 @@
 
 The service lives in statements/drafting/ by capability, each layer importing only those
 below it: access (room keys, opening a room), text (cleaning typed text), log (the
-moderation log), versions, rooms, invitations, contributions, moderation. Application
-code imports from those modules; this facade keeps code written against the single
-module (the tests, chiefly) working.
+moderation log), versions, rooms, invitations, contributions, contribution_lists,
+moderation. Application code imports from those modules; this facade keeps code written
+against the single module (the tests, chiefly) working.
 """
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ from statements.drafting.access import (
     open_room,
     rotate_room_key,
 )
-from statements.drafting.contributions import (
-    MAX_CONTRIBUTION,
+from statements.drafting.contribution_lists import (
     ContributionView,
     contributions_page,
-    edit_contribution,
     my_contributions,
+)
+from statements.drafting.contributions import (
+    MAX_CONTRIBUTION,
+    edit_contribution,
     submit_contribution,
     support,
     withdraw_contribution,

@@ -33,10 +33,10 @@ from sqlalchemy.orm import Session
 from crypto.tags import tags_equal
 from statements.drafting.access import CONTRIBUTION_TAG, RoomAccess
 from statements.drafting.contributions import (
-    _MARKUP,
-    _contribution_write,
-    _pending_count,
+    MARKUP,
     contribution_record,
+    contribution_write,
+    pending_count,
     unshown_translations,
     visible_condition,
 )
@@ -189,11 +189,11 @@ def offer_translation(
     if language == original.language:
         raise InvalidInput("language", "same")
     clean = clean_text(text, "text", MAX_TRANSLATION)
-    if _MARKUP.search(clean):
+    if MARKUP.search(clean):
         raise InvalidInput("text", "markup")
     if has_any_conflict_marker(clean):
         raise InvalidInput("text", "conflict_markers")
-    if _pending_count(db, access) >= access.room.pending_cap:
+    if pending_count(db, access) >= access.room.pending_cap:
         raise PendingCapReached(access.room.pending_cap)
     contribution = Contribution(
         id=random_id(),
@@ -219,7 +219,7 @@ def offer_translation(
             "of": {"type": original.type, "id": original.id, "language": original.language},
         },
     )
-    access.anonymous(db).put(_contribution_write(contribution))
+    access.anonymous(db).put(contribution_write(contribution))
     return contribution
 
 

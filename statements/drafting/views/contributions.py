@@ -11,6 +11,7 @@ from flask_login import login_required
 from statements.auth import carries
 from statements.db import get_session
 from statements.drafting import agreement as agreement_service
+from statements.drafting import contribution_lists
 from statements.drafting import contributions as contribution_service
 from statements.drafting import versions as version_service
 from statements.drafting.access import PAGE_SIZE
@@ -112,7 +113,7 @@ def contributions(room_id: str) -> Any:
     access = open_access(room_id)
     page = page_number()
     section = request.args.get("section") or None
-    views, total = contribution_service.contributions_page(
+    views, total = contribution_lists.contributions_page(
         get_session(), access, page, anchor=section
     )
     return render_template(
@@ -133,7 +134,7 @@ def contributions(room_id: str) -> Any:
 def mine(room_id: str) -> Any:
     """This member's own contributions, their status, and reasons for rejections."""
     access = open_access(room_id)
-    views = contribution_service.my_contributions(get_session(), access)
+    views = contribution_lists.my_contributions(get_session(), access)
     return render_template(
         "drafting/mine.html",
         views=views,
@@ -174,7 +175,7 @@ def flag(room_id: str, contribution_id: str) -> Any:
 def edit_contribution(room_id: str, contribution_id: str) -> Any:
     """Change one's own pending contribution."""
     access = open_access(room_id)
-    own = {view.id: view for view in contribution_service.my_contributions(get_session(), access)}
+    own = {view.id: view for view in contribution_lists.my_contributions(get_session(), access)}
     view = own.get(contribution_id)
     if view is None:
         raise ContributionNotFound

@@ -17,7 +17,7 @@ from statements.db import destroyed_keys, get_session
 from statements.drafting import author_messages as message_service
 from statements.drafting import discussion as discussion_service
 from statements.drafting.access import PAGE_SIZE, RoomAccess
-from statements.drafting.contributions import ContributionView
+from statements.drafting.contribution_lists import ContributionView
 from statements.drafting.errors import (
     InvalidInput,
     MessageNotFound,

@@ -16,6 +16,7 @@ from statements.control import service as control
 from statements.control.propose import proposed, two_person
 from statements.db import destroyed_keys, get_session
 from statements.drafting import agreement as agreement_service
+from statements.drafting import contribution_lists
 from statements.drafting import contributions as contribution_service
 from statements.drafting import log as log_service
 from statements.drafting import moderation as moderation_service
@@ -67,7 +68,7 @@ def _moderation_page(access: RoomAccess, mode_form: ModerationModeForm, status: 
     kind = request.args.get("kind") or None
     if kind is not None and kind not in set(ContributionKind):
         kind = None
-    views, total = contribution_service.contributions_page(
+    views, total = contribution_lists.contributions_page(
         get_session(),
         access,
         page,

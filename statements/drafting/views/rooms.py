@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from statements.control import actions as control_actions
 from statements.control.propose import proposed, two_person
 from statements.db import destroyed_keys, get_session
-from statements.drafting import contributions as contribution_service
+from statements.drafting import contribution_lists
 from statements.drafting import rooms as room_service
 from statements.drafting import versions as version_service
 from statements.drafting.deadlines import deadline_notice
@@ -186,7 +186,7 @@ def change_state(room_id: str) -> Any:
         )
     except UndecidedContributions as error:
         # Show what still waits, and let the coordinator decide it or confirm.
-        views, _total = contribution_service.contributions_page(
+        views, _total = contribution_lists.contributions_page(
             get_session(), access, 1, statuses=[ContributionStatus.PENDING]
         )
         return render_template(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from crypto.tags import author_tag
 from statements.auth.service import Identity
-from statements.drafting import agreement, consent, contributions, moderation
+from statements.drafting import agreement, consent, contribution_lists, contributions, moderation
 from statements.drafting import service as drafting
 from statements.drafting.access import CONSENT_TAG, OBJECTION_TAG, SUPPORT_TAG
 from statements.drafting.errors import (
@@ -150,7 +150,9 @@ def test_a_queued_objection_shows_to_its_member_at_once_and_replaces_a_queued_su
     assert objector.account.id not in write.to_bytes().decode()
     seen = agreement.objections(session, access, [cid])[cid]
     assert (seen.count, seen.mine, seen.my_reason) == (1, True, "Too vague.")
-    [view] = [v for v in contributions.contributions_page(session, access, 1)[0] if v.id == cid]
+    [view] = [
+        v for v in contribution_lists.contributions_page(session, access, 1)[0] if v.id == cid
+    ]
     assert (view.supports, view.supported) == (0, False)
 
     # Supporting again before the batch: the same queue place, the objection is gone.

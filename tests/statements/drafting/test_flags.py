@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from statements.auth.service import Identity
-from statements.drafting import contributions, moderation
+from statements.drafting import contribution_lists, contributions, moderation
 from statements.drafting import service as drafting
 from statements.drafting.access import FLAG_TAG
 from statements.drafting.errors import FlagRefused
@@ -67,7 +67,7 @@ def _setup(
 
 
 def _seen(session: Session, who: Identity, room_id: str) -> list[str]:
-    views, _total = contributions.contributions_page(
+    views, _total = contribution_lists.contributions_page(
         session, drafting.open_room(session, room_id, who), 1
     )
     return [view.id for view in views]
@@ -91,7 +91,9 @@ def test_a_flag_is_an_anonymous_write_through_the_mixer(
     # The flagger sees their own flag at once; flagging again queues nothing more.
     contributions.flag(session, access, cid)
     assert len(recorder.writes) == 1
-    [view] = [v for v in contributions.contributions_page(session, access, 1)[0] if v.id == cid]
+    [view] = [
+        v for v in contribution_lists.contributions_page(session, access, 1)[0] if v.id == cid
+    ]
     assert view.flagged
     # Applied by the mixer: one row, and applying again changes nothing.
     apply_write(session, write)
@@ -128,7 +130,7 @@ def test_pre_moderation_hides_a_flagged_contribution_from_other_members_until_re
     # The flagger no longer sees it at once, while their flag is still queued.
     flagger_access = drafting.open_room(session, room_id, flagger, recorder)
     assert cid not in [
-        v.id for v in contributions.contributions_page(session, flagger_access, 1)[0]
+        v.id for v in contribution_lists.contributions_page(session, flagger_access, 1)[0]
     ]
     apply_write(session, recorder.writes[0])
     assert cid not in _seen(session, bystander, room_id)
@@ -160,7 +162,7 @@ def test_post_moderation_keeps_it_visible_and_puts_it_first_for_review(
     contributions.flag(session, drafting.open_room(session, room_id, flagger), cid)
     assert cid in _seen(session, bystander, room_id)
     access = drafting.open_room(session, room_id, coordinator)
-    queue, total = contributions.contributions_page(
+    queue, total = contribution_lists.contributions_page(
         session, access, 1, statuses=["pending"], flagged_first=True
     )
     assert total == 5
@@ -168,7 +170,7 @@ def test_post_moderation_keeps_it_visible_and_puts_it_first_for_review(
     assert [view.flags for view in queue] == [1, 0, 0, 0, 0]
     assert set(others) < {view.id for view in queue}
     # Members are not told how many flagged it.
-    member_views = contributions.contributions_page(
+    member_views = contribution_lists.contributions_page(
         session, drafting.open_room(session, room_id, author), 1
     )[0]
     assert all(view.flags == 0 for view in member_views)

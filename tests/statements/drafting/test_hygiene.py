@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from statements.auth import service as auth
-from statements.drafting import contributions, rooms
+from statements.drafting import contribution_lists, contributions, rooms
 from statements.drafting.access import open_room
 from statements.drafting.errors import UndecidedContributions
 from statements.models import Contribution, Room, RoomState, Support
@@ -116,7 +116,7 @@ def test_the_service_refuses_without_the_confirmation(session: Session, round_: 
 
 def test_nothing_undecided_moves_on_at_once(session: Session, round_: Round) -> None:
     access = open_room(session, round_.room_id, round_.author)
-    [mine] = contributions.my_contributions(session, access)
+    [mine] = contribution_lists.my_contributions(session, access)
     contributions.withdraw_contribution(session, access, mine.id)
     session.commit()
     assert _move(round_.staff_client, round_.room_id, "consolidating") == 302

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from statements.auth.service import Identity
 from statements.db import make_engine, upgrade
-from statements.drafting import contributions, moderation, rooms
+from statements.drafting import contribution_lists, contributions, moderation, rooms
 from statements.drafting import service as drafting
 from statements.drafting.errors import InvalidInput, NotCoordinator, SupportRefused
 from statements.models import ModerationMode
@@ -30,7 +30,7 @@ from tests.support import (
 
 def _texts(session: Session, who: Identity, room_id: str) -> list[str]:
     access = drafting.open_room(session, room_id, who)
-    views, _total = contributions.contributions_page(session, access, 1)
+    views, _total = contribution_lists.contributions_page(session, access, 1)
     return [view.text for view in views]
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from statements.auth.service import Identity
-from statements.drafting import contributions
+from statements.drafting import contribution_lists
 from statements.drafting import service as drafting
 from statements.drafting.contributions import contribution_record
 from statements.models import Contribution, ContributionStatus, ModerationMode
@@ -89,7 +89,7 @@ def test_unsafe_or_hidden_words_leave_every_view_and_the_row(
         assert mine.reason == "unsafe"
         assert mine.note == "It could identify someone."
     coordinator_access = drafting.open_room(session, room_id, coordinator)
-    views, _total = contributions.contributions_page(
+    views, _total = contribution_lists.contributions_page(
         session, coordinator_access, 1, statuses=list(ContributionStatus)
     )
     assert [(view.text, view.removed) for view in views] == [("", True)]

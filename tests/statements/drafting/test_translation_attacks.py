@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from statements.auth.service import Identity
 from statements.drafting import service as drafting
-from statements.drafting.contributions import _contribution_write, contribution_record
+from statements.drafting.contributions import contribution_record, contribution_write
 from statements.drafting.discussion import (
     flag_reply,
     hide_reply,
@@ -263,7 +263,7 @@ def test_a_translation_landing_after_its_original_was_withdrawn_is_not_stored(
         app_today(),
     )
     assert offer.translates == target.id
-    write = _contribution_write(offer)
+    write = contribution_write(offer)
     drafting.withdraw_contribution(session, mine, target.id)
     apply_write(session, write)
     assert session.get(Contribution, offer.id) is None
