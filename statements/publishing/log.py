@@ -48,7 +48,7 @@ def append(
 ) -> tuple[int, list[bytes], str]:
     """Add a leaf; return its position, every leaf hash after it, and the new checkpoint.
 
-    Withdrawals that waited for someone holding the key (statements/models.py,
+    Withdrawals that waited for someone holding the key (statements/models/publishing.py,
     EmbargoWithdrawal) go in first.
     """
     hashes = leaf_hashes(db)
