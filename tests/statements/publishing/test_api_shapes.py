@@ -10,7 +10,8 @@ from typing import Annotated, Any, TypedDict, get_type_hints
 import pytest
 
 from statements.publishing.api_shapes import COMPONENTS, doc
-from statements.publishing.openapi import document, shape_schema
+from statements.publishing.openapi import document
+from statements.publishing.openapi_schemas import shape_schema
 
 MAX_JSON_INT = 2**53 - 1
 
